@@ -1,0 +1,179 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigurationError } from '../shared/errors.ts';
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const httpUrl = (name: string) =>
+  optionalString.pipe(
+    z
+      .url({ protocol: /^https?$/, message: `${name} must be an http(s) URL` })
+      .transform((v) => v.replace(/\/+$/, ''))
+      .optional(),
+  );
+
+const positiveInt = (name: string, fallback: number) =>
+  optionalString.pipe(
+    z.coerce
+      .number<string | undefined>({ message: `${name} must be a number` })
+      .int(`${name} must be a whole number`)
+      .positive(`${name} must be greater than 0`)
+      .default(fallback),
+  );
+
+/**
+ * The environment variables Leadline reads, each validated with a message that names it.
+ * The README's configuration table lists the same variables (a test checks they agree).
+ */
+export const environmentSchema = z.object({
+  /** PostgreSQL connection string. Absent: an embedded PostgreSQL under `LEADLINE_DATA_DIR/pg`. */
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres:// or postgresql://')
+      .optional(),
+  ),
+  /** Where the embedded PostgreSQL and local secrets live. Default `./.leadline`. */
+  LEADLINE_DATA_DIR: optionalString.pipe(z.string().default('./.leadline')),
+  /** HTTP port for webhooks and the API. Default 3000. */
+  PORT: optionalString.pipe(
+    z.coerce
+      .number<string | undefined>({ message: 'PORT must be a number' })
+      .int('PORT must be a whole number')
+      .min(0, 'PORT must be between 0 and 65535')
+      .max(65535, 'PORT must be between 0 and 65535')
+      .default(3000),
+  ),
+  /** Interface to listen on. Default `0.0.0.0` (all). */
+  HOST: optionalString.pipe(z.string().default('0.0.0.0')),
+  /** The base URL Twilio calls; signatures are computed over it. Default `http://localhost:$PORT`. */
+  PUBLIC_BASE_URL: httpUrl('PUBLIC_BASE_URL'),
+  /** Twilio Account SID (`AC` + 32 hex digits). */
+  TWILIO_ACCOUNT_SID: optionalString.pipe(
+    z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, 'TWILIO_ACCOUNT_SID must be "AC" followed by 32 hex digits')
+      .optional(),
+  ),
+  /** Twilio Auth Token: signs webhooks and authenticates REST calls. */
+  TWILIO_AUTH_TOKEN: optionalString.pipe(
+    z.string().min(16, 'TWILIO_AUTH_TOKEN looks too short to be a Twilio auth token').optional(),
+  ),
+  /** Overrides Twilio's REST base URL (tests and demos point it at a local Twilio-compatible server). */
+  TWILIO_API_URL: httpUrl('TWILIO_API_URL'),
+  /** `live` sends through Twilio; `dry-run` records what would be sent. Default: live with credentials. */
+  SEND_MODE: optionalString.pipe(
+    z.enum(['live', 'dry-run'], { message: 'SEND_MODE must be "live" or "dry-run"' }).optional(),
+  ),
+  /** Bearer key for the operator API. Absent: one is generated and kept in the data directory. */
+  OPERATOR_API_KEY: optionalString.pipe(
+    z.string().min(16, 'OPERATOR_API_KEY must be at least 16 characters').optional(),
+  ),
+  /** Which log holds the events: `postgres` (default) or `kafka`. */
+  LOG_BACKEND: optionalString.pipe(
+    z
+      .enum(['postgres', 'kafka'], { message: 'LOG_BACKEND must be "postgres" or "kafka"' })
+      .default('postgres'),
+  ),
+  /** Kafka bootstrap servers, comma-separated `host:port` (with LOG_BACKEND=kafka). */
+  KAFKA_BROKERS: optionalString,
+  /** pino level: fatal, error, warn, info, debug, trace, silent. Default `info`. */
+  LOG_LEVEL: optionalString.pipe(
+    z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .default('info'),
+  ),
+  /** How long (ms) a sender owns a claimed outbound message before another may recover it. Default 30000. */
+  LEADLINE_SEND_LEASE_MS: positiveInt('LEADLINE_SEND_LEASE_MS', 30_000),
+  /** Fallback poll interval (ms) of log readers when no notification arrives. Default 1000. */
+  LEADLINE_POLL_INTERVAL_MS: positiveInt('LEADLINE_POLL_INTERVAL_MS', 1_000),
+});
+
+/** The raw environment after validation. */
+export type Environment = z.infer<typeof environmentSchema>;
+
+/** Validated, resolved configuration every component reads. */
+export interface Config {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  port: number;
+  host: string;
+  /** Without trailing slash, e.g. `https://leads.example.com`. */
+  publicBaseUrl: string;
+  twilio: {
+    accountSid: string | undefined;
+    authToken: string | undefined;
+    apiUrl: string | undefined;
+  };
+  sendMode: 'live' | 'dry-run';
+  operatorApiKey: string | undefined;
+  logBackend: 'postgres' | 'kafka';
+  kafkaBrokers: string[];
+  logLevel: string;
+  sendLeaseMs: number;
+  pollIntervalMs: number;
+}
+
+/**
+ * Reads and validates configuration from `env` (usually `process.env`).
+ *
+ * @throws ConfigurationError listing every bad variable, one line each, e.g.
+ *   `PORT: PORT must be a number (got "abc")`.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      const got = env[name];
+      const shown =
+        got === undefined || /TOKEN|KEY|DATABASE_URL/.test(name) ? '' : ` (got "${got}")`;
+      return `  ${name}: ${issue.message}${shown}`;
+    });
+    throw new ConfigurationError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const hasCredentials = Boolean(e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN);
+  const sendMode = e.SEND_MODE ?? (hasCredentials ? 'live' : 'dry-run');
+  const problems: string[] = [];
+  if (sendMode === 'live' && !hasCredentials) {
+    problems.push('  SEND_MODE: live needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN');
+  }
+  if (Boolean(e.TWILIO_ACCOUNT_SID) !== Boolean(e.TWILIO_AUTH_TOKEN)) {
+    problems.push('  TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together');
+  }
+  if (e.LOG_BACKEND === 'kafka' && !e.KAFKA_BROKERS) {
+    problems.push('  KAFKA_BROKERS: required when LOG_BACKEND=kafka (e.g. 127.0.0.1:9092)');
+  }
+  if (problems.length > 0) {
+    throw new ConfigurationError(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.LEADLINE_DATA_DIR),
+    port: e.PORT,
+    host: e.HOST,
+    publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
+    twilio: {
+      accountSid: e.TWILIO_ACCOUNT_SID,
+      authToken: e.TWILIO_AUTH_TOKEN,
+      apiUrl: e.TWILIO_API_URL,
+    },
+    sendMode,
+    operatorApiKey: e.OPERATOR_API_KEY,
+    logBackend: e.LOG_BACKEND,
+    kafkaBrokers: (e.KAFKA_BROKERS ?? '')
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+    logLevel: e.LOG_LEVEL,
+    sendLeaseMs: e.LEADLINE_SEND_LEASE_MS,
+    pollIntervalMs: e.LEADLINE_POLL_INTERVAL_MS,
+  };
+}

@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import type { EventEnvelope, RecordedEvent } from './envelope.ts';
+
+const e164 = z.string().regex(/^\+\d{6,15}$/, 'an E.164 phone number');
+const hhmm = z.string().regex(/^([01]\d|2[0-4]):[0-5]\d$/, 'HH:MM');
+
+/** Business hours in the tenant's local time, `end` exclusive; `24:00` means midnight. */
+export const businessHoursSchema = z.object({ start: hhmm, end: hhmm });
+
+/** A tenant (plumbing business) was registered with its Twilio number and owner. */
+export const TenantRegistered = z.object({
+  tenantId: z.string(),
+  name: z.string().min(1),
+  twilioNumber: e164,
+  ownerPhone: e164,
+  timezone: z.string(),
+  businessHours: businessHoursSchema,
+  emergencyPhone: e164.nullable(),
+});
+
+/**
+ * Twilio called `POST /twilio/voice` for an inbound call, and we answered with `action`:
+ * `ring-owner` (business hours: `<Dial timeout=15>` the owner) or `after-hours-notice`
+ * (spoken notice, then hang up). `mode` is the tenant-local period the call fell in.
+ */
+export const CallReceived = z.object({
+  callSid: z.string(),
+  from: e164,
+  to: e164,
+  callStatus: z.string(),
+  mode: z.enum(['business-hours', 'after-hours']),
+  action: z.enum(['ring-owner', 'after-hours-notice']),
+});
+
+/** The `<Dial action>` callback said the owner took the call (`DialCallStatus` completed / answered). */
+export const DialAnswered = z.object({
+  callSid: z.string(),
+  dialCallSid: z.string().nullable(),
+  dialCallStatus: z.enum(['completed', 'answered']),
+  dialCallDurationSeconds: z.number().int().nonnegative().nullable(),
+});
+
+/** The `<Dial action>` callback said the owner did not take the call. */
+export const DialMissed = z.object({
+  callSid: z.string(),
+  dialCallSid: z.string().nullable(),
+  dialCallStatus: z.enum(['busy', 'no-answer', 'failed', 'canceled']),
+});
+
+/**
+ * A text arrived on the tenant's number (`POST /twilio/sms`). `keyword` is the
+ * carrier keyword family the whole message matched, if any.
+ */
+export const SmsInbound = z.object({
+  messageSid: z.string(),
+  from: e164,
+  to: e164,
+  body: z.string(),
+  numMedia: z.number().int().nonnegative(),
+  mediaUrls: z.array(z.string()),
+  keyword: z.enum(['opt-out', 'opt-in', 'help']).nullable(),
+});
+
+/** The number gave consent to receive texts from the tenant. */
+export const ConsentGranted = z.object({
+  phone: e164,
+  basis: z.enum(['express', 'implied-inquiry', 'implied-business-relationship']),
+  source: z.enum(['keyword', 'form', 'import', 'call', 'sms']),
+  evidence: z.record(z.string(), z.string()),
+  /** UTC ISO-8601, or null for consent that lasts until revoked. */
+  expiresAt: z.string().nullable(),
+});
+
+/** The number withdrew consent; effective at once. */
+export const ConsentRevoked = z.object({
+  phone: e164,
+  channel: z.enum(['keyword', 'one-click-link', 'carrier-error-21610', 'owner', 'import']),
+  /** The exact text received, for keyword revocations. */
+  text: z.string().nullable(),
+  evidence: z.record(z.string(), z.string()),
+});
+
+const outboundCommon = {
+  outboxId: z.string(),
+  dedupeKey: z.string(),
+  purpose: z.string(),
+  audience: z.enum(['lead', 'owner']),
+  to: e164,
+  from: e164,
+  body: z.string(),
+};
+
+/** Twilio accepted an outbound text (`MessageSid` assigned). */
+export const OutboundSmsSent = z.object({
+  ...outboundCommon,
+  messageSid: z.string(),
+  status: z.string(),
+  attempts: z.number().int().positive(),
+});
+
+/** An outbound text was deliberately not sent: dry-run mode, no consent, or cancelled. */
+export const OutboundSmsWithheld = z.object({
+  ...outboundCommon,
+  reason: z.enum(['dry-run', 'consent-revoked', 'cancelled']),
+});
+
+/** Twilio refused an outbound text, or every attempt failed. */
+export const OutboundSmsFailed = z.object({
+  ...outboundCommon,
+  errorCode: z.string().nullable(),
+  errorMessage: z.string(),
+  attempts: z.number().int().positive(),
+});
+
+/** Twilio's status callback reported a new `MessageStatus` for one of our texts. */
+export const OutboundSmsStatusUpdated = z.object({
+  messageSid: z.string(),
+  status: z.string(),
+  errorCode: z.string().nullable(),
+});
+
+/** A webhook was refused before it could become a lead (bad signature, unknown number). */
+export const WebhookRejected = z.object({
+  route: z.string(),
+  reason: z.enum(['missing-signature', 'invalid-signature', 'unknown-number']),
+  /** The number that was called or texted (a business number, not a person's). */
+  to: z.string().nullable(),
+  sid: z.string().nullable(),
+});
+
+/** Every event type, version 1, by name. */
+export const eventSchemas = {
+  TenantRegistered,
+  CallReceived,
+  DialAnswered,
+  DialMissed,
+  SmsInbound,
+  ConsentGranted,
+  ConsentRevoked,
+  OutboundSmsSent,
+  OutboundSmsWithheld,
+  OutboundSmsFailed,
+  OutboundSmsStatusUpdated,
+  WebhookRejected,
+} as const;
+
+/** Name of an event type in the catalogue. */
+export type EventType = keyof typeof eventSchemas;
+
+/** The `data` of an event of type `T`. */
+export type EventData<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;
+
+/** A catalogue event in its envelope, discriminated by `type`. */
+export type LeadlineEvent = {
+  [T in EventType]: EventEnvelope<T, EventData<T>>;
+}[EventType];
+
+/** A catalogue event read back from a log. */
+export type RecordedLeadlineEvent = {
+  [T in EventType]: RecordedEvent<T, EventData<T>>;
+}[EventType];
+
+/** Current schema version of every event type. */
+export const CURRENT_SCHEMA_VERSION = 1;
+
+/**
+ * Validates an event's `data` against its type's schema.
+ * @throws Error naming the type and the failing field when the data does not match,
+ *   or when the type is not in the catalogue.
+ */
+export function validateEventData<T extends string>(type: T, data: unknown): unknown {
+  const schema = (eventSchemas as Record<string, z.ZodType>)[type];
+  if (!schema) throw new Error(`Unknown event type "${type}"`);
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    throw new Error(`Invalid ${type} data: ${z.prettifyError(result.error)}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,159 @@
+import type pg from 'pg';
+import type { LeadlineEvent, RecordedLeadlineEvent } from '../../events/catalogue.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type {
+  AppendResult,
+  Consumer,
+  EventLog,
+  SubscribeOptions,
+  Subscription,
+} from '../event-log.ts';
+import { EVENT_COLUMNS, eventsToColumns, rowToEvent, type EventRow } from './rows.ts';
+import { PgSubscription } from './subscription.ts';
+import { EVENTS_CHANNEL, Wakeups } from './wakeups.ts';
+
+/** Settings of the PostgreSQL log. */
+export interface PostgresEventLogOptions {
+  url: string;
+  pool: pg.Pool;
+  log: Logger;
+  pollIntervalMs?: number;
+  batchSize?: number;
+  standbyRetryMs?: number;
+}
+
+/**
+ * The PostgreSQL adapter of the {@link EventLog} port: the `events` table, gap-safe readers
+ * (see `read-batch.ts`), `LISTEN/NOTIFY` wake-ups with polling as the fallback, and
+ * checkpoints in `consumer_checkpoints`. Create it with {@link PostgresEventLog.open}.
+ */
+export class PostgresEventLog implements EventLog {
+  private readonly subscriptions = new Set<Subscription>();
+
+  private constructor(
+    private readonly options: PostgresEventLogOptions,
+    private readonly wakeups: Wakeups,
+    private epoch: number,
+  ) {}
+
+  /**
+   * Opens the log: settles the epoch (bumping it when the transaction-id counter is found
+   * below the newest event's, as after a pg_dump restore into a new cluster) and starts
+   * listening for appends.
+   */
+  static async open(options: PostgresEventLogOptions): Promise<PostgresEventLog> {
+    const epoch = await settleEpoch(options.pool, options.log);
+    const wakeups = new Wakeups(options.url, EVENTS_CHANNEL, options.log);
+    await wakeups.start();
+    return new PostgresEventLog(options, wakeups, epoch);
+  }
+
+  async append(events: LeadlineEvent[]): Promise<AppendResult[]> {
+    if (events.length === 0) return [];
+    const client = await this.options.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const inserted = await client.query<{ event_id: string; position: string }>(
+        `INSERT INTO events (epoch, event_id, stream_id, type, schema_version, tenant_id,
+           occurred_at, recorded_at, causation_id, correlation_id, traceparent, data)
+         SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::int[], $6::text[],
+           $7::timestamptz[], $8::timestamptz[], $9::uuid[], $10::text[], $11::text[], $12::jsonb[])
+         ON CONFLICT (event_id) DO NOTHING
+         RETURNING event_id, position`,
+        [this.epoch, ...eventsToColumns(events)],
+      );
+      const positions = new Map(inserted.rows.map((r) => [r.event_id, r.position]));
+      const missing = events.filter((e) => !positions.has(e.id)).map((e) => e.id);
+      const duplicates = new Set(missing);
+      if (missing.length > 0) {
+        const existing = await client.query<{ event_id: string; position: string }>(
+          'SELECT event_id, position FROM events WHERE event_id = ANY($1::uuid[])',
+          [missing],
+        );
+        for (const row of existing.rows) positions.set(row.event_id, row.position);
+      }
+      if (inserted.rows.length > 0) await client.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`);
+      await client.query('COMMIT');
+      return events.map((e) => ({
+        id: e.id,
+        position: positions.get(e.id) ?? '',
+        duplicate: duplicates.has(e.id),
+      }));
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async read(streamId: string): Promise<RecordedLeadlineEvent[]> {
+    const { rows } = await this.options.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1
+        ORDER BY epoch, transaction_id, position`,
+      [streamId],
+    );
+    return rows.map(rowToEvent);
+  }
+
+  subscribe(consumer: Consumer, options: SubscribeOptions = {}): Subscription {
+    const subscription = new PgSubscription(consumer, options, {
+      url: this.options.url,
+      epoch: () => this.epoch,
+      wakeups: this.wakeups,
+      log: this.options.log,
+      pollIntervalMs: this.options.pollIntervalMs ?? 1_000,
+      batchSize: this.options.batchSize,
+      standbyRetryMs: this.options.standbyRetryMs,
+    });
+    this.subscriptions.add(subscription);
+    return {
+      whenCaughtUp: (timeoutMs) => subscription.whenCaughtUp(timeoutMs),
+      stop: async () => {
+        this.subscriptions.delete(subscription);
+        await subscription.stop();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    this.subscriptions.clear();
+    await this.wakeups.close();
+  }
+}
+
+/**
+ * Returns the current epoch of the log, starting a new one when the transaction-id counter
+ * is not above the newest event's (design §3: "a pg_dump restore resets the counter").
+ */
+async function settleEpoch(pool: pg.Pool, log: Logger): Promise<number> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('leadline-log-epoch', 0))");
+    const { rows } = await client.query<{ epoch: number; newest: string | null; now: string }>(
+      `SELECT e.epoch,
+              (SELECT max(transaction_id) FROM events WHERE epoch = e.epoch)::text AS newest,
+              pg_current_xact_id()::text AS now
+         FROM (SELECT max(epoch) AS epoch FROM log_epochs) e`,
+    );
+    let epoch = rows[0]!.epoch;
+    const newest = rows[0]!.newest;
+    if (newest !== null && BigInt(newest) >= BigInt(rows[0]!.now)) {
+      epoch += 1;
+      await client.query('INSERT INTO log_epochs (epoch, reason) VALUES ($1, $2)', [
+        epoch,
+        `transaction id counter (${rows[0]!.now}) not above newest event's (${newest})`,
+      ]);
+      log.warn({ epoch }, 'transaction id counter went backwards (restore?): new log epoch');
+    }
+    await client.query('COMMIT');
+    return epoch;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,194 @@
+import pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { clientConfig } from '../../db/client-config.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { Consumer, SubscribeOptions, Subscription } from '../event-log.ts';
+import {
+  compareCheckpoints,
+  readCheckpoint,
+  resetCheckpoint,
+  storeCheckpoint,
+  type PgCheckpoint,
+} from './checkpoint.ts';
+import { readBatch } from './read-batch.ts';
+import { rowToEvent } from './rows.ts';
+import type { Wakeups } from './wakeups.ts';
+
+/** Tuning of a PostgreSQL subscription. */
+export interface PgSubscriptionSettings {
+  url: string;
+  epoch: () => number;
+  wakeups: Wakeups;
+  log: Logger;
+  /** Fallback poll when no notification arrives (ms). */
+  pollIntervalMs: number;
+  /** Events per transaction. */
+  batchSize?: number;
+  /** How often a standby retries to become the active reader (ms). */
+  standbyRetryMs?: number;
+}
+
+const HORIZON_RETRY_MS = 10;
+
+/**
+ * Runs one consumer against the PostgreSQL log.
+ *
+ * Only one process reads a consumer name at a time: the reader holds a session-level
+ * advisory lock on `leadline-consumer:<name>` on its dedicated connection; others wait as
+ * standbys and take over when it dies (the lock goes with the connection). Each batch is
+ * one transaction: handler effects and the checkpoint commit together. A failing batch is
+ * rolled back and retried with exponential backoff (100 ms doubling to 30 s).
+ */
+export class PgSubscription implements Subscription {
+  private stopped = false;
+  private readonly done: Promise<void>;
+  private replayUntil: PgCheckpoint | undefined;
+  private client: pg.Client | undefined;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly options: SubscribeOptions,
+    private readonly settings: PgSubscriptionSettings,
+  ) {
+    this.done = this.run();
+  }
+
+  private get log(): Logger {
+    return this.settings.log;
+  }
+
+  private async run(): Promise<void> {
+    let resetPending = this.options.from === 'start';
+    let failures = 0;
+    while (!this.stopped) {
+      const client = new pg.Client(clientConfig(this.settings.url));
+      client.on('error', (error) => this.log.warn({ err: error }, 'consumer connection error'));
+      try {
+        await client.connect();
+        this.client = client;
+        if (!(await this.becomeActiveReader(client))) break;
+        if (resetPending) {
+          await resetCheckpoint(client, this.consumer.name);
+          this.replayUntil = await headOfLog(client);
+          resetPending = false;
+        }
+        while (!this.stopped) {
+          const generation = this.settings.wakeups.current();
+          const { handled, full, heldBack } = await this.handleBatch(client);
+          failures = 0;
+          if (full) continue;
+          if (heldBack && handled === 0) {
+            await sleep(HORIZON_RETRY_MS);
+            continue;
+          }
+          await this.settings.wakeups.wait(generation, this.settings.pollIntervalMs);
+        }
+      } catch (error) {
+        if (this.stopped) break;
+        failures++;
+        const delay = Math.min(30_000, 100 * 2 ** Math.min(failures - 1, 9));
+        this.log.error(
+          { err: error, consumer: this.consumer.name, attempt: failures, retryInMs: delay },
+          'consumer batch failed; retrying',
+        );
+        await sleep(delay);
+      } finally {
+        this.client = undefined;
+        await client.end().catch(() => {});
+      }
+    }
+  }
+
+  /** Takes the consumer's advisory lock, waiting as a standby while another process holds it. */
+  private async becomeActiveReader(client: pg.Client): Promise<boolean> {
+    const key = `leadline-consumer:${this.consumer.name}`;
+    let announced = false;
+    while (!this.stopped) {
+      const { rows } = await client.query<{ ok: boolean }>(
+        'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
+        [key],
+      );
+      if (rows[0]?.ok) {
+        if (announced) this.log.info({ consumer: this.consumer.name }, 'standby became active');
+        return true;
+      }
+      if (!announced) {
+        this.log.info({ consumer: this.consumer.name }, 'another process reads; standing by');
+        announced = true;
+      }
+      await sleep(this.settings.standbyRetryMs ?? 1_000);
+    }
+    return false;
+  }
+
+  private async handleBatch(
+    client: pg.Client,
+  ): Promise<{ handled: number; full: boolean; heldBack: boolean }> {
+    const limit = this.settings.batchSize ?? 100;
+    await client.query('BEGIN');
+    try {
+      const checkpoint = await readCheckpoint(client, this.consumer.name);
+      const batch = await readBatch(client, checkpoint, this.settings.epoch(), limit);
+      if (batch.rows.length === 0) {
+        await client.query('COMMIT');
+        return { handled: 0, full: false, heldBack: batch.heldBackByHorizon };
+      }
+      let last = checkpoint;
+      for (const row of batch.rows) {
+        last = { epoch: row.epoch, transactionId: row.transaction_id, position: row.position };
+        const replay = this.replayUntil ? compareCheckpoints(last, this.replayUntil) <= 0 : false;
+        const event = rowToEvent(row);
+        await this.consumer.handle(event, {
+          db: client,
+          replay,
+          log: this.log.child({ consumer: this.consumer.name, eventId: event.id }),
+        });
+      }
+      await storeCheckpoint(client, this.consumer.name, last, batch.rows.length);
+      await client.query('COMMIT');
+      return {
+        handled: batch.rows.length,
+        full: batch.rows.length === limit,
+        heldBack: batch.heldBackByHorizon,
+      };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
+  }
+
+  async whenCaughtUp(timeoutMs = 30_000): Promise<void> {
+    const probe = new pg.Client(clientConfig(this.settings.url));
+    await probe.connect();
+    try {
+      const head = await headOfLog(probe);
+      const deadline = Date.now() + timeoutMs;
+      while (compareCheckpoints(await readCheckpoint(probe, this.consumer.name), head) < 0) {
+        if (Date.now() > deadline) {
+          throw new Error(`consumer ${this.consumer.name} did not catch up within ${timeoutMs} ms`);
+        }
+        await sleep(20);
+      }
+    } finally {
+      await probe.end();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.settings.wakeups.wakeAll();
+    await this.done;
+  }
+}
+
+/** The last committed event's checkpoint triple (START when the log is empty). */
+export async function headOfLog(db: pg.ClientBase): Promise<PgCheckpoint> {
+  const { rows } = await db.query<{ epoch: number; transaction_id: string; position: string }>(
+    `SELECT epoch, transaction_id, position FROM events
+      ORDER BY epoch DESC, transaction_id DESC, position DESC LIMIT 1`,
+  );
+  const row = rows[0];
+  return row
+    ? { epoch: row.epoch, transactionId: row.transaction_id, position: row.position }
+    : { epoch: 0, transactionId: '0', position: '0' };
+}

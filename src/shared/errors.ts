@@ -1,0 +1,52 @@
+/**
+ * An error that carries its meaning for callers: a stable machine-readable `code` and the
+ * HTTP status it maps to. The API layer turns these into `{ error: { code, message } }`
+ * bodies; the CLI prints the message and exits non-zero.
+ */
+export class LeadlineError extends Error {
+  constructor(
+    /** Stable identifier, e.g. `INVALID_PHONE_NUMBER`. */
+    readonly code: string,
+    message: string,
+    /** HTTP status this error maps to. */
+    readonly statusCode: number,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input from a caller (HTTP 400). */
+export class ValidationError extends LeadlineError {
+  constructor(message: string, code = 'VALIDATION_FAILED') {
+    super(code, message, 400);
+  }
+}
+
+/** The caller is not who they claim, or sent no credentials (HTTP 401). */
+export class UnauthorizedError extends LeadlineError {
+  constructor(message = 'A valid API key is required (Authorization: Bearer <key>).') {
+    super('UNAUTHORIZED', message, 401);
+  }
+}
+
+/** The caller is known but may not do this (HTTP 403). */
+export class ForbiddenError extends LeadlineError {
+  constructor(message: string, code = 'FORBIDDEN') {
+    super(code, message, 403);
+  }
+}
+
+/** The thing asked for does not exist (HTTP 404). */
+export class NotFoundError extends LeadlineError {
+  constructor(message: string, code = 'NOT_FOUND') {
+    super(code, message, 404);
+  }
+}
+
+/** Configuration is missing or invalid; raised at start-up, before anything runs. */
+export class ConfigurationError extends LeadlineError {
+  constructor(message: string) {
+    super('INVALID_CONFIGURATION', message, 500);
+  }
+}

@@ -1,0 +1,41 @@
+import { pino, type Logger } from 'pino';
+import { maskPhone } from './phone.ts';
+
+export type { Logger } from 'pino';
+
+const PHONE_KEYS = ['from', 'to', 'phone', 'From', 'To', 'ownerPhone', 'caller'];
+const SECRET_KEYS = ['body', 'Body', 'authorization', 'x-twilio-signature', 'authToken', 'apiKey'];
+
+/** Every log path that carries a phone number or a secret, at the top level or one level down. */
+const REDACTED_PATHS = [...PHONE_KEYS, ...SECRET_KEYS].flatMap((key) => [key, `*.${key}`]);
+
+/**
+ * Censors one redacted value: phone numbers are masked (`+1*******23`), message bodies,
+ * keys and signatures are replaced whole. Compliance: a log is not an audit store, and
+ * a customer's words and number must not leak into it.
+ */
+function censor(value: unknown, path: string[]): unknown {
+  const key = path[path.length - 1] ?? '';
+  if (PHONE_KEYS.includes(key) && typeof value === 'string') return maskPhone(value);
+  return '[redacted]';
+}
+
+/**
+ * The process logger: pino JSON on stdout, level from `level` (`LOG_LEVEL`).
+ * Phone numbers are masked and message bodies, API keys and signatures redacted
+ * wherever they appear as `from`, `to`, `phone`, `body`, … (see {@link REDACTED_PATHS}).
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'leadline' },
+      redact: { paths: REDACTED_PATHS, censor },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
+}
+
+/** A logger that discards everything, for tests and one-shot CLI commands. */
+export const silentLogger: Logger = pino({ level: 'silent' });

@@ -1,0 +1,56 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { ValidationError } from './errors.ts';
+
+/** A phone number in E.164 form, e.g. `+14165550123`. */
+export type E164 = string & { readonly __brand: 'E164' };
+
+/**
+ * Normalises a phone number to E.164 (ITU-T E.164, as Twilio writes `From` and `To`).
+ *
+ * Accepts E.164 or a national number in `defaultCountry` (North America by default).
+ * Uses libphonenumber's metadata, so `+1 555 …` fictional numbers (NANP 555-01XX) are
+ * accepted as Twilio's test numbers are.
+ *
+ * @throws ValidationError (`INVALID_PHONE_NUMBER`) naming the value when it is not a phone number.
+ */
+export function toE164(raw: string, defaultCountry: CountryCode = 'US'): E164 {
+  const parsed = parsePhoneNumberFromString(raw.trim(), defaultCountry);
+  if (!parsed || !parsed.isPossible()) {
+    throw new ValidationError(
+      `"${raw}" is not a phone number; write it in E.164 form, e.g. +14165550123`,
+      'INVALID_PHONE_NUMBER',
+    );
+  }
+  return parsed.number as E164;
+}
+
+/** Like {@link toE164} but returns `undefined` instead of throwing. */
+export function tryE164(raw: string | undefined): E164 | undefined {
+  if (!raw) return undefined;
+  try {
+    return toE164(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Masks a phone number for logs: keeps the country code and last two digits
+ * (`+14165550123` → `+1*******23`). Never log a full number.
+ */
+export function maskPhone(value: string): string {
+  const digits = value.replace(/[^\d+]/g, '');
+  if (digits.length <= 4) return '***';
+  const parsed = parsePhoneNumberFromString(digits);
+  const cc = parsed ? `+${parsed.countryCallingCode}` : digits.slice(0, 2);
+  return `${cc}${'*'.repeat(Math.max(3, digits.length - cc.length - 2))}${digits.slice(-2)}`;
+}
+
+/** Formats an E.164 number for people: national format at home (`(416) 555-0123`), international otherwise. */
+export function formatForPeople(value: string, home: CountryCode = 'US'): string {
+  const parsed = parsePhoneNumberFromString(value);
+  if (!parsed) return value;
+  return parsed.country === home || parsed.countryCallingCode === '1'
+    ? parsed.formatNational()
+    : parsed.formatInternational();
+}

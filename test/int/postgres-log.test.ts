@@ -1,0 +1,119 @@
+import pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresEventLog } from '../../src/log/postgres/postgres-event-log.ts';
+import { clientConfig } from '../../src/db/client-config.ts';
+import { silentLogger } from '../../src/shared/logger.ts';
+import { createTestDatabase } from '../support/database.ts';
+import { contractEvent, describeLogContract, recordingConsumer } from '../support/log-contract.ts';
+
+async function openPostgresLog(url: string) {
+  const pool = new pg.Pool({ ...clientConfig(url), max: 20 });
+  const log = await PostgresEventLog.open({ url, pool, log: silentLogger, standbyRetryMs: 100 });
+  return {
+    log,
+    close: async () => {
+      await log.close();
+      await pool.end();
+    },
+  };
+}
+
+describeLogContract('postgres', async () => {
+  const url = await createTestDatabase();
+  const main = await openPostgresLog(url);
+  const others: Array<() => Promise<void>> = [];
+  return {
+    log: main.log,
+    databaseUrl: url,
+    async openAnother() {
+      const another = await openPostgresLog(url);
+      others.push(another.close);
+      return another.log;
+    },
+    async close() {
+      await main.close();
+      for (const close of others) await close().catch(() => {});
+    },
+  };
+});
+
+describe('PostgreSQL log: the concurrent-writer gap', () => {
+  let url: string;
+  let subject: Awaited<ReturnType<typeof openPostgresLog>>;
+  let pool: pg.Pool;
+
+  beforeAll(async () => {
+    url = await createTestDatabase();
+    subject = await openPostgresLog(url);
+    pool = new pg.Pool({ connectionString: url, max: 30 });
+    await pool.query(`CREATE TABLE contract_effects (consumer text, event_id uuid, stream_id text,
+      seq int, id bigserial PRIMARY KEY)`);
+  });
+  afterAll(async () => {
+    await subject.close();
+    await pool.end();
+  });
+
+  it('does not pass an event whose transaction began first but committed last', async () => {
+    const sub = subject.log.subscribe(recordingConsumer('gap'));
+    // Writer A takes its position first and holds its transaction open.
+    const writerA = await pool.connect();
+    await writerA.query('BEGIN');
+    const early = contractEvent('lead:gap:a', 0);
+    await writerA.query(
+      `INSERT INTO events (epoch, event_id, stream_id, type, schema_version, tenant_id, occurred_at,
+         recorded_at, data) VALUES (1, $1, $2, $3, 1, 'contract', now(), now(), $4)`,
+      [early.id, early.streamId, early.type, JSON.stringify(early.data)],
+    );
+    // Writer B appends after A and commits first.
+    const late = contractEvent('lead:gap:b', 0);
+    await subject.log.append([late]);
+    await sleep(300);
+    const whileOpen = await pool.query('SELECT event_id FROM contract_effects');
+    expect(whileOpen.rows).toEqual([]); // B is held back behind A's open transaction
+    await writerA.query('COMMIT');
+    writerA.release();
+    await sub.whenCaughtUp();
+    await sub.stop();
+    const { rows } = await pool.query<{ event_id: string }>(
+      'SELECT event_id FROM contract_effects ORDER BY id',
+    );
+    expect(rows.map((r) => r.event_id)).toEqual([early.id, late.id]);
+  });
+
+  it('skips no event when many writers commit out of order', async () => {
+    const sub = subject.log.subscribe(recordingConsumer('many'));
+    const writers = 12;
+    const perWriter = 60;
+    await Promise.all(
+      Array.from({ length: writers }, async (_, w) => {
+        for (let seq = 0; seq < perWriter; seq++) {
+          const client = await pool.connect();
+          const event = contractEvent(`lead:many:${w}`, seq);
+          try {
+            await client.query('BEGIN');
+            await client.query(
+              `INSERT INTO events (epoch, event_id, stream_id, type, schema_version, tenant_id,
+                 occurred_at, recorded_at, data) VALUES (1, $1, $2, $3, 1, 'contract', now(), now(), $4)`,
+              [event.id, event.streamId, event.type, JSON.stringify(event.data)],
+            );
+            // Hold the transaction a random while so commits land out of position order.
+            await sleep(Math.random() * 8);
+            await client.query("SELECT pg_notify('leadline_events', '')");
+            await client.query('COMMIT');
+          } finally {
+            client.release();
+          }
+        }
+      }),
+    );
+    await sub.whenCaughtUp();
+    await sub.stop();
+    const { rows } = await pool.query<{ n: string; d: string }>(
+      "SELECT count(*) n, count(DISTINCT event_id) d FROM contract_effects WHERE consumer = 'many' AND stream_id LIKE 'lead:many:%'",
+    );
+    expect(Number(rows[0]!.n)).toBe(writers * perWriter);
+    expect(Number(rows[0]!.d)).toBe(writers * perWriter);
+  });
+});

@@ -1,0 +1,219 @@
+import pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LeadlineEvent, RecordedLeadlineEvent } from '../../src/events/catalogue.ts';
+import { newEvent } from '../../src/events/new-event.ts';
+import type { Consumer, EventLog } from '../../src/log/event-log.ts';
+import { systemClock } from '../../src/shared/clock.ts';
+
+/** What the contract suite needs from an adapter under test. */
+export interface LogUnderTest {
+  log: EventLog;
+  /** URL of the PostgreSQL database holding checkpoints and the consumers' effects. */
+  databaseUrl: string;
+  /** Opens a second, independent instance of the same log (as another process would). */
+  openAnother(): Promise<EventLog>;
+  close(): Promise<void>;
+}
+
+/** A minimal valid event: `seq` of `stream`, carried in the data so order can be checked. */
+export function contractEvent(stream: string, seq: number, salt = ''): LeadlineEvent {
+  return newEvent(
+    {
+      type: 'OutboundSmsStatusUpdated',
+      streamId: stream,
+      tenantId: 'contract',
+      data: { messageSid: `${stream}#${seq}`, status: String(seq), errorCode: null },
+      idempotencyKey: `${salt}${stream}#${seq}`,
+    },
+    systemClock,
+  );
+}
+
+/**
+ * A consumer whose effect is one row per handled event in `contract_effects`, written in the
+ * consumer's transaction: counting rows per event shows duplicates and gaps.
+ */
+export function recordingConsumer(
+  name: string,
+  onEvent?: (e: RecordedLeadlineEvent) => void,
+): Consumer {
+  return {
+    name,
+    async handle(event, ctx) {
+      onEvent?.(event);
+      const data = event.data as { messageSid: string; status: string };
+      await ctx.db.query(
+        'INSERT INTO contract_effects (consumer, event_id, stream_id, seq) VALUES ($1, $2, $3, $4)',
+        [name, event.id, event.streamId, Number(data.status)],
+      );
+    },
+  };
+}
+
+/**
+ * The contract every {@link EventLog} adapter must pass (design §3). Run it with
+ * `describeLogContract('postgres', factory)`.
+ */
+export function describeLogContract(adapter: string, open: () => Promise<LogUnderTest>): void {
+  describe(`EventLog contract: ${adapter}`, () => {
+    let subject: LogUnderTest;
+    let db: pg.Pool;
+    let consumerSeq = 0;
+    const uniqueName = (label: string) => `${label}-${++consumerSeq}-${Date.now()}`;
+    const uniqueStream = (label: string) => `lead:contract:${label}-${++consumerSeq}`;
+
+    beforeAll(async () => {
+      subject = await open();
+      db = new pg.Pool({ connectionString: subject.databaseUrl });
+      await db.query(`CREATE TABLE IF NOT EXISTS contract_effects (
+        consumer text NOT NULL, event_id uuid NOT NULL, stream_id text NOT NULL, seq int NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT clock_timestamp(), id bigserial PRIMARY KEY)`);
+    });
+    afterAll(async () => {
+      await subject?.close();
+      await db?.end();
+    });
+
+    async function effects(consumer: string) {
+      const { rows } = await db.query<{ event_id: string; stream_id: string; seq: number }>(
+        'SELECT event_id, stream_id, seq FROM contract_effects WHERE consumer = $1 ORDER BY id',
+        [consumer],
+      );
+      return rows;
+    }
+
+    it('appends idempotently: a second append of the same id writes nothing and reports the original position', async () => {
+      const stream = uniqueStream('idem');
+      const event = contractEvent(stream, 1);
+      const [first] = await subject.log.append([event]);
+      const [second] = await subject.log.append([event]);
+      expect(first!.duplicate).toBe(false);
+      expect(second!.duplicate).toBe(true);
+      expect(second!.position).toBe(first!.position);
+      const read = await subject.log.read(stream);
+      expect(read.map((e) => e.id)).toEqual([event.id]);
+    });
+
+    it('keeps each stream in order under concurrent producers and delivers every event once', async () => {
+      const streams = Array.from({ length: 8 }, (_, i) => uniqueStream(`conc${i}`));
+      const perStream = 25;
+      const name = uniqueName('order');
+      const sub = subject.log.subscribe(recordingConsumer(name));
+      await Promise.all(
+        streams.map(async (stream) => {
+          for (let seq = 0; seq < perStream; seq++)
+            await subject.log.append([contractEvent(stream, seq)]);
+        }),
+      );
+      await sub.whenCaughtUp();
+      await sub.stop();
+      const rows = (await effects(name)).filter((r) => streams.includes(r.stream_id));
+      expect(rows).toHaveLength(streams.length * perStream);
+      for (const stream of streams) {
+        expect(rows.filter((r) => r.stream_id === stream).map((r) => r.seq)).toEqual(
+          Array.from({ length: perStream }, (_, i) => i),
+        );
+      }
+    });
+
+    it('resumes from its checkpoint without reapplying committed work', async () => {
+      const stream = uniqueStream('resume');
+      const name = uniqueName('resume');
+      await subject.log.append([0, 1, 2].map((s) => contractEvent(stream, s)));
+      const first = subject.log.subscribe(recordingConsumer(name));
+      await first.whenCaughtUp();
+      await first.stop();
+      await subject.log.append([3, 4].map((s) => contractEvent(stream, s)));
+      const second = subject.log.subscribe(recordingConsumer(name));
+      await second.whenCaughtUp();
+      await second.stop();
+      const seqs = (await effects(name)).filter((r) => r.stream_id === stream).map((r) => r.seq);
+      expect(seqs).toEqual([0, 1, 2, 3, 4]);
+    });
+
+    it('replays from the start into the same read model, in replay mode', async () => {
+      const stream = uniqueStream('replay');
+      const name = uniqueName('replay');
+      await subject.log.append([0, 1, 2, 3].map((s) => contractEvent(stream, s)));
+      const live = subject.log.subscribe(recordingConsumer(name));
+      await live.whenCaughtUp();
+      await live.stop();
+      const before = (await effects(name)).filter((r) => r.stream_id === stream);
+      await db.query('DELETE FROM contract_effects WHERE consumer = $1', [name]);
+      const replayFlags: boolean[] = [];
+      const replaying = subject.log.subscribe(
+        {
+          ...recordingConsumer(name),
+          async handle(event, ctx) {
+            if (event.streamId === stream) replayFlags.push(ctx.replay);
+            await recordingConsumer(name).handle(event, ctx);
+          },
+        },
+        { from: 'start' },
+      );
+      await replaying.whenCaughtUp();
+      await replaying.stop();
+      const after = (await effects(name)).filter((r) => r.stream_id === stream);
+      expect(after).toEqual(before);
+      expect(replayFlags).toEqual([true, true, true, true]);
+    });
+
+    it('lets two instances of one consumer share the work without applying any event twice', async () => {
+      const name = uniqueName('shared');
+      const streams = Array.from({ length: 4 }, (_, i) => uniqueStream(`shared${i}`));
+      const other = await subject.openAnother();
+      const a = subject.log.subscribe(recordingConsumer(name));
+      const b = other.subscribe(recordingConsumer(name));
+      await Promise.all(
+        streams.map(async (stream) => {
+          for (let seq = 0; seq < 20; seq++) await subject.log.append([contractEvent(stream, seq)]);
+        }),
+      );
+      await a.whenCaughtUp();
+      await b.whenCaughtUp();
+      await a.stop();
+      // The survivor carries on alone.
+      for (const stream of streams) await subject.log.append([contractEvent(stream, 20)]);
+      await b.whenCaughtUp();
+      await b.stop();
+      await other.close();
+      const rows = (await effects(name)).filter((r) => streams.includes(r.stream_id));
+      const ids = rows.map((r) => r.event_id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(rows).toHaveLength(streams.length * 21);
+    });
+
+    it('catches up from the start when a consumer is added later', async () => {
+      const stream = uniqueStream('late');
+      await subject.log.append([0, 1, 2].map((s) => contractEvent(stream, s)));
+      const name = uniqueName('late');
+      const late = subject.log.subscribe(recordingConsumer(name));
+      await late.whenCaughtUp();
+      await late.stop();
+      expect((await effects(name)).filter((r) => r.stream_id === stream).map((r) => r.seq)).toEqual(
+        [0, 1, 2],
+      );
+    });
+
+    it('wakes a waiting consumer promptly after an append', async () => {
+      const name = uniqueName('wake');
+      const stream = uniqueStream('wake');
+      let seenAt = 0;
+      const sub = subject.log.subscribe(
+        recordingConsumer(name, (e) => {
+          if (e.streamId === stream) seenAt = Date.now();
+        }),
+      );
+      await sub.whenCaughtUp();
+      await sleep(200);
+      const appendedAt = Date.now();
+      await subject.log.append([contractEvent(stream, 0)]);
+      await sub.whenCaughtUp();
+      await sub.stop();
+      expect(seenAt).toBeGreaterThan(0);
+      // Far below the 1 s poll: the consumer was woken, not polled.
+      expect(seenAt - appendedAt).toBeLessThan(900);
+    });
+  });
+}
