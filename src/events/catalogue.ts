@@ -98,10 +98,10 @@ export const OutboundSmsSent = z.object({
   attempts: z.number().int().positive(),
 });
 
-/** An outbound text was deliberately not sent: dry-run mode, no consent, or cancelled. */
+/** An outbound text was deliberately not sent: dry-run mode, or no consent at send time. */
 export const OutboundSmsWithheld = z.object({
   ...outboundCommon,
-  reason: z.enum(['dry-run', 'consent-revoked', 'cancelled']),
+  reason: z.enum(['dry-run', 'consent-revoked']),
 });
 
 /** Twilio refused an outbound text, or every attempt failed. */

@@ -31,7 +31,7 @@ CREATE TABLE outbound_messages (
   correlation_id   text,
   traceparent      text,
   status           text NOT NULL DEFAULT 'pending'
-                   CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'withheld', 'cancelled')),
+                   CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'withheld')),
   attempts         integer NOT NULL DEFAULT 0,
   next_attempt_at  timestamptz NOT NULL DEFAULT now(),
   lease_until      timestamptz,

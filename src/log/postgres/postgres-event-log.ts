@@ -10,7 +10,10 @@ import type {
 } from '../event-log.ts';
 import { EVENT_COLUMNS, eventsToColumns, rowToEvent, type EventRow } from './rows.ts';
 import { PgSubscription } from './subscription.ts';
-import { EVENTS_CHANNEL, Wakeups } from './wakeups.ts';
+import { Wakeups } from '../../db/wakeups.ts';
+
+/** The channel appenders NOTIFY on commit. */
+export const EVENTS_CHANNEL = 'leadline_events';
 
 /** Settings of the PostgreSQL log. */
 export interface PostgresEventLogOptions {

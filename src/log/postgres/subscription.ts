@@ -12,7 +12,7 @@ import {
 } from './checkpoint.ts';
 import { readBatch } from './read-batch.ts';
 import { rowToEvent } from './rows.ts';
-import type { Wakeups } from './wakeups.ts';
+import type { Wakeups } from '../../db/wakeups.ts';
 
 /** Tuning of a PostgreSQL subscription. */
 export interface PgSubscriptionSettings {

@@ -1,13 +1,10 @@
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clientConfig } from '../../db/client-config.ts';
-import type { Logger } from '../../shared/logger.ts';
-
-/** The channel appenders NOTIFY on commit. */
-export const EVENTS_CHANNEL = 'leadline_events';
+import { clientConfig } from './client-config.ts';
+import type { Logger } from '../shared/logger.ts';
 
 /**
- * One `LISTEN` connection shared by every reader in the process. Readers take the
+ * One `LISTEN` connection on `channel` shared by every waiter in the process. Readers take the
  * `generation` before reading and `wait(generation, ms)` after: a notification that
  * arrived in between is never lost. Polling (the timeout) is the fallback when the
  * connection is down or a notification is missed.

@@ -1,0 +1,74 @@
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import type { EventLog } from '../log/event-log.ts';
+import type { Clock } from '../shared/clock.ts';
+import { LeadlineError } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { readApi } from './read-api.ts';
+import { twilioWebhooks } from './twilio-webhooks.ts';
+
+/** What the HTTP server needs. */
+export interface ServerDeps {
+  log: EventLog;
+  db: pg.Pool;
+  clock: Clock;
+  logger: Logger;
+  publicBaseUrl: string;
+  webhookAuthToken: string;
+  operatorApiKey: string;
+  /** Extra readiness check (e.g. the worker's consumers started). */
+  isReady?: () => boolean;
+}
+
+/**
+ * Builds the Fastify app: Twilio webhooks under `/twilio`, the read API under `/api/v1`,
+ * `/healthz` (the process is up) and `/readyz` (it can reach PostgreSQL). Errors are JSON
+ * `{ error: { code, message } }` with the status their type carries.
+ */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: false,
+    trustProxy: true,
+    bodyLimit: 1024 * 1024,
+  });
+  await app.register(formbody);
+
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof LeadlineError) {
+      request.log.info({ code: error.code }, error.message);
+      return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message } });
+    }
+    const err = error as { validation?: unknown; statusCode?: number; code?: string; message: string };
+    if (err.validation || (err.statusCode && err.statusCode < 500)) {
+      return reply
+        .code(err.statusCode ?? 400)
+        .send({ error: { code: err.code ?? 'BAD_REQUEST', message: err.message } });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({ error: { code: 'INTERNAL', message: 'Internal error; see the service log' } });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', publicBaseUrl: deps.publicBaseUrl }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await deps.db.query('SELECT 1');
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', reason: 'PostgreSQL unreachable' });
+    }
+    if (deps.isReady && !deps.isReady()) return reply.code(503).send({ status: 'starting' });
+    return { status: 'ready' };
+  });
+
+  await app.register(twilioWebhooks, {
+    prefix: '/twilio',
+    log: deps.log,
+    db: deps.db,
+    clock: deps.clock,
+    authToken: deps.webhookAuthToken,
+    publicBaseUrl: deps.publicBaseUrl,
+  });
+  await app.register(readApi, { prefix: '/api/v1', db: deps.db, operatorApiKey: deps.operatorApiKey });
+  return app;
+}

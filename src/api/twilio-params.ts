@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { DIAL_CALL_STATUSES } from '../commands/receive-dial-result.ts';
+
+/**
+ * Twilio's webhook parameters we read, by Twilio's own names (Twilio docs: "TwiML Voice
+ * webhooks", "<Dial> action", "Messaging webhooks"). Unknown parameters are kept for the
+ * signature check but ignored here.
+ */
+const sid = (prefix: string, name: string) =>
+  z.string({ message: `${name} is required` }).regex(new RegExp(`^${prefix}[0-9a-zA-Z]{8,}$`), {
+    message: `${name} must look like ${prefix}…`,
+  });
+const required = (name: string) => z.string({ message: `${name} is required` }).min(1, `${name} is required`);
+
+/** `POST /twilio/voice`. */
+export const voiceParams = z.object({
+  CallSid: sid('CA', 'CallSid'),
+  From: required('From'),
+  To: required('To'),
+  CallStatus: z.string().default('ringing'),
+});
+
+/** `POST /twilio/voice/status`, the `<Dial action>` callback. */
+export const dialActionParams = z.object({
+  CallSid: sid('CA', 'CallSid'),
+  From: required('From'),
+  To: required('To'),
+  DialCallStatus: z.enum(DIAL_CALL_STATUSES, {
+    message: `DialCallStatus must be one of ${DIAL_CALL_STATUSES.join(', ')}`,
+  }),
+  DialCallSid: z.string().optional(),
+  DialCallDuration: z.coerce.number<string | undefined>().int().nonnegative().optional(),
+});
+
+/** `POST /twilio/sms`. `SmsSid` is the legacy name of `MessageSid`. */
+export const smsParams = z
+  .object({
+    MessageSid: z.string().optional(),
+    SmsSid: z.string().optional(),
+    From: required('From'),
+    To: required('To'),
+    Body: z.string().default(''),
+    NumMedia: z.coerce.number<string | undefined>().int().nonnegative().default(0),
+  })
+  .catchall(z.unknown())
+  .transform((p, ctx) => {
+    const messageSid = p.MessageSid ?? p.SmsSid;
+    if (!messageSid || !/^(SM|MM)[0-9a-zA-Z]{8,}$/.test(messageSid)) {
+      ctx.addIssue({ code: 'custom', message: 'MessageSid is required and must look like SM… or MM…' });
+      return z.NEVER;
+    }
+    const mediaUrls = Array.from({ length: p.NumMedia }, (_, i) => p[`MediaUrl${i}`]).filter(
+      (u): u is string => typeof u === 'string',
+    );
+    return { messageSid, from: p.From, to: p.To, body: p.Body, numMedia: p.NumMedia, mediaUrls };
+  });
+
+/** `POST /twilio/sms/status`, the message status callback. */
+export const smsStatusParams = z.object({
+  MessageSid: sid('(SM|MM)', 'MessageSid'),
+  MessageStatus: required('MessageStatus'),
+  ErrorCode: z.string().optional(),
+});

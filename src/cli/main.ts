@@ -1,0 +1,17 @@
+import { Command } from 'commander';
+import { serveCommand } from './serve-command.ts';
+import { simulateCommand } from './simulate-command.ts';
+import { tenantsCommand } from './tenants-command.ts';
+
+/**
+ * The `leadline` command line (commander). Configuration comes from the environment (see the
+ * README's table); every command exits non-zero with a one-line reason on bad input.
+ */
+const program = new Command('leadline')
+  .description('Leadline: no plumber loses a job because the phone rang while they were under a sink')
+  .showHelpAfterError()
+  .addCommand(serveCommand())
+  .addCommand(tenantsCommand())
+  .addCommand(simulateCommand());
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,89 @@
+import { Command } from 'commander';
+import { registerTenant } from '../commands/register-tenant.ts';
+import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
+import { tenantsProjection } from '../projections/tenants/tenants-projection.ts';
+import { systemClock } from '../shared/clock.ts';
+import { formatForPeople } from '../shared/phone.ts';
+import { runAction } from './run-action.ts';
+import { withLog, type CliContext } from './with-log.ts';
+
+/** Brings the tenants projection up to date (or waits for the running service to). */
+async function catchUpTenants(ctx: CliContext): Promise<void> {
+  const subscription = ctx.log.subscribe(tenantsProjection);
+  try {
+    await subscription.whenCaughtUp(30_000);
+  } finally {
+    await subscription.stop();
+  }
+}
+
+/** `leadline tenants add|list`. */
+export function tenantsCommand(): Command {
+  const tenants = new Command('tenants').description('register and list plumbing businesses');
+
+  tenants
+    .command('add')
+    .description('register a business; idempotent on its Twilio number; prints the tenant id')
+    .requiredOption('--name <text>', 'business name, as customers know it')
+    .requiredOption('--twilio-number <E.164>', 'the Twilio number customers call and text')
+    .requiredOption('--owner-phone <E.164>', 'rung in business hours; receives alerts')
+    .requiredOption('--timezone <IANA>', 'e.g. America/Toronto')
+    .option('--business-hours <HH:MM-HH:MM>', 'local business hours', '07:00-17:00')
+    .option('--emergency-phone <E.164>', 'on-call phone for after-hours emergencies')
+    .option('--json', 'print the tenant as JSON')
+    .action(
+      runAction(async (config, opts: Record<string, string | boolean | undefined>) => {
+        await withLog(config, async (ctx) => {
+          const result = await registerTenant(
+            {
+              name: String(opts.name),
+              twilioNumber: String(opts.twilioNumber),
+              ownerPhone: String(opts.ownerPhone),
+              timezone: String(opts.timezone),
+              businessHours: opts.businessHours as string | undefined,
+              emergencyPhone: opts.emergencyPhone as string | undefined,
+            },
+            { log: ctx.log, db: ctx.db.pool, clock: systemClock },
+          );
+          await catchUpTenants(ctx);
+          if (opts.json) {
+            console.log(JSON.stringify({ ...result.tenant, created: result.created }));
+          } else {
+            console.log(result.tenant.tenantId);
+            if (!result.created) {
+              console.error(
+                `(${formatForPeople(result.tenant.twilioNumber)} was already registered to "${result.tenant.name}"; nothing changed)`,
+              );
+            }
+          }
+        });
+      }),
+    );
+
+  tenants
+    .command('list')
+    .description('list registered businesses')
+    .option('--json', 'print JSON lines')
+    .action(
+      runAction(async (config, opts: { json?: boolean }) => {
+        await withLog(config, async (ctx) => {
+          await catchUpTenants(ctx);
+          const all = await tenantDirectory.list(ctx.db.pool);
+          if (opts.json) {
+            for (const t of all) console.log(JSON.stringify(t));
+            return;
+          }
+          if (all.length === 0) {
+            console.log('No tenants yet. Add one with: leadline tenants add --help');
+            return;
+          }
+          for (const t of all) {
+            console.log(
+              [t.tenantId, t.name, t.twilioNumber, `owner ${t.ownerPhone}`, t.timezone, `${t.businessHours.start}-${t.businessHours.end}`].join('\t'),
+            );
+          }
+        });
+      }),
+    );
+  return tenants;
+}

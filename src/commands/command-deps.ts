@@ -1,0 +1,10 @@
+import type { EventLog } from '../log/event-log.ts';
+import type { Clock } from '../shared/clock.ts';
+
+/** What every command handler needs: the log to append to, the clock, the trace context. */
+export interface CommandDeps {
+  log: EventLog;
+  clock: Clock;
+  /** W3C `traceparent` of the request, stored in the event's envelope. */
+  traceparent?: string | null;
+}

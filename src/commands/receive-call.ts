@@ -1,0 +1,69 @@
+import { newEvent } from '../events/new-event.ts';
+import { leadStreamId } from '../events/streams.ts';
+import type { EventData } from '../events/catalogue.ts';
+import type { E164 } from '../shared/phone.ts';
+import { isWithinBusinessHours } from '../tenants/business-hours.ts';
+import type { Tenant } from '../tenants/tenant.ts';
+import { afterHoursTwiml, ringOwnerTwiml } from '../rules/voice-responses.ts';
+import type { CommandDeps } from './command-deps.ts';
+
+/** An inbound call as Twilio reports it to `POST /twilio/voice`. */
+export interface IncomingCall {
+  callSid: string;
+  from: E164;
+  to: E164;
+  callStatus: string;
+}
+
+/** The decision for an inbound call: the fact to record and the TwiML to answer with. */
+export interface CallDecision {
+  data: EventData<'CallReceived'>;
+  twiml: string;
+}
+
+/**
+ * Decides how to answer an inbound call (pure). In the tenant's business hours (its own IANA
+ * zone): ring the owner with a `<Dial action>` back to `dialActionUrl`. Otherwise: the
+ * after-hours notice (the text and the owner alert follow from the recorded event).
+ */
+export function decideIncomingCall(
+  tenant: Tenant,
+  call: IncomingCall,
+  now: Date,
+  dialActionUrl: string,
+): CallDecision {
+  const open = isWithinBusinessHours(tenant.businessHours, tenant.timezone, now);
+  const base = { callSid: call.callSid, from: call.from, to: call.to, callStatus: call.callStatus };
+  return open
+    ? {
+        data: { ...base, mode: 'business-hours', action: 'ring-owner' },
+        twiml: ringOwnerTwiml(tenant, dialActionUrl),
+      }
+    : { data: { ...base, mode: 'after-hours', action: 'after-hours-notice' }, twiml: afterHoursTwiml(tenant) };
+}
+
+/**
+ * Handles `POST /twilio/voice` for a known tenant: decides, records `CallReceived` (idempotent
+ * on `CallSid`, so Twilio's retries record nothing new) and returns the TwiML.
+ */
+export async function receiveCall(
+  tenant: Tenant,
+  call: IncomingCall,
+  deps: CommandDeps & { dialActionUrl: string },
+): Promise<string> {
+  const decision = decideIncomingCall(tenant, call, deps.clock.now(), deps.dialActionUrl);
+  const event = newEvent(
+    {
+      type: 'CallReceived',
+      streamId: leadStreamId(tenant.tenantId, call.from),
+      tenantId: tenant.tenantId,
+      data: decision.data,
+      idempotencyKey: call.callSid,
+      correlationId: call.callSid,
+      traceparent: deps.traceparent ?? null,
+    },
+    deps.clock,
+  );
+  await deps.log.append([event]);
+  return decision.twiml;
+}

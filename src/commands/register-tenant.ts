@@ -1,0 +1,75 @@
+import type pg from 'pg';
+import { newEvent } from '../events/new-event.ts';
+import { tenantStreamId } from '../events/streams.ts';
+import type { EventLog } from '../log/event-log.ts';
+import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
+import type { Clock } from '../shared/clock.ts';
+import { ValidationError } from '../shared/errors.ts';
+import { deterministicId } from '../shared/ids.ts';
+import { toE164 } from '../shared/phone.ts';
+import { assertTimeZone, parseBusinessHours } from '../tenants/business-hours.ts';
+import type { Tenant } from '../tenants/tenant.ts';
+
+/** What an operator gives to register a business (`leadline tenants add`). */
+export interface RegisterTenantInput {
+  name: string;
+  twilioNumber: string;
+  ownerPhone: string;
+  timezone: string;
+  /** `HH:MM-HH:MM`; default `07:00-17:00`. */
+  businessHours?: string;
+  emergencyPhone?: string;
+}
+
+/** Result of {@link registerTenant}. */
+export interface RegisterTenantResult {
+  tenant: Tenant;
+  /** False when the Twilio number was already registered: nothing was recorded. */
+  created: boolean;
+}
+
+/**
+ * Validates and records `TenantRegistered`. Idempotent on the Twilio number: the tenant id is
+ * derived from it, and a number already registered returns the existing tenant unchanged.
+ *
+ * @throws ValidationError for an empty name, a phone number that is not one, an unknown
+ *   IANA time zone or malformed business hours (each message names the value).
+ */
+export async function registerTenant(
+  input: RegisterTenantInput,
+  deps: { log: EventLog; db: pg.Pool; clock: Clock },
+): Promise<RegisterTenantResult> {
+  const name = input.name.trim();
+  if (!name) throw new ValidationError('the business name must not be empty', 'INVALID_NAME');
+  const twilioNumber = toE164(input.twilioNumber);
+  const ownerPhone = toE164(input.ownerPhone);
+  const emergencyPhone = input.emergencyPhone ? toE164(input.emergencyPhone) : null;
+  const timezone = assertTimeZone(input.timezone);
+  const businessHours = parseBusinessHours(input.businessHours ?? '07:00-17:00');
+
+  const existing = await tenantDirectory.findByNumber(deps.db, twilioNumber);
+  if (existing) return { tenant: existing, created: false };
+
+  const tenant: Tenant = {
+    tenantId: deterministicId('tenant', twilioNumber),
+    name,
+    twilioNumber,
+    ownerPhone,
+    timezone,
+    businessHours,
+    emergencyPhone,
+  };
+  const [result] = await deps.log.append([
+    newEvent(
+      {
+        type: 'TenantRegistered',
+        streamId: tenantStreamId(tenant.tenantId),
+        tenantId: tenant.tenantId,
+        data: tenant,
+        idempotencyKey: twilioNumber,
+      },
+      deps.clock,
+    ),
+  ]);
+  return { tenant, created: !result!.duplicate };
+}

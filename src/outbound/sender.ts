@@ -1,0 +1,267 @@
+import type pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Wakeups } from '../db/wakeups.ts';
+import type { EventData } from '../events/catalogue.ts';
+import { newEvent } from '../events/new-event.ts';
+import type { EventLog } from '../log/event-log.ts';
+import type { Clock } from '../shared/clock.ts';
+import type { Logger } from '../shared/logger.ts';
+import { OUTBOX_CHANNEL } from './outbox.ts';
+import { SmsSendError, type AcceptedSms, type SmsRequest, type SmsTransport } from './sms-transport.ts';
+
+/** Everything the sender needs. */
+export interface SenderOptions {
+  url: string;
+  pool: pg.Pool;
+  log: EventLog;
+  /** Absent in dry-run mode. */
+  transport: SmsTransport | undefined;
+  mode: 'live' | 'dry-run';
+  clock: Clock;
+  logger: Logger;
+  /** Where Twilio posts message status callbacks (`<PUBLIC_BASE_URL>/twilio/sms/status`). */
+  statusCallbackUrl: string;
+  /** How long a claim lasts before another sender may recover it (ms). */
+  leaseMs: number;
+  pollIntervalMs: number;
+  /** Attempts before a transient failure becomes permanent. Default 8. */
+  maxAttempts?: number;
+  /** Rows claimed at once. Default 10. */
+  batchSize?: number;
+}
+
+/** An `outbound_messages` row as claimed. */
+interface ClaimedRow {
+  outbox_id: string;
+  dedupe_key: string;
+  tenant_id: string;
+  stream_id: string;
+  lead_phone: string;
+  audience: 'lead' | 'owner';
+  purpose: string;
+  consent_exempt: boolean;
+  to_number: string;
+  from_number: string;
+  body: string;
+  cause_event_id: string;
+  correlation_id: string | null;
+  traceparent: string | null;
+  attempts: number;
+  created_at: Date;
+  /** Status before this claim: `sending` means an earlier attempt's outcome is unknown. */
+  previous_status: 'pending' | 'sending';
+}
+
+/** Delay before retry `attempt` (1-based): 1 s doubling, at most 5 min. */
+export const retryDelayMs = (attempt: number): number => Math.min(300_000, 1_000 * 2 ** (attempt - 1));
+
+/**
+ * The outbound sender, the only component that talks to Twilio's REST API (design §4).
+ *
+ * It claims due rows of `outbound_messages` with `FOR UPDATE SKIP LOCKED` and a lease (so
+ * several senders share the work and a dead sender's rows are recovered when the lease
+ * expires), then for each: re-checks consent at send time (a lead who opted out after the
+ * text was queued gets nothing), honours dry-run, asks Twilio whether an uncertain earlier
+ * attempt went out before sending again, sends, retries transient failures with backoff, and
+ * appends the result to the log (`OutboundSmsSent` / `Withheld` / `Failed`) before marking
+ * the row, so a crash in between is repaired by the recovery path.
+ */
+export class OutboundSender {
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private readonly wakeups: Wakeups;
+
+  constructor(private readonly options: SenderOptions) {
+    this.wakeups = new Wakeups(options.url, OUTBOX_CHANNEL, options.logger);
+  }
+
+  /** Starts sending in the background. */
+  async start(): Promise<void> {
+    await this.wakeups.start();
+    this.running = this.loop();
+  }
+
+  /** Stops after the rows in hand are finished. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeups.wakeAll();
+    await this.running;
+    await this.wakeups.close();
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      const generation = this.wakeups.current();
+      try {
+        const handled = await this.sendDue();
+        failures = 0;
+        if (handled > 0) continue;
+        const dueInMs = await this.nextDueInMs();
+        await this.wakeups.wait(generation, Math.min(this.options.pollIntervalMs, dueInMs));
+      } catch (error) {
+        failures++;
+        this.options.logger.error({ err: error, attempt: failures }, 'sender loop failed; retrying');
+        await sleep(Math.min(30_000, 200 * 2 ** Math.min(failures, 8)));
+      }
+    }
+  }
+
+  /** Claims and handles one batch of due rows. @returns how many were handled. */
+  async sendDue(): Promise<number> {
+    const rows = await this.claim();
+    await Promise.all(rows.map((row) => this.handle(row)));
+    return rows.length;
+  }
+
+  private async claim(): Promise<ClaimedRow[]> {
+    const { rows } = await this.options.pool.query<ClaimedRow>(
+      `UPDATE outbound_messages o
+          SET status = 'sending', attempts = o.attempts + 1,
+              lease_until = now() + make_interval(secs => $1::double precision / 1000),
+              updated_at = now()
+         FROM (SELECT outbox_id, status AS previous_status FROM outbound_messages
+                WHERE (status = 'pending' AND next_attempt_at <= now())
+                   OR (status = 'sending' AND lease_until < now())
+                ORDER BY next_attempt_at
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED) due
+        WHERE o.outbox_id = due.outbox_id
+        RETURNING o.*, due.previous_status`,
+      [this.options.leaseMs, this.options.batchSize ?? 10],
+    );
+    return rows;
+  }
+
+  private async nextDueInMs(): Promise<number> {
+    const { rows } = await this.options.pool.query<{ ms: number | null }>(
+      `SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(CASE WHEN status = 'pending' THEN next_attempt_at
+                ELSE lease_until END) - now())) * 1000)::float8 AS ms
+         FROM outbound_messages WHERE status IN ('pending', 'sending')`,
+    );
+    return rows[0]?.ms ?? Number.POSITIVE_INFINITY;
+  }
+
+  private async handle(row: ClaimedRow): Promise<void> {
+    const log = this.options.logger.child({ outboxId: row.outbox_id, purpose: row.purpose });
+    try {
+      if (row.audience === 'lead' && !row.consent_exempt && (await this.optedOut(row))) {
+        return await this.finishWithheld(row, 'consent-revoked');
+      }
+      if (this.options.mode === 'dry-run' || !this.options.transport) {
+        return await this.finishWithheld(row, 'dry-run');
+      }
+      const request: SmsRequest = {
+        to: row.to_number,
+        from: row.from_number,
+        body: row.body,
+        statusCallback: this.options.statusCallbackUrl,
+      };
+      if (row.previous_status === 'sending') {
+        const already = await this.options.transport.findSent(request, row.created_at);
+        if (already) {
+          log.info({ messageSid: already.messageSid }, 'uncertain attempt had been sent; not re-sending');
+          return await this.finishSent(row, already);
+        }
+      }
+      const accepted = await this.options.transport.send(request);
+      await this.finishSent(row, accepted);
+    } catch (error) {
+      const sendError =
+        error instanceof SmsSendError ? error : new SmsSendError(String(error), false, null);
+      const maxAttempts = this.options.maxAttempts ?? 8;
+      if (sendError.permanent || row.attempts >= maxAttempts) {
+        log.warn({ code: sendError.code, attempts: row.attempts }, `send failed: ${sendError.message}`);
+        await this.finishFailed(row, sendError).catch((e) => log.error({ err: e }, 'recording failure failed'));
+      } else {
+        const delay = retryDelayMs(row.attempts);
+        log.warn({ code: sendError.code, attempt: row.attempts, retryInMs: delay }, `send failed: ${sendError.message}`);
+        await this.options.pool.query(
+          `UPDATE outbound_messages SET status = 'pending', lease_until = NULL, last_error = $2,
+             next_attempt_at = now() + make_interval(secs => $3::double precision / 1000), updated_at = now()
+           WHERE outbox_id = $1 AND status = 'sending'`,
+          [row.outbox_id, sendError.message, delay],
+        );
+      }
+    }
+  }
+
+  private async optedOut(row: ClaimedRow): Promise<boolean> {
+    const { rows } = await this.options.pool.query<{ opted_out: boolean }>(
+      'SELECT opted_out FROM lead_states WHERE tenant_id = $1 AND phone = $2',
+      [row.tenant_id, row.lead_phone],
+    );
+    return rows[0]?.opted_out ?? false;
+  }
+
+  private common(row: ClaimedRow) {
+    return {
+      outboxId: row.outbox_id,
+      dedupeKey: row.dedupe_key,
+      purpose: row.purpose,
+      audience: row.audience,
+      to: row.to_number,
+      from: row.from_number,
+      body: row.body,
+    };
+  }
+
+  private async record<T extends 'OutboundSmsSent' | 'OutboundSmsWithheld' | 'OutboundSmsFailed'>(
+    row: ClaimedRow,
+    type: T,
+    data: EventData<T>,
+  ): Promise<void> {
+    await this.options.log.append([
+      newEvent(
+        {
+          type,
+          streamId: row.stream_id,
+          tenantId: row.tenant_id,
+          data,
+          idempotencyKey: row.outbox_id,
+          causationId: row.cause_event_id,
+          correlationId: row.correlation_id,
+          traceparent: row.traceparent,
+        } as Parameters<typeof newEvent<T>>[0],
+        this.options.clock,
+      ),
+    ]);
+  }
+
+  private async finishSent(row: ClaimedRow, accepted: AcceptedSms): Promise<void> {
+    await this.record(row, 'OutboundSmsSent', {
+      ...this.common(row),
+      messageSid: accepted.messageSid,
+      status: accepted.status,
+      attempts: row.attempts,
+    });
+    await this.mark(row, 'sent', accepted.messageSid, null);
+  }
+
+  private async finishWithheld(
+    row: ClaimedRow,
+    reason: EventData<'OutboundSmsWithheld'>['reason'],
+  ): Promise<void> {
+    await this.record(row, 'OutboundSmsWithheld', { ...this.common(row), reason });
+    await this.mark(row, 'withheld', null, reason);
+  }
+
+  private async finishFailed(row: ClaimedRow, error: SmsSendError): Promise<void> {
+    await this.record(row, 'OutboundSmsFailed', {
+      ...this.common(row),
+      errorCode: error.code,
+      errorMessage: error.message,
+      attempts: row.attempts,
+    });
+    await this.mark(row, 'failed', null, error.message);
+  }
+
+  private async mark(row: ClaimedRow, status: string, messageSid: string | null, note: string | null) {
+    await this.options.pool.query(
+      `UPDATE outbound_messages SET status = $2, message_sid = COALESCE($3, message_sid),
+         last_error = COALESCE($4, last_error), lease_until = NULL, updated_at = now()
+       WHERE outbox_id = $1`,
+      [row.outbox_id, status, messageSid, note],
+    );
+  }
+}

@@ -1,0 +1,90 @@
+import twilio from 'twilio';
+import type RequestClient from 'twilio/lib/base/RequestClient.js';
+import { SmsSendError, type AcceptedSms, type SmsRequest, type SmsTransport } from './sms-transport.ts';
+
+/** Settings of {@link createTwilioTransport}. */
+export interface TwilioTransportOptions {
+  accountSid: string;
+  authToken: string;
+  /** Replaces `https://api.twilio.com` (scheme, host and port) in every request, e.g. `http://127.0.0.1:4010`. */
+  apiUrl?: string;
+  /** Per-request timeout (ms). Default 10000. */
+  timeoutMs?: number;
+}
+
+/**
+ * An `httpClient` for the Twilio SDK that sends every request to `apiUrl` instead of Twilio's
+ * hosts: the SDK has no base-URL option (design §9), so this wraps its `RequestClient`.
+ */
+class RebasingRequestClient extends twilio.RequestClient {
+  constructor(
+    private readonly base: URL,
+    options: ConstructorParameters<typeof twilio.RequestClient>[0],
+  ) {
+    super(options);
+  }
+
+  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
+    const target = new URL(opts.uri);
+    target.protocol = this.base.protocol;
+    target.host = this.base.host;
+    target.pathname = this.base.pathname.replace(/\/$/, '') + target.pathname;
+    return super.request<TData>({ ...opts, uri: target.toString() });
+  }
+}
+
+/**
+ * The Twilio adapter of {@link SmsTransport}, through the official `twilio` SDK
+ * (`POST /2010-04-01/Accounts/{AccountSid}/Messages.json`, and its list with `To`, `From`,
+ * `DateSent>` filters to check an uncertain attempt).
+ */
+export function createTwilioTransport(options: TwilioTransportOptions): SmsTransport {
+  const timeout = options.timeoutMs ?? 10_000;
+  const httpClient = options.apiUrl
+    ? new RebasingRequestClient(new URL(options.apiUrl), { timeout })
+    : new twilio.RequestClient({ timeout });
+  const client = twilio(options.accountSid, options.authToken, { httpClient });
+
+  return {
+    async send(request: SmsRequest): Promise<AcceptedSms> {
+      try {
+        const message = await client.messages.create({
+          to: request.to,
+          from: request.from,
+          body: request.body,
+          ...(request.statusCallback ? { statusCallback: request.statusCallback } : {}),
+        });
+        return { messageSid: message.sid, status: message.status };
+      } catch (error) {
+        throw toSendError(error);
+      }
+    },
+    async findSent(request: SmsRequest, since: Date): Promise<AcceptedSms | undefined> {
+      try {
+        const messages = await client.messages.list({
+          to: request.to,
+          from: request.from,
+          dateSentAfter: new Date(since.getTime() - 60_000),
+          limit: 50,
+        });
+        const match = messages.find((m) => m.body === request.body);
+        return match && { messageSid: match.sid, status: match.status };
+      } catch (error) {
+        throw toSendError(error);
+      }
+    },
+  };
+}
+
+function toSendError(error: unknown): SmsSendError {
+  const e = error as { status?: number; code?: number | string; message?: string };
+  if (typeof e.status === 'number') {
+    const permanent = e.status >= 400 && e.status < 500 && e.status !== 429;
+    return new SmsSendError(
+      `Twilio answered ${e.status}: ${e.message ?? 'no message'}`,
+      permanent,
+      e.code !== undefined ? String(e.code) : String(e.status),
+    );
+  }
+  return new SmsSendError(`Twilio unreachable: ${e.message ?? String(error)}`, false, null);
+}

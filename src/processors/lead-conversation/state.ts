@@ -1,0 +1,49 @@
+import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
+
+/** What the lead-conversation processor remembers about one lead (tenant + phone). */
+export interface LeadState {
+  /** True after an opt-out keyword until an opt-in keyword. */
+  optedOut: boolean;
+  /** Outcome per recent `CallSid` (most recent {@link MAX_CALLS} kept). */
+  calls: Record<string, 'ringing' | 'answered' | 'missed' | 'after-hours'>;
+}
+
+/** How many calls' outcomes a lead's state keeps. */
+export const MAX_CALLS = 50;
+
+/** State of a lead never seen. */
+export const initialLeadState = (): LeadState => ({ optedOut: false, calls: {} });
+
+function withCall(state: LeadState, callSid: string, outcome: LeadState['calls'][string]): LeadState {
+  const calls = { ...state.calls, [callSid]: outcome };
+  const sids = Object.keys(calls);
+  for (const old of sids.slice(0, Math.max(0, sids.length - MAX_CALLS))) delete calls[old];
+  return { ...state, calls };
+}
+
+/**
+ * Folds one event into the lead's state (pure). An answered call stays answered whatever
+ * callbacks follow: an answered call never produces a text.
+ */
+export function evolve(state: LeadState, event: RecordedLeadlineEvent): LeadState {
+  switch (event.type) {
+    case 'CallReceived':
+      if (state.calls[event.data.callSid]) return state;
+      return withCall(
+        state,
+        event.data.callSid,
+        event.data.action === 'ring-owner' ? 'ringing' : 'after-hours',
+      );
+    case 'DialAnswered':
+      return withCall(state, event.data.callSid, 'answered');
+    case 'DialMissed':
+      if (state.calls[event.data.callSid] === 'answered') return state;
+      return withCall(state, event.data.callSid, 'missed');
+    case 'ConsentRevoked':
+      return { ...state, optedOut: true };
+    case 'ConsentGranted':
+      return event.data.basis === 'express' ? { ...state, optedOut: false } : state;
+    default:
+      return state;
+  }
+}

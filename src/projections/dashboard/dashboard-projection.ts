@@ -1,0 +1,111 @@
+import type pg from 'pg';
+import { parseLeadStreamId } from '../../events/streams.ts';
+import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
+import type { Consumer } from '../../log/event-log.ts';
+
+/**
+ * Builds the dashboard read model (`dashboard_calls`, `dashboard_leads`,
+ * `dashboard_messages`) from lead streams. Every write is keyed by the fact's own id
+ * (CallSid, MessageSid, outbox id), and counters move only when a row is first inserted, so
+ * a replay into empty tables rebuilds the same model.
+ */
+export const dashboardProjection: Consumer = {
+  name: 'projection:dashboard',
+  async handle(event, { db }) {
+    const lead = parseLeadStreamId(event.streamId);
+    if (!lead) return;
+    await apply(db, lead.tenantId, lead.phone, event);
+  },
+};
+
+async function touchLead(db: pg.ClientBase, tenantId: string, phone: string, at: string, counts: Partial<Record<'calls' | 'missed_calls' | 'messages_in' | 'messages_out', number>>) {
+  await db.query(
+    `INSERT INTO dashboard_leads (tenant_id, phone, first_seen_at, last_contact_at, calls, missed_calls, messages_in, messages_out)
+     VALUES ($1, $2, $3, $3, $4, $5, $6, $7)
+     ON CONFLICT (tenant_id, phone) DO UPDATE SET
+       last_contact_at = GREATEST(dashboard_leads.last_contact_at, EXCLUDED.last_contact_at),
+       calls = dashboard_leads.calls + EXCLUDED.calls,
+       missed_calls = dashboard_leads.missed_calls + EXCLUDED.missed_calls,
+       messages_in = dashboard_leads.messages_in + EXCLUDED.messages_in,
+       messages_out = dashboard_leads.messages_out + EXCLUDED.messages_out`,
+    [tenantId, phone, at, counts.calls ?? 0, counts.missed_calls ?? 0, counts.messages_in ?? 0, counts.messages_out ?? 0],
+  );
+}
+
+async function apply(db: pg.ClientBase, tenantId: string, phone: string, event: RecordedLeadlineEvent): Promise<void> {
+  switch (event.type) {
+    case 'CallReceived': {
+      const afterHours = event.data.action === 'after-hours-notice';
+      const r = await db.query(
+        `INSERT INTO dashboard_calls (tenant_id, call_sid, phone, received_at, mode, outcome)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+        [tenantId, event.data.callSid, phone, event.occurredAt, event.data.mode, afterHours ? 'after-hours' : 'ringing'],
+      );
+      if (r.rowCount) await touchLead(db, tenantId, phone, event.occurredAt, { calls: 1, missed_calls: afterHours ? 1 : 0 });
+      return;
+    }
+    case 'DialAnswered':
+      await db.query(
+        `UPDATE dashboard_calls SET outcome = 'answered', dial_call_status = $3
+          WHERE tenant_id = $1 AND call_sid = $2`,
+        [tenantId, event.data.callSid, event.data.dialCallStatus],
+      );
+      return;
+    case 'DialMissed': {
+      const r = await db.query(
+        `UPDATE dashboard_calls SET outcome = 'missed', dial_call_status = $3
+          WHERE tenant_id = $1 AND call_sid = $2 AND outcome = 'ringing'`,
+        [tenantId, event.data.callSid, event.data.dialCallStatus],
+      );
+      if (r.rowCount) await touchLead(db, tenantId, phone, event.occurredAt, { missed_calls: 1 });
+      return;
+    }
+    case 'SmsInbound': {
+      const r = await db.query(
+        `INSERT INTO dashboard_messages (tenant_id, message_key, direction, phone, counterpart, body, status, message_sid, at, event_position)
+         VALUES ($1, $2, 'inbound', $3, $3, $4, 'received', $2, $5, $6) ON CONFLICT DO NOTHING`,
+        [tenantId, event.data.messageSid, phone, event.data.body, event.occurredAt, event.position],
+      );
+      if (r.rowCount) await touchLead(db, tenantId, phone, event.occurredAt, { messages_in: 1 });
+      return;
+    }
+    case 'ConsentRevoked':
+    case 'ConsentGranted': {
+      const optedOut = event.type === 'ConsentRevoked';
+      if (!optedOut && event.data.basis !== 'express') return;
+      await touchLead(db, tenantId, phone, event.occurredAt, {});
+      await db.query('UPDATE dashboard_leads SET opted_out = $3 WHERE tenant_id = $1 AND phone = $2', [tenantId, phone, optedOut]);
+      return;
+    }
+    case 'OutboundSmsSent':
+    case 'OutboundSmsWithheld':
+    case 'OutboundSmsFailed': {
+      const d = event.data;
+      const status =
+        event.type === 'OutboundSmsSent' ? event.data.status : event.type === 'OutboundSmsWithheld' ? `withheld:${event.data.reason}` : 'failed';
+      const messageSid = event.type === 'OutboundSmsSent' ? event.data.messageSid : null;
+      const error = event.type === 'OutboundSmsFailed' ? `${event.data.errorCode ?? ''} ${event.data.errorMessage}`.trim() : null;
+      const r = await db.query(
+        `INSERT INTO dashboard_messages (tenant_id, message_key, direction, audience, purpose, phone, counterpart, body, status, message_sid, error, at, event_position)
+         VALUES ($1, $2, 'outbound', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (tenant_id, message_key) DO UPDATE SET status = EXCLUDED.status,
+           message_sid = COALESCE(EXCLUDED.message_sid, dashboard_messages.message_sid), error = EXCLUDED.error
+         RETURNING (xmax = 0) AS inserted`,
+        [tenantId, d.outboxId, d.audience, d.purpose, phone, d.to, d.body, status, messageSid, error, event.occurredAt, event.position],
+      );
+      if (d.audience === 'lead' && event.type === 'OutboundSmsSent' && r.rows[0]?.inserted) {
+        await touchLead(db, tenantId, phone, event.occurredAt, { messages_out: 1 });
+      }
+      return;
+    }
+    case 'OutboundSmsStatusUpdated':
+      await db.query('UPDATE dashboard_messages SET status = $2, error = COALESCE($3, error) WHERE message_sid = $1', [
+        event.data.messageSid,
+        event.data.status,
+        event.data.errorCode,
+      ]);
+      return;
+    default:
+      return;
+  }
+}

@@ -1,0 +1,49 @@
+import type pg from 'pg';
+import type { E164 } from '../../shared/phone.ts';
+import type { BusinessHours, Tenant } from '../../tenants/tenant.ts';
+
+interface TenantRow {
+  tenant_id: string;
+  name: string;
+  twilio_number: string;
+  owner_phone: string;
+  timezone: string;
+  business_hours: BusinessHours;
+  emergency_phone: string | null;
+}
+
+const toTenant = (r: TenantRow): Tenant => ({
+  tenantId: r.tenant_id,
+  name: r.name,
+  twilioNumber: r.twilio_number as E164,
+  ownerPhone: r.owner_phone as E164,
+  timezone: r.timezone,
+  businessHours: r.business_hours,
+  emergencyPhone: r.emergency_phone as E164 | null,
+});
+
+const COLUMNS = 'tenant_id, name, twilio_number, owner_phone, timezone, business_hours, emergency_phone';
+
+/** Queries over the tenants projection. `db` may be a pool or a consumer's transaction. */
+export const tenantDirectory = {
+  /** The tenant that owns Twilio number `number` (E.164), if any. */
+  async findByNumber(db: pg.Pool | pg.ClientBase, number: string): Promise<Tenant | undefined> {
+    const { rows } = await db.query<TenantRow>(
+      `SELECT ${COLUMNS} FROM tenants WHERE twilio_number = $1`,
+      [number],
+    );
+    return rows[0] && toTenant(rows[0]);
+  },
+  /** The tenant with id `tenantId`, if any. */
+  async get(db: pg.Pool | pg.ClientBase, tenantId: string): Promise<Tenant | undefined> {
+    const { rows } = await db.query<TenantRow>(`SELECT ${COLUMNS} FROM tenants WHERE tenant_id = $1`, [
+      tenantId,
+    ]);
+    return rows[0] && toTenant(rows[0]);
+  },
+  /** Every tenant, by name. */
+  async list(db: pg.Pool | pg.ClientBase): Promise<Tenant[]> {
+    const { rows } = await db.query<TenantRow>(`SELECT ${COLUMNS} FROM tenants ORDER BY name, tenant_id`);
+    return rows.map(toTenant);
+  },
+};

@@ -1,0 +1,32 @@
+import type { Consumer } from '../../log/event-log.ts';
+
+/**
+ * Projects `TenantRegistered` into the `tenants` table, which routes webhooks by the Twilio
+ * number called. Idempotent: applying an event twice leaves the same row.
+ */
+export const tenantsProjection: Consumer = {
+  name: 'projection:tenants',
+  async handle(event, { db }) {
+    if (event.type !== 'TenantRegistered') return;
+    const t = event.data;
+    await db.query(
+      `INSERT INTO tenants (tenant_id, name, twilio_number, owner_phone, timezone, business_hours,
+         emergency_phone, registered_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (tenant_id) DO UPDATE SET name = EXCLUDED.name,
+         twilio_number = EXCLUDED.twilio_number, owner_phone = EXCLUDED.owner_phone,
+         timezone = EXCLUDED.timezone, business_hours = EXCLUDED.business_hours,
+         emergency_phone = EXCLUDED.emergency_phone`,
+      [
+        t.tenantId,
+        t.name,
+        t.twilioNumber,
+        t.ownerPhone,
+        t.timezone,
+        JSON.stringify(t.businessHours),
+        t.emergencyPhone,
+        event.occurredAt,
+      ],
+    );
+  },
+};

@@ -1,0 +1,46 @@
+import { formatLocalTime } from '../tenants/business-hours.ts';
+import type { Tenant } from '../tenants/tenant.ts';
+import { formatForPeople } from '../shared/phone.ts';
+
+/**
+ * Every text Leadline sends, in one place. Lead-facing texts name the business and say how to
+ * opt out (CTIA Messaging Principles and Best Practices §5: identify the sender, give
+ * opt-out instructions in the first message), and stay within one or two SMS segments.
+ */
+export const copy = {
+  /** To a caller whose call was missed or came after hours. */
+  missedCallText: (t: Tenant) =>
+    `Hi, this is ${t.name}. Sorry we missed your call! Reply here with what you need and we'll get right back to you. Reply STOP to opt out.`,
+
+  /** To the owner, about a missed call. */
+  missedCallAlert: (t: Tenant, caller: string, at: Date, texted: boolean, reason: string) =>
+    `Leadline: missed call (${reason}) from ${formatForPeople(caller)} at ${formatLocalTime(at, t.timezone)}. ` +
+    (texted
+      ? 'We texted them; replies will come to you here.'
+      : 'They have opted out of texts: call them back.'),
+
+  /** Confirms an opt-out; the only text allowed after it (CTIA §5.1.2). */
+  optOutConfirmation: (t: Tenant) =>
+    `${t.name}: You're unsubscribed and will get no more texts from us. Reply START to resubscribe.`,
+
+  /** Confirms a re-subscription. */
+  optInConfirmation: (t: Tenant) =>
+    `${t.name}: You're resubscribed. Msg & data rates may apply. Reply HELP for help, STOP to opt out.`,
+
+  /** Answers HELP (CTIA §5.1.3: business name, contact, opt-out). */
+  help: (t: Tenant) =>
+    `${t.name}: we answer missed calls and texts. Call or text ${formatForPeople(t.twilioNumber)}. Msg & data rates may apply. Reply STOP to opt out.`,
+
+  /** Acknowledges a lead's text. */
+  acknowledgement: (t: Tenant) =>
+    `Thanks, ${t.name} got your message and will reply as soon as we can. Reply STOP to opt out.`,
+
+  /** To the owner, about a lead's text. */
+  messageAlert: (sender: string, body: string, optedOut: boolean) =>
+    `Leadline: text from ${formatForPeople(sender)}${optedOut ? ' (opted out of texts)' : ''}: "${truncate(body, 280)}"`,
+};
+
+function truncate(text: string, max: number): string {
+  const clean = text.replace(/\s+/g, ' ').trim();
+  return clean.length <= max ? clean : `${clean.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,7 @@
+import type { Consumer } from '../log/event-log.ts';
+import { leadConversationProcessor } from '../processors/lead-conversation/processor.ts';
+import { dashboardProjection } from '../projections/dashboard/dashboard-projection.ts';
+import { tenantsProjection } from '../projections/tenants/tenants-projection.ts';
+
+/** Every consumer a worker runs: projections first, then processors. */
+export const allConsumers: Consumer[] = [tenantsProjection, dashboardProjection, leadConversationProcessor];

@@ -1,0 +1,114 @@
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../api/server.ts';
+import type { Config } from '../config/config.ts';
+import { resolveSecrets, type EffectiveSecrets } from '../config/local-secrets.ts';
+import { openDatabase, type Database } from '../db/database.ts';
+import type { EventLog, Subscription } from '../log/event-log.ts';
+import { OutboundSender } from '../outbound/sender.ts';
+import type { SmsTransport } from '../outbound/sms-transport.ts';
+import { createTwilioTransport } from '../outbound/twilio-transport.ts';
+import { systemClock, type Clock } from '../shared/clock.ts';
+import type { Logger } from '../shared/logger.ts';
+import { allConsumers } from './consumers.ts';
+import { openEventLog } from './open-log.ts';
+
+/** Which parts of Leadline a process runs. */
+export type Role = 'all' | 'api' | 'worker';
+
+/** A running Leadline process. */
+export interface RunningService {
+  db: Database;
+  log: EventLog;
+  secrets: EffectiveSecrets;
+  /** `http://host:port` the HTTP server listens on (api and all roles). */
+  address: string | undefined;
+  /** Stops in order: HTTP, sender, consumers, log, database (embedded last). */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startService}. */
+export interface StartOptions {
+  role?: Role;
+  logger: Logger;
+  clock?: Clock;
+  /** Replaces the Twilio transport (tests). */
+  transport?: SmsTransport;
+}
+
+/**
+ * Starts Leadline: opens the database (embedded or `DATABASE_URL`) and the log, then per role
+ * the consumers and the sender (`worker`), the HTTP server (`api`), or both (`all`).
+ *
+ * @throws Error when the database cannot be opened or the port cannot be bound; whatever was
+ *   started is stopped again first.
+ */
+export async function startService(config: Config, options: StartOptions): Promise<RunningService> {
+  const role = options.role ?? 'all';
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger;
+  const secrets = await resolveSecrets(config);
+  const db = await openDatabase(config, logger);
+  const stops: Array<() => Promise<void>> = [() => db.close()];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) {
+      await stop().catch((error) => logger.error({ err: error }, 'error while stopping'));
+    }
+  };
+  try {
+    const log = await openEventLog(config, db, logger);
+    stops.push(() => log.close());
+
+    if (role !== 'api') {
+      const subscriptions: Subscription[] = allConsumers.map((consumer) => log.subscribe(consumer));
+      stops.push(async () => {
+        await Promise.all(subscriptions.map((s) => s.stop()));
+      });
+      const transport =
+        options.transport ??
+        (config.sendMode === 'live'
+          ? createTwilioTransport({
+              accountSid: config.twilio.accountSid!,
+              authToken: config.twilio.authToken!,
+              apiUrl: config.twilio.apiUrl,
+            })
+          : undefined);
+      const sender = new OutboundSender({
+        url: db.url,
+        pool: db.pool,
+        log,
+        transport,
+        mode: config.sendMode,
+        clock,
+        logger: logger.child({ component: 'sender' }),
+        statusCallbackUrl: `${config.publicBaseUrl}/twilio/sms/status`,
+        leaseMs: config.sendLeaseMs,
+        pollIntervalMs: config.pollIntervalMs,
+      });
+      await sender.start();
+      stops.push(() => sender.stop());
+    }
+
+    let address: string | undefined;
+    if (role !== 'worker') {
+      const app: FastifyInstance = await buildServer({
+        log,
+        db: db.pool,
+        clock,
+        logger,
+        publicBaseUrl: config.publicBaseUrl,
+        webhookAuthToken: secrets.webhookAuthToken,
+        operatorApiKey: secrets.operatorApiKey,
+      });
+      address = await app.listen({ port: config.port, host: config.host });
+      stops.push(() => app.close());
+    }
+    logger.info(
+      { role, sendMode: config.sendMode, database: db.kind, logBackend: config.logBackend, address },
+      'leadline started',
+    );
+    return { db, log, secrets, address, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
