@@ -1,0 +1,89 @@
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { createTestDatabase } from './database.ts';
+import { FakeTwilio } from './fake-twilio.ts';
+import { freePort, runCli, ServiceProcess } from './service-process.ts';
+import { TwilioWebhookClient } from '../../src/cli/webhook-client.ts';
+
+export const ACCOUNT_SID = 'AC' + 'c0ffee'.repeat(5) + '00';
+export const AUTH_TOKEN = 'f'.repeat(8) + '0123456789abcdef' + 'e'.repeat(8);
+export const OPERATOR_KEY = 'test-operator-key-0123456789';
+
+/** A Leadline process on its own database, a fake Twilio, and a signed-webhook client. */
+export interface E2eEnv {
+  service: ServiceProcess;
+  twilio: FakeTwilio;
+  webhooks: TwilioWebhookClient;
+  databaseUrl: string;
+  db: pg.Pool;
+  env: Record<string, string>;
+  /** Registers a tenant through the CLI; returns its id. */
+  addTenant(args: { name: string; number: string; owner: string; hours?: string; timezone?: string }): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the whole product as Twilio would meet it: `leadline serve` as a child process in
+ * live send mode, with `TWILIO_API_URL` pointing at a {@link FakeTwilio}.
+ */
+export async function startE2eEnv(extraEnv: Record<string, string> = {}): Promise<E2eEnv> {
+  const databaseUrl = await createTestDatabase();
+  const twilio = await new FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start();
+  const port = await freePort();
+  const env = {
+    DATABASE_URL: databaseUrl,
+    LEADLINE_DATA_DIR: await mkdtemp(path.join(os.tmpdir(), 'leadline-e2e-')),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    TWILIO_API_URL: twilio.url,
+    OPERATOR_API_KEY: OPERATOR_KEY,
+    LEADLINE_SEND_LEASE_MS: '1500',
+    LEADLINE_POLL_INTERVAL_MS: '250',
+    ...extraEnv,
+  };
+  const service = await new ServiceProcess(env).start(Number(process.env.E2E_START_TIMEOUT ?? 60_000));
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  return {
+    service,
+    twilio,
+    webhooks: new TwilioWebhookClient(service.baseUrl, env.PUBLIC_BASE_URL, AUTH_TOKEN),
+    databaseUrl,
+    db,
+    env,
+    async addTenant(t) {
+      const result = await runCli(
+        [
+          'tenants', 'add', '--name', t.name, '--twilio-number', t.number, '--owner-phone', t.owner,
+          '--timezone', t.timezone ?? 'America/Toronto', '--business-hours', t.hours ?? '00:00-24:00',
+        ],
+        env,
+      );
+      if (result.code !== 0) throw new Error(`tenants add failed: ${result.stderr}`);
+      return result.stdout.trim();
+    },
+    async close() {
+      await service.kill('SIGTERM');
+      await twilio.stop();
+      await db.end();
+    },
+  };
+}
+
+let sidCounter = 0;
+/** A fresh Twilio-shaped Sid (`CA…`, `SM…`). */
+export function newSid(prefix: 'CA' | 'SM'): string {
+  sidCounter++;
+  return prefix + Date.now().toString(16).padStart(16, '0') + String(sidCounter).padStart(16, '0');
+}
+
+/** Business hours that exclude the current hour in UTC (the tenant is "closed now"). */
+export function closedNowHours(): string {
+  const h = (new Date().getUTCHours() + 3) % 24;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(h)}:00-${pad((h + 1) % 24)}:00`;
+}

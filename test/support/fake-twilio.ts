@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadMessageCreateSpec } from './twilio-spec.ts';
+
+/** A text the fake Twilio accepted. */
+export interface FakeMessage {
+  sid: string;
+  to: string;
+  from: string;
+  body: string;
+  statusCallback: string | undefined;
+  dateCreated: Date;
+}
+
+type Behaviour = 'accept' | 'hang' | 'fail-500' | 'reset';
+
+/**
+ * A small HTTP server that answers like Twilio's Messages API
+ * (`POST/GET /2010-04-01/Accounts/{AccountSid}/Messages.json`): HTTP Basic auth with the
+ * account SID and auth token, form parameters checked against Twilio's own OpenAPI
+ * description (unknown parameter → 400, missing `To` → 21604, missing `Body` → 21602, missing
+ * `From` → 21603, `To` not E.164 → 21211), JSON bodies in Twilio's shape. Tests script
+ * failures per request: hang after accepting, 500, or reset the connection.
+ */
+export class FakeTwilio {
+  readonly messages: FakeMessage[] = [];
+  /** Every request body received, valid or not, for assertions about what was sent. */
+  readonly requests: Array<{ method: string; path: string; params: Record<string, string> }> = [];
+  private readonly scripted: Behaviour[] = [];
+  private readonly sockets = new Set<Socket>();
+  private readonly spec = loadMessageCreateSpec();
+  private server: http.Server | undefined;
+  url = '';
+
+  constructor(
+    readonly accountSid: string,
+    readonly authToken: string,
+  ) {}
+
+  /** Starts listening on 127.0.0.1 (`port` 0: any free port). */
+  async start(port = 0): Promise<this> {
+    this.server = http.createServer((req, res) => void this.route(req, res));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  /** Scripts how the next create requests are answered, in order; then `accept` again. */
+  respondNext(...behaviours: Behaviour[]): this {
+    this.scripted.push(...behaviours);
+    return this;
+  }
+
+  /** Messages sent to `to`. */
+  to(to: string): FakeMessage[] {
+    return this.messages.filter((m) => m.to === to);
+  }
+
+  /** Waits until at least `count` messages were accepted. */
+  async waitForMessages(count: number, timeoutMs = 15_000): Promise<FakeMessage[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.messages.length < count) {
+      if (Date.now() > deadline) {
+        throw new Error(`expected ${count} messages, got ${this.messages.length}: ${JSON.stringify(this.messages.map((m) => [m.to, m.body]))}`);
+      }
+      await sleep(20);
+    }
+    return this.messages;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private error(res: http.ServerResponse, status: number, code: number, message: string) {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }));
+  }
+
+  private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const url = new URL(req.url ?? '/', this.url);
+    const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+    this.requests.push({ method: req.method ?? '', path: url.pathname, params });
+
+    const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(url.pathname);
+    if (!match) return this.error(res, 404, 20404, 'The requested resource was not found');
+    const expected = 'Basic ' + Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64');
+    if (req.headers.authorization !== expected || match[1] !== this.accountSid) {
+      return this.error(res, 401, 20003, 'Authenticate');
+    }
+    if (req.method === 'GET') return this.list(url, res);
+    if (req.method !== 'POST') return this.error(res, 405, 20004, 'Method not allowed');
+
+    const unknown = Object.keys(params).filter((k) => !this.spec.known.has(k));
+    if (unknown.length) return this.error(res, 400, 21609, `Unknown parameters: ${unknown.join(', ')}`);
+    for (const name of this.spec.required) {
+      if (!params[name]) return this.error(res, 400, 21604, `A '${name}' phone number is required.`);
+    }
+    if (!/^\+\d{8,15}$/.test(params.To ?? '')) return this.error(res, 400, 21211, `The 'To' number ${params.To} is not a valid phone number.`);
+    if (!params.From && !params.MessagingServiceSid) return this.error(res, 400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required");
+    if (!params.Body && !params.MediaUrl && !params.ContentSid) return this.error(res, 400, 21602, 'Message body is required.');
+
+    const behaviour = this.scripted.shift() ?? 'accept';
+    if (behaviour === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (behaviour === 'fail-500') return this.error(res, 500, 20500, 'Internal Server Error');
+    const message: FakeMessage = {
+      sid: 'SM' + randomBytes(16).toString('hex'),
+      to: params.To!,
+      from: params.From!,
+      body: params.Body!,
+      statusCallback: params.StatusCallback,
+      dateCreated: new Date(),
+    };
+    this.messages.push(message);
+    if (behaviour === 'hang') return; // accepted, but the answer never comes
+    res.writeHead(201, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(this.resource(message)));
+  }
+
+  private list(url: URL, res: http.ServerResponse) {
+    const to = url.searchParams.get('To');
+    const from = url.searchParams.get('From');
+    const after = url.searchParams.get('DateSent>');
+    const found = this.messages.filter(
+      (m) =>
+        (!to || m.to === to) &&
+        (!from || m.from === from) &&
+        (!after || m.dateCreated.getTime() >= new Date(after).getTime()),
+    );
+    const uri = url.pathname + url.search;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        messages: found.map((m) => this.resource(m)),
+        end: Math.max(0, found.length - 1),
+        first_page_uri: uri,
+        next_page_uri: null,
+        page: 0,
+        page_size: 50,
+        previous_page_uri: null,
+        start: 0,
+        uri,
+      }),
+    );
+  }
+
+  private resource(m: FakeMessage) {
+    return {
+      account_sid: this.accountSid,
+      api_version: '2010-04-01',
+      body: m.body,
+      date_created: m.dateCreated.toUTCString(),
+      date_sent: m.dateCreated.toUTCString(),
+      date_updated: m.dateCreated.toUTCString(),
+      direction: 'outbound-api',
+      error_code: null,
+      error_message: null,
+      from: m.from,
+      messaging_service_sid: null,
+      num_media: '0',
+      num_segments: '1',
+      price: null,
+      price_unit: 'USD',
+      sid: m.sid,
+      status: 'queued',
+      subresource_uris: { media: `/2010-04-01/Accounts/${this.accountSid}/Messages/${m.sid}/Media.json` },
+      to: m.to,
+      uri: `/2010-04-01/Accounts/${this.accountSid}/Messages/${m.sid}.json`,
+    };
+  }
+}
