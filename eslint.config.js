@@ -3,7 +3,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.leadline/', 'test-artifacts/', 'deploy/kafka/target/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      '.leadline/',
+      'test-artifacts/',
+      'deploy/kafka/target/',
+      'scratch/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

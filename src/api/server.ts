@@ -38,16 +38,25 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof LeadlineError) {
       request.log.info({ code: error.code }, error.message);
-      return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message } });
+      return reply
+        .code(error.statusCode)
+        .send({ error: { code: error.code, message: error.message } });
     }
-    const err = error as { validation?: unknown; statusCode?: number; code?: string; message: string };
+    const err = error as {
+      validation?: unknown;
+      statusCode?: number;
+      code?: string;
+      message: string;
+    };
     if (err.validation || (err.statusCode && err.statusCode < 500)) {
       return reply
         .code(err.statusCode ?? 400)
         .send({ error: { code: err.code ?? 'BAD_REQUEST', message: err.message } });
     }
     request.log.error({ err: error }, 'request failed');
-    return reply.code(500).send({ error: { code: 'INTERNAL', message: 'Internal error; see the service log' } });
+    return reply
+      .code(500)
+      .send({ error: { code: 'INTERNAL', message: 'Internal error; see the service log' } });
   });
 
   app.get('/healthz', async () => ({ status: 'ok', publicBaseUrl: deps.publicBaseUrl }));
@@ -69,6 +78,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     authToken: deps.webhookAuthToken,
     publicBaseUrl: deps.publicBaseUrl,
   });
-  await app.register(readApi, { prefix: '/api/v1', db: deps.db, operatorApiKey: deps.operatorApiKey });
+  await app.register(readApi, {
+    prefix: '/api/v1',
+    db: deps.db,
+    operatorApiKey: deps.operatorApiKey,
+  });
   return app;
 }

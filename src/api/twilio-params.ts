@@ -10,7 +10,8 @@ const sid = (prefix: string, name: string) =>
   z.string({ message: `${name} is required` }).regex(new RegExp(`^${prefix}[0-9a-zA-Z]{8,}$`), {
     message: `${name} must look like ${prefix}…`,
   });
-const required = (name: string) => z.string({ message: `${name} is required` }).min(1, `${name} is required`);
+const required = (name: string) =>
+  z.string({ message: `${name} is required` }).min(1, `${name} is required`);
 
 /** `POST /twilio/voice`. */
 export const voiceParams = z.object({
@@ -46,7 +47,10 @@ export const smsParams = z
   .transform((p, ctx) => {
     const messageSid = p.MessageSid ?? p.SmsSid;
     if (!messageSid || !/^(SM|MM)[0-9a-zA-Z]{8,}$/.test(messageSid)) {
-      ctx.addIssue({ code: 'custom', message: 'MessageSid is required and must look like SM… or MM…' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'MessageSid is required and must look like SM… or MM…',
+      });
       return z.NEVER;
     }
     const mediaUrls = Array.from({ length: p.NumMedia }, (_, i) => p[`MediaUrl${i}`]).filter(

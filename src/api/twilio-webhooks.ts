@@ -13,7 +13,12 @@ import { ValidationError } from '../shared/errors.ts';
 import { randomId } from '../shared/ids.ts';
 import { tryE164 } from '../shared/phone.ts';
 import type { Tenant } from '../tenants/tenant.ts';
-import { emptyTwiml, missedCallTwiml, notInServiceTwiml, ringOwnerTwiml } from '../rules/voice-responses.ts';
+import {
+  emptyTwiml,
+  missedCallTwiml,
+  notInServiceTwiml,
+  ringOwnerTwiml,
+} from '../rules/voice-responses.ts';
 import { dialActionParams, smsParams, smsStatusParams, voiceParams } from './twilio-params.ts';
 import { checkTwilioSignature, sendTwiml } from './twilio-signature.ts';
 
@@ -31,7 +36,10 @@ export interface TwilioWebhookDeps {
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const result = schema.safeParse(body ?? {});
   if (!result.success) {
-    throw new ValidationError(result.error.issues.map((i) => i.message).join('; '), 'INVALID_WEBHOOK');
+    throw new ValidationError(
+      result.error.issues.map((i) => i.message).join('; '),
+      'INVALID_WEBHOOK',
+    );
   }
   return result.data;
 }
@@ -67,11 +75,14 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
     if (check === 'valid') return;
     request.log.warn({ reason: check, url: request.url }, 'webhook signature rejected');
     await reject(request, check);
-    return reply.code(403).type('text/plain').send(
-      check === 'missing-signature'
-        ? 'Forbidden: X-Twilio-Signature header is missing'
-        : 'Forbidden: X-Twilio-Signature does not match this request',
-    );
+    return reply
+      .code(403)
+      .type('text/plain')
+      .send(
+        check === 'missing-signature'
+          ? 'Forbidden: X-Twilio-Signature header is missing'
+          : 'Forbidden: X-Twilio-Signature does not match this request',
+      );
   });
 
   /** The tenant owning `to`, or undefined after recording the rejection. */
@@ -135,7 +146,8 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
     const tenant = await tenantFor(request, sms.to);
     if (!tenant) return sendTwiml(reply, emptyTwiml());
     const from = tryE164(sms.from);
-    if (!from) throw new ValidationError(`From "${sms.from}" is not a phone number`, 'INVALID_WEBHOOK');
+    if (!from)
+      throw new ValidationError(`From "${sms.from}" is not a phone number`, 'INVALID_WEBHOOK');
     await receiveSms(tenant, { ...sms, from, to: tenant.twilioNumber }, commandDeps(request));
     return sendTwiml(reply, emptyTwiml());
   });

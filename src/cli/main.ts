@@ -8,7 +8,9 @@ import { tenantsCommand } from './tenants-command.ts';
  * README's table); every command exits non-zero with a one-line reason on bad input.
  */
 const program = new Command('leadline')
-  .description('Leadline: no plumber loses a job because the phone rang while they were under a sink')
+  .description(
+    'Leadline: no plumber loses a job because the phone rang while they were under a sink',
+  )
   .showHelpAfterError()
   .addCommand(serveCommand())
   .addCommand(tenantsCommand())

@@ -24,7 +24,10 @@ export function serveCommand(): Command {
         .choices(['all', 'api', 'worker'])
         .default('all'),
     )
-    .option('--demo', `register a demo tenant (${DEMO_TENANT.twilioNumber}) and print how to try it`)
+    .option(
+      '--demo',
+      `register a demo tenant (${DEMO_TENANT.twilioNumber}) and print how to try it`,
+    )
     .action(
       runAction(async (config, opts: { role: Role; demo?: boolean }) => {
         const logger = createLogger(config.logLevel);

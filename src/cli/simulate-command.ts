@@ -8,14 +8,17 @@ import { simulate } from './simulator.ts';
 
 const positiveInt = (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be a whole number from 1 to 1000');
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new InvalidArgumentError('must be a whole number from 1 to 1000');
   return n;
 };
 
 /** `leadline simulate`. */
 export function simulateCommand(): Command {
   return new Command('simulate')
-    .description('drive a running instance with realistic signed Twilio webhooks and print what happened')
+    .description(
+      'drive a running instance with realistic signed Twilio webhooks and print what happened',
+    )
     .option('--url <base>', 'where the instance listens', 'http://localhost:3000')
     .requiredOption('--tenant-number <E.164>', "the tenant's Twilio number (the webhooks' To)")
     .option('--calls <n>', 'how many callers', positiveInt, 4)
@@ -43,11 +46,20 @@ export function simulateCommand(): Command {
           headers: { authorization: `Bearer ${secrets.operatorApiKey}` },
         });
         if (response.ok) {
-          const body = (await response.json()) as { tenants: Array<{ tenant: { name: string; twilioNumber: string }; totals: Record<string, unknown> }> };
-          const mine = body.tenants.find((t) => t.tenant.twilioNumber === toE164(opts.tenantNumber));
+          const body = (await response.json()) as {
+            tenants: Array<{
+              tenant: { name: string; twilioNumber: string };
+              totals: Record<string, unknown>;
+            }>;
+          };
+          const mine = body.tenants.find(
+            (t) => t.tenant.twilioNumber === toE164(opts.tenantNumber),
+          );
           if (mine) console.log(`Dashboard of ${mine.tenant.name}: ${JSON.stringify(mine.totals)}`);
         } else {
-          console.log(`(dashboard not shown: ${url}/api/v1/dashboard answered ${response.status}; is OPERATOR_API_KEY the same here?)`);
+          console.log(
+            `(dashboard not shown: ${url}/api/v1/dashboard answered ${response.status}; is OPERATOR_API_KEY the same here?)`,
+          );
         }
       }),
     );

@@ -56,12 +56,25 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
   });
   const { publicBaseUrl } = (await health.json()) as { publicBaseUrl: string };
   const client = new TwilioWebhookClient(options.url, publicBaseUrl, options.authToken);
-  const summary: SimulationSummary = { calls: 0, answered: 0, missed: 0, afterHours: 0, textsSent: 0, stops: 0, rejected: 0 };
+  const summary: SimulationSummary = {
+    calls: 0,
+    answered: 0,
+    missed: 0,
+    afterHours: 0,
+    textsSent: 0,
+    stops: 0,
+    rejected: 0,
+  };
 
   for (let i = 0; i < options.calls; i++) {
     const scenario = SCENARIOS[i % SCENARIOS.length]!;
     const from = `+1312555${String(100 + (i % 100)).padStart(4, '0')}`; // 555-0100…0199: fictional
-    const call = { callSid: sid('CA'), accountSid: options.accountSid, from, to: options.tenantNumber };
+    const call = {
+      callSid: sid('CA'),
+      accountSid: options.accountSid,
+      from,
+      to: options.tenantNumber,
+    };
     const who = formatForPeople(from);
     const answer = await client.post('/twilio/voice', voiceCallParams(call));
     summary.calls++;
@@ -71,35 +84,64 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
           'with TWILIO_AUTH_TOKEN or the token in its data directory: run simulate with the same environment.',
       );
     }
-    if (answer.status !== 200) throw new Error(`POST /twilio/voice answered ${answer.status}: ${answer.body}`);
+    if (answer.status !== 200)
+      throw new Error(`POST /twilio/voice answered ${answer.status}: ${answer.body}`);
     if (/not in service/i.test(answer.body)) {
       summary.rejected++;
-      options.print(`call ${i + 1} from ${who}: ${options.tenantNumber} belongs to no tenant (rejected)`);
+      options.print(
+        `call ${i + 1} from ${who}: ${options.tenantNumber} belongs to no tenant (rejected)`,
+      );
       continue;
     }
     const action = /<Dial[^>]*\saction="([^"]+)"/.exec(answer.body)?.[1];
     let missed = true;
     if (action) {
-      const status = scenario === 'answered' ? 'completed' : scenario === 'busy' ? 'busy' : 'no-answer';
-      const dial = await client.post(client.relativeTo(action), dialActionParams(call, status, status === 'completed' ? 42 : 0));
+      const status =
+        scenario === 'answered' ? 'completed' : scenario === 'busy' ? 'busy' : 'no-answer';
+      const dial = await client.post(
+        client.relativeTo(action),
+        dialActionParams(call, status, status === 'completed' ? 42 : 0),
+      );
       if (dial.status !== 200) throw new Error(`Dial action answered ${dial.status}: ${dial.body}`);
       missed = status !== 'completed';
       if (missed) summary.missed++;
       else summary.answered++;
-      options.print(`call ${i + 1} from ${who}: rang the owner, ${missed ? `${status} → caller texted, owner alerted` : 'answered'}`);
+      options.print(
+        `call ${i + 1} from ${who}: rang the owner, ${missed ? `${status} → caller texted, owner alerted` : 'answered'}`,
+      );
     } else {
       summary.afterHours++;
-      options.print(`call ${i + 1} from ${who}: after hours → notice played, caller texted, owner alerted`);
+      options.print(
+        `call ${i + 1} from ${who}: after hours → notice played, caller texted, owner alerted`,
+      );
     }
     if (!missed) continue;
     if (scenario === 'missed-then-text') {
       const body = LEAD_TEXTS[i % LEAD_TEXTS.length]!;
-      await client.post('/twilio/sms', inboundSmsParams({ messageSid: sid('SM'), accountSid: options.accountSid, from, to: options.tenantNumber, body }));
+      await client.post(
+        '/twilio/sms',
+        inboundSmsParams({
+          messageSid: sid('SM'),
+          accountSid: options.accountSid,
+          from,
+          to: options.tenantNumber,
+          body,
+        }),
+      );
       summary.textsSent++;
       options.print(`  ${who} texted: "${body}" → acknowledged, owner alerted`);
     }
     if (scenario === 'missed-then-stop') {
-      await client.post('/twilio/sms', inboundSmsParams({ messageSid: sid('SM'), accountSid: options.accountSid, from, to: options.tenantNumber, body: 'STOP' }));
+      await client.post(
+        '/twilio/sms',
+        inboundSmsParams({
+          messageSid: sid('SM'),
+          accountSid: options.accountSid,
+          from,
+          to: options.tenantNumber,
+          body: 'STOP',
+        }),
+      );
       summary.stops++;
       options.print(`  ${who} texted STOP → opted out, confirmed once`);
     }

@@ -79,7 +79,14 @@ export function tenantsCommand(): Command {
           }
           for (const t of all) {
             console.log(
-              [t.tenantId, t.name, t.twilioNumber, `owner ${t.ownerPhone}`, t.timezone, `${t.businessHours.start}-${t.businessHours.end}`].join('\t'),
+              [
+                t.tenantId,
+                t.name,
+                t.twilioNumber,
+                `owner ${t.ownerPhone}`,
+                t.timezone,
+                `${t.businessHours.start}-${t.businessHours.end}`,
+              ].join('\t'),
             );
           }
         });

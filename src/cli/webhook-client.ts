@@ -23,7 +23,11 @@ export class TwilioWebhookClient {
 
   /** Signature Twilio would send for `pathAndQuery` with `params`. */
   sign(pathAndQuery: string, params: Record<string, string>): string {
-    return twilio.getExpectedTwilioSignature(this.authToken, this.signingBaseUrl + pathAndQuery, params);
+    return twilio.getExpectedTwilioSignature(
+      this.authToken,
+      this.signingBaseUrl + pathAndQuery,
+      params,
+    );
   }
 
   /**
@@ -35,7 +39,8 @@ export class TwilioWebhookClient {
     params: Record<string, string>,
     options: { signature?: string | null; idempotencyToken?: string } = {},
   ): Promise<WebhookResponse> {
-    const signature = options.signature === undefined ? this.sign(pathAndQuery, params) : options.signature;
+    const signature =
+      options.signature === undefined ? this.sign(pathAndQuery, params) : options.signature;
     const headers: Record<string, string> = {
       'content-type': 'application/x-www-form-urlencoded',
       'user-agent': 'TwilioProxy/1.1',
@@ -61,7 +66,12 @@ export class TwilioWebhookClient {
 }
 
 /** Twilio-style parameters of an inbound voice call webhook. */
-export function voiceCallParams(call: { callSid: string; accountSid: string; from: string; to: string }): Record<string, string> {
+export function voiceCallParams(call: {
+  callSid: string;
+  accountSid: string;
+  from: string;
+  to: string;
+}): Record<string, string> {
   return {
     AccountSid: call.accountSid,
     ApiVersion: '2010-04-01',
@@ -94,7 +104,13 @@ export function dialActionParams(
 }
 
 /** Twilio-style parameters of an inbound SMS webhook. */
-export function inboundSmsParams(sms: { messageSid: string; accountSid: string; from: string; to: string; body: string }): Record<string, string> {
+export function inboundSmsParams(sms: {
+  messageSid: string;
+  accountSid: string;
+  from: string;
+  to: string;
+  body: string;
+}): Record<string, string> {
   return {
     AccountSid: sms.accountSid,
     ApiVersion: '2010-04-01',

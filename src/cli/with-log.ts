@@ -15,7 +15,10 @@ export interface CliContext {
  * Opens the database (joining a running embedded server, or starting one for the duration of
  * the command) and the log, runs `body`, and closes both whatever happens.
  */
-export async function withLog<T>(config: Config, body: (ctx: CliContext) => Promise<T>): Promise<T> {
+export async function withLog<T>(
+  config: Config,
+  body: (ctx: CliContext) => Promise<T>,
+): Promise<T> {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr as never);
   const db = await openDatabase(config, logger);
   try {

@@ -39,7 +39,10 @@ export function decideIncomingCall(
         data: { ...base, mode: 'business-hours', action: 'ring-owner' },
         twiml: ringOwnerTwiml(tenant, dialActionUrl),
       }
-    : { data: { ...base, mode: 'after-hours', action: 'after-hours-notice' }, twiml: afterHoursTwiml(tenant) };
+    : {
+        data: { ...base, mode: 'after-hours', action: 'after-hours-notice' },
+        twiml: afterHoursTwiml(tenant),
+      };
 }
 
 /**

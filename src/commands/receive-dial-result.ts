@@ -6,7 +6,14 @@ import { hangupTwiml, missedCallTwiml } from '../rules/voice-responses.ts';
 import type { CommandDeps } from './command-deps.ts';
 
 /** Values of `DialCallStatus` (Twilio TwiML `<Dial>` action callback). */
-export const DIAL_CALL_STATUSES = ['completed', 'answered', 'busy', 'no-answer', 'failed', 'canceled'] as const;
+export const DIAL_CALL_STATUSES = [
+  'completed',
+  'answered',
+  'busy',
+  'no-answer',
+  'failed',
+  'canceled',
+] as const;
 export type DialCallStatus = (typeof DIAL_CALL_STATUSES)[number];
 
 /** The `<Dial action>` callback: the parent call's `CallSid`, `From` (the caller), and the outcome. */
@@ -59,7 +66,11 @@ export async function receiveDialResult(
           {
             ...common,
             type: 'DialMissed',
-            data: { callSid: result.callSid, dialCallSid: result.dialCallSid, dialCallStatus: status },
+            data: {
+              callSid: result.callSid,
+              dialCallSid: result.dialCallSid,
+              dialCallStatus: status,
+            },
           },
           deps.clock,
         );

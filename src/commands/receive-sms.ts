@@ -68,7 +68,13 @@ export function decideInboundSms(
               ...common,
               type: 'ConsentGranted',
               causationId: inbound.id,
-              data: { phone: sms.from, basis: 'express', source: 'keyword', evidence, expiresAt: null },
+              data: {
+                phone: sms.from,
+                basis: 'express',
+                source: 'keyword',
+                evidence,
+                expiresAt: null,
+              },
             },
             deps.clock,
           )
@@ -77,6 +83,10 @@ export function decideInboundSms(
 }
 
 /** Handles `POST /twilio/sms` for a known tenant: records the facts in one atomic append. */
-export async function receiveSms(tenant: Tenant, sms: IncomingSms, deps: CommandDeps): Promise<void> {
+export async function receiveSms(
+  tenant: Tenant,
+  sms: IncomingSms,
+  deps: CommandDeps,
+): Promise<void> {
   await deps.log.append(decideInboundSms(tenant, sms, deps));
 }

@@ -7,7 +7,12 @@ import type { EventLog } from '../log/event-log.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
-import { SmsSendError, type AcceptedSms, type SmsRequest, type SmsTransport } from './sms-transport.ts';
+import {
+  SmsSendError,
+  type AcceptedSms,
+  type SmsRequest,
+  type SmsTransport,
+} from './sms-transport.ts';
 
 /** Everything the sender needs. */
 export interface SenderOptions {
@@ -53,7 +58,8 @@ interface ClaimedRow {
 }
 
 /** Delay before retry `attempt` (1-based): 1 s doubling, at most 5 min. */
-export const retryDelayMs = (attempt: number): number => Math.min(300_000, 1_000 * 2 ** (attempt - 1));
+export const retryDelayMs = (attempt: number): number =>
+  Math.min(300_000, 1_000 * 2 ** (attempt - 1));
 
 /**
  * The outbound sender, the only component that talks to Twilio's REST API (design §4).
@@ -101,7 +107,10 @@ export class OutboundSender {
         await this.wakeups.wait(generation, Math.min(this.options.pollIntervalMs, dueInMs));
       } catch (error) {
         failures++;
-        this.options.logger.error({ err: error, attempt: failures }, 'sender loop failed; retrying');
+        this.options.logger.error(
+          { err: error, attempt: failures },
+          'sender loop failed; retrying',
+        );
         await sleep(Math.min(30_000, 200 * 2 ** Math.min(failures, 8)));
       }
     }
@@ -160,7 +169,10 @@ export class OutboundSender {
       if (row.previous_status === 'sending') {
         const already = await this.options.transport.findSent(request, row.created_at);
         if (already) {
-          log.info({ messageSid: already.messageSid }, 'uncertain attempt had been sent; not re-sending');
+          log.info(
+            { messageSid: already.messageSid },
+            'uncertain attempt had been sent; not re-sending',
+          );
           return await this.finishSent(row, already);
         }
       }
@@ -171,11 +183,19 @@ export class OutboundSender {
         error instanceof SmsSendError ? error : new SmsSendError(String(error), false, null);
       const maxAttempts = this.options.maxAttempts ?? 8;
       if (sendError.permanent || row.attempts >= maxAttempts) {
-        log.warn({ code: sendError.code, attempts: row.attempts }, `send failed: ${sendError.message}`);
-        await this.finishFailed(row, sendError).catch((e) => log.error({ err: e }, 'recording failure failed'));
+        log.warn(
+          { code: sendError.code, attempts: row.attempts },
+          `send failed: ${sendError.message}`,
+        );
+        await this.finishFailed(row, sendError).catch((e) =>
+          log.error({ err: e }, 'recording failure failed'),
+        );
       } else {
         const delay = retryDelayMs(row.attempts);
-        log.warn({ code: sendError.code, attempt: row.attempts, retryInMs: delay }, `send failed: ${sendError.message}`);
+        log.warn(
+          { code: sendError.code, attempt: row.attempts, retryInMs: delay },
+          `send failed: ${sendError.message}`,
+        );
         await this.options.pool.query(
           `UPDATE outbound_messages SET status = 'pending', lease_until = NULL, last_error = $2,
              next_attempt_at = now() + make_interval(secs => $3::double precision / 1000), updated_at = now()
@@ -256,7 +276,12 @@ export class OutboundSender {
     await this.mark(row, 'failed', null, error.message);
   }
 
-  private async mark(row: ClaimedRow, status: string, messageSid: string | null, note: string | null) {
+  private async mark(
+    row: ClaimedRow,
+    status: string,
+    messageSid: string | null,
+    note: string | null,
+  ) {
     await this.options.pool.query(
       `UPDATE outbound_messages SET status = $2, message_sid = COALESCE($3, message_sid),
          last_error = COALESCE($4, last_error), lease_until = NULL, updated_at = now()

@@ -1,6 +1,11 @@
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
-import { SmsSendError, type AcceptedSms, type SmsRequest, type SmsTransport } from './sms-transport.ts';
+import {
+  SmsSendError,
+  type AcceptedSms,
+  type SmsRequest,
+  type SmsTransport,
+} from './sms-transport.ts';
 
 /** Settings of {@link createTwilioTransport}. */
 export interface TwilioTransportOptions {

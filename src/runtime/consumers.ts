@@ -4,4 +4,8 @@ import { dashboardProjection } from '../projections/dashboard/dashboard-projecti
 import { tenantsProjection } from '../projections/tenants/tenants-projection.ts';
 
 /** Every consumer a worker runs: projections first, then processors. */
-export const allConsumers: Consumer[] = [tenantsProjection, dashboardProjection, leadConversationProcessor];
+export const allConsumers: Consumer[] = [
+  tenantsProjection,
+  dashboardProjection,
+  leadConversationProcessor,
+];

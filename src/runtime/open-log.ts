@@ -9,9 +9,15 @@ import type { Logger } from '../shared/logger.ts';
  * Opens the log `LOG_BACKEND` names on `db`.
  * @throws ConfigurationError for a backend this build cannot open.
  */
-export async function openEventLog(config: Config, db: Database, logger: Logger): Promise<EventLog> {
+export async function openEventLog(
+  config: Config,
+  db: Database,
+  logger: Logger,
+): Promise<EventLog> {
   if (config.logBackend !== 'postgres') {
-    throw new ConfigurationError(`LOG_BACKEND=${config.logBackend} is not available in this build yet`);
+    throw new ConfigurationError(
+      `LOG_BACKEND=${config.logBackend} is not available in this build yet`,
+    );
   }
   return PostgresEventLog.open({
     url: db.url,

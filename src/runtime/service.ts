@@ -103,7 +103,13 @@ export async function startService(config: Config, options: StartOptions): Promi
       stops.push(() => app.close());
     }
     logger.info(
-      { role, sendMode: config.sendMode, database: db.kind, logBackend: config.logBackend, address },
+      {
+        role,
+        sendMode: config.sendMode,
+        database: db.kind,
+        logBackend: config.logBackend,
+        address,
+      },
       'leadline started',
     );
     return { db, log, secrets, address, stop: stopAll };

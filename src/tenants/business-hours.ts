@@ -55,7 +55,11 @@ const toMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.
  * Whether `instant` falls within `hours` in `timezone`. Pure; time zone rules from the
  * runtime's IANA database, so a 07:00 opening stays 07:00 local across DST changes.
  */
-export function isWithinBusinessHours(hours: BusinessHours, timezone: string, instant: Date): boolean {
+export function isWithinBusinessHours(
+  hours: BusinessHours,
+  timezone: string,
+  instant: Date,
+): boolean {
   const now = localMinutes(instant, timezone);
   const start = toMinutes(hours.start);
   const end = toMinutes(hours.end);

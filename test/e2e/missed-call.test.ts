@@ -1,10 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TenantDashboard } from '../../src/projections/dashboard/dashboard-queries.ts';
+import type { Tenant } from '../../src/tenants/tenant.ts';
 import {
   dialActionParams,
   inboundSmsParams,
   voiceCallParams,
 } from '../../src/cli/webhook-client.ts';
-import { ACCOUNT_SID, closedNowHours, newSid, OPERATOR_KEY, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
+import {
+  ACCOUNT_SID,
+  closedNowHours,
+  newSid,
+  OPERATOR_KEY,
+  startE2eEnv,
+  type E2eEnv,
+} from '../support/e2e-env.ts';
 import { SERVICE_CONSUMERS, waitUntilSettled } from '../support/settle.ts';
 
 const NUMBER = '+14165550100';
@@ -21,14 +30,25 @@ describe('walking skeleton: a missed call becomes exactly one text, end to end',
   beforeAll(async () => {
     e = await startE2eEnv();
     tenantId = await e.addTenant({ name: 'Maple Plumbing', number: NUMBER, owner: OWNER });
-    await e.addTenant({ name: 'Night Owl Drains', number: AFTER_HOURS_NUMBER, owner: AFTER_HOURS_OWNER, hours: closedNowHours(), timezone: 'UTC' });
+    await e.addTenant({
+      name: 'Night Owl Drains',
+      number: AFTER_HOURS_NUMBER,
+      owner: AFTER_HOURS_OWNER,
+      hours: closedNowHours(),
+      timezone: 'UTC',
+    });
   });
   afterAll(async () => {
     await e?.close();
   });
 
   const settle = () => waitUntilSettled(e.databaseUrl, SERVICE_CONSUMERS);
-  const call = (from: string, to = NUMBER) => ({ callSid: newSid('CA'), accountSid: ACCOUNT_SID, from, to });
+  const call = (from: string, to = NUMBER) => ({
+    callSid: newSid('CA'),
+    accountSid: ACCOUNT_SID,
+    from,
+    to,
+  });
 
   /** Rings, then posts the Dial action callback with `status`; returns both TwiML answers. */
   async function ringAndDial(c: ReturnType<typeof call>, status: string) {
@@ -36,13 +56,19 @@ describe('walking skeleton: a missed call becomes exactly one text, end to end',
     expect(voice.status).toBe(200);
     const action = /<Dial[^>]*action="([^"]+)"/.exec(voice.body)?.[1];
     expect(action, voice.body).toBeDefined();
-    const dial = await e.webhooks.post(e.webhooks.relativeTo(action!), dialActionParams(c, status, status === 'completed' ? 30 : 0));
+    const dial = await e.webhooks.post(
+      e.webhooks.relativeTo(action!),
+      dialActionParams(c, status, status === 'completed' ? 30 : 0),
+    );
     expect(dial.status).toBe(200);
     return { voice, dial, actionPath: e.webhooks.relativeTo(action!) };
   }
 
   async function sms(from: string, body: string, to = NUMBER) {
-    const res = await e.webhooks.post('/twilio/sms', inboundSmsParams({ messageSid: newSid('SM'), accountSid: ACCOUNT_SID, from, to, body }));
+    const res = await e.webhooks.post(
+      '/twilio/sms',
+      inboundSmsParams({ messageSid: newSid('SM'), accountSid: ACCOUNT_SID, from, to, body }),
+    );
     expect(res.status).toBe(200);
     return res;
   }
@@ -88,7 +114,10 @@ describe('walking skeleton: a missed call becomes exactly one text, end to end',
 
   it('after hours: a spoken notice, then the same one text and one alert', async () => {
     const caller = nextCaller();
-    const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(call(caller, AFTER_HOURS_NUMBER)));
+    const voice = await e.webhooks.post(
+      '/twilio/voice',
+      voiceCallParams(call(caller, AFTER_HOURS_NUMBER)),
+    );
     expect(voice.status).toBe(200);
     expect(voice.body).not.toContain('<Dial');
     expect(voice.body).toMatch(/<Say[^>]*>[^<]*closed/);
@@ -142,27 +171,45 @@ describe('walking skeleton: a missed call becomes exactly one text, end to end',
     const leads = await e.db.query('SELECT 1 FROM dashboard_leads WHERE phone = $1', [caller]);
     expect(leads.rowCount).toBe(0);
     expect(e.twilio.to(caller)).toHaveLength(0);
-    const rejected = await e.db.query(`SELECT data FROM events WHERE type = 'WebhookRejected' AND data->>'to' = $1`, [unknown]);
+    const rejected = await e.db.query(
+      `SELECT data FROM events WHERE type = 'WebhookRejected' AND data->>'to' = $1`,
+      [unknown],
+    );
     expect(rejected.rows.map((r) => r.data.reason)).toEqual(['unknown-number', 'unknown-number']);
   });
 
   it('unsigned or wrongly signed webhooks: 403, no lead, no message, only WebhookRejected', async () => {
     const caller = nextCaller();
     const c = call(caller);
-    const unsigned = await e.webhooks.post('/twilio/voice', voiceCallParams(c), { signature: null });
-    const forged = await e.webhooks.post('/twilio/voice', voiceCallParams(c), { signature: 'bm90IGEgc2lnbmF0dXJl' });
+    const unsigned = await e.webhooks.post('/twilio/voice', voiceCallParams(c), {
+      signature: null,
+    });
+    const forged = await e.webhooks.post('/twilio/voice', voiceCallParams(c), {
+      signature: 'bm90IGEgc2lnbmF0dXJl',
+    });
     const tampered = voiceCallParams(c);
     const goodSignature = e.webhooks.sign('/twilio/voice', tampered);
     tampered.From = nextCaller();
-    const replayedWithOtherParams = await e.webhooks.post('/twilio/voice', tampered, { signature: goodSignature });
+    const replayedWithOtherParams = await e.webhooks.post('/twilio/voice', tampered, {
+      signature: goodSignature,
+    });
     const smsForged = await e.webhooks.post(
       '/twilio/sms',
-      inboundSmsParams({ messageSid: newSid('SM'), accountSid: ACCOUNT_SID, from: caller, to: NUMBER, body: 'STOP' }),
+      inboundSmsParams({
+        messageSid: newSid('SM'),
+        accountSid: ACCOUNT_SID,
+        from: caller,
+        to: NUMBER,
+        body: 'STOP',
+      }),
       { signature: 'AAAA' },
     );
-    for (const res of [unsigned, forged, replayedWithOtherParams, smsForged]) expect(res.status).toBe(403);
+    for (const res of [unsigned, forged, replayedWithOtherParams, smsForged])
+      expect(res.status).toBe(403);
     await settle();
-    const leads = await e.db.query('SELECT 1 FROM dashboard_leads WHERE phone = ANY($1)', [[caller, tampered.From]]);
+    const leads = await e.db.query('SELECT 1 FROM dashboard_leads WHERE phone = ANY($1)', [
+      [caller, tampered.From],
+    ]);
     expect(leads.rowCount).toBe(0);
     expect(e.twilio.to(caller)).toHaveLength(0);
     const { rows } = await e.db.query(
@@ -226,14 +273,14 @@ describe('walking skeleton: a missed call becomes exactly one text, end to end',
       headers: { authorization: `Bearer ${OPERATOR_KEY}` },
     });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as TenantDashboard & { tenant: Tenant };
     expect(body.tenant.name).toBe('Maple Plumbing');
     expect(body.totals.calls).toBeGreaterThanOrEqual(8);
     expect(body.totals.answered).toBeGreaterThanOrEqual(2);
     expect(body.totals.missed).toBeGreaterThanOrEqual(5);
     expect(body.totals.optedOut).toBe(0); // the STOP caller re-subscribed
     expect(body.leads.length).toBeGreaterThanOrEqual(8);
-    expect(body.messages.some((m: { direction: string }) => m.direction === 'inbound')).toBe(true);
+    expect(body.messages.some((m) => m.direction === 'inbound')).toBe(true);
     expect(body.totals.outboundByStatus.queued).toBeGreaterThan(0);
   });
 });

@@ -20,7 +20,13 @@ export interface E2eEnv {
   db: pg.Pool;
   env: Record<string, string>;
   /** Registers a tenant through the CLI; returns its id. */
-  addTenant(args: { name: string; number: string; owner: string; hours?: string; timezone?: string }): Promise<string>;
+  addTenant(args: {
+    name: string;
+    number: string;
+    owner: string;
+    hours?: string;
+    timezone?: string;
+  }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -46,7 +52,9 @@ export async function startE2eEnv(extraEnv: Record<string, string> = {}): Promis
     LEADLINE_POLL_INTERVAL_MS: '250',
     ...extraEnv,
   };
-  const service = await new ServiceProcess(env).start(Number(process.env.E2E_START_TIMEOUT ?? 60_000));
+  const service = await new ServiceProcess(env).start(
+    Number(process.env.E2E_START_TIMEOUT ?? 60_000),
+  );
   const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   return {
     service,
@@ -58,8 +66,18 @@ export async function startE2eEnv(extraEnv: Record<string, string> = {}): Promis
     async addTenant(t) {
       const result = await runCli(
         [
-          'tenants', 'add', '--name', t.name, '--twilio-number', t.number, '--owner-phone', t.owner,
-          '--timezone', t.timezone ?? 'America/Toronto', '--business-hours', t.hours ?? '00:00-24:00',
+          'tenants',
+          'add',
+          '--name',
+          t.name,
+          '--twilio-number',
+          t.number,
+          '--owner-phone',
+          t.owner,
+          '--timezone',
+          t.timezone ?? 'America/Toronto',
+          '--business-hours',
+          t.hours ?? '00:00-24:00',
         ],
         env,
       );

@@ -67,7 +67,9 @@ export class FakeTwilio {
     const deadline = Date.now() + timeoutMs;
     while (this.messages.length < count) {
       if (Date.now() > deadline) {
-        throw new Error(`expected ${count} messages, got ${this.messages.length}: ${JSON.stringify(this.messages.map((m) => [m.to, m.body]))}`);
+        throw new Error(
+          `expected ${count} messages, got ${this.messages.length}: ${JSON.stringify(this.messages.map((m) => [m.to, m.body]))}`,
+        );
       }
       await sleep(20);
     }
@@ -76,12 +78,21 @@ export class FakeTwilio {
 
   async stop(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
   }
 
   private error(res: http.ServerResponse, status: number, code: number, message: string) {
     res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }));
+    res.end(
+      JSON.stringify({
+        code,
+        message,
+        more_info: `https://www.twilio.com/docs/errors/${code}`,
+        status,
+      }),
+    );
   }
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -93,7 +104,8 @@ export class FakeTwilio {
 
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(url.pathname);
     if (!match) return this.error(res, 404, 20404, 'The requested resource was not found');
-    const expected = 'Basic ' + Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64');
+    const expected =
+      'Basic ' + Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64');
     if (req.headers.authorization !== expected || match[1] !== this.accountSid) {
       return this.error(res, 401, 20003, 'Authenticate');
     }
@@ -101,13 +113,23 @@ export class FakeTwilio {
     if (req.method !== 'POST') return this.error(res, 405, 20004, 'Method not allowed');
 
     const unknown = Object.keys(params).filter((k) => !this.spec.known.has(k));
-    if (unknown.length) return this.error(res, 400, 21609, `Unknown parameters: ${unknown.join(', ')}`);
+    if (unknown.length)
+      return this.error(res, 400, 21609, `Unknown parameters: ${unknown.join(', ')}`);
     for (const name of this.spec.required) {
-      if (!params[name]) return this.error(res, 400, 21604, `A '${name}' phone number is required.`);
+      if (!params[name])
+        return this.error(res, 400, 21604, `A '${name}' phone number is required.`);
     }
-    if (!/^\+\d{8,15}$/.test(params.To ?? '')) return this.error(res, 400, 21211, `The 'To' number ${params.To} is not a valid phone number.`);
-    if (!params.From && !params.MessagingServiceSid) return this.error(res, 400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required");
-    if (!params.Body && !params.MediaUrl && !params.ContentSid) return this.error(res, 400, 21602, 'Message body is required.');
+    if (!/^\+\d{8,15}$/.test(params.To ?? ''))
+      return this.error(
+        res,
+        400,
+        21211,
+        `The 'To' number ${params.To} is not a valid phone number.`,
+      );
+    if (!params.From && !params.MessagingServiceSid)
+      return this.error(res, 400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required");
+    if (!params.Body && !params.MediaUrl && !params.ContentSid)
+      return this.error(res, 400, 21602, 'Message body is required.');
 
     const behaviour = this.scripted.shift() ?? 'accept';
     if (behaviour === 'reset') {
@@ -175,7 +197,9 @@ export class FakeTwilio {
       price_unit: 'USD',
       sid: m.sid,
       status: 'queued',
-      subresource_uris: { media: `/2010-04-01/Accounts/${this.accountSid}/Messages/${m.sid}/Media.json` },
+      subresource_uris: {
+        media: `/2010-04-01/Accounts/${this.accountSid}/Messages/${m.sid}/Media.json`,
+      },
       to: m.to,
       uri: `/2010-04-01/Accounts/${this.accountSid}/Messages/${m.sid}.json`,
     };

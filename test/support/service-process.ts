@@ -20,8 +20,14 @@ export async function freePort(): Promise<number> {
 }
 
 /** Runs `leadline <args>` to completion. */
-export async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c) => (stdout += c));
@@ -60,14 +66,16 @@ export class ServiceProcess {
     child.stderr!.on('data', (c) => (this.output += c));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`leadline exited with ${child.exitCode}:\n${this.output}`);
+      if (child.exitCode !== null)
+        throw new Error(`leadline exited with ${child.exitCode}:\n${this.output}`);
       try {
         const res = await fetch(`${this.baseUrl}/readyz`);
         if (res.status === 200) return this;
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`leadline not ready in ${timeoutMs} ms:\n${this.output}`);
+      if (Date.now() > deadline)
+        throw new Error(`leadline not ready in ${timeoutMs} ms:\n${this.output}`);
       await sleep(100);
     }
   }
@@ -75,7 +83,8 @@ export class ServiceProcess {
   /** Sends `signal` and waits for the process to exit. @returns its exit code (null if killed). */
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    if (!child || child.exitCode !== null || child.signalCode !== null)
+      return child?.exitCode ?? null;
     const exited = once(child, 'exit');
     child.kill(signal);
     const [code] = (await exited) as [number | null];

@@ -6,7 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * of the log and no outbound message is pending or being sent, twice in a row 100 ms apart.
  * Negative assertions ("no text was sent") are made after this, never after a fixed sleep.
  */
-export async function waitUntilSettled(databaseUrl: string, consumers: string[], timeoutMs = 30_000): Promise<void> {
+export async function waitUntilSettled(
+  databaseUrl: string,
+  consumers: string[],
+  timeoutMs = 30_000,
+): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -34,4 +38,8 @@ export async function waitUntilSettled(databaseUrl: string, consumers: string[],
 }
 
 /** Every consumer `leadline serve` runs. */
-export const SERVICE_CONSUMERS = ['projection:tenants', 'projection:dashboard', 'processor:lead-conversation'];
+export const SERVICE_CONSUMERS = [
+  'projection:tenants',
+  'projection:dashboard',
+  'processor:lead-conversation',
+];

@@ -6,7 +6,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** Where Twilio's OpenAPI description lives: `../shared/twilio-oai/` beside the checkout. */
 export const TWILIO_OAI_PATH =
-  process.env.TWILIO_OAI_PATH ?? path.resolve(here, '../../../shared/twilio-oai/twilio_api_v2010.json');
+  process.env.TWILIO_OAI_PATH ??
+  path.resolve(here, '../../../shared/twilio-oai/twilio_api_v2010.json');
 
 /** The form parameters Twilio documents for `POST …/Messages.json`. */
 export interface MessageCreateSpec {
@@ -22,7 +23,9 @@ export interface MessageCreateSpec {
  */
 export function loadMessageCreateSpec(): MessageCreateSpec {
   if (!existsSync(TWILIO_OAI_PATH)) {
-    throw new Error(`Twilio's OpenAPI description not found at ${TWILIO_OAI_PATH} (set TWILIO_OAI_PATH)`);
+    throw new Error(
+      `Twilio's OpenAPI description not found at ${TWILIO_OAI_PATH} (set TWILIO_OAI_PATH)`,
+    );
   }
   const doc = JSON.parse(readFileSync(TWILIO_OAI_PATH, 'utf8'));
   const post = doc.paths['/2010-04-01/Accounts/{AccountSid}/Messages.json'].post;

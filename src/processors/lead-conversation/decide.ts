@@ -24,7 +24,11 @@ const nothing: LeadDecision = { intents: [] };
  * - HELP: the business name, contact and how to opt out.
  * - Any other text: one acknowledgement (unless opted out) and one owner alert.
  */
-export function decide(state: LeadState, event: RecordedLeadlineEvent, tenant: Tenant): LeadDecision {
+export function decide(
+  state: LeadState,
+  event: RecordedLeadlineEvent,
+  tenant: Tenant,
+): LeadDecision {
   const toLead = (key: string, purpose: string, body: string, consentExempt = false) => ({
     dedupeKey: key,
     audience: 'lead' as const,
@@ -49,10 +53,15 @@ export function decide(state: LeadState, event: RecordedLeadlineEvent, tenant: T
     const at = new Date(event.occurredAt);
     const intents: OutboundIntent[] = [];
     if (!state.optedOut) {
-      intents.push(toLead(`${callSid}:missed-call-text`, 'missed-call-text', copy.missedCallText(tenant)));
+      intents.push(
+        toLead(`${callSid}:missed-call-text`, 'missed-call-text', copy.missedCallText(tenant)),
+      );
     }
     intents.push(
-      toOwner(`${callSid}:owner-alert`, copy.missedCallAlert(tenant, caller, at, !state.optedOut, reason)),
+      toOwner(
+        `${callSid}:owner-alert`,
+        copy.missedCallAlert(tenant, caller, at, !state.optedOut, reason),
+      ),
     );
     return { intents };
   };
@@ -70,15 +79,25 @@ export function decide(state: LeadState, event: RecordedLeadlineEvent, tenant: T
         if (state.optedOut) return nothing;
         return {
           intents: [
-            toLead(`${messageSid}:opt-out-confirmation`, 'opt-out-confirmation', copy.optOutConfirmation(tenant), true),
-          ]
+            toLead(
+              `${messageSid}:opt-out-confirmation`,
+              'opt-out-confirmation',
+              copy.optOutConfirmation(tenant),
+              true,
+            ),
+          ],
         };
       }
       if (keyword === 'opt-in' && state.optedOut) {
         return {
           intents: [
-            toLead(`${messageSid}:opt-in-confirmation`, 'opt-in-confirmation', copy.optInConfirmation(tenant), true),
-          ]
+            toLead(
+              `${messageSid}:opt-in-confirmation`,
+              'opt-in-confirmation',
+              copy.optInConfirmation(tenant),
+              true,
+            ),
+          ],
         };
       }
       if (keyword === 'help') {
@@ -86,9 +105,13 @@ export function decide(state: LeadState, event: RecordedLeadlineEvent, tenant: T
       }
       const intents: OutboundIntent[] = [];
       if (!state.optedOut) {
-        intents.push(toLead(`${messageSid}:acknowledgement`, 'acknowledgement', copy.acknowledgement(tenant)));
+        intents.push(
+          toLead(`${messageSid}:acknowledgement`, 'acknowledgement', copy.acknowledgement(tenant)),
+        );
       }
-      intents.push(toOwner(`${messageSid}:owner-alert`, copy.messageAlert(from, body, state.optedOut)));
+      intents.push(
+        toOwner(`${messageSid}:owner-alert`, copy.messageAlert(from, body, state.optedOut)),
+      );
       return { intents };
     }
     default:

@@ -7,7 +7,14 @@ import { decide } from './decide.ts';
 import { evolve, initialLeadState, type LeadState } from './state.ts';
 
 /** Event types this processor acts on or remembers. */
-const RELEVANT = new Set(['CallReceived', 'DialAnswered', 'DialMissed', 'SmsInbound', 'ConsentGranted', 'ConsentRevoked']);
+const RELEVANT = new Set([
+  'CallReceived',
+  'DialAnswered',
+  'DialMissed',
+  'SmsInbound',
+  'ConsentGranted',
+  'ConsentRevoked',
+]);
 
 /**
  * The lead-conversation processor: for each event of a lead's stream, loads the lead's state,
@@ -23,7 +30,10 @@ export const leadConversationProcessor: Consumer = {
     const lead = parseLeadStreamId(event.streamId);
     if (!lead) return;
     const tenant = await tenantDirectory.get(ctx.db, lead.tenantId);
-    if (!tenant) throw new Error(`tenant ${lead.tenantId} of ${event.type} ${event.id} is not in the tenants projection yet`);
+    if (!tenant)
+      throw new Error(
+        `tenant ${lead.tenantId} of ${event.type} ${event.id} is not in the tenants projection yet`,
+      );
     const state = await loadState(ctx.db, lead.tenantId, lead.phone);
     const decision = decide(state, event, tenant);
     await saveState(ctx.db, lead.tenantId, lead.phone, evolve(state, event));
@@ -50,7 +60,12 @@ async function loadState(db: pg.ClientBase, tenantId: string, phone: string): Pr
   return rows[0]?.state ?? initialLeadState();
 }
 
-async function saveState(db: pg.ClientBase, tenantId: string, phone: string, state: LeadState): Promise<void> {
+async function saveState(
+  db: pg.ClientBase,
+  tenantId: string,
+  phone: string,
+  state: LeadState,
+): Promise<void> {
   await db.query(
     `INSERT INTO lead_states (tenant_id, phone, state, opted_out) VALUES ($1, $2, $3, $4)
      ON CONFLICT (tenant_id, phone) DO UPDATE SET state = EXCLUDED.state,

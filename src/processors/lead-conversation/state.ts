@@ -14,7 +14,11 @@ export const MAX_CALLS = 50;
 /** State of a lead never seen. */
 export const initialLeadState = (): LeadState => ({ optedOut: false, calls: {} });
 
-function withCall(state: LeadState, callSid: string, outcome: LeadState['calls'][string]): LeadState {
+function withCall(
+  state: LeadState,
+  callSid: string,
+  outcome: LeadState['calls'][string],
+): LeadState {
   const calls = { ...state.calls, [callSid]: outcome };
   const sids = Object.keys(calls);
   for (const old of sids.slice(0, Math.max(0, sids.length - MAX_CALLS))) delete calls[old];

@@ -18,7 +18,13 @@ export const dashboardProjection: Consumer = {
   },
 };
 
-async function touchLead(db: pg.ClientBase, tenantId: string, phone: string, at: string, counts: Partial<Record<'calls' | 'missed_calls' | 'messages_in' | 'messages_out', number>>) {
+async function touchLead(
+  db: pg.ClientBase,
+  tenantId: string,
+  phone: string,
+  at: string,
+  counts: Partial<Record<'calls' | 'missed_calls' | 'messages_in' | 'messages_out', number>>,
+) {
   await db.query(
     `INSERT INTO dashboard_leads (tenant_id, phone, first_seen_at, last_contact_at, calls, missed_calls, messages_in, messages_out)
      VALUES ($1, $2, $3, $3, $4, $5, $6, $7)
@@ -28,20 +34,44 @@ async function touchLead(db: pg.ClientBase, tenantId: string, phone: string, at:
        missed_calls = dashboard_leads.missed_calls + EXCLUDED.missed_calls,
        messages_in = dashboard_leads.messages_in + EXCLUDED.messages_in,
        messages_out = dashboard_leads.messages_out + EXCLUDED.messages_out`,
-    [tenantId, phone, at, counts.calls ?? 0, counts.missed_calls ?? 0, counts.messages_in ?? 0, counts.messages_out ?? 0],
+    [
+      tenantId,
+      phone,
+      at,
+      counts.calls ?? 0,
+      counts.missed_calls ?? 0,
+      counts.messages_in ?? 0,
+      counts.messages_out ?? 0,
+    ],
   );
 }
 
-async function apply(db: pg.ClientBase, tenantId: string, phone: string, event: RecordedLeadlineEvent): Promise<void> {
+async function apply(
+  db: pg.ClientBase,
+  tenantId: string,
+  phone: string,
+  event: RecordedLeadlineEvent,
+): Promise<void> {
   switch (event.type) {
     case 'CallReceived': {
       const afterHours = event.data.action === 'after-hours-notice';
       const r = await db.query(
         `INSERT INTO dashboard_calls (tenant_id, call_sid, phone, received_at, mode, outcome)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-        [tenantId, event.data.callSid, phone, event.occurredAt, event.data.mode, afterHours ? 'after-hours' : 'ringing'],
+        [
+          tenantId,
+          event.data.callSid,
+          phone,
+          event.occurredAt,
+          event.data.mode,
+          afterHours ? 'after-hours' : 'ringing',
+        ],
       );
-      if (r.rowCount) await touchLead(db, tenantId, phone, event.occurredAt, { calls: 1, missed_calls: afterHours ? 1 : 0 });
+      if (r.rowCount)
+        await touchLead(db, tenantId, phone, event.occurredAt, {
+          calls: 1,
+          missed_calls: afterHours ? 1 : 0,
+        });
       return;
     }
     case 'DialAnswered':
@@ -74,7 +104,10 @@ async function apply(db: pg.ClientBase, tenantId: string, phone: string, event: 
       const optedOut = event.type === 'ConsentRevoked';
       if (!optedOut && event.data.basis !== 'express') return;
       await touchLead(db, tenantId, phone, event.occurredAt, {});
-      await db.query('UPDATE dashboard_leads SET opted_out = $3 WHERE tenant_id = $1 AND phone = $2', [tenantId, phone, optedOut]);
+      await db.query(
+        'UPDATE dashboard_leads SET opted_out = $3 WHERE tenant_id = $1 AND phone = $2',
+        [tenantId, phone, optedOut],
+      );
       return;
     }
     case 'OutboundSmsSent':
@@ -82,16 +115,36 @@ async function apply(db: pg.ClientBase, tenantId: string, phone: string, event: 
     case 'OutboundSmsFailed': {
       const d = event.data;
       const status =
-        event.type === 'OutboundSmsSent' ? event.data.status : event.type === 'OutboundSmsWithheld' ? `withheld:${event.data.reason}` : 'failed';
+        event.type === 'OutboundSmsSent'
+          ? event.data.status
+          : event.type === 'OutboundSmsWithheld'
+            ? `withheld:${event.data.reason}`
+            : 'failed';
       const messageSid = event.type === 'OutboundSmsSent' ? event.data.messageSid : null;
-      const error = event.type === 'OutboundSmsFailed' ? `${event.data.errorCode ?? ''} ${event.data.errorMessage}`.trim() : null;
+      const error =
+        event.type === 'OutboundSmsFailed'
+          ? `${event.data.errorCode ?? ''} ${event.data.errorMessage}`.trim()
+          : null;
       const r = await db.query(
         `INSERT INTO dashboard_messages (tenant_id, message_key, direction, audience, purpose, phone, counterpart, body, status, message_sid, error, at, event_position)
          VALUES ($1, $2, 'outbound', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (tenant_id, message_key) DO UPDATE SET status = EXCLUDED.status,
            message_sid = COALESCE(EXCLUDED.message_sid, dashboard_messages.message_sid), error = EXCLUDED.error
          RETURNING (xmax = 0) AS inserted`,
-        [tenantId, d.outboxId, d.audience, d.purpose, phone, d.to, d.body, status, messageSid, error, event.occurredAt, event.position],
+        [
+          tenantId,
+          d.outboxId,
+          d.audience,
+          d.purpose,
+          phone,
+          d.to,
+          d.body,
+          status,
+          messageSid,
+          error,
+          event.occurredAt,
+          event.position,
+        ],
       );
       if (d.audience === 'lead' && event.type === 'OutboundSmsSent' && r.rows[0]?.inserted) {
         await touchLead(db, tenantId, phone, event.occurredAt, { messages_out: 1 });
@@ -99,11 +152,10 @@ async function apply(db: pg.ClientBase, tenantId: string, phone: string, event: 
       return;
     }
     case 'OutboundSmsStatusUpdated':
-      await db.query('UPDATE dashboard_messages SET status = $2, error = COALESCE($3, error) WHERE message_sid = $1', [
-        event.data.messageSid,
-        event.data.status,
-        event.data.errorCode,
-      ]);
+      await db.query(
+        'UPDATE dashboard_messages SET status = $2, error = COALESCE($3, error) WHERE message_sid = $1',
+        [event.data.messageSid, event.data.status, event.data.errorCode],
+      );
       return;
     default:
       return;

@@ -18,9 +18,36 @@ export interface DashboardTotals {
 /** The `GET /api/v1/dashboard` view of one tenant: totals and the most recent activity. */
 export interface TenantDashboard {
   totals: DashboardTotals;
-  leads: Array<{ phone: string; firstSeenAt: string; lastContactAt: string; calls: number; missedCalls: number; messagesIn: number; messagesOut: number; optedOut: boolean }>;
-  calls: Array<{ callSid: string; phone: string; receivedAt: string; mode: string; outcome: string; dialCallStatus: string | null }>;
-  messages: Array<{ direction: string; audience: string | null; purpose: string | null; phone: string; to: string; body: string; status: string; messageSid: string | null; error: string | null; at: string }>;
+  leads: Array<{
+    phone: string;
+    firstSeenAt: string;
+    lastContactAt: string;
+    calls: number;
+    missedCalls: number;
+    messagesIn: number;
+    messagesOut: number;
+    optedOut: boolean;
+  }>;
+  calls: Array<{
+    callSid: string;
+    phone: string;
+    receivedAt: string;
+    mode: string;
+    outcome: string;
+    dialCallStatus: string | null;
+  }>;
+  messages: Array<{
+    direction: string;
+    audience: string | null;
+    purpose: string | null;
+    phone: string;
+    to: string;
+    body: string;
+    status: string;
+    messageSid: string | null;
+    error: string | null;
+    at: string;
+  }>;
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -29,7 +56,11 @@ const iso = (d: Date) => d.toISOString();
  * Reads one tenant's dashboard from the projection: totals over all time and the `limit`
  * most recent leads, calls and messages (newest first).
  */
-export async function readTenantDashboard(db: pg.Pool, tenantId: string, limit = 50): Promise<TenantDashboard> {
+export async function readTenantDashboard(
+  db: pg.Pool,
+  tenantId: string,
+  limit = 50,
+): Promise<TenantDashboard> {
   const [calls, leads, messages, recentLeads, recentCalls, recentMessages] = await Promise.all([
     db.query<{ outcome: string; n: number }>(
       'SELECT outcome, count(*)::int n FROM dashboard_calls WHERE tenant_id = $1 GROUP BY outcome',

@@ -22,7 +22,8 @@ const toTenant = (r: TenantRow): Tenant => ({
   emergencyPhone: r.emergency_phone as E164 | null,
 });
 
-const COLUMNS = 'tenant_id, name, twilio_number, owner_phone, timezone, business_hours, emergency_phone';
+const COLUMNS =
+  'tenant_id, name, twilio_number, owner_phone, timezone, business_hours, emergency_phone';
 
 /** Queries over the tenants projection. `db` may be a pool or a consumer's transaction. */
 export const tenantDirectory = {
@@ -36,14 +37,17 @@ export const tenantDirectory = {
   },
   /** The tenant with id `tenantId`, if any. */
   async get(db: pg.Pool | pg.ClientBase, tenantId: string): Promise<Tenant | undefined> {
-    const { rows } = await db.query<TenantRow>(`SELECT ${COLUMNS} FROM tenants WHERE tenant_id = $1`, [
-      tenantId,
-    ]);
+    const { rows } = await db.query<TenantRow>(
+      `SELECT ${COLUMNS} FROM tenants WHERE tenant_id = $1`,
+      [tenantId],
+    );
     return rows[0] && toTenant(rows[0]);
   },
   /** Every tenant, by name. */
   async list(db: pg.Pool | pg.ClientBase): Promise<Tenant[]> {
-    const { rows } = await db.query<TenantRow>(`SELECT ${COLUMNS} FROM tenants ORDER BY name, tenant_id`);
+    const { rows } = await db.query<TenantRow>(
+      `SELECT ${COLUMNS} FROM tenants ORDER BY name, tenant_id`,
+    );
     return rows.map(toTenant);
   },
 };

@@ -1,0 +1,116 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DashboardTotals } from '../../src/projections/dashboard/dashboard-queries.ts';
+import type { Tenant } from '../../src/tenants/tenant.ts';
+import { DEMO_TENANT } from '../../src/cli/serve-command.ts';
+import { freePort, runCli, ServiceProcess } from '../support/service-process.ts';
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('the embedded default: `npm start` on a fresh machine, then `leadline simulate`', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  let service: ServiceProcess;
+  const postmasterPid = async () =>
+    Number((await readFile(path.join(dataDir, 'pg/postmaster.pid'), 'utf8')).split('\n')[0]);
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'leadline-embedded-'));
+    const port = await freePort();
+    // No DATABASE_URL, no Twilio credentials: embedded PostgreSQL, dry-run, local secrets.
+    env = {
+      LEADLINE_DATA_DIR: dataDir,
+      PORT: String(port),
+      DATABASE_URL: '',
+      TWILIO_ACCOUNT_SID: '',
+      TWILIO_AUTH_TOKEN: '',
+      OPERATOR_API_KEY: '',
+      TWILIO_API_URL: '',
+      SEND_MODE: '',
+    };
+    service = new ServiceProcess(env, ['serve', '--demo']);
+    await service.start(120_000);
+  });
+  afterAll(async () => {
+    await service?.kill('SIGTERM');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function dashboard() {
+    const secrets = JSON.parse(await readFile(path.join(dataDir, 'secrets.json'), 'utf8'));
+    const res = await fetch(`http://localhost:${env.PORT}/api/v1/dashboard`, {
+      headers: { authorization: `Bearer ${secrets.operatorApiKey}` },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      tenants: Array<{ tenant: Tenant; totals: DashboardTotals }>;
+    };
+    return body.tenants.find((t) => t.tenant.twilioNumber === DEMO_TENANT.twilioNumber)!.totals;
+  }
+
+  it('simulate drives the demo tenant with signed webhooks and the dashboard shows the calls, texts and leads', async () => {
+    const result = await runCli(
+      [
+        'simulate',
+        '--url',
+        `http://localhost:${env.PORT}`,
+        '--tenant-number',
+        DEMO_TENANT.twilioNumber,
+        '--calls',
+        '8',
+      ],
+      env,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('8 calls: 2 answered, 6 missed');
+    expect(result.stdout).toContain('Dashboard of Demo Plumbing');
+    const totals = await dashboard();
+    expect(totals).toMatchObject({
+      calls: 8,
+      answered: 2,
+      missed: 6,
+      leads: 8,
+      optedOut: 2,
+      textsIn: 4,
+    });
+    // Dry-run: everything is decided and shown, nothing leaves the machine.
+    expect(Object.keys(totals.outboundByStatus)).toEqual(['withheld:dry-run']);
+  });
+
+  it('comes up cleanly on the same data after SIGKILL left its PostgreSQL running', async () => {
+    const pgPid = await postmasterPid();
+    expect(await service.kill('SIGKILL')).toBeNull();
+    expect(isAlive(pgPid)).toBe(true); // the orphan
+    await service.start(60_000);
+    expect((await dashboard()).calls).toBe(8);
+  });
+
+  it('stops its PostgreSQL on SIGTERM, and starts past a stale pid file', async () => {
+    const pgPid = await postmasterPid();
+    expect(await service.kill('SIGTERM')).toBe(0);
+    expect(isAlive(pgPid)).toBe(false);
+    // A crash can leave postmaster.pid behind naming a pid now used by another process.
+    await writeFile(
+      path.join(dataDir, 'pg/postmaster.pid'),
+      `${process.pid}\n${dataDir}/pg\n0\n5432\n`,
+    );
+    await service.start(60_000);
+    expect((await dashboard()).calls).toBe(8);
+  });
+
+  it('refuses bad configuration with a message naming the variable', async () => {
+    const result = await runCli(['serve'], { ...env, PORT: 'eighty', SEND_MODE: 'loud' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('PORT: PORT must be a number (got "eighty")');
+    expect(result.stderr).toContain('SEND_MODE: SEND_MODE must be "live" or "dry-run"');
+  });
+});
