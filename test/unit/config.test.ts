@@ -46,7 +46,7 @@ describe('configuration from the environment', () => {
 
   it('the README documents exactly the variables the schema reads', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const documented = [...readme.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]).sort();
+    const documented = [...readme.matchAll(/^\|\s*`([A-Z_]+)`\s*\|/gm)].map((m) => m[1]).sort();
     expect(documented).toEqual(Object.keys(environmentSchema.shape).sort());
   });
 });

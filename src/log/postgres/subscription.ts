@@ -43,13 +43,17 @@ export class PgSubscription implements Subscription {
   private stopped = false;
   private readonly done: Promise<void>;
   private replayUntil: PgCheckpoint | undefined;
-  private client: pg.Client | undefined;
+  /** Settles once a `from: 'start'` reset has happened (at once otherwise). */
+  private readonly resetDone: Promise<void>;
+  private markResetDone!: () => void;
 
   constructor(
     private readonly consumer: Consumer,
     private readonly options: SubscribeOptions,
     private readonly settings: PgSubscriptionSettings,
   ) {
+    this.resetDone = new Promise((resolve) => (this.markResetDone = resolve));
+    if (options.from !== 'start') this.markResetDone();
     this.done = this.run();
   }
 
@@ -65,12 +69,12 @@ export class PgSubscription implements Subscription {
       client.on('error', (error) => this.log.warn({ err: error }, 'consumer connection error'));
       try {
         await client.connect();
-        this.client = client;
         if (!(await this.becomeActiveReader(client))) break;
         if (resetPending) {
           await resetCheckpoint(client, this.consumer.name);
           this.replayUntil = await headOfLog(client);
           resetPending = false;
+          this.markResetDone();
         }
         while (!this.stopped) {
           const generation = this.settings.wakeups.current();
@@ -93,7 +97,6 @@ export class PgSubscription implements Subscription {
         );
         await sleep(delay);
       } finally {
-        this.client = undefined;
         await client.end().catch(() => {});
       }
     }
@@ -158,6 +161,7 @@ export class PgSubscription implements Subscription {
   }
 
   async whenCaughtUp(timeoutMs = 30_000): Promise<void> {
+    await this.resetDone;
     const probe = new pg.Client(clientConfig(this.settings.url));
     await probe.connect();
     try {
@@ -176,6 +180,7 @@ export class PgSubscription implements Subscription {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.markResetDone();
     this.settings.wakeups.wakeAll();
     await this.done;
   }
