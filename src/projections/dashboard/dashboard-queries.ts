@@ -18,6 +18,8 @@ export interface DashboardTotals {
 /** The `GET /api/v1/dashboard` view of one tenant: totals and the most recent activity. */
 export interface TenantDashboard {
   totals: DashboardTotals;
+  /** Numbers that have opted out of texts (E.164), most recent contact first. */
+  optedOutNumbers: string[];
   leads: Array<{
     phone: string;
     firstSeenAt: string;
@@ -61,36 +63,42 @@ export async function readTenantDashboard(
   tenantId: string,
   limit = 50,
 ): Promise<TenantDashboard> {
-  const [calls, leads, messages, recentLeads, recentCalls, recentMessages] = await Promise.all([
-    db.query<{ outcome: string; n: number }>(
-      'SELECT outcome, count(*)::int n FROM dashboard_calls WHERE tenant_id = $1 GROUP BY outcome',
-      [tenantId],
-    ),
-    db.query<{ leads: number; opted_out: number }>(
-      'SELECT count(*)::int leads, count(*) FILTER (WHERE opted_out)::int opted_out FROM dashboard_leads WHERE tenant_id = $1',
-      [tenantId],
-    ),
-    db.query<{ direction: string; audience: string | null; status: string; n: number }>(
-      `SELECT direction, audience, status, count(*)::int n FROM dashboard_messages WHERE tenant_id = $1
+  const [calls, leads, messages, recentLeads, recentCalls, recentMessages, optedOut] =
+    await Promise.all([
+      db.query<{ outcome: string; n: number }>(
+        'SELECT outcome, count(*)::int n FROM dashboard_calls WHERE tenant_id = $1 GROUP BY outcome',
+        [tenantId],
+      ),
+      db.query<{ leads: number; opted_out: number }>(
+        'SELECT count(*)::int leads, count(*) FILTER (WHERE opted_out)::int opted_out FROM dashboard_leads WHERE tenant_id = $1',
+        [tenantId],
+      ),
+      db.query<{ direction: string; audience: string | null; status: string; n: number }>(
+        `SELECT direction, audience, status, count(*)::int n FROM dashboard_messages WHERE tenant_id = $1
         GROUP BY direction, audience, status`,
-      [tenantId],
-    ),
-    db.query(
-      `SELECT phone, first_seen_at, last_contact_at, calls, missed_calls, messages_in, messages_out, opted_out
+        [tenantId],
+      ),
+      db.query(
+        `SELECT phone, first_seen_at, last_contact_at, calls, missed_calls, messages_in, messages_out, opted_out
          FROM dashboard_leads WHERE tenant_id = $1 ORDER BY last_contact_at DESC LIMIT $2`,
-      [tenantId, limit],
-    ),
-    db.query(
-      `SELECT call_sid, phone, received_at, mode, outcome, dial_call_status FROM dashboard_calls
+        [tenantId, limit],
+      ),
+      db.query(
+        `SELECT call_sid, phone, received_at, mode, outcome, dial_call_status FROM dashboard_calls
         WHERE tenant_id = $1 ORDER BY received_at DESC LIMIT $2`,
-      [tenantId, limit],
-    ),
-    db.query(
-      `SELECT direction, audience, purpose, phone, counterpart, body, status, message_sid, error, at
+        [tenantId, limit],
+      ),
+      db.query(
+        `SELECT direction, audience, purpose, phone, counterpart, body, status, message_sid, error, at
          FROM dashboard_messages WHERE tenant_id = $1 ORDER BY at DESC, message_key LIMIT $2`,
-      [tenantId, limit * 2],
-    ),
-  ]);
+        [tenantId, limit * 2],
+      ),
+      db.query<{ phone: string }>(
+        `SELECT phone FROM dashboard_leads WHERE tenant_id = $1 AND opted_out
+        ORDER BY last_contact_at DESC LIMIT 1000`,
+        [tenantId],
+      ),
+    ]);
   const byOutcome = Object.fromEntries(calls.rows.map((r) => [r.outcome, r.n]));
   const outboundByStatus: Record<string, number> = {};
   let textsIn = 0;
@@ -119,6 +127,7 @@ export async function readTenantDashboard(
       alertsToOwner,
       outboundByStatus,
     },
+    optedOutNumbers: optedOut.rows.map((r) => r.phone),
     leads: recentLeads.rows.map((r) => ({
       phone: r.phone,
       firstSeenAt: iso(r.first_seen_at),
