@@ -81,6 +81,20 @@ export const environmentSchema = z.object({
   ),
   /** Kafka bootstrap servers, comma-separated `host:port` (with LOG_BACKEND=kafka). */
   KAFKA_BROKERS: optionalString,
+  /** Prefix of the Kafka topics and consumer groups. Default `leadline`. */
+  KAFKA_TOPIC_PREFIX: optionalString.pipe(
+    z
+      .string()
+      .regex(
+        /^[a-zA-Z0-9._-]+$/,
+        'KAFKA_TOPIC_PREFIX may hold only letters, digits, ".", "_" and "-"',
+      )
+      .default('leadline'),
+  ),
+  /** Partitions per topic when Leadline creates the topics. Default 6. */
+  KAFKA_PARTITIONS: positiveInt('KAFKA_PARTITIONS', 6),
+  /** Replication factor when Leadline creates the topics. Default 1; use 3 on a real cluster. */
+  KAFKA_REPLICATION_FACTOR: positiveInt('KAFKA_REPLICATION_FACTOR', 1),
   /** pino level: fatal, error, warn, info, debug, trace, silent. Default `info`. */
   LOG_LEVEL: optionalString.pipe(
     z
@@ -114,7 +128,7 @@ export interface Config {
   sendMode: 'live' | 'dry-run';
   operatorApiKey: string | undefined;
   logBackend: 'postgres' | 'kafka';
-  kafkaBrokers: string[];
+  kafka: { brokers: string[]; topicPrefix: string; partitions: number; replicationFactor: number };
   logLevel: string;
   sendLeaseMs: number;
   pollIntervalMs: number;
@@ -168,10 +182,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sendMode,
     operatorApiKey: e.OPERATOR_API_KEY,
     logBackend: e.LOG_BACKEND,
-    kafkaBrokers: (e.KAFKA_BROKERS ?? '')
-      .split(',')
-      .map((b) => b.trim())
-      .filter(Boolean),
+    kafka: {
+      brokers: (e.KAFKA_BROKERS ?? '')
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+      topicPrefix: e.KAFKA_TOPIC_PREFIX,
+      partitions: e.KAFKA_PARTITIONS,
+      replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+    },
     logLevel: e.LOG_LEVEL,
     sendLeaseMs: e.LEADLINE_SEND_LEASE_MS,
     pollIntervalMs: e.LEADLINE_POLL_INTERVAL_MS,

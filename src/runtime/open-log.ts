@@ -2,22 +2,28 @@ import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
 import type { EventLog } from '../log/event-log.ts';
 import { PostgresEventLog } from '../log/postgres/postgres-event-log.ts';
-import { ConfigurationError } from '../shared/errors.ts';
+import { KafkaEventLog } from '../log/kafka/kafka-event-log.ts';
 import type { Logger } from '../shared/logger.ts';
 
 /**
- * Opens the log `LOG_BACKEND` names on `db`.
- * @throws ConfigurationError for a backend this build cannot open.
+ * Opens the log `LOG_BACKEND` names: the `events` table on `db`, or Kafka (with its append
+ * registry and consumer offsets on `db`).
+ * @throws Error when the Kafka brokers cannot be reached.
  */
 export async function openEventLog(
   config: Config,
   db: Database,
   logger: Logger,
 ): Promise<EventLog> {
-  if (config.logBackend !== 'postgres') {
-    throw new ConfigurationError(
-      `LOG_BACKEND=${config.logBackend} is not available in this build yet`,
-    );
+  if (config.logBackend === 'kafka') {
+    return KafkaEventLog.open({
+      brokers: config.kafka.brokers,
+      prefix: config.kafka.topicPrefix,
+      partitions: config.kafka.partitions,
+      replicationFactor: config.kafka.replicationFactor,
+      pool: db.pool,
+      log: logger,
+    });
   }
   return PostgresEventLog.open({
     url: db.url,

@@ -26,6 +26,7 @@ describeLogContract('postgres', async () => {
   return {
     log: main.log,
     databaseUrl: url,
+    childEnv: { LOG_BACKEND: 'postgres', DATABASE_URL: url },
     async openAnother() {
       const another = await openPostgresLog(url);
       others.push(another.close);

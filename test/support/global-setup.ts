@@ -1,9 +1,12 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded-postgres.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
+import { provisionKafka, type ProvisionedKafka } from './kafka-provision.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -11,20 +14,43 @@ declare module 'vitest' {
     pgAdminUrl: string;
     /** Where it came from, printed once so a reader of the CI log knows what ran. */
     pgSource: string;
+    /** Bootstrap servers of the test Kafka broker; empty when there is none. */
+    kafkaBrokers: string;
+    /** Why there is no Kafka broker (the Kafka suites print it and skip). */
+    kafkaSkipReason: string;
   }
 }
 
 let embedded: EmbeddedDatabase | undefined;
+let kafka: ProvisionedKafka | undefined;
+let stopContainer: (() => Promise<void>) | undefined;
+
+async function dockerAnswers(): Promise<boolean> {
+  try {
+    await promisify(execFile)('docker', ['info'], { timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
 let dir: string | undefined;
 
 /**
  * Provisions one PostgreSQL server for the whole run, in this order: `DATABASE_URL` (used as
- * a superuser URL; each test file creates its own database on it), else an embedded
- * PostgreSQL in a temporary directory.
+ * a superuser URL; each test file creates its own database on it), a Docker engine
+ * (testcontainers), else an embedded PostgreSQL in a temporary directory. Then Kafka (see
+ * `kafka-provision.ts`).
  */
 export async function setup(project: TestProject): Promise<void> {
   let url = process.env.DATABASE_URL;
   let source = 'DATABASE_URL';
+  if (!url && (await dockerAnswers())) {
+    const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+    const container = await new PostgreSqlContainer('postgres:17').start();
+    stopContainer = async () => void (await container.stop());
+    url = container.getConnectionUri().replace(/\/[^/]*$/, '/postgres');
+    source = 'PostgreSQL via testcontainers';
+  }
   if (!url) {
     dir = await mkdtemp(path.join(os.tmpdir(), 'leadline-test-pg-'));
     embedded = await startEmbeddedPostgres(dir, 'leadline-test', silentLogger);
@@ -34,9 +60,24 @@ export async function setup(project: TestProject): Promise<void> {
   console.log(`[test setup] PostgreSQL: ${source}`);
   project.provide('pgAdminUrl', url);
   project.provide('pgSource', source);
+
+  kafka = await provisionKafka();
+  if (kafka.brokers) {
+    console.log(`[test setup] Kafka: ${kafka.source} at ${kafka.brokers}`);
+  } else if (process.env.LEADLINE_REQUIRE_KAFKA) {
+    throw new Error(
+      `LEADLINE_REQUIRE_KAFKA is set but no Kafka broker is available: ${kafka.skipReason}`,
+    );
+  } else {
+    console.log(`[test setup] Kafka: none (${kafka.skipReason}); the Kafka suites will be skipped`);
+  }
+  project.provide('kafkaBrokers', kafka.brokers);
+  project.provide('kafkaSkipReason', kafka.skipReason);
 }
 
 export async function teardown(): Promise<void> {
+  await kafka?.stop();
+  await stopContainer?.();
   await embedded?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 }

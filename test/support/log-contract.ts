@@ -1,5 +1,9 @@
 import pg from 'pg';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeadlineEvent, RecordedLeadlineEvent } from '../../src/events/catalogue.ts';
 import { newEvent } from '../../src/events/new-event.ts';
@@ -13,6 +17,8 @@ export interface LogUnderTest {
   databaseUrl: string;
   /** Opens a second, independent instance of the same log (as another process would). */
   openAnother(): Promise<EventLog>;
+  /** Environment for `consumer-child.ts` to open the same log in another OS process. */
+  childEnv: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -184,6 +190,28 @@ export function describeLogContract(adapter: string, open: () => Promise<LogUnde
       expect(rows).toHaveLength(streams.length * 21);
     });
 
+    it('delivers at least once, and applies each effect once, when a consumer process is killed mid-batch', async () => {
+      const name = uniqueName('killed');
+      const stream = uniqueStream('killed');
+      const total = 120;
+      await subject.log.append(Array.from({ length: total }, (_, i) => contractEvent(stream, i)));
+      const count = async () => (await effects(name)).filter((r) => r.stream_id === stream).length;
+      const child = () => startConsumerChild(name, subject.childEnv);
+      const first = await child();
+      await handledAtLeast(first, 15);
+      first.kill('SIGKILL');
+      await once(first, 'exit');
+      const killedAt = await count();
+      expect(killedAt).toBeLessThan(total); // it really died mid-stream
+      const second = await child();
+      const deadline = Date.now() + 60_000;
+      while ((await count()) < total && Date.now() < deadline) await sleep(50);
+      second.kill('SIGTERM');
+      await once(second, 'exit');
+      const rows = (await effects(name)).filter((r) => r.stream_id === stream);
+      expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: total }, (_, i) => i));
+    });
+
     it('catches up from the start when a consumer is added later', async () => {
       const stream = uniqueStream('late');
       await subject.log.append([0, 1, 2].map((s) => contractEvent(stream, s)));
@@ -216,4 +244,37 @@ export function describeLogContract(adapter: string, open: () => Promise<LogUnde
       expect(seenAt - appendedAt).toBeLessThan(900);
     });
   });
+}
+
+/** Resolves once the child reports having handled at least `n` events. */
+function handledAtLeast(child: ChildProcess, n: number): Promise<void> {
+  return new Promise((resolve) => {
+    child.stdout!.on('data', (chunk) => {
+      const counts = [...String(chunk).matchAll(/handled (\d+)/g)].map((m) => Number(m[1]));
+      if (counts.some((c) => c >= n)) resolve();
+    });
+  });
+}
+
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'consumer-child.ts');
+
+/** Starts `consumer-child.ts` as its own OS process and waits for it to subscribe. */
+async function startConsumerChild(
+  name: string,
+  env: Record<string, string>,
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, name], {
+    env: { ...process.env, ...env, CHILD_DELAY_MS: '10' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr!.on('data', (c) => (output += c));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (c) => {
+      output += c;
+      if (String(c).includes('ready')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`consumer child exited (${code}): ${output}`)));
+  });
+  return child;
 }

@@ -1,0 +1,97 @@
+import type pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Where an appended event sits in Kafka. */
+export interface KafkaLocation {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** The outcome of claiming ids before producing them. */
+export interface Claims {
+  /** Ids this caller must produce (newly claimed, or taken over from a stalled claim). */
+  toProduce: Set<string>;
+  /** Ids already appended, with where they sit. */
+  appended: Map<string, KafkaLocation>;
+}
+
+/**
+ * The idempotent-append registry of the Kafka log (`kafka_appends`). Kafka has no unique key,
+ * so a duplicate append is detected here: the first caller claims an event id and produces
+ * it; a concurrent caller waits for that claim to settle and reports the original position.
+ * A claim that stays unsettled past `stallMs` (its producer died between claiming and
+ * recording) is taken over and produced again: the log is then at-least-once, and consumers'
+ * effects are keyed by event id or dedupe key, so the copy is harmless.
+ */
+export class AppendRegistry {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly stallMs = 5_000,
+  ) {}
+
+  /** Claims `events`' ids; waits for claims held by concurrent appenders. */
+  async claim(events: Array<{ id: string; streamId: string }>): Promise<Claims> {
+    const { rows } = await this.pool.query<{ event_id: string }>(
+      `INSERT INTO kafka_appends (event_id, stream_id)
+       SELECT * FROM unnest($1::uuid[], $2::text[])
+       ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+      [events.map((e) => e.id), events.map((e) => e.streamId)],
+    );
+    const toProduce = new Set(rows.map((r) => r.event_id));
+    const appended = new Map<string, KafkaLocation>();
+    let pending = events.map((e) => e.id).filter((id) => !toProduce.has(id));
+    const deadline = Date.now() + this.stallMs;
+    while (pending.length > 0) {
+      const found = await this.pool.query<{
+        event_id: string;
+        state: string;
+        topic: string;
+        partition: number;
+        offset: string;
+      }>(
+        `SELECT event_id, state, topic, partition, "offset" FROM kafka_appends WHERE event_id = ANY($1::uuid[])`,
+        [pending],
+      );
+      for (const row of found.rows) {
+        if (row.state === 'appended') {
+          appended.set(row.event_id, {
+            topic: row.topic,
+            partition: row.partition,
+            offset: row.offset,
+          });
+        }
+      }
+      pending = pending.filter((id) => !appended.has(id));
+      if (pending.length === 0) break;
+      if (Date.now() > deadline) {
+        for (const id of pending) toProduce.add(id);
+        break;
+      }
+      await sleep(10);
+    }
+    return { toProduce, appended };
+  }
+
+  /** Records where produced events landed. */
+  async settle(locations: Map<string, KafkaLocation>): Promise<void> {
+    if (locations.size === 0) return;
+    const ids = [...locations.keys()];
+    const at = ids.map((id) => locations.get(id)!);
+    await this.pool.query(
+      `UPDATE kafka_appends a SET state = 'appended', topic = l.topic, partition = l.partition, "offset" = l.off
+         FROM unnest($1::uuid[], $2::text[], $3::int[], $4::bigint[]) AS l(event_id, topic, partition, off)
+        WHERE a.event_id = l.event_id`,
+      [ids, at.map((l) => l.topic), at.map((l) => l.partition), at.map((l) => l.offset)],
+    );
+  }
+
+  /** Releases claims whose produce failed, so a retry can claim them afresh. */
+  async release(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.pool.query(
+      `DELETE FROM kafka_appends WHERE event_id = ANY($1::uuid[]) AND state = 'producing'`,
+      [ids],
+    );
+  }
+}

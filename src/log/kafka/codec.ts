@@ -1,0 +1,45 @@
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+import type { LeadlineEvent, RecordedLeadlineEvent } from '../../events/catalogue.ts';
+
+/**
+ * Encodes an event as a Kafka message: key `streamId` (one stream, one partition, in order),
+ * value the JSON envelope, headers the envelope's routing fields (`type`, `schema-version`,
+ * `event-id`, `stream-id`, `tenant-id`, and W3C `traceparent`) so tools can filter without
+ * parsing values.
+ */
+export function encode(event: LeadlineEvent): { key: string; value: string; headers: IHeaders } {
+  const headers: IHeaders = {
+    type: event.type,
+    'schema-version': String(event.schemaVersion),
+    'event-id': event.id,
+    'stream-id': event.streamId,
+  };
+  if (event.tenantId) headers['tenant-id'] = event.tenantId;
+  if (event.traceparent) headers.traceparent = event.traceparent;
+  return { key: event.streamId, value: JSON.stringify(event), headers };
+}
+
+/** Position string of a Kafka record: `topic/partition/offset`. */
+export const kafkaPosition = (topic: string, partition: number, offset: string): string =>
+  `${topic}/${partition}/${offset}`;
+
+/**
+ * Decodes a message produced by {@link encode}.
+ * @throws Error when the value is missing or not an event envelope.
+ */
+export function decode(
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+): RecordedLeadlineEvent {
+  if (!message.value)
+    throw new Error(`empty message at ${kafkaPosition(topic, partition, message.offset)}`);
+  const envelope = JSON.parse(message.value.toString('utf8')) as LeadlineEvent;
+  if (!envelope.id || !envelope.type || !envelope.streamId) {
+    throw new Error(`not an event envelope at ${kafkaPosition(topic, partition, message.offset)}`);
+  }
+  return {
+    ...envelope,
+    position: kafkaPosition(topic, partition, message.offset),
+  } as RecordedLeadlineEvent;
+}

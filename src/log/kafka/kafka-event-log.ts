@@ -1,0 +1,235 @@
+import { randomUUID } from 'node:crypto';
+import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
+import type pg from 'pg';
+import type { LeadlineEvent, RecordedLeadlineEvent } from '../../events/catalogue.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type {
+  AppendResult,
+  Consumer,
+  EventLog,
+  SubscribeOptions,
+  Subscription,
+} from '../event-log.ts';
+import { AppendRegistry, type KafkaLocation } from './append-registry.ts';
+import { decode, encode, kafkaPosition } from './codec.ts';
+import { createKafka } from './kafka-client.ts';
+import { KafkaSubscription } from './kafka-subscription.ts';
+import { allTopics, topicFor, topicNames, type TopicNames } from './topics.ts';
+
+/** Settings of the Kafka log. */
+export interface KafkaEventLogOptions {
+  brokers: string[];
+  /** Topic and consumer-group prefix. Default `leadline`. */
+  prefix?: string;
+  /** Partitions of each topic when Leadline creates it. Default 6. */
+  partitions?: number;
+  /** Replication factor when Leadline creates a topic. Default 1 (use 3 in production). */
+  replicationFactor?: number;
+  /** PostgreSQL: the append registry and the consumers' offsets. */
+  pool: pg.Pool;
+  log: Logger;
+}
+
+/**
+ * The Kafka adapter of the {@link EventLog} port (kafkajs; any Kafka-compatible broker).
+ *
+ * - Topics per stream category (see `topics.ts`), created explicitly with unlimited retention.
+ * - `append`: idempotent producer, `acks=all`, resolves once the broker acknowledged; message
+ *   key = `streamId`; the partition is chosen by the Java-compatible murmur2 partitioner and
+ *   set explicitly, so each event's offset is known. Duplicate ids are caught by the
+ *   `kafka_appends` registry.
+ * - `subscribe`: see {@link KafkaSubscription}; positions in PostgreSQL with the effects.
+ * - `read(streamId)`: scans the stream's partition from the start (for audit and tests).
+ */
+export class KafkaEventLog implements EventLog {
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+
+  private constructor(
+    private readonly kafka: Kafka,
+    private readonly admin: Admin,
+    private readonly producer: Producer,
+    private readonly topics: TopicNames,
+    private readonly partitionCounts: Map<string, number>,
+    private readonly registry: AppendRegistry,
+    private readonly options: KafkaEventLogOptions,
+  ) {}
+
+  /**
+   * Connects, creates the topics if missing, and starts the producer.
+   * @throws Error when the brokers cannot be reached (kafkajs retries first).
+   */
+  static async open(options: KafkaEventLogOptions): Promise<KafkaEventLog> {
+    const prefix = options.prefix ?? 'leadline';
+    const kafka = createKafka(options.brokers, `${prefix}-${process.pid}`, options.log);
+    const admin = kafka.admin();
+    await admin.connect();
+    const topics = topicNames(prefix);
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: allTopics(topics).map((topic) => ({
+        topic,
+        numPartitions: options.partitions ?? 6,
+        replicationFactor: options.replicationFactor ?? 1,
+        configEntries: [
+          { name: 'retention.ms', value: '-1' },
+          { name: 'retention.bytes', value: '-1' },
+        ],
+      })),
+    });
+    const metadata = await admin.fetchTopicMetadata({ topics: allTopics(topics) });
+    const partitionCounts = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    await producer.connect();
+    return new KafkaEventLog(
+      kafka,
+      admin,
+      producer,
+      topics,
+      partitionCounts,
+      new AppendRegistry(options.pool),
+      options,
+    );
+  }
+
+  private partitionOf(topic: string, streamId: string): number {
+    const count = this.partitionCounts.get(topic) ?? 1;
+    const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      partitionErrorCode: 0,
+      replicas: [0],
+      isr: [0],
+    }));
+    return this.partitioner({ topic, partitionMetadata, message: { key: streamId, value: null } });
+  }
+
+  async append(events: LeadlineEvent[]): Promise<AppendResult[]> {
+    if (events.length === 0) return [];
+    const unique = [...new Map(events.map((e) => [e.id, e])).values()];
+    const claims = await this.registry.claim(unique);
+    const toProduce = unique.filter((e) => claims.toProduce.has(e.id));
+    const produced = new Map<string, KafkaLocation>();
+    if (toProduce.length > 0) {
+      // Group per topic partition, keeping order, so each event's offset is base + index.
+      const byPartition = new Map<
+        string,
+        { topic: string; partition: number; events: LeadlineEvent[] }
+      >();
+      for (const event of toProduce) {
+        const topic = topicFor(event.streamId, this.topics);
+        const partition = this.partitionOf(topic, event.streamId);
+        const k = `${topic}/${partition}`;
+        if (!byPartition.has(k)) byPartition.set(k, { topic, partition, events: [] });
+        byPartition.get(k)!.events.push(event);
+      }
+      try {
+        const byTopic = new Map<string, Array<ReturnType<typeof encode> & { partition: number }>>();
+        for (const group of byPartition.values()) {
+          const list = byTopic.get(group.topic) ?? [];
+          for (const event of group.events)
+            list.push({ ...encode(event), partition: group.partition });
+          byTopic.set(group.topic, list);
+        }
+        const metadata = await this.producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+        for (const group of byPartition.values()) {
+          const meta = metadata.find(
+            (m) => m.topicName === group.topic && m.partition === group.partition,
+          );
+          if (!meta?.baseOffset)
+            throw new Error(`no offset acknowledged for ${group.topic}/${group.partition}`);
+          group.events.forEach((event, i) =>
+            produced.set(event.id, {
+              topic: group.topic,
+              partition: group.partition,
+              offset: (BigInt(meta.baseOffset!) + BigInt(i)).toString(),
+            }),
+          );
+        }
+      } catch (error) {
+        await this.registry.release(toProduce.map((e) => e.id)).catch(() => {});
+        throw error;
+      }
+      await this.registry.settle(produced);
+    }
+    const reported = new Set<string>();
+    return events.map((e) => {
+      const at = produced.get(e.id) ?? claims.appended.get(e.id);
+      const duplicate = !produced.has(e.id) || reported.has(e.id);
+      reported.add(e.id);
+      return {
+        id: e.id,
+        position: at ? kafkaPosition(at.topic, at.partition, at.offset) : '',
+        duplicate,
+      };
+    });
+  }
+
+  async read(streamId: string): Promise<RecordedLeadlineEvent[]> {
+    const topic = topicFor(streamId, this.topics);
+    const partition = this.partitionOf(topic, streamId);
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    const mark = offsets.find((o) => o.partition === partition);
+    if (!mark || BigInt(mark.high) <= BigInt(mark.low)) return [];
+    const last = BigInt(mark.high) - 1n;
+    const groupId = `${this.options.prefix ?? 'leadline'}.read.${randomUUID()}`;
+    const reader = this.kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 6_000 });
+    const found: RecordedLeadlineEvent[] = [];
+    await reader.connect();
+    try {
+      await reader.subscribe({ topics: [topic], fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        reader
+          .run({
+            eachBatch: async ({ batch }) => {
+              if (batch.partition !== partition) return;
+              for (const message of batch.messages) {
+                if (message.key?.toString('utf8') === streamId)
+                  found.push(decode(topic, partition, message));
+                if (BigInt(message.offset) >= last) resolve();
+              }
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      await reader.disconnect().catch(() => {});
+      await this.admin.deleteGroups([groupId]).catch(() => {});
+    }
+    const seen = new Set<string>();
+    return found.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
+  }
+
+  subscribe(consumer: Consumer, options: SubscribeOptions = {}): Subscription {
+    const subscription = new KafkaSubscription(consumer, options, {
+      kafka: this.kafka,
+      admin: this.admin,
+      pool: this.options.pool,
+      topics: allTopics(this.topics),
+      groupPrefix: this.options.prefix ?? 'leadline',
+      log: this.options.log,
+    });
+    this.subscriptions.add(subscription);
+    return {
+      whenCaughtUp: (timeoutMs) => subscription.whenCaughtUp(timeoutMs),
+      stop: async () => {
+        this.subscriptions.delete(subscription);
+        await subscription.stop();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    this.subscriptions.clear();
+    await this.producer.disconnect().catch(() => {});
+    await this.admin.disconnect().catch(() => {});
+  }
+}

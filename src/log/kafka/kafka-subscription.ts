@@ -1,0 +1,226 @@
+import type { Admin, Batch, Consumer as KafkaConsumer, Kafka } from 'kafkajs';
+import type pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../../shared/logger.ts';
+import type { Consumer, SubscribeOptions, Subscription } from '../event-log.ts';
+import { decode } from './codec.ts';
+
+/** What a Kafka subscription needs. */
+export interface KafkaSubscriptionSettings {
+  kafka: Kafka;
+  admin: Admin;
+  pool: pg.Pool;
+  topics: string[];
+  /** Kafka consumer group id prefix; the group is `<prefix>.<consumer name>`. */
+  groupPrefix: string;
+  log: Logger;
+}
+
+type PartitionKey = `${string}/${number}`;
+const key = (topic: string, partition: number): PartitionKey => `${topic}/${partition}`;
+
+/**
+ * Runs one consumer against the Kafka log. The consumer group (`<prefix>.<name>`) assigns
+ * partitions, so processes of one name share the work. Positions live in PostgreSQL
+ * (`kafka_offsets`), written in the handler's own transaction under a row lock; on joining
+ * the group the consumer seeks to them, and inside the transaction it skips anything below
+ * them, so an event's effect is never applied twice even while partitions move between
+ * processes. Kafka's committed offsets are written after each commit, for tools only.
+ * A failing batch is rolled back and retried in place with backoff (100 ms doubling to 30 s).
+ */
+export class KafkaSubscription implements Subscription {
+  private consumerClient: KafkaConsumer | undefined;
+  private readonly started: Promise<void>;
+  private replayUntil = new Map<PartitionKey, bigint>();
+  private stopped = false;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly options: SubscribeOptions,
+    private readonly settings: KafkaSubscriptionSettings,
+  ) {
+    this.started = this.start().catch((error) => {
+      settings.log.error({ err: error, consumer: consumer.name }, 'kafka consumer failed to start');
+      throw error;
+    });
+    this.started.catch(() => {});
+  }
+
+  private async highWatermarks(): Promise<Map<PartitionKey, { low: bigint; high: bigint }>> {
+    const marks = new Map<PartitionKey, { low: bigint; high: bigint }>();
+    for (const topic of this.settings.topics) {
+      for (const p of await this.settings.admin.fetchTopicOffsets(topic)) {
+        marks.set(key(topic, p.partition), { low: BigInt(p.low), high: BigInt(p.high) });
+      }
+    }
+    return marks;
+  }
+
+  private async start(): Promise<void> {
+    const { kafka, pool, log } = this.settings;
+    if (this.options.from === 'start') {
+      await pool.query('DELETE FROM kafka_offsets WHERE consumer_name = $1', [this.consumer.name]);
+      for (const [k, mark] of await this.highWatermarks()) this.replayUntil.set(k, mark.high);
+    }
+    const client = kafka.consumer({
+      groupId: `${this.settings.groupPrefix}.${this.consumer.name}`,
+      sessionTimeout: 6_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 10_000,
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10 },
+    });
+    this.consumerClient = client;
+    await client.connect();
+    await client.subscribe({ topics: this.settings.topics, fromBeginning: true });
+    client.on(client.events.GROUP_JOIN, ({ payload }) => {
+      void this.seekToStoredOffsets(client, payload.memberAssignment).catch((error) =>
+        log.warn(
+          { err: error },
+          'seek to stored offsets failed; in-transaction skip still applies',
+        ),
+      );
+    });
+    await client.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        let failures = 0;
+        while (isRunning() && !isStale() && !this.stopped) {
+          try {
+            const next = await this.handleBatch(batch);
+            if (next !== undefined) {
+              await client
+                .commitOffsets([
+                  { topic: batch.topic, partition: batch.partition, offset: next.toString() },
+                ])
+                .catch(() => {});
+            }
+            return;
+          } catch (error) {
+            failures++;
+            const delay = Math.min(30_000, 100 * 2 ** Math.min(failures - 1, 9));
+            log.error(
+              {
+                err: error,
+                consumer: this.consumer.name,
+                topic: batch.topic,
+                partition: batch.partition,
+                retryInMs: delay,
+              },
+              'consumer batch failed; retrying',
+            );
+            await sleep(delay);
+            await heartbeat().catch(() => {});
+          }
+        }
+      },
+    });
+  }
+
+  private async seekToStoredOffsets(
+    client: KafkaConsumer,
+    assignment: Record<string, number[]>,
+  ): Promise<void> {
+    const { rows } = await this.settings.pool.query<{
+      topic: string;
+      partition: number;
+      next_offset: string;
+    }>('SELECT topic, partition, next_offset FROM kafka_offsets WHERE consumer_name = $1', [
+      this.consumer.name,
+    ]);
+    const stored = new Map(rows.map((r) => [key(r.topic, r.partition), r.next_offset]));
+    const marks = await this.highWatermarks();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const offset =
+          stored.get(key(topic, partition)) ??
+          marks.get(key(topic, partition))?.low.toString() ??
+          '0';
+        client.seek({ topic, partition, offset });
+      }
+    }
+  }
+
+  /** Handles one fetched batch in one transaction. @returns the next offset stored, if any message was new. */
+  private async handleBatch(batch: Batch): Promise<bigint | undefined> {
+    if (batch.messages.length === 0) return undefined;
+    const client = await this.settings.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO kafka_offsets (consumer_name, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING`,
+        [this.consumer.name, batch.topic, batch.partition, batch.firstOffset()],
+      );
+      const { rows } = await client.query<{ next_offset: string }>(
+        `SELECT next_offset FROM kafka_offsets WHERE consumer_name = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+        [this.consumer.name, batch.topic, batch.partition],
+      );
+      const from = BigInt(rows[0]!.next_offset);
+      let next = from;
+      let handled = 0;
+      const replayLimit = this.replayUntil.get(key(batch.topic, batch.partition)) ?? -1n;
+      for (const message of batch.messages) {
+        const offset = BigInt(message.offset);
+        if (offset < next) continue; // already applied by this consumer name
+        const event = decode(batch.topic, batch.partition, message);
+        await this.consumer.handle(event, {
+          db: client,
+          replay: offset < replayLimit,
+          log: this.settings.log.child({ consumer: this.consumer.name, eventId: event.id }),
+        });
+        next = offset + 1n;
+        handled++;
+      }
+      if (handled > 0) {
+        await client.query(
+          `UPDATE kafka_offsets SET next_offset = $4, events_handled = events_handled + $5, updated_at = now()
+            WHERE consumer_name = $1 AND topic = $2 AND partition = $3`,
+          [this.consumer.name, batch.topic, batch.partition, next.toString(), handled],
+        );
+      }
+      await client.query('COMMIT');
+      return handled > 0 ? next : undefined;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async whenCaughtUp(timeoutMs = 30_000): Promise<void> {
+    await this.started;
+    const marks = await this.highWatermarks();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await this.settings.pool.query<{
+        topic: string;
+        partition: number;
+        next_offset: string;
+      }>('SELECT topic, partition, next_offset FROM kafka_offsets WHERE consumer_name = $1', [
+        this.consumer.name,
+      ]);
+      const stored = new Map(rows.map((r) => [key(r.topic, r.partition), BigInt(r.next_offset)]));
+      const behind = [...marks].filter(
+        ([k, m]) => m.high > m.low && (stored.get(k) ?? m.low) < m.high,
+      );
+      if (behind.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `consumer ${this.consumer.name} did not catch up within ${timeoutMs} ms (${behind.map(([k]) => k).join(', ')})`,
+        );
+      }
+      await sleep(25);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.started.catch(() => {});
+    await this.consumerClient?.disconnect().catch(() => {});
+  }
+}
