@@ -1,21 +1,10 @@
 import { Command } from 'commander';
 import { registerTenant } from '../commands/register-tenant.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
-import { tenantsProjection } from '../projections/tenants/tenants-projection.ts';
 import { systemClock } from '../shared/clock.ts';
 import { formatForPeople } from '../shared/phone.ts';
 import { runAction } from './run-action.ts';
-import { withLog, type CliContext } from './with-log.ts';
-
-/** Brings the tenants projection up to date (or waits for the running service to). */
-async function catchUpTenants(ctx: CliContext): Promise<void> {
-  const subscription = ctx.log.subscribe(tenantsProjection);
-  try {
-    await subscription.whenCaughtUp(30_000);
-  } finally {
-    await subscription.stop();
-  }
-}
+import { withLog } from './with-log.ts';
 
 /** `leadline tenants add|list`. */
 export function tenantsCommand(): Command {
@@ -45,7 +34,6 @@ export function tenantsCommand(): Command {
             },
             { log: ctx.log, db: ctx.db.pool, clock: systemClock },
           );
-          await catchUpTenants(ctx);
           if (opts.json) {
             console.log(JSON.stringify({ ...result.tenant, created: result.created }));
           } else {
@@ -67,7 +55,6 @@ export function tenantsCommand(): Command {
     .action(
       runAction(async (config, opts: { json?: boolean }) => {
         await withLog(config, async (ctx) => {
-          await catchUpTenants(ctx);
           const all = await tenantDirectory.list(ctx.db.pool);
           if (opts.json) {
             for (const t of all) console.log(JSON.stringify(t));

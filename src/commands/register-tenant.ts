@@ -3,6 +3,9 @@ import { newEvent } from '../events/new-event.ts';
 import { tenantStreamId } from '../events/streams.ts';
 import type { EventLog } from '../log/event-log.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
+import { tenantsProjection } from '../projections/tenants/tenants-projection.ts';
+import type { RecordedLeadlineEvent } from '../events/catalogue.ts';
+import { silentLogger } from '../shared/logger.ts';
 import type { Clock } from '../shared/clock.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { deterministicId } from '../shared/ids.ts';
@@ -31,6 +34,8 @@ export interface RegisterTenantResult {
 /**
  * Validates and records `TenantRegistered`. Idempotent on the Twilio number: the tenant id is
  * derived from it, and a number already registered returns the existing tenant unchanged.
+ * The new tenant is routable at once: the (idempotent) tenants projection is applied to the
+ * appended event here as well as by the worker.
  *
  * @throws ValidationError for an empty name, a phone number that is not one, an unknown
  *   IANA time zone or malformed business hours (each message names the value).
@@ -59,17 +64,27 @@ export async function registerTenant(
     businessHours,
     emergencyPhone,
   };
-  const [result] = await deps.log.append([
-    newEvent(
-      {
-        type: 'TenantRegistered',
-        streamId: tenantStreamId(tenant.tenantId),
-        tenantId: tenant.tenantId,
-        data: tenant,
-        idempotencyKey: twilioNumber,
-      },
-      deps.clock,
-    ),
-  ]);
+  const event = newEvent(
+    {
+      type: 'TenantRegistered',
+      streamId: tenantStreamId(tenant.tenantId),
+      tenantId: tenant.tenantId,
+      data: tenant,
+      idempotencyKey: twilioNumber,
+    },
+    deps.clock,
+  );
+  const [result] = await deps.log.append([event]);
+  // Read-your-writes for routing: Twilio may call the number the moment it is registered.
+  // The tenants projection is idempotent, so the worker applying this event again is harmless.
+  const client = await deps.db.connect();
+  try {
+    await tenantsProjection.handle(
+      { ...event, position: result!.position } as RecordedLeadlineEvent,
+      { db: client, replay: false, log: silentLogger },
+    );
+  } finally {
+    client.release();
+  }
   return { tenant, created: !result!.duplicate };
 }

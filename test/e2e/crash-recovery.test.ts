@@ -1,98 +1,100 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialActionParams, voiceCallParams } from '../../src/cli/webhook-client.ts';
-import { ACCOUNT_SID, newSid, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
-import { SERVICE_CONSUMERS, waitUntilSettled } from '../support/settle.ts';
+import { leadStreamId } from '../../src/events/streams.ts';
+import { ACCOUNT_SID, e2eBackends, newSid, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
+import { waitUntilSettled } from '../support/settle.ts';
 
 const NUMBER = '+14165550120';
 const OWNER = '+14165550129';
 
-describe('SIGKILL between the webhook and the send: the text goes out exactly once', () => {
-  let e: E2eEnv;
-  let callerSeq = 0;
-  const nextCaller = () => `+1905555${String(100 + ++callerSeq).padStart(4, '0')}`;
+describe.each(e2eBackends())(
+  'SIGKILL between the webhook and the send, on the $backend log: the text goes out exactly once',
+  ({ env }) => {
+    let e: E2eEnv;
+    let tenantId: string;
+    let callerSeq = 0;
+    const nextCaller = () => `+1905555${String(100 + ++callerSeq).padStart(4, '0')}`;
 
-  beforeAll(async () => {
-    e = await startE2eEnv();
-    await e.addTenant({ name: 'Crash Test Plumbing', number: NUMBER, owner: OWNER });
-  });
-  afterAll(async () => {
-    await e?.close();
-  });
+    beforeAll(async () => {
+      e = await startE2eEnv(env);
+      tenantId = await e.addTenant({ name: 'Crash Test Plumbing', number: NUMBER, owner: OWNER });
+    });
+    afterAll(async () => {
+      await e?.close();
+    });
 
-  async function missedCall(caller: string) {
-    const c = { callSid: newSid('CA'), accountSid: ACCOUNT_SID, from: caller, to: NUMBER };
-    const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(c));
-    const action = /<Dial[^>]*action="([^"]+)"/.exec(voice.body)![1]!;
-    const dial = await e.webhooks.post(
-      e.webhooks.relativeTo(action),
-      dialActionParams(c, 'no-answer'),
-    );
-    expect(dial.status).toBe(200);
-    return c;
-  }
+    async function missedCall(caller: string) {
+      const c = { callSid: newSid('CA'), accountSid: ACCOUNT_SID, from: caller, to: NUMBER };
+      const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(c));
+      const action = /<Dial[^>]*action="([^"]+)"/.exec(voice.body)![1]!;
+      const dial = await e.webhooks.post(
+        e.webhooks.relativeTo(action),
+        dialActionParams(c, 'no-answer'),
+      );
+      expect(dial.status).toBe(200);
+      return c;
+    }
 
-  async function restart() {
-    await e.service.kill('SIGKILL');
-    await e.service.start();
-  }
+    async function restart() {
+      await e.service.kill('SIGKILL');
+      await e.service.start();
+    }
 
-  const sentEvents = async (caller: string) =>
-    (
-      await e.db.query(
-        `SELECT count(*)::int n FROM events WHERE type = 'OutboundSmsSent' AND data->>'to' = $1`,
-        [caller],
-      )
-    ).rows[0].n as number;
+    const sentEvents = async (caller: string) =>
+      (await e.readStream(leadStreamId(tenantId, caller))).filter(
+        (ev) => ev.type === 'OutboundSmsSent' && ev.data.to === caller,
+      ).length;
 
-  it('killed right after the webhook was answered', async () => {
-    for (const delayMs of [0, 40]) {
+    it('killed right after the webhook was answered', async () => {
+      for (const delayMs of [0, 40]) {
+        const caller = nextCaller();
+        await missedCall(caller);
+        await sleep(delayMs);
+        await restart();
+        await waitUntilSettled(e.databaseUrl);
+        expect(e.twilio.to(caller)).toHaveLength(1);
+        expect(e.twilio.to(OWNER).filter((m) => m.body.includes(caller.slice(-4)))).toHaveLength(1);
+      }
+    });
+
+    it('killed while Twilio had accepted the text but not yet answered: not sent again', async () => {
       const caller = nextCaller();
+      e.twilio.respondNext('hang', 'hang');
       await missedCall(caller);
-      await sleep(delayMs);
+      const deadline = Date.now() + 10_000;
+      while (e.twilio.to(caller).length === 0 && Date.now() < deadline) await sleep(20);
+      expect(e.twilio.to(caller)).toHaveLength(1);
       await restart();
-      await waitUntilSettled(e.databaseUrl, SERVICE_CONSUMERS);
+      await waitUntilSettled(e.databaseUrl);
       expect(e.twilio.to(caller)).toHaveLength(1);
       expect(e.twilio.to(OWNER).filter((m) => m.body.includes(caller.slice(-4)))).toHaveLength(1);
-    }
-  });
+      // The recovered attempt asked Twilio (GET Messages.json) and recorded what it found.
+      expect(e.twilio.requests.some((r) => r.method === 'GET')).toBe(true);
+      expect(await sentEvents(caller)).toBe(1);
+    });
 
-  it('killed while Twilio had accepted the text but not yet answered: not sent again', async () => {
-    const caller = nextCaller();
-    e.twilio.respondNext('hang', 'hang');
-    await missedCall(caller);
-    const deadline = Date.now() + 10_000;
-    while (e.twilio.to(caller).length === 0 && Date.now() < deadline) await sleep(20);
-    expect(e.twilio.to(caller)).toHaveLength(1);
-    await restart();
-    await waitUntilSettled(e.databaseUrl, SERVICE_CONSUMERS);
-    expect(e.twilio.to(caller)).toHaveLength(1);
-    expect(e.twilio.to(OWNER).filter((m) => m.body.includes(caller.slice(-4)))).toHaveLength(1);
-    // The recovered attempt asked Twilio (GET Messages.json) and recorded what it found.
-    expect(e.twilio.requests.some((r) => r.method === 'GET')).toBe(true);
-    expect(await sentEvents(caller)).toBe(1);
-  });
-
-  it('killed while Twilio was unreachable: sent once Twilio is back', async () => {
-    const caller = nextCaller();
-    const port = Number(new URL(e.twilio.url).port);
-    await e.twilio.stop();
-    await missedCall(caller);
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const { rows } = await e.db.query(
-        `SELECT attempts, last_error FROM outbound_messages WHERE to_number = $1`,
-        [caller],
-      );
-      if (rows[0]?.attempts >= 1 && rows[0]?.last_error) break;
-      if (Date.now() > deadline) throw new Error('sender never tried');
-      await sleep(50);
-    }
-    await e.service.kill('SIGKILL');
-    await e.twilio.start(port);
-    await e.service.start();
-    await waitUntilSettled(e.databaseUrl, SERVICE_CONSUMERS);
-    expect(e.twilio.to(caller)).toHaveLength(1);
-    expect(await sentEvents(caller)).toBe(1);
-  });
-});
+    it('killed while Twilio was unreachable: sent once Twilio is back', async () => {
+      const caller = nextCaller();
+      const port = Number(new URL(e.twilio.url).port);
+      await e.twilio.stop();
+      await missedCall(caller);
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const { rows } = await e.db.query(
+          `SELECT attempts, last_error FROM outbound_messages WHERE to_number = $1`,
+          [caller],
+        );
+        if (rows[0]?.attempts >= 1 && rows[0]?.last_error) break;
+        if (Date.now() > deadline) throw new Error('sender never tried');
+        await sleep(50);
+      }
+      await e.service.kill('SIGKILL');
+      await e.twilio.start(port);
+      await e.service.start();
+      await waitUntilSettled(e.databaseUrl);
+      expect(e.twilio.to(caller)).toHaveLength(1);
+      expect(await sentEvents(caller)).toBe(1);
+    });
+  },
+);

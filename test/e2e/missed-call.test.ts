@@ -11,276 +11,285 @@ import {
   closedNowHours,
   newSid,
   OPERATOR_KEY,
+  e2eBackends,
   startE2eEnv,
   type E2eEnv,
 } from '../support/e2e-env.ts';
-import { SERVICE_CONSUMERS, waitUntilSettled } from '../support/settle.ts';
+import { waitUntilSettled } from '../support/settle.ts';
+import { leadStreamId, REJECTED_WEBHOOKS_STREAM } from '../../src/events/streams.ts';
 
 const NUMBER = '+14165550100';
 const OWNER = '+14165550199';
 const AFTER_HOURS_NUMBER = '+14165550111';
 const AFTER_HOURS_OWNER = '+14165550188';
 
-describe('walking skeleton: a missed call becomes exactly one text, end to end', () => {
-  let e: E2eEnv;
-  let tenantId: string;
-  let callerSeq = 0;
-  const nextCaller = () => `+1647555${String(100 + ++callerSeq).padStart(4, '0')}`;
+describe.each(e2eBackends())(
+  'walking skeleton on the $backend log: a missed call becomes exactly one text, end to end',
+  ({ env }) => {
+    let e: E2eEnv;
+    let tenantId: string;
+    let afterHoursTenantId: string;
+    let callerSeq = 0;
+    const nextCaller = () => `+1647555${String(100 + ++callerSeq).padStart(4, '0')}`;
 
-  beforeAll(async () => {
-    e = await startE2eEnv();
-    tenantId = await e.addTenant({ name: 'Maple Plumbing', number: NUMBER, owner: OWNER });
-    await e.addTenant({
-      name: 'Night Owl Drains',
-      number: AFTER_HOURS_NUMBER,
-      owner: AFTER_HOURS_OWNER,
-      hours: closedNowHours(),
-      timezone: 'UTC',
+    beforeAll(async () => {
+      e = await startE2eEnv(env);
+      tenantId = await e.addTenant({ name: 'Maple Plumbing', number: NUMBER, owner: OWNER });
+      afterHoursTenantId = await e.addTenant({
+        name: 'Night Owl Drains',
+        number: AFTER_HOURS_NUMBER,
+        owner: AFTER_HOURS_OWNER,
+        hours: closedNowHours(),
+        timezone: 'UTC',
+      });
     });
-  });
-  afterAll(async () => {
-    await e?.close();
-  });
-
-  const settle = () => waitUntilSettled(e.databaseUrl, SERVICE_CONSUMERS);
-  const call = (from: string, to = NUMBER) => ({
-    callSid: newSid('CA'),
-    accountSid: ACCOUNT_SID,
-    from,
-    to,
-  });
-
-  /** Rings, then posts the Dial action callback with `status`; returns both TwiML answers. */
-  async function ringAndDial(c: ReturnType<typeof call>, status: string) {
-    const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(c));
-    expect(voice.status).toBe(200);
-    const action = /<Dial[^>]*action="([^"]+)"/.exec(voice.body)?.[1];
-    expect(action, voice.body).toBeDefined();
-    const dial = await e.webhooks.post(
-      e.webhooks.relativeTo(action!),
-      dialActionParams(c, status, status === 'completed' ? 30 : 0),
-    );
-    expect(dial.status).toBe(200);
-    return { voice, dial, actionPath: e.webhooks.relativeTo(action!) };
-  }
-
-  async function sms(from: string, body: string, to = NUMBER) {
-    const res = await e.webhooks.post(
-      '/twilio/sms',
-      inboundSmsParams({ messageSid: newSid('SM'), accountSid: ACCOUNT_SID, from, to, body }),
-    );
-    expect(res.status).toBe(200);
-    return res;
-  }
-
-  const alertsAbout = (caller: string, owner = OWNER) => {
-    const last4 = caller.slice(-4);
-    return e.twilio.to(owner).filter((m) => m.body.includes(last4));
-  };
-
-  it('answered call: the owner is rung for 15 s and nobody gets a text', async () => {
-    const caller = nextCaller();
-    const { voice, dial } = await ringAndDial(call(caller), 'completed');
-    expect(voice.body).toContain('<Dial');
-    expect(voice.body).toContain('timeout="15"');
-    expect(voice.body).toContain(`<Number>${OWNER}</Number>`);
-    expect(dial.body).toContain('<Hangup/>');
-    await settle();
-    expect(e.twilio.to(caller)).toHaveLength(0);
-    expect(alertsAbout(caller)).toHaveLength(0);
-  });
-
-  it('missed call: exactly one text to the caller and one alert to the owner, from the tenant number', async () => {
-    const caller = nextCaller();
-    const { dial } = await ringAndDial(call(caller), 'no-answer');
-    expect(dial.body).toContain('<Say');
-    await settle();
-    const texts = e.twilio.to(caller);
-    expect(texts).toHaveLength(1);
-    expect(texts[0]!.from).toBe(NUMBER);
-    expect(texts[0]!.body).toContain('Maple Plumbing');
-    expect(texts[0]!.body).toContain('STOP');
-    expect(texts[0]!.statusCallback).toBe(`${e.env.PUBLIC_BASE_URL}/twilio/sms/status`);
-    expect(alertsAbout(caller)).toHaveLength(1);
-  });
-
-  it.each(['busy', 'failed', 'canceled'])('%s counts as missed too', async (status) => {
-    const caller = nextCaller();
-    await ringAndDial(call(caller), status);
-    await settle();
-    expect(e.twilio.to(caller)).toHaveLength(1);
-    expect(alertsAbout(caller)).toHaveLength(1);
-  });
-
-  it('after hours: a spoken notice, then the same one text and one alert', async () => {
-    const caller = nextCaller();
-    const voice = await e.webhooks.post(
-      '/twilio/voice',
-      voiceCallParams(call(caller, AFTER_HOURS_NUMBER)),
-    );
-    expect(voice.status).toBe(200);
-    expect(voice.body).not.toContain('<Dial');
-    expect(voice.body).toMatch(/<Say[^>]*>[^<]*closed/);
-    await settle();
-    expect(e.twilio.to(caller)).toHaveLength(1);
-    expect(e.twilio.to(caller)[0]!.body).toContain('Night Owl Drains');
-    expect(alertsAbout(caller, AFTER_HOURS_OWNER)).toHaveLength(1);
-  });
-
-  it('every webhook delivered twice, then ten times concurrently: still exactly one text and one alert', async () => {
-    const caller = nextCaller();
-    const c = call(caller);
-    const first = await ringAndDial(c, 'no-answer');
-    await ringAndDial(c, 'no-answer');
-    await Promise.all(
-      Array.from({ length: 10 }, () =>
-        Promise.all([
-          e.webhooks.post('/twilio/voice', voiceCallParams(c)),
-          e.webhooks.post(first.actionPath, dialActionParams(c, 'no-answer')),
-        ]),
-      ),
-    );
-    await settle();
-    expect(e.twilio.to(caller)).toHaveLength(1);
-    expect(alertsAbout(caller)).toHaveLength(1);
-  });
-
-  it('an answered call never produces a text, even when a "missed" callback arrives after it', async () => {
-    const caller = nextCaller();
-    const c = call(caller);
-    const { actionPath } = await ringAndDial(c, 'completed');
-    await e.webhooks.post(actionPath, dialActionParams(c, 'no-answer'));
-    await settle();
-    expect(e.twilio.to(caller)).toHaveLength(0);
-  });
-
-  it('unknown To: polite TwiML, no lead, no consent record, no message; an operator can see the rejection', async () => {
-    const caller = nextCaller();
-    const unknown = '+14165550177';
-    const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(call(caller, unknown)));
-    expect(voice.status).toBe(200);
-    expect(voice.body).toContain('not in service');
-    const text = await sms(caller, 'STOP', unknown);
-    expect(text.body).toContain('<Response');
-    await settle();
-    const { rows } = await e.db.query(
-      `SELECT type, stream_id FROM events WHERE stream_id LIKE $1 OR data->>'phone' = $2`,
-      [`%${caller}`, caller],
-    );
-    expect(rows).toEqual([]);
-    const leads = await e.db.query('SELECT 1 FROM dashboard_leads WHERE phone = $1', [caller]);
-    expect(leads.rowCount).toBe(0);
-    expect(e.twilio.to(caller)).toHaveLength(0);
-    const rejected = await e.db.query(
-      `SELECT data FROM events WHERE type = 'WebhookRejected' AND data->>'to' = $1`,
-      [unknown],
-    );
-    expect(rejected.rows.map((r) => r.data.reason)).toEqual(['unknown-number', 'unknown-number']);
-  });
-
-  it('unsigned or wrongly signed webhooks: 403, no lead, no message, only WebhookRejected', async () => {
-    const caller = nextCaller();
-    const c = call(caller);
-    const unsigned = await e.webhooks.post('/twilio/voice', voiceCallParams(c), {
-      signature: null,
+    afterAll(async () => {
+      await e?.close();
     });
-    const forged = await e.webhooks.post('/twilio/voice', voiceCallParams(c), {
-      signature: 'bm90IGEgc2lnbmF0dXJl',
+
+    const settle = () => waitUntilSettled(e.databaseUrl);
+    const call = (from: string, to = NUMBER) => ({
+      callSid: newSid('CA'),
+      accountSid: ACCOUNT_SID,
+      from,
+      to,
     });
-    const tampered = voiceCallParams(c);
-    const goodSignature = e.webhooks.sign('/twilio/voice', tampered);
-    tampered.From = nextCaller();
-    const replayedWithOtherParams = await e.webhooks.post('/twilio/voice', tampered, {
-      signature: goodSignature,
+
+    /** Rings, then posts the Dial action callback with `status`; returns both TwiML answers. */
+    async function ringAndDial(c: ReturnType<typeof call>, status: string) {
+      const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(c));
+      expect(voice.status).toBe(200);
+      const action = /<Dial[^>]*action="([^"]+)"/.exec(voice.body)?.[1];
+      expect(action, voice.body).toBeDefined();
+      const dial = await e.webhooks.post(
+        e.webhooks.relativeTo(action!),
+        dialActionParams(c, status, status === 'completed' ? 30 : 0),
+      );
+      expect(dial.status).toBe(200);
+      return { voice, dial, actionPath: e.webhooks.relativeTo(action!) };
+    }
+
+    async function sms(from: string, body: string, to = NUMBER) {
+      const res = await e.webhooks.post(
+        '/twilio/sms',
+        inboundSmsParams({ messageSid: newSid('SM'), accountSid: ACCOUNT_SID, from, to, body }),
+      );
+      expect(res.status).toBe(200);
+      return res;
+    }
+
+    const alertsAbout = (caller: string, owner = OWNER) => {
+      const last4 = caller.slice(-4);
+      return e.twilio.to(owner).filter((m) => m.body.includes(last4));
+    };
+
+    it('answered call: the owner is rung for 15 s and nobody gets a text', async () => {
+      const caller = nextCaller();
+      const { voice, dial } = await ringAndDial(call(caller), 'completed');
+      expect(voice.body).toContain('<Dial');
+      expect(voice.body).toContain('timeout="15"');
+      expect(voice.body).toContain(`<Number>${OWNER}</Number>`);
+      expect(dial.body).toContain('<Hangup/>');
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(0);
+      expect(alertsAbout(caller)).toHaveLength(0);
     });
-    const smsForged = await e.webhooks.post(
-      '/twilio/sms',
-      inboundSmsParams({
-        messageSid: newSid('SM'),
-        accountSid: ACCOUNT_SID,
-        from: caller,
-        to: NUMBER,
-        body: 'STOP',
-      }),
-      { signature: 'AAAA' },
-    );
-    for (const res of [unsigned, forged, replayedWithOtherParams, smsForged])
-      expect(res.status).toBe(403);
-    await settle();
-    const leads = await e.db.query('SELECT 1 FROM dashboard_leads WHERE phone = ANY($1)', [
-      [caller, tampered.From],
-    ]);
-    expect(leads.rowCount).toBe(0);
-    expect(e.twilio.to(caller)).toHaveLength(0);
-    const { rows } = await e.db.query(
-      `SELECT type, data->>'reason' AS reason FROM events WHERE correlation_id = $1 OR data->>'sid' = $1 ORDER BY position`,
-      [c.callSid],
-    );
-    expect(rows.every((r) => r.type === 'WebhookRejected')).toBe(true);
-    // Refusals of the same CallSid for the same reason are recorded once (Twilio retries, floods).
-    expect(rows.map((r) => r.reason).sort()).toEqual(['invalid-signature', 'missing-signature']);
-  });
 
-  it('STOP, then a missed call: no text to the caller (after the one confirmation), the owner is still alerted; START restores texts', async () => {
-    const caller = nextCaller();
-    await sms(caller, 'Stop');
-    await sms(caller, 'STOP'); // a second STOP is not confirmed again
-    await settle();
-    const confirmations = e.twilio.to(caller);
-    expect(confirmations).toHaveLength(1);
-    expect(confirmations[0]!.body).toMatch(/unsubscribed/i);
-
-    await ringAndDial(call(caller), 'no-answer');
-    await settle();
-    expect(e.twilio.to(caller)).toHaveLength(1); // still only the confirmation
-    const alerts = alertsAbout(caller);
-    expect(alerts).toHaveLength(1);
-    expect(alerts[0]!.body).toMatch(/opted out/i);
-
-    await sms(caller, 'START');
-    await settle();
-    expect(e.twilio.to(caller)).toHaveLength(2);
-    expect(e.twilio.to(caller)[1]!.body).toMatch(/resubscribed/i);
-    await ringAndDial(call(caller), 'busy');
-    await settle();
-    expect(e.twilio.to(caller)).toHaveLength(3);
-    expect(e.twilio.to(caller)[2]!.body).toContain('Sorry we missed your call');
-  });
-
-  it('HELP answers with the business name and how to opt out; any other text gets one acknowledgement and one alert', async () => {
-    const caller = nextCaller();
-    await sms(caller, 'help');
-    await settle();
-    expect(e.twilio.to(caller)).toHaveLength(1);
-    expect(e.twilio.to(caller)[0]!.body).toContain('Maple Plumbing');
-    expect(e.twilio.to(caller)[0]!.body).toContain('STOP');
-    expect(alertsAbout(caller)).toHaveLength(0);
-
-    await sms(caller, 'My kitchen sink is backed up, can you come tomorrow?');
-    await settle();
-    expect(e.twilio.to(caller)).toHaveLength(2);
-    expect(e.twilio.to(caller)[1]!.body).toMatch(/got your message/);
-    const alerts = alertsAbout(caller);
-    expect(alerts).toHaveLength(1);
-    expect(alerts[0]!.body).toContain('kitchen sink is backed up');
-  });
-
-  it('the dashboard API shows calls, texts and leads to the operator key only', async () => {
-    await settle();
-    const unauthorised = await fetch(`${e.service.baseUrl}/api/v1/dashboard?tenant=${tenantId}`);
-    expect(unauthorised.status).toBe(401);
-    const res = await fetch(`${e.service.baseUrl}/api/v1/dashboard?tenant=${tenantId}`, {
-      headers: { authorization: `Bearer ${OPERATOR_KEY}` },
+    it('missed call: exactly one text to the caller and one alert to the owner, from the tenant number', async () => {
+      const caller = nextCaller();
+      const { dial } = await ringAndDial(call(caller), 'no-answer');
+      expect(dial.body).toContain('<Say');
+      await settle();
+      const texts = e.twilio.to(caller);
+      expect(texts).toHaveLength(1);
+      expect(texts[0]!.from).toBe(NUMBER);
+      expect(texts[0]!.body).toContain('Maple Plumbing');
+      expect(texts[0]!.body).toContain('STOP');
+      expect(texts[0]!.statusCallback).toBe(`${e.env.PUBLIC_BASE_URL}/twilio/sms/status`);
+      expect(alertsAbout(caller)).toHaveLength(1);
     });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as TenantDashboard & { tenant: Tenant };
-    expect(body.tenant.name).toBe('Maple Plumbing');
-    expect(body.totals.calls).toBeGreaterThanOrEqual(8);
-    expect(body.totals.answered).toBeGreaterThanOrEqual(2);
-    expect(body.totals.missed).toBeGreaterThanOrEqual(5);
-    expect(body.totals.optedOut).toBe(0); // the STOP caller re-subscribed
-    expect(body.leads.length).toBeGreaterThanOrEqual(8);
-    expect(body.messages.some((m) => m.direction === 'inbound')).toBe(true);
-    expect(body.totals.outboundByStatus.queued).toBeGreaterThan(0);
-  });
-});
+
+    it.each(['busy', 'failed', 'canceled'])('%s counts as missed too', async (status) => {
+      const caller = nextCaller();
+      await ringAndDial(call(caller), status);
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(1);
+      expect(alertsAbout(caller)).toHaveLength(1);
+    });
+
+    it('after hours: a spoken notice, then the same one text and one alert', async () => {
+      const caller = nextCaller();
+      const voice = await e.webhooks.post(
+        '/twilio/voice',
+        voiceCallParams(call(caller, AFTER_HOURS_NUMBER)),
+      );
+      expect(voice.status).toBe(200);
+      expect(voice.body).not.toContain('<Dial');
+      expect(voice.body).toMatch(/<Say[^>]*>[^<]*closed/);
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(1);
+      expect(e.twilio.to(caller)[0]!.body).toContain('Night Owl Drains');
+      expect(alertsAbout(caller, AFTER_HOURS_OWNER)).toHaveLength(1);
+    });
+
+    it('every webhook delivered twice, then ten times concurrently: still exactly one text and one alert', async () => {
+      const caller = nextCaller();
+      const c = call(caller);
+      const first = await ringAndDial(c, 'no-answer');
+      await ringAndDial(c, 'no-answer');
+      await Promise.all(
+        Array.from({ length: 10 }, () =>
+          Promise.all([
+            e.webhooks.post('/twilio/voice', voiceCallParams(c)),
+            e.webhooks.post(first.actionPath, dialActionParams(c, 'no-answer')),
+          ]),
+        ),
+      );
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(1);
+      expect(alertsAbout(caller)).toHaveLength(1);
+    });
+
+    it('an answered call never produces a text, even when a "missed" callback arrives after it', async () => {
+      const caller = nextCaller();
+      const c = call(caller);
+      const { actionPath } = await ringAndDial(c, 'completed');
+      await e.webhooks.post(actionPath, dialActionParams(c, 'no-answer'));
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(0);
+    });
+
+    it('unknown To: polite TwiML, no lead, no consent record, no message; an operator can see the rejection', async () => {
+      const caller = nextCaller();
+      const unknown = '+14165550177';
+      const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(call(caller, unknown)));
+      expect(voice.status).toBe(200);
+      expect(voice.body).toContain('not in service');
+      const text = await sms(caller, 'STOP', unknown);
+      expect(text.body).toContain('<Response');
+      await settle();
+      for (const id of [tenantId, afterHoursTenantId]) {
+        expect(await e.readStream(leadStreamId(id, caller))).toEqual([]);
+      }
+      const states = await e.db.query('SELECT 1 FROM lead_states WHERE phone = $1', [caller]);
+      expect(states.rowCount).toBe(0);
+      const leads = await e.db.query('SELECT 1 FROM dashboard_leads WHERE phone = $1', [caller]);
+      expect(leads.rowCount).toBe(0);
+      expect(e.twilio.to(caller)).toHaveLength(0);
+      const rejected = (await e.readStream(REJECTED_WEBHOOKS_STREAM)).filter(
+        (ev) => ev.type === 'WebhookRejected' && ev.data.to === unknown,
+      );
+      expect(rejected.map((ev) => ev.type === 'WebhookRejected' && ev.data.reason)).toEqual([
+        'unknown-number',
+        'unknown-number',
+      ]);
+    });
+
+    it('unsigned or wrongly signed webhooks: 403, no lead, no message, only WebhookRejected', async () => {
+      const caller = nextCaller();
+      const c = call(caller);
+      const unsigned = await e.webhooks.post('/twilio/voice', voiceCallParams(c), {
+        signature: null,
+      });
+      const forged = await e.webhooks.post('/twilio/voice', voiceCallParams(c), {
+        signature: 'bm90IGEgc2lnbmF0dXJl',
+      });
+      const tampered = voiceCallParams(c);
+      const goodSignature = e.webhooks.sign('/twilio/voice', tampered);
+      tampered.From = nextCaller();
+      const replayedWithOtherParams = await e.webhooks.post('/twilio/voice', tampered, {
+        signature: goodSignature,
+      });
+      const smsForged = await e.webhooks.post(
+        '/twilio/sms',
+        inboundSmsParams({
+          messageSid: newSid('SM'),
+          accountSid: ACCOUNT_SID,
+          from: caller,
+          to: NUMBER,
+          body: 'STOP',
+        }),
+        { signature: 'AAAA' },
+      );
+      for (const res of [unsigned, forged, replayedWithOtherParams, smsForged])
+        expect(res.status).toBe(403);
+      await settle();
+      const leads = await e.db.query('SELECT 1 FROM dashboard_leads WHERE phone = ANY($1)', [
+        [caller, tampered.From],
+      ]);
+      expect(leads.rowCount).toBe(0);
+      expect(e.twilio.to(caller)).toHaveLength(0);
+      for (const phone of [caller, tampered.From]) {
+        expect(await e.readStream(leadStreamId(tenantId, phone))).toEqual([]);
+      }
+      const reasons = (await e.readStream(REJECTED_WEBHOOKS_STREAM)).flatMap((ev) =>
+        ev.type === 'WebhookRejected' && ev.data.sid === c.callSid ? [ev.data.reason] : [],
+      );
+      // Refusals of the same CallSid for the same reason are recorded once (Twilio retries, floods).
+      expect(reasons.sort()).toEqual(['invalid-signature', 'missing-signature']);
+    });
+
+    it('STOP, then a missed call: no text to the caller (after the one confirmation), the owner is still alerted; START restores texts', async () => {
+      const caller = nextCaller();
+      await sms(caller, 'Stop');
+      await sms(caller, 'STOP'); // a second STOP is not confirmed again
+      await settle();
+      const confirmations = e.twilio.to(caller);
+      expect(confirmations).toHaveLength(1);
+      expect(confirmations[0]!.body).toMatch(/unsubscribed/i);
+
+      await ringAndDial(call(caller), 'no-answer');
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(1); // still only the confirmation
+      const alerts = alertsAbout(caller);
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]!.body).toMatch(/opted out/i);
+
+      await sms(caller, 'START');
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(2);
+      expect(e.twilio.to(caller)[1]!.body).toMatch(/resubscribed/i);
+      await ringAndDial(call(caller), 'busy');
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(3);
+      expect(e.twilio.to(caller)[2]!.body).toContain('Sorry we missed your call');
+    });
+
+    it('HELP answers with the business name and how to opt out; any other text gets one acknowledgement and one alert', async () => {
+      const caller = nextCaller();
+      await sms(caller, 'help');
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(1);
+      expect(e.twilio.to(caller)[0]!.body).toContain('Maple Plumbing');
+      expect(e.twilio.to(caller)[0]!.body).toContain('STOP');
+      expect(alertsAbout(caller)).toHaveLength(0);
+
+      await sms(caller, 'My kitchen sink is backed up, can you come tomorrow?');
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(2);
+      expect(e.twilio.to(caller)[1]!.body).toMatch(/got your message/);
+      const alerts = alertsAbout(caller);
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]!.body).toContain('kitchen sink is backed up');
+    });
+
+    it('the dashboard API shows calls, texts and leads to the operator key only', async () => {
+      await settle();
+      const unauthorised = await fetch(`${e.service.baseUrl}/api/v1/dashboard?tenant=${tenantId}`);
+      expect(unauthorised.status).toBe(401);
+      const res = await fetch(`${e.service.baseUrl}/api/v1/dashboard?tenant=${tenantId}`, {
+        headers: { authorization: `Bearer ${OPERATOR_KEY}` },
+      });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as TenantDashboard & { tenant: Tenant };
+      expect(body.tenant.name).toBe('Maple Plumbing');
+      expect(body.totals.calls).toBeGreaterThanOrEqual(8);
+      expect(body.totals.answered).toBeGreaterThanOrEqual(2);
+      expect(body.totals.missed).toBeGreaterThanOrEqual(5);
+      expect(body.totals.optedOut).toBe(0); // the STOP caller re-subscribed
+      expect(body.leads.length).toBeGreaterThanOrEqual(8);
+      expect(body.messages.some((m) => m.direction === 'inbound')).toBe(true);
+      expect(body.totals.outboundByStatus.queued).toBeGreaterThan(0);
+    });
+  },
+);

@@ -5,7 +5,14 @@ import pg from 'pg';
 import { createTestDatabase } from './database.ts';
 import { FakeTwilio } from './fake-twilio.ts';
 import { freePort, runCli, ServiceProcess } from './service-process.ts';
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
 import { TwilioWebhookClient } from '../../src/cli/webhook-client.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import type { RecordedLeadlineEvent } from '../../src/events/catalogue.ts';
+import type { EventLog } from '../../src/log/event-log.ts';
+import { openEventLog } from '../../src/runtime/open-log.ts';
+import { silentLogger } from '../../src/shared/logger.ts';
 
 export const ACCOUNT_SID = 'AC' + 'c0ffee'.repeat(5) + '00';
 export const AUTH_TOKEN = 'f'.repeat(8) + '0123456789abcdef' + 'e'.repeat(8);
@@ -19,6 +26,8 @@ export interface E2eEnv {
   databaseUrl: string;
   db: pg.Pool;
   env: Record<string, string>;
+  /** Every event of one stream, read through the log the service uses. */
+  readStream(streamId: string): Promise<RecordedLeadlineEvent[]>;
   /** Registers a tenant through the CLI; returns its id. */
   addTenant(args: {
     name: string;
@@ -30,9 +39,36 @@ export interface E2eEnv {
   close(): Promise<void>;
 }
 
+/** The logs end-to-end suites run on: PostgreSQL always, Kafka when a broker was provisioned. */
+export function e2eBackends(): Array<{
+  backend: 'postgres' | 'kafka';
+  env: Record<string, string>;
+}> {
+  const brokers = inject('kafkaBrokers');
+  if (!brokers)
+    console.log(`[kafka] end-to-end run on Kafka skipped: ${inject('kafkaSkipReason')}`);
+  return [
+    { backend: 'postgres', env: { LOG_BACKEND: 'postgres' } },
+    ...(brokers
+      ? [
+          {
+            backend: 'kafka' as const,
+            env: {
+              LOG_BACKEND: 'kafka',
+              KAFKA_BROKERS: brokers,
+              KAFKA_TOPIC_PREFIX: `e2e${randomBytes(4).toString('hex')}`,
+              KAFKA_PARTITIONS: '3',
+            },
+          },
+        ]
+      : []),
+  ];
+}
+
 /**
  * Starts the whole product as Twilio would meet it: `leadline serve` as a child process in
- * live send mode, with `TWILIO_API_URL` pointing at a {@link FakeTwilio}.
+ * live send mode, with `TWILIO_API_URL` pointing at a {@link FakeTwilio}, on the log
+ * `extraEnv.LOG_BACKEND` names.
  */
 export async function startE2eEnv(extraEnv: Record<string, string> = {}): Promise<E2eEnv> {
   const databaseUrl = await createTestDatabase();
@@ -56,6 +92,7 @@ export async function startE2eEnv(extraEnv: Record<string, string> = {}): Promis
     Number(process.env.E2E_START_TIMEOUT ?? 60_000),
   );
   const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  let log: EventLog | undefined;
   return {
     service,
     twilio,
@@ -63,6 +100,14 @@ export async function startE2eEnv(extraEnv: Record<string, string> = {}): Promis
     databaseUrl,
     db,
     env,
+    async readStream(streamId) {
+      log ??= await openEventLog(
+        loadConfig(env),
+        { url: databaseUrl, pool: db, kind: 'external', close: async () => {} },
+        silentLogger,
+      );
+      return log.read(streamId);
+    },
     async addTenant(t) {
       const result = await runCli(
         [
@@ -85,6 +130,7 @@ export async function startE2eEnv(extraEnv: Record<string, string> = {}): Promis
       return result.stdout.trim();
     },
     async close() {
+      await log?.close();
       await service.kill('SIGTERM');
       await twilio.stop();
       await db.end();

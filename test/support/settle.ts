@@ -1,15 +1,40 @@
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** Every consumer `leadline serve` runs. */
+export const SERVICE_CONSUMERS = [
+  'projection:tenants',
+  'projection:dashboard',
+  'processor:lead-conversation',
+];
+
+/** How many of `consumers` are behind the head of the PostgreSQL log. */
+const POSTGRES_BEHIND = `
+  WITH head AS (SELECT epoch, transaction_id, position FROM events
+                 ORDER BY epoch DESC, transaction_id DESC, position DESC LIMIT 1)
+  SELECT count(*)::int AS n FROM unnest($1::text[]) c(name)
+    LEFT JOIN consumer_checkpoints k ON k.consumer_name = c.name, head
+   WHERE k.consumer_name IS NULL
+      OR (k.epoch, k.transaction_id, k.position) < (head.epoch, head.transaction_id, head.position)`;
+
+/** How many (consumer, partition) pairs are behind what was appended to Kafka. */
+const KAFKA_BEHIND = `
+  WITH head AS (SELECT topic, partition, max("offset") AS last FROM kafka_appends
+                 WHERE state = 'appended' GROUP BY topic, partition)
+  SELECT count(*)::int AS n FROM unnest($1::text[]) c(name) CROSS JOIN head
+    LEFT JOIN kafka_offsets o ON o.consumer_name = c.name AND o.topic = head.topic AND o.partition = head.partition
+   WHERE o.next_offset IS NULL OR o.next_offset <= head.last`;
+
 /**
- * Waits until the service has nothing left to do: every consumer's checkpoint is at the head
- * of the log and no outbound message is pending or being sent, twice in a row 100 ms apart.
- * Negative assertions ("no text was sent") are made after this, never after a fixed sleep.
+ * Waits until the service has nothing left to do: every consumer has handled everything
+ * appended (on either log) and no outbound message is pending or being sent, twice in a row
+ * 100 ms apart. Negative assertions ("no text was sent") are made after this, never after a
+ * fixed sleep.
  */
 export async function waitUntilSettled(
   databaseUrl: string,
-  consumers: string[],
-  timeoutMs = 30_000,
+  consumers: string[] = SERVICE_CONSUMERS,
+  timeoutMs = 45_000,
 ): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -18,17 +43,14 @@ export async function waitUntilSettled(
     let quietRounds = 0;
     while (quietRounds < 2) {
       if (Date.now() > deadline) throw new Error('service did not settle in time');
-      const { rows } = await client.query<{ behind: number; busy: number }>(
-        `WITH head AS (SELECT epoch, transaction_id, position FROM events
-                        ORDER BY epoch DESC, transaction_id DESC, position DESC LIMIT 1)
-         SELECT (SELECT count(*)::int FROM unnest($1::text[]) c(name)
-                  LEFT JOIN consumer_checkpoints k ON k.consumer_name = c.name, head
-                  WHERE k.consumer_name IS NULL
-                     OR (k.epoch, k.transaction_id, k.position) < (head.epoch, head.transaction_id, head.position)) AS behind,
-                (SELECT count(*)::int FROM outbound_messages WHERE status IN ('pending', 'sending')) AS busy`,
-        [consumers],
-      );
-      const idle = rows[0]!.behind === 0 && rows[0]!.busy === 0;
+      const [pgBehind, kafkaBehind, busy] = await Promise.all([
+        client.query<{ n: number }>(POSTGRES_BEHIND, [consumers]),
+        client.query<{ n: number }>(KAFKA_BEHIND, [consumers]),
+        client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM outbound_messages WHERE status IN ('pending', 'sending')`,
+        ),
+      ]);
+      const idle = pgBehind.rows[0]!.n + kafkaBehind.rows[0]!.n + busy.rows[0]!.n === 0;
       quietRounds = idle ? quietRounds + 1 : 0;
       await sleep(100);
     }
@@ -36,10 +58,3 @@ export async function waitUntilSettled(
     await client.end();
   }
 }
-
-/** Every consumer `leadline serve` runs. */
-export const SERVICE_CONSUMERS = [
-  'projection:tenants',
-  'projection:dashboard',
-  'processor:lead-conversation',
-];

@@ -50,7 +50,7 @@ CREATE TABLE dashboard_messages (
   message_sid   text,
   error         text,
   at            timestamptz NOT NULL,
-  event_position bigint,
+  event_position text,   -- the log position (adapter-specific) it came from
   PRIMARY KEY (tenant_id, message_key)
 );
 CREATE INDEX dashboard_messages_sid ON dashboard_messages (message_sid);
