@@ -251,8 +251,12 @@ function writeServerProperties(cfg) {
 }
 
 function randomClusterId() {
-  // Kafka's Uuid.toString(): URL-safe base64 of 16 bytes, no padding (22 chars).
-  return randomBytes(16).toString('base64url');
+  // Kafka's Uuid.toString(): URL-safe base64 of 16 bytes, no padding (22 chars). Like Kafka's
+  // own Uuid.randomUuid(), never one starting with "-": the CLI would read it as an option.
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function formatStorage(cfg, cp, propsFile, cds) {

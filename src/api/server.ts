@@ -19,6 +19,8 @@ export interface ServerDeps {
   operatorApiKey: string;
   /** Extra readiness check (e.g. the worker's consumers started). */
   isReady?: () => boolean;
+  /** False for the worker role: only `/healthz` and `/readyz`, for orchestrators. Default true. */
+  publicRoutes?: boolean;
 }
 
 /**
@@ -70,6 +72,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return { status: 'ready' };
   });
 
+  if (deps.publicRoutes === false) return app;
   await app.register(twilioWebhooks, {
     prefix: '/twilio',
     log: deps.log,

@@ -20,7 +20,7 @@ export interface RunningService {
   db: Database;
   log: EventLog;
   secrets: EffectiveSecrets;
-  /** `http://host:port` the HTTP server listens on (api and all roles). */
+  /** `http://host:port` the HTTP server listens on (worker: health checks only). */
   address: string | undefined;
   /** Stops in order: HTTP, sender, consumers, log, database (embedded last). */
   stop(): Promise<void>;
@@ -37,7 +37,8 @@ export interface StartOptions {
 
 /**
  * Starts Leadline: opens the database (embedded or `DATABASE_URL`) and the log, then per role
- * the consumers and the sender (`worker`), the HTTP server (`api`), or both (`all`).
+ * the consumers and the sender (`worker`, which serves only `/healthz` and `/readyz`), the
+ * webhooks and read API (`api`), or both (`all`).
  *
  * @throws Error when the database cannot be opened or the port cannot be bound; whatever was
  *   started is stopped again first.
@@ -89,7 +90,9 @@ export async function startService(config: Config, options: StartOptions): Promi
     }
 
     let address: string | undefined;
-    if (role !== 'worker') {
+    {
+      // Every role listens: api and all for webhooks and the read API, worker for its
+      // health checks only.
       const app: FastifyInstance = await buildServer({
         log,
         db: db.pool,
@@ -98,6 +101,7 @@ export async function startService(config: Config, options: StartOptions): Promi
         publicBaseUrl: config.publicBaseUrl,
         webhookAuthToken: secrets.webhookAuthToken,
         operatorApiKey: secrets.operatorApiKey,
+        publicRoutes: role !== 'worker',
       });
       address = await app.listen({ port: config.port, host: config.host });
       stops.push(() => app.close());

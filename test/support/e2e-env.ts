@@ -70,7 +70,10 @@ export function e2eBackends(): Array<{
  * live send mode, with `TWILIO_API_URL` pointing at a {@link FakeTwilio}, on the log
  * `extraEnv.LOG_BACKEND` names.
  */
-export async function startE2eEnv(extraEnv: Record<string, string> = {}): Promise<E2eEnv> {
+export async function startE2eEnv(
+  extraEnv: Record<string, string> = {},
+  args: string[] = ['serve'],
+): Promise<E2eEnv> {
   const databaseUrl = await createTestDatabase();
   const twilio = await new FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start();
   const port = await freePort();
@@ -88,7 +91,7 @@ export async function startE2eEnv(extraEnv: Record<string, string> = {}): Promis
     LEADLINE_POLL_INTERVAL_MS: '250',
     ...extraEnv,
   };
-  const service = await new ServiceProcess(env).start(
+  const service = await new ServiceProcess(env, args).start(
     Number(process.env.E2E_START_TIMEOUT ?? 60_000),
   );
   const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
