@@ -9,7 +9,14 @@ import { contractEvent, describeLogContract, recordingConsumer } from '../suppor
 
 async function openPostgresLog(url: string) {
   const pool = new pg.Pool({ ...clientConfig(url), max: 20 });
-  const log = await PostgresEventLog.open({ url, pool, log: silentLogger, standbyRetryMs: 100 });
+  // A 30 s fallback poll: anything faster than that was woken by NOTIFY.
+  const log = await PostgresEventLog.open({
+    url,
+    pool,
+    log: silentLogger,
+    standbyRetryMs: 100,
+    pollIntervalMs: 30_000,
+  });
   return {
     log,
     close: async () => {

@@ -212,6 +212,24 @@ export function describeLogContract(adapter: string, open: () => Promise<LogUnde
       expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: total }, (_, i) => i));
     });
 
+    it('delivers a backlog larger than one fetch (over 1 MiB on one stream)', async () => {
+      const stream = uniqueStream('backlog');
+      const name = uniqueName('backlog');
+      const total = 2_500;
+      for (let b = 0; b < total / 250; b++) {
+        await subject.log.append(
+          Array.from({ length: 250 }, (_, i) =>
+            contractEvent(stream, b * 250 + i, 'x'.repeat(400)),
+          ),
+        );
+      }
+      const sub = subject.log.subscribe(recordingConsumer(name));
+      await sub.whenCaughtUp(60_000);
+      await sub.stop();
+      const seqs = (await effects(name)).filter((r) => r.stream_id === stream).map((r) => r.seq);
+      expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i));
+    });
+
     it('catches up from the start when a consumer is added later', async () => {
       const stream = uniqueStream('late');
       await subject.log.append([0, 1, 2].map((s) => contractEvent(stream, s)));
@@ -240,8 +258,10 @@ export function describeLogContract(adapter: string, open: () => Promise<LogUnde
       await sub.whenCaughtUp();
       await sub.stop();
       expect(seenAt).toBeGreaterThan(0);
-      // Far below the 1 s poll: the consumer was woken, not polled.
-      expect(seenAt - appendedAt).toBeLessThan(900);
+      // Well below the adapters' fallback poll (PostgreSQL: 30 s here; Kafka: a long-poll
+      // fetch that returns as data arrives). Other test files' transactions in the same
+      // PostgreSQL cluster can hold the read horizon back for a moment, hence the margin.
+      expect(seenAt - appendedAt).toBeLessThan(5_000);
     });
   });
 }

@@ -86,11 +86,13 @@ export class KafkaSubscription implements Subscription {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 4,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         let failures = 0;
         while (isRunning() && !isStale() && !this.stopped) {
           try {
             const next = await this.handleBatch(batch);
+            // Committed (or already applied): fetch on from after this batch.
+            if (batch.messages.length > 0) resolveOffset(batch.lastOffset());
             if (next !== undefined) {
               await client
                 .commitOffsets([
