@@ -116,9 +116,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
       );
     }
     if (!missed) continue;
-    if (scenario === 'missed-then-text') {
-      const body = LEAD_TEXTS[i % LEAD_TEXTS.length]!;
-      await client.post(
+    const text = (body: string) =>
+      client.post(
         '/twilio/sms',
         inboundSmsParams({
           messageSid: sid('SM'),
@@ -128,20 +127,14 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
           body,
         }),
       );
+    if (scenario === 'missed-then-text') {
+      const body = LEAD_TEXTS[i % LEAD_TEXTS.length]!;
+      await text(body);
       summary.textsSent++;
       options.print(`  ${who} texted: "${body}" → acknowledged, owner alerted`);
     }
     if (scenario === 'missed-then-stop') {
-      await client.post(
-        '/twilio/sms',
-        inboundSmsParams({
-          messageSid: sid('SM'),
-          accountSid: options.accountSid,
-          from,
-          to: options.tenantNumber,
-          body: 'STOP',
-        }),
-      );
+      await text('STOP');
       summary.stops++;
       options.print(`  ${who} texted STOP → opted out, confirmed once`);
     }

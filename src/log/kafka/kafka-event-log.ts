@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import type pg from 'pg';
+import { SubscriptionSet } from '../subscription-set.ts';
 import type { LeadlineEvent, RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type {
@@ -42,7 +43,7 @@ export interface KafkaEventLogOptions {
  * - `read(streamId)`: scans the stream's partition from the start (for audit and tests).
  */
 export class KafkaEventLog implements EventLog {
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly subscriptions = new SubscriptionSet();
   private readonly partitioner = Partitioners.DefaultPartitioner();
 
   private constructor(
@@ -216,19 +217,11 @@ export class KafkaEventLog implements EventLog {
       groupPrefix: this.options.prefix ?? 'leadline',
       log: this.options.log,
     });
-    this.subscriptions.add(subscription);
-    return {
-      whenCaughtUp: (timeoutMs) => subscription.whenCaughtUp(timeoutMs),
-      stop: async () => {
-        this.subscriptions.delete(subscription);
-        await subscription.stop();
-      },
-    };
+    return this.subscriptions.track(subscription);
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.subscriptions].map((s) => s.stop()));
-    this.subscriptions.clear();
+    await this.subscriptions.stopAll();
     await this.producer.disconnect().catch(() => {});
     await this.admin.disconnect().catch(() => {});
   }

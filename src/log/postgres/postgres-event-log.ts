@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { SubscriptionSet } from '../subscription-set.ts';
 import type { LeadlineEvent, RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type {
@@ -31,7 +32,7 @@ export interface PostgresEventLogOptions {
  * checkpoints in `consumer_checkpoints`. Create it with {@link PostgresEventLog.open}.
  */
 export class PostgresEventLog implements EventLog {
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly subscriptions = new SubscriptionSet();
 
   private constructor(
     private readonly options: PostgresEventLogOptions,
@@ -109,19 +110,11 @@ export class PostgresEventLog implements EventLog {
       batchSize: this.options.batchSize,
       standbyRetryMs: this.options.standbyRetryMs,
     });
-    this.subscriptions.add(subscription);
-    return {
-      whenCaughtUp: (timeoutMs) => subscription.whenCaughtUp(timeoutMs),
-      stop: async () => {
-        this.subscriptions.delete(subscription);
-        await subscription.stop();
-      },
-    };
+    return this.subscriptions.track(subscription);
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.subscriptions].map((s) => s.stop()));
-    this.subscriptions.clear();
+    await this.subscriptions.stopAll();
     await this.wakeups.close();
   }
 }
