@@ -42,6 +42,7 @@ export const smsParams = z
     To: required('To'),
     Body: z.string().default(''),
     NumMedia: z.coerce.number<string | undefined>().int().nonnegative().default(0),
+    OptOutType: z.string().optional(),
   })
   .catchall(z.unknown())
   .transform((p, ctx) => {
@@ -56,7 +57,15 @@ export const smsParams = z
     const mediaUrls = Array.from({ length: p.NumMedia }, (_, i) => p[`MediaUrl${i}`]).filter(
       (u): u is string => typeof u === 'string',
     );
-    return { messageSid, from: p.From, to: p.To, body: p.Body, numMedia: p.NumMedia, mediaUrls };
+    return {
+      messageSid,
+      from: p.From,
+      to: p.To,
+      body: p.Body,
+      numMedia: p.NumMedia,
+      mediaUrls,
+      optOutType: p.OptOutType ?? null,
+    };
   });
 
 /** `POST /twilio/sms/status`, the message status callback. */

@@ -3,7 +3,10 @@ import { leadStreamId } from '../events/streams.ts';
 import type { LeadlineEvent } from '../events/catalogue.ts';
 import type { E164 } from '../shared/phone.ts';
 import type { Tenant } from '../tenants/tenant.ts';
-import { classifyKeyword } from '../rules/sms-keywords.ts';
+import { isAutoReply } from '../rules/auto-reply.ts';
+import { isRevocationRequest } from '../rules/revocation-phrases.ts';
+import { classifyKeyword, type KeywordFamily } from '../rules/sms-keywords.ts';
+import { classifyUrgency } from '../rules/urgency.ts';
 import type { CommandDeps } from './command-deps.ts';
 
 /** An inbound text as Twilio reports it to `POST /twilio/sms`. */
@@ -14,11 +17,38 @@ export interface IncomingSms {
   body: string;
   numMedia: number;
   mediaUrls: string[];
+  /** `OptOutType` when the number uses Twilio's Advanced Opt-Out (STOP, START, HELP). */
+  optOutType: string | null;
+}
+
+/** Keyword family of Twilio's Advanced Opt-Out `OptOutType` values. */
+const OPT_OUT_TYPES: Record<string, KeywordFamily> = {
+  STOP: 'opt-out',
+  START: 'opt-in',
+  HELP: 'help',
+};
+
+/**
+ * The keyword family of a text (pure). Opt-out wins over everything: Twilio's own verdict
+ * (`OptOutType`), a carrier keyword, or a request in the sender's own words (FCC "any
+ * reasonable means"); then opt-in and help keywords.
+ */
+export function keywordOf(sms: Pick<IncomingSms, 'body' | 'optOutType'>): {
+  family: KeywordFamily | null;
+  channel: 'keyword' | 'reasonable-means';
+} {
+  const twilio = sms.optOutType ? OPT_OUT_TYPES[sms.optOutType.toUpperCase()] : undefined;
+  if (twilio) return { family: twilio, channel: 'keyword' };
+  const keyword = classifyKeyword(sms.body);
+  if (keyword === 'opt-out') return { family: keyword, channel: 'keyword' };
+  if (isRevocationRequest(sms.body)) return { family: 'opt-out', channel: 'reasonable-means' };
+  return { family: keyword, channel: 'keyword' };
 }
 
 /**
- * Decides which facts an inbound text establishes (pure): always `SmsInbound`; an opt-out
- * keyword also `ConsentRevoked` (effective at once: it is in the same append), an opt-in
+ * Decides which facts an inbound text establishes (pure): always `SmsInbound` (with its
+ * keyword family, auto-reply flag and urgency); an opt-out (see {@link keywordOf}) also
+ * `ConsentRevoked` (effective at once: it is in the same append), an opt-in
  * keyword also express `ConsentGranted` (CTIA: START / UNSTOP / YES re-subscribe).
  */
 export function decideInboundSms(
@@ -26,7 +56,7 @@ export function decideInboundSms(
   sms: IncomingSms,
   deps: Pick<CommandDeps, 'clock' | 'traceparent'>,
 ): LeadlineEvent[] {
-  const keyword = classifyKeyword(sms.body);
+  const { family: keyword, channel } = keywordOf(sms);
   const common = {
     streamId: leadStreamId(tenant.tenantId, sms.from),
     tenantId: tenant.tenantId,
@@ -46,6 +76,9 @@ export function decideInboundSms(
         numMedia: sms.numMedia,
         mediaUrls: sms.mediaUrls,
         keyword,
+        optOutType: sms.optOutType,
+        autoReply: keyword === null && isAutoReply(sms.body),
+        urgency: classifyUrgency(sms.body),
       },
     },
     deps.clock,
@@ -58,7 +91,7 @@ export function decideInboundSms(
             ...common,
             type: 'ConsentRevoked',
             causationId: inbound.id,
-            data: { phone: sms.from, channel: 'keyword', text: sms.body, evidence },
+            data: { phone: sms.from, channel, text: sms.body, evidence },
           },
           deps.clock,
         )

@@ -59,6 +59,12 @@ export const SmsInbound = z.object({
   numMedia: z.number().int().nonnegative(),
   mediaUrls: z.array(z.string()),
   keyword: z.enum(['opt-out', 'opt-in', 'help']).nullable(),
+  /** Twilio Advanced Opt-Out's `OptOutType` (STOP / START / HELP): Twilio has already replied. */
+  optOutType: z.string().nullable().default(null),
+  /** An automatic reply (driving mode, out of office): recorded, never answered. */
+  autoReply: z.boolean().default(false),
+  /** Heading of the owner alert (`rules/urgency.ts`), decided when the text arrived. */
+  urgency: z.enum(['EMERGENCY', 'STANDARD']).default('STANDARD'),
 });
 
 /** The number gave consent to receive texts from the tenant. */
@@ -74,8 +80,15 @@ export const ConsentGranted = z.object({
 /** The number withdrew consent; effective at once. */
 export const ConsentRevoked = z.object({
   phone: e164,
-  channel: z.enum(['keyword', 'one-click-link', 'carrier-error-21610', 'owner', 'import']),
-  /** The exact text received, for keyword revocations. */
+  channel: z.enum([
+    'keyword',
+    'reasonable-means',
+    'one-click-link',
+    'carrier-error-21610',
+    'owner',
+    'import',
+  ]),
+  /** The exact text received, for keyword and reasonable-means revocations. */
   text: z.string().nullable(),
   evidence: z.record(z.string(), z.string()),
 });

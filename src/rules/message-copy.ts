@@ -9,15 +9,24 @@ import { formatForPeople } from '../shared/phone.ts';
  */
 export const copy = {
   /** To a caller whose call was missed or came after hours. */
-  missedCallText: (t: Tenant) =>
-    `Hi, this is ${t.name}. Sorry we missed your call! Reply here with what you need and we'll get right back to you. Reply STOP to opt out.`,
+  missedCallText: (t: Tenant, firstEver: boolean) =>
+    `Hi, this is ${t.name}. Sorry we missed your call! Reply here with what you need and we'll get right back to you. ` +
+    (firstEver ? 'Msg & data rates may apply. Reply STOP to opt out.' : 'Reply STOP to opt out.'),
 
   /** To the owner, about a missed call. */
-  missedCallAlert: (t: Tenant, caller: string, at: Date, texted: boolean, reason: string) =>
+  missedCallAlert: (
+    t: Tenant,
+    caller: string,
+    at: Date,
+    outcome: 'texted' | 'repeat' | 'opted-out',
+    reason: string,
+  ) =>
     `Leadline: missed call (${reason}) from ${formatForPeople(caller)} at ${formatLocalTime(at, t.timezone)}. ` +
-    (texted
-      ? 'We texted them; replies will come to you here.'
-      : 'They have opted out of texts: call them back.'),
+    {
+      texted: 'We texted them; replies will come to you here.',
+      repeat: 'They called again; we already texted them a few minutes ago.',
+      'opted-out': 'They have opted out of texts: call them back.',
+    }[outcome],
 
   /** Confirms an opt-out; the only text allowed after it (CTIA §5.1.2). */
   optOutConfirmation: (t: Tenant) =>
@@ -36,8 +45,13 @@ export const copy = {
     `Thanks, ${t.name} got your message and will reply as soon as we can. Reply STOP to opt out.`,
 
   /** To the owner, about a lead's text. */
-  messageAlert: (sender: string, body: string, optedOut: boolean) =>
-    `Leadline: text from ${formatForPeople(sender)}${optedOut ? ' (opted out of texts)' : ''}: "${truncate(body, 280)}"`,
+  messageAlert: (
+    sender: string,
+    body: string,
+    o: { optedOut: boolean; urgency: 'EMERGENCY' | 'STANDARD'; photos: number },
+  ) =>
+    `${o.urgency}: text from ${formatForPeople(sender)}${o.optedOut ? ' (opted out of texts)' : ''}: "${truncate(body, 280)}"` +
+    (o.photos > 0 ? ` (+${o.photos} photo${o.photos === 1 ? '' : 's'})` : ''),
 };
 
 function truncate(text: string, max: number): string {

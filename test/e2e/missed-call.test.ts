@@ -69,11 +69,16 @@ describe.each(e2eBackends())(
       return { voice, dial, actionPath: e.webhooks.relativeTo(action!) };
     }
 
-    async function sms(from: string, body: string, to = NUMBER) {
-      const res = await e.webhooks.post(
-        '/twilio/sms',
-        inboundSmsParams({ messageSid: newSid('SM'), accountSid: ACCOUNT_SID, from, to, body }),
-      );
+    async function sms(
+      from: string,
+      body: string,
+      to = NUMBER,
+      extra: Record<string, string> = {},
+    ) {
+      const res = await e.webhooks.post('/twilio/sms', {
+        ...inboundSmsParams({ messageSid: newSid('SM'), accountSid: ACCOUNT_SID, from, to, body }),
+        ...extra,
+      });
       expect(res.status).toBe(200);
       return res;
     }
@@ -273,6 +278,56 @@ describe.each(e2eBackends())(
       expect(alerts[0]!.body).toContain('kitchen sink is backed up');
     });
 
+    it('"stop texting me" opts out like STOP; "my toilet won\'t stop running" does not', async () => {
+      const quitter = nextCaller();
+      await sms(quitter, 'Please stop texting me');
+      const customer = nextCaller();
+      await sms(customer, "My toilet won't stop running");
+      await settle();
+      expect(e.twilio.to(quitter).map((m) => m.body)).toEqual([
+        expect.stringMatching(/unsubscribed/),
+      ]);
+      const revoked = (await e.readStream(leadStreamId(tenantId, quitter))).find(
+        (ev) => ev.type === 'ConsentRevoked',
+      );
+      expect(revoked?.type === 'ConsentRevoked' && revoked.data.channel).toBe('reasonable-means');
+      expect(e.twilio.to(customer).map((m) => m.body)).toEqual([
+        expect.stringMatching(/got your message/),
+      ]);
+    });
+
+    it('Advanced Opt-Out: Twilio already replied to STOP, so Leadline records it and stays quiet', async () => {
+      const caller = nextCaller();
+      await sms(caller, 'STOP', NUMBER, { OptOutType: 'STOP' });
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(0);
+      await ringAndDial(call(caller), 'no-answer');
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(0);
+      expect(alertsAbout(caller)).toHaveLength(1);
+    });
+
+    it('auto-replies get no answer; photos and emergencies reach the owner clearly', async () => {
+      const caller = nextCaller();
+      await sms(
+        caller,
+        "I'm driving with Driving Focus turned on. I'll see your message when I get where I'm going.",
+      );
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(0);
+      expect(alertsAbout(caller)).toHaveLength(0);
+      await sms(caller, 'Pipe burst under the sink, water everywhere!', NUMBER, {
+        NumMedia: '1',
+        MediaUrl0: 'https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM0/Media/ME0',
+        MediaContentType0: 'image/jpeg',
+      });
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(1);
+      expect(alertsAbout(caller).map((m) => m.body)).toEqual([
+        expect.stringMatching(/^EMERGENCY: .*water everywhere!" \(\+1 photo\)$/),
+      ]);
+    });
+
     it('the dashboard API shows calls, texts and leads to the operator key only', async () => {
       await settle();
       const unauthorised = await fetch(`${e.service.baseUrl}/api/v1/dashboard?tenant=${tenantId}`);
@@ -286,7 +341,9 @@ describe.each(e2eBackends())(
       expect(body.totals.calls).toBeGreaterThanOrEqual(8);
       expect(body.totals.answered).toBeGreaterThanOrEqual(2);
       expect(body.totals.missed).toBeGreaterThanOrEqual(5);
-      expect(body.totals.optedOut).toBe(0); // the STOP caller re-subscribed
+      // The STOP caller re-subscribed; the own-words and Advanced Opt-Out callers did not.
+      expect(body.totals.optedOut).toBe(2);
+      expect(body.optedOutNumbers).toHaveLength(2);
       expect(body.leads.length).toBeGreaterThanOrEqual(8);
       expect(body.messages.some((m) => m.direction === 'inbound')).toBe(true);
       expect(body.totals.outboundByStatus.queued).toBeGreaterThan(0);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { RecordedLeadlineEvent } from '../../src/events/catalogue.ts';
+import type { EventType, RecordedLeadlineEvent } from '../../src/events/catalogue.ts';
 import { newEvent, type NewEventInput } from '../../src/events/new-event.ts';
-import type { EventType } from '../../src/events/catalogue.ts';
 import { decide } from '../../src/processors/lead-conversation/decide.ts';
 import {
   evolve,
   initialLeadState,
+  remember,
   type LeadState,
 } from '../../src/processors/lead-conversation/state.ts';
 import { fixedClock } from '../../src/shared/clock.ts';
@@ -22,24 +22,38 @@ const tenant: Tenant = {
   emergencyPhone: null,
 };
 const CALLER = '+16475550123';
-const clock = fixedClock('2026-06-01T14:00:00Z');
+const T0 = Date.parse('2026-06-01T14:00:00Z');
 let position = 0;
 
+/** An event of the lead's stream, `minutes` after T0. */
 function event<T extends EventType>(
   type: T,
   data: NewEventInput<T>['data'],
   key: string,
-): RecordedLeadlineEvent {
+  minutes = 0,
+) {
+  const at = new Date(T0 + minutes * 60_000);
   return {
     ...newEvent(
-      { type, data, streamId: `lead:t1:${CALLER}`, tenantId: 't1', idempotencyKey: key },
-      clock,
+      {
+        type,
+        data,
+        streamId: `lead:t1:${CALLER}`,
+        tenantId: 't1',
+        idempotencyKey: key,
+        occurredAt: at,
+      },
+      fixedClock(at),
     ),
     position: String(++position),
   } as RecordedLeadlineEvent;
 }
 
-const received = (callSid: string, action: 'ring-owner' | 'after-hours-notice' = 'ring-owner') =>
+const received = (
+  callSid: string,
+  action: 'ring-owner' | 'after-hours-notice' = 'ring-owner',
+  minutes = 0,
+) =>
   event(
     'CallReceived',
     {
@@ -51,11 +65,10 @@ const received = (callSid: string, action: 'ring-owner' | 'after-hours-notice' =
       action,
     },
     callSid,
+    minutes,
   );
-const missed = (
-  callSid: string,
-  dialCallStatus: 'busy' | 'no-answer' | 'failed' | 'canceled' = 'no-answer',
-) => event('DialMissed', { callSid, dialCallSid: null, dialCallStatus }, callSid);
+const missed = (callSid: string, minutes = 0, dialCallStatus: 'busy' | 'no-answer' = 'no-answer') =>
+  event('DialMissed', { callSid, dialCallSid: null, dialCallStatus }, callSid, minutes);
 const answered = (callSid: string) =>
   event(
     'DialAnswered',
@@ -66,6 +79,13 @@ const sms = (
   messageSid: string,
   body: string,
   keyword: 'opt-out' | 'opt-in' | 'help' | null = null,
+  extra: {
+    optOutType?: string;
+    autoReply?: boolean;
+    urgency?: 'EMERGENCY' | 'STANDARD';
+    numMedia?: number;
+  } = {},
+  minutes = 0,
 ) =>
   event(
     'SmsInbound',
@@ -74,17 +94,21 @@ const sms = (
       from: CALLER,
       to: tenant.twilioNumber,
       body,
-      numMedia: 0,
+      numMedia: extra.numMedia ?? 0,
       mediaUrls: [],
       keyword,
+      optOutType: extra.optOutType ?? null,
+      autoReply: extra.autoReply ?? false,
+      urgency: extra.urgency ?? 'STANDARD',
     },
     messageSid,
+    minutes,
   );
 const revoked = (messageSid: string) =>
   event(
     'ConsentRevoked',
     { phone: CALLER, channel: 'keyword', text: 'STOP', evidence: { messageSid } },
-    messageSid,
+    `${messageSid}r`,
   );
 const granted = (messageSid: string) =>
   event(
@@ -96,24 +120,28 @@ const granted = (messageSid: string) =>
       evidence: { messageSid },
       expiresAt: null,
     },
-    messageSid,
+    `${messageSid}g`,
   );
 
-/** Given the events so far, when `next` arrives, then these texts are decided. */
+/** Given the events so far (run through decide/evolve/remember as the processor does), when `next` arrives, then these texts. */
 function given(...history: RecordedLeadlineEvent[]) {
-  const state: LeadState = history.reduce(evolve, initialLeadState());
+  let state: LeadState = initialLeadState();
+  for (const e of history)
+    state = remember(evolve(state, e), decide(state, e, tenant).intents, e.occurredAt);
   return { when: (next: RecordedLeadlineEvent) => decide(state, next, tenant).intents };
 }
+const purposes = (intents: Array<{ audience: string; purpose: string }>) =>
+  intents.map((i) => `${i.audience}:${i.purpose}`);
 
 describe('lead-conversation decisions', () => {
-  it('a missed call texts the caller once and alerts the owner once', () => {
+  it('a missed call texts the caller once and alerts the owner once; the first text ever adds the rates notice', () => {
     const intents = given(received('CA1')).when(missed('CA1'));
     expect(intents.map((i) => [i.audience, i.purpose, i.to, i.dedupeKey])).toEqual([
       ['lead', 'missed-call-text', CALLER, 'CA1:missed-call-text'],
       ['owner', 'owner-alert', tenant.ownerPhone, 'CA1:owner-alert'],
     ]);
     expect(intents[0]!.body).toContain('Maple Plumbing');
-    expect(intents[0]!.body).toContain('Reply STOP to opt out');
+    expect(intents[0]!.body).toContain('Msg & data rates may apply. Reply STOP to opt out.');
     expect(intents[1]!.body).toContain('(647) 555-0123');
     expect(intents[1]!.body).toContain('10:00 AM'); // 14:00Z in Toronto, EDT
   });
@@ -127,17 +155,36 @@ describe('lead-conversation decisions', () => {
     expect(given(received('CA1'), missed('CA1')).when(missed('CA1'))).toEqual([]);
   });
 
+  it('three calls in ten minutes are one lead and one text; the owner hears of each', () => {
+    const history = [
+      received('CA1', 'ring-owner', 0),
+      missed('CA1', 0),
+      received('CA2', 'ring-owner', 4),
+      missed('CA2', 4),
+    ];
+    expect(purposes(given(...history.slice(0, 2), history[2]!).when(history[3]!))).toEqual([
+      'owner:owner-alert',
+    ]);
+    const third = given(...history, received('CA3', 'ring-owner', 9)).when(missed('CA3', 9));
+    expect(purposes(third)).toEqual(['owner:owner-alert']);
+    expect(third[0]!.body).toMatch(/called again/);
+    // Eleven minutes after the text, a new call is a new conversation; the text is the short one.
+    const later = given(...history, received('CA4', 'ring-owner', 11)).when(missed('CA4', 11));
+    expect(purposes(later)).toEqual(['lead:missed-call-text', 'owner:owner-alert']);
+    expect(later[0]!.body).not.toContain('Msg & data rates');
+  });
+
   it('after hours, the call itself is the miss', () => {
     const intents = given().when(received('CA2', 'after-hours-notice'));
-    expect(intents.map((i) => i.purpose)).toEqual(['missed-call-text', 'owner-alert']);
+    expect(purposes(intents)).toEqual(['lead:missed-call-text', 'owner:owner-alert']);
     expect(intents[1]!.body).toContain('after hours');
   });
 
   it('an opted-out caller is not texted, but the owner is alerted and told to call back', () => {
     const intents = given(sms('SM1', 'STOP', 'opt-out'), revoked('SM1'), received('CA3')).when(
-      missed('CA3', 'busy'),
+      missed('CA3', 0, 'busy'),
     );
-    expect(intents.map((i) => i.audience)).toEqual(['owner']);
+    expect(purposes(intents)).toEqual(['owner:owner-alert']);
     expect(intents[0]!.body).toMatch(/opted out of texts: call them back/);
   });
 
@@ -151,20 +198,31 @@ describe('lead-conversation decisions', () => {
     ).toEqual([]);
   });
 
+  it("with Twilio's Advanced Opt-Out (OptOutType), Twilio already replied: no confirmation, no help text", () => {
+    expect(given().when(sms('SM1', 'STOP', 'opt-out', { optOutType: 'STOP' }))).toEqual([]);
+    expect(given().when(sms('SM2', 'HELP', 'help', { optOutType: 'HELP' }))).toEqual([]);
+    const history = [sms('SM1', 'STOP', 'opt-out', { optOutType: 'STOP' }), revoked('SM1')];
+    expect(given(...history).when(sms('SM3', 'START', 'opt-in', { optOutType: 'START' }))).toEqual(
+      [],
+    );
+    // The consent change is still honoured.
+    expect(purposes(given(...history, received('CA9')).when(missed('CA9')))).toEqual([
+      'owner:owner-alert',
+    ]);
+  });
+
   it('START after STOP is confirmed and texts resume', () => {
     const history = [sms('SM1', 'STOP', 'opt-out'), revoked('SM1')];
-    expect(
-      given(...history)
-        .when(sms('SM2', 'START', 'opt-in'))
-        .map((i) => i.purpose),
-    ).toEqual(['opt-in-confirmation']);
+    expect(purposes(given(...history).when(sms('SM2', 'START', 'opt-in')))).toEqual([
+      'lead:opt-in-confirmation',
+    ]);
     const after = given(
       ...history,
       sms('SM2', 'START', 'opt-in'),
       granted('SM2'),
       received('CA4'),
     ).when(missed('CA4'));
-    expect(after.map((i) => i.purpose)).toEqual(['missed-call-text', 'owner-alert']);
+    expect(purposes(after)).toEqual(['lead:missed-call-text', 'owner:owner-alert']);
   });
 
   it('HELP is answered with the business name and how to opt out, even after an opt-out', () => {
@@ -176,12 +234,26 @@ describe('lead-conversation decisions', () => {
     expect(intents[0]!.body).toMatch(/Maple Plumbing.*STOP/);
   });
 
-  it('any other text is acknowledged once and forwarded to the owner', () => {
-    const intents = given().when(sms('SM5', 'Water heater leaking, can you come today?'));
-    expect(intents.map((i) => [i.audience, i.purpose])).toEqual([
-      ['lead', 'acknowledgement'],
-      ['owner', 'owner-alert'],
-    ]);
-    expect(intents[1]!.body).toContain('Water heater leaking');
+  it('a text is acknowledged once per conversation, and every text reaches the owner headed by urgency', () => {
+    const first = sms('SM5', 'Water heater leaking, can you come today?', null, {}, 0);
+    const intents = given().when(first);
+    expect(purposes(intents)).toEqual(['lead:acknowledgement', 'owner:owner-alert']);
+    expect(intents[1]!.body).toMatch(
+      /^STANDARD: text from \(647\) 555-0123: "Water heater leaking/,
+    );
+    const second = given(first).when(
+      sms('SM6', 'Basement is flooding now!', null, { urgency: 'EMERGENCY', numMedia: 2 }, 20),
+    );
+    expect(purposes(second)).toEqual(['owner:owner-alert']);
+    expect(second[0]!.body).toMatch(/^EMERGENCY: .*flooding now!" \(\+2 photos\)$/);
+    const nextDay = given(first).when(sms('SM7', 'Are you still coming?', null, {}, 13 * 60));
+    expect(purposes(nextDay)).toEqual(['lead:acknowledgement', 'owner:owner-alert']);
+  });
+
+  it('automatic replies are recorded and never answered', () => {
+    const reply = sms('SM8', "I'm driving with Driving Focus turned on.", null, {
+      autoReply: true,
+    });
+    expect(given(received('CA1'), missed('CA1')).when(reply)).toEqual([]);
   });
 });

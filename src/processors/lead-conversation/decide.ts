@@ -4,6 +4,18 @@ import { copy } from '../../rules/message-copy.ts';
 import type { Tenant } from '../../tenants/tenant.ts';
 import type { LeadState } from './state.ts';
 
+/** A caller who calls again within this many ms of a missed-call text is not texted again. */
+export const REPEAT_CALL_WINDOW_MS = 10 * 60_000;
+
+/**
+ * One acknowledgement per conversation: a lead's texts within this many ms of the last
+ * acknowledgement are not acknowledged again (the owner is still alerted of each).
+ */
+export const CONVERSATION_WINDOW_MS = 12 * 60 * 60_000;
+
+const within = (since: string | undefined, now: string, ms: number) =>
+  since !== undefined && Date.parse(now) - Date.parse(since) < ms;
+
 /** The decision for one event: texts to send. */
 export interface LeadDecision {
   intents: OutboundIntent[];
@@ -16,13 +28,18 @@ const nothing: LeadDecision = { intents: [] };
  * event, the event, the tenant). The rules (design §7):
  *
  * - Missed call (`DialMissed`, or a `CallReceived` after hours): one text to the caller
- *   (unless opted out) and one alert to the owner, keyed by `CallSid`. Never for a call
- *   already answered, whatever order callbacks arrive in.
- * - Opt-out keyword: one confirmation, only on the change from subscribed (texts already
- *   queued are withheld by the sender's send-time consent check).
- * - Opt-in keyword after an opt-out: one confirmation.
- * - HELP: the business name, contact and how to opt out.
- * - Any other text: one acknowledgement (unless opted out) and one owner alert.
+ *   (unless opted out, or already texted about a call in the last 10 minutes: one lead, one
+ *   text) and one alert to the owner, keyed by `CallSid`. Never for a call already answered,
+ *   whatever order callbacks arrive in. The first text a number ever gets adds
+ *   "Msg & data rates may apply" (CTIA).
+ * - Opt-out (keyword or own words): one confirmation, only on the change from subscribed
+ *   (texts already queued are withheld by the sender's send-time consent check). None when
+ *   Twilio's Advanced Opt-Out already replied (`OptOutType`).
+ * - Opt-in keyword after an opt-out: one confirmation (unless Twilio replied).
+ * - HELP: the business name, contact and how to opt out (unless Twilio replied).
+ * - Automatic replies (driving mode, out of office): nothing, so machines cannot loop.
+ * - Any other text: one acknowledgement per conversation window (12 h, unless opted out)
+ *   and an owner alert headed EMERGENCY or STANDARD, mentioning photos.
  */
 export function decide(
   state: LeadState,
@@ -52,15 +69,27 @@ export function decide(
     if (state.calls[callSid] === 'answered' || state.calls[callSid] === 'missed') return nothing;
     const at = new Date(event.occurredAt);
     const intents: OutboundIntent[] = [];
-    if (!state.optedOut) {
+    const repeat = within(state.lastMissedCallTextAt, event.occurredAt, REPEAT_CALL_WINDOW_MS);
+    const texted = !state.optedOut && !repeat;
+    if (texted) {
       intents.push(
-        toLead(`${callSid}:missed-call-text`, 'missed-call-text', copy.missedCallText(tenant)),
+        toLead(
+          `${callSid}:missed-call-text`,
+          'missed-call-text',
+          copy.missedCallText(tenant, state.lastTextedAt === undefined),
+        ),
       );
     }
     intents.push(
       toOwner(
         `${callSid}:owner-alert`,
-        copy.missedCallAlert(tenant, caller, at, !state.optedOut, reason),
+        copy.missedCallAlert(
+          tenant,
+          caller,
+          at,
+          state.optedOut ? 'opted-out' : repeat ? 'repeat' : 'texted',
+          reason,
+        ),
       ),
     );
     return { intents };
@@ -74,9 +103,11 @@ export function decide(
     case 'DialMissed':
       return missedCall(event.data.callSid, leadPhoneOf(event), event.data.dialCallStatus);
     case 'SmsInbound': {
-      const { messageSid, body, keyword, from } = event.data;
+      const { messageSid, body, keyword, from, optOutType, autoReply, urgency, numMedia } =
+        event.data;
+      const twilioReplied = Boolean(optOutType); // Advanced Opt-Out answered it already
       if (keyword === 'opt-out') {
-        if (state.optedOut) return nothing;
+        if (state.optedOut || twilioReplied) return nothing;
         return {
           intents: [
             toLead(
@@ -88,6 +119,7 @@ export function decide(
           ],
         };
       }
+      if (keyword === 'opt-in' && twilioReplied) return nothing;
       if (keyword === 'opt-in' && state.optedOut) {
         return {
           intents: [
@@ -100,17 +132,31 @@ export function decide(
           ],
         };
       }
+      if (keyword === 'help' && twilioReplied) return nothing;
       if (keyword === 'help') {
         return { intents: [toLead(`${messageSid}:help`, 'help', copy.help(tenant), true)] };
       }
+      if (autoReply) return nothing;
       const intents: OutboundIntent[] = [];
-      if (!state.optedOut) {
+      const acknowledged = within(
+        state.lastAcknowledgedAt,
+        event.occurredAt,
+        CONVERSATION_WINDOW_MS,
+      );
+      if (!state.optedOut && !acknowledged) {
         intents.push(
           toLead(`${messageSid}:acknowledgement`, 'acknowledgement', copy.acknowledgement(tenant)),
         );
       }
       intents.push(
-        toOwner(`${messageSid}:owner-alert`, copy.messageAlert(from, body, state.optedOut)),
+        toOwner(
+          `${messageSid}:owner-alert`,
+          copy.messageAlert(from, body, {
+            optedOut: state.optedOut,
+            urgency: urgency ?? 'STANDARD',
+            photos: numMedia,
+          }),
+        ),
       );
       return { intents };
     }

@@ -4,7 +4,7 @@ import type { Consumer } from '../../log/event-log.ts';
 import { enqueueIntents } from '../../outbound/outbox.ts';
 import { tenantDirectory } from '../../projections/tenants/tenant-directory.ts';
 import { decide } from './decide.ts';
-import { evolve, initialLeadState, type LeadState } from './state.ts';
+import { evolve, initialLeadState, remember, type LeadState } from './state.ts';
 
 /** Event types this processor acts on or remembers. */
 const RELEVANT = new Set([
@@ -36,7 +36,12 @@ export const leadConversationProcessor: Consumer = {
       );
     const state = await loadState(ctx.db, lead.tenantId, lead.phone);
     const decision = decide(state, event, tenant);
-    await saveState(ctx.db, lead.tenantId, lead.phone, evolve(state, event));
+    await saveState(
+      ctx.db,
+      lead.tenantId,
+      lead.phone,
+      remember(evolve(state, event), decision.intents, event.occurredAt),
+    );
     await enqueueIntents(
       ctx,
       {

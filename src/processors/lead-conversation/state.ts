@@ -6,10 +6,33 @@ export interface LeadState {
   optedOut: boolean;
   /** Outcome per recent `CallSid` (most recent {@link MAX_CALLS} kept). */
   calls: Record<string, 'ringing' | 'answered' | 'missed' | 'after-hours'>;
+  /** When the lead was last sent a text (UTC ISO), any purpose; absent: never. */
+  lastTextedAt?: string;
+  /** When the lead was last sent a missed-call text (UTC ISO). */
+  lastMissedCallTextAt?: string;
+  /** When the lead's texts were last acknowledged (UTC ISO). */
+  lastAcknowledgedAt?: string;
 }
 
 /** How many calls' outcomes a lead's state keeps. */
 export const MAX_CALLS = 50;
+
+/**
+ * Records what was just decided for the lead at `at` (pure): when it was last texted,
+ * acknowledged, or sent a missed-call text. Called after `decide`, with its intents.
+ */
+export function remember(
+  state: LeadState,
+  intents: Array<{ audience: string; purpose: string }>,
+  at: string,
+): LeadState {
+  const toLead = intents.filter((i) => i.audience === 'lead');
+  if (toLead.length === 0) return state;
+  const next = { ...state, lastTextedAt: at };
+  if (toLead.some((i) => i.purpose === 'missed-call-text')) next.lastMissedCallTextAt = at;
+  if (toLead.some((i) => i.purpose === 'acknowledgement')) next.lastAcknowledgedAt = at;
+  return next;
+}
 
 /** State of a lead never seen. */
 export const initialLeadState = (): LeadState => ({ optedOut: false, calls: {} });

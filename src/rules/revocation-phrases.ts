@@ -1,0 +1,39 @@
+/**
+ * Revocation "by any reasonable means" (FCC 24-24, Report and Order of 2024-02-15, 47 CFR
+ * 64.1200(a)(10), in force since 2025-04-11): a consumer may revoke consent in their own words,
+ * and a text that clearly asks to stop *being messaged* must be honoured like STOP.
+ *
+ * The patterns require the request to be about messages or contact ("stop texting me",
+ * "remove me from your list", "don't text this number"), so that a plumbing complaint that
+ * contains the word stop ("my toilet won't stop running", "can you stop by tomorrow?") is not an
+ * opt-out. Unclear texts are left to the owner, who sees every text in the alert.
+ */
+const REVOCATION_PATTERNS: RegExp[] = [
+  /\bstop (texting|messaging|sending|contacting|calling|spamming)\b/,
+  /\b(do ?n[o']?t|never) (text|message|contact|sms)( me| us| this number)?\b/,
+  /\bno more (texts|messages|sms)\b/,
+  /\b(remove|delete|take) (me|us|this number|my number)\b.*\b(list|contacts?|database|system|texts?|messages?)\b/,
+  /\b(remove|take) me off\b/,
+  /\b(unsubscribe|opt) me( out)?\b/,
+  /\bopt[- ]?out\b/,
+  /\bleave me alone\b/,
+  /\bwrong number\b.*\bstop\b|\bstop\b.*\bwrong number\b/,
+];
+
+/** Phrases that cancel a revocation reading ("don't stop texting me"). */
+const NEGATED = /\b(do ?n[o']?t|never|please don'?t) (stop|remove|unsubscribe)\b/;
+
+/**
+ * Whether `body` asks, in the sender's own words, to stop receiving texts. Pure.
+ * Complements the exact carrier keywords of `sms-keywords.ts`.
+ */
+export function isRevocationRequest(body: string): boolean {
+  const text = body
+    .normalize('NFD')
+    .replace(/\p{Diacritic}/gu, '')
+    .toLowerCase()
+    .replace(/[’`]/g, "'")
+    .replace(/\s+/g, ' ');
+  if (NEGATED.test(text)) return false;
+  return REVOCATION_PATTERNS.some((pattern) => pattern.test(text));
+}
