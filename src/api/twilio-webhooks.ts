@@ -154,14 +154,20 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
 
   app.post('/sms/status', async (request, reply) => {
     const params = parse(smsStatusParams, request.body);
-    await recordSmsStatus(
+    const { outboxId } = request.query as { outboxId?: string };
+    const found = await recordSmsStatus(
       {
         messageSid: params.MessageSid,
         status: params.MessageStatus,
         errorCode: params.ErrorCode ?? null,
+        outboxId: outboxId && UUID.test(outboxId) ? outboxId : null,
       },
       { ...commandDeps(request), db: deps.db },
     );
+    if (!found)
+      request.log.warn({ messageSid: params.MessageSid }, 'status callback for an unknown message');
     return sendTwiml(reply, emptyTwiml());
   });
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

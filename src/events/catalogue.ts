@@ -127,6 +127,8 @@ export const OutboundSmsFailed = z.object({
 
 /** Twilio's status callback reported a new `MessageStatus` for one of our texts. */
 export const OutboundSmsStatusUpdated = z.object({
+  /** Our outbox id (from the callback URL), when known. */
+  outboxId: z.string().nullable().default(null),
   messageSid: z.string(),
   status: z.string(),
   errorCode: z.string().nullable(),

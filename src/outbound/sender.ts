@@ -6,6 +6,7 @@ import { newEvent } from '../events/new-event.ts';
 import type { EventLog } from '../log/event-log.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
+import { UNSUBSCRIBED_RECIPIENT } from '../rules/message-status.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
 import {
   SmsSendError,
@@ -164,7 +165,7 @@ export class OutboundSender {
         to: row.to_number,
         from: row.from_number,
         body: row.body,
-        statusCallback: this.options.statusCallbackUrl,
+        statusCallback: `${this.options.statusCallbackUrl}?outboxId=${row.outbox_id}`,
       };
       if (row.previous_status === 'sending') {
         const already = await this.options.transport.findSent(request, row.created_at);
@@ -273,6 +274,29 @@ export class OutboundSender {
       errorMessage: error.message,
       attempts: row.attempts,
     });
+    if (error.code === UNSUBSCRIBED_RECIPIENT && row.audience === 'lead') {
+      // The carrier holds an opt-out for this number: revoke consent so nothing else is tried.
+      await this.options.log.append([
+        newEvent(
+          {
+            type: 'ConsentRevoked',
+            streamId: row.stream_id,
+            tenantId: row.tenant_id,
+            data: {
+              phone: row.lead_phone,
+              channel: 'carrier-error-21610',
+              text: null,
+              evidence: { outboxId: row.outbox_id, errorCode: UNSUBSCRIBED_RECIPIENT },
+            },
+            idempotencyKey: `${row.outbox_id}:21610`,
+            causationId: row.cause_event_id,
+            correlationId: row.correlation_id,
+            traceparent: row.traceparent,
+          },
+          this.options.clock,
+        ),
+      ]);
+    }
     await this.mark(row, 'failed', null, error.message);
   }
 

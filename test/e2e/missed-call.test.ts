@@ -110,7 +110,9 @@ describe.each(e2eBackends())(
       expect(texts[0]!.from).toBe(NUMBER);
       expect(texts[0]!.body).toContain('Maple Plumbing');
       expect(texts[0]!.body).toContain('STOP');
-      expect(texts[0]!.statusCallback).toBe(`${e.env.PUBLIC_BASE_URL}/twilio/sms/status`);
+      expect(texts[0]!.statusCallback).toMatch(
+        new RegExp(`^${e.env.PUBLIC_BASE_URL}/twilio/sms/status\\?outboxId=[0-9a-f-]{36}$`),
+      );
       expect(alertsAbout(caller)).toHaveLength(1);
     });
 
@@ -328,6 +330,52 @@ describe.each(e2eBackends())(
       ]);
     });
 
+    it('status callbacks never move a message backwards', async () => {
+      const caller = nextCaller();
+      await ringAndDial(call(caller), 'no-answer');
+      await settle();
+      const [text] = e.twilio.to(caller);
+      const callback = e.webhooks.relativeTo(text!.statusCallback!);
+      expect(callback).toMatch(/^\/twilio\/sms\/status\?outboxId=[0-9a-f-]{36}$/);
+      const status = (MessageStatus: string) =>
+        e.webhooks.post(callback, {
+          AccountSid: ACCOUNT_SID,
+          ApiVersion: '2010-04-01',
+          MessageSid: text!.sid,
+          MessageStatus,
+          From: NUMBER,
+          To: caller,
+        });
+      for (const s of ['sent', 'delivered', 'sent', 'delivered'])
+        expect((await status(s)).status).toBe(200);
+      await settle();
+      const { rows } = await e.db.query(
+        'SELECT status FROM dashboard_messages WHERE message_sid = $1',
+        [text!.sid],
+      );
+      expect(rows).toEqual([{ status: 'delivered' }]);
+    });
+
+    it('error 21610 (unsubscribed at the carrier) revokes consent: no further texts are tried', async () => {
+      const caller = nextCaller();
+      e.twilio.refuseRecipient(caller, 21610, 'Attempt to send to unsubscribed recipient');
+      await ringAndDial(call(caller), 'no-answer');
+      await settle();
+      const attempts = () =>
+        e.twilio.requests.filter((r) => r.method === 'POST' && r.params.To === caller).length;
+      expect(attempts()).toBe(1); // permanent: not retried
+      const revoked = (await e.readStream(leadStreamId(tenantId, caller))).filter(
+        (ev) => ev.type === 'ConsentRevoked',
+      );
+      expect(revoked.map((ev) => ev.type === 'ConsentRevoked' && ev.data.channel)).toEqual([
+        'carrier-error-21610',
+      ]);
+      await ringAndDial(call(caller), 'busy');
+      await settle();
+      expect(attempts()).toBe(1);
+      expect(alertsAbout(caller).at(-1)!.body).toMatch(/opted out of texts: call them back/);
+    });
+
     it('the dashboard API shows calls, texts and leads to the operator key only', async () => {
       await settle();
       const unauthorised = await fetch(`${e.service.baseUrl}/api/v1/dashboard?tenant=${tenantId}`);
@@ -341,9 +389,9 @@ describe.each(e2eBackends())(
       expect(body.totals.calls).toBeGreaterThanOrEqual(8);
       expect(body.totals.answered).toBeGreaterThanOrEqual(2);
       expect(body.totals.missed).toBeGreaterThanOrEqual(5);
-      // The STOP caller re-subscribed; the own-words and Advanced Opt-Out callers did not.
-      expect(body.totals.optedOut).toBe(2);
-      expect(body.optedOutNumbers).toHaveLength(2);
+      // The STOP caller re-subscribed; the own-words, Advanced Opt-Out and 21610 callers did not.
+      expect(body.totals.optedOut).toBe(3);
+      expect(body.optedOutNumbers).toHaveLength(3);
       expect(body.leads.length).toBeGreaterThanOrEqual(8);
       expect(body.messages.some((m) => m.direction === 'inbound')).toBe(true);
       expect(body.totals.outboundByStatus.queued).toBeGreaterThan(0);

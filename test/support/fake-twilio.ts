@@ -29,6 +29,7 @@ export class FakeTwilio {
   /** Every request body received, valid or not, for assertions about what was sent. */
   readonly requests: Array<{ method: string; path: string; params: Record<string, string> }> = [];
   private readonly scripted: Behaviour[] = [];
+  private readonly refused = new Map<string, { code: number; message: string }>();
   private readonly sockets = new Set<Socket>();
   private readonly spec = loadMessageCreateSpec();
   private server: http.Server | undefined;
@@ -54,6 +55,12 @@ export class FakeTwilio {
   /** Scripts how the next create requests are answered, in order; then `accept` again. */
   respondNext(...behaviours: Behaviour[]): this {
     this.scripted.push(...behaviours);
+    return this;
+  }
+
+  /** Refuses every text to `to` with Twilio error `code` (e.g. 21610 unsubscribed recipient). */
+  refuseRecipient(to: string, code: number, message: string): this {
+    this.refused.set(to, { code, message });
     return this;
   }
 
@@ -131,6 +138,8 @@ export class FakeTwilio {
     if (!params.Body && !params.MediaUrl && !params.ContentSid)
       return this.error(res, 400, 21602, 'Message body is required.');
 
+    const refusal = this.refused.get(params.To!);
+    if (refusal) return this.error(res, 400, refusal.code, refusal.message);
     const behaviour = this.scripted.shift() ?? 'accept';
     if (behaviour === 'reset') {
       req.socket.destroy();

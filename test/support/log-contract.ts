@@ -29,7 +29,12 @@ export function contractEvent(stream: string, seq: number, salt = ''): LeadlineE
       type: 'OutboundSmsStatusUpdated',
       streamId: stream,
       tenantId: 'contract',
-      data: { messageSid: `${stream}#${seq}`, status: String(seq), errorCode: null },
+      data: {
+        outboxId: null,
+        messageSid: `${stream}#${seq}`,
+        status: String(seq),
+        errorCode: null,
+      },
       idempotencyKey: `${salt}${stream}#${seq}`,
     },
     systemClock,

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { parseLeadStreamId } from '../../events/streams.ts';
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import type { Consumer } from '../../log/event-log.ts';
+import { nextMessageStatus } from '../../rules/message-status.ts';
 
 /**
  * Builds the dashboard read model (`dashboard_calls`, `dashboard_leads`,
@@ -125,11 +126,20 @@ async function apply(
         event.type === 'OutboundSmsFailed'
           ? `${event.data.errorCode ?? ''} ${event.data.errorMessage}`.trim()
           : null;
+      // A status callback may have been projected first (it can overtake the Sent event).
+      const earlier = await db.query<{ status: string; body: string }>(
+        'SELECT status, body FROM dashboard_messages WHERE tenant_id = $1 AND message_key = $2 FOR UPDATE',
+        [tenantId, d.outboxId],
+      );
+      const merged = earlier.rows[0] ? nextMessageStatus(status, earlier.rows[0].status) : status;
       const r = await db.query(
         `INSERT INTO dashboard_messages (tenant_id, message_key, direction, audience, purpose, phone, counterpart, body, status, message_sid, error, at, event_position)
          VALUES ($1, $2, 'outbound', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (tenant_id, message_key) DO UPDATE SET status = EXCLUDED.status,
-           message_sid = COALESCE(EXCLUDED.message_sid, dashboard_messages.message_sid), error = EXCLUDED.error
+           audience = EXCLUDED.audience, purpose = EXCLUDED.purpose, counterpart = EXCLUDED.counterpart,
+           body = EXCLUDED.body, at = EXCLUDED.at, event_position = EXCLUDED.event_position,
+           message_sid = COALESCE(EXCLUDED.message_sid, dashboard_messages.message_sid),
+           error = COALESCE(EXCLUDED.error, dashboard_messages.error)
          RETURNING (xmax = 0) AS inserted`,
         [
           tenantId,
@@ -139,24 +149,53 @@ async function apply(
           phone,
           d.to,
           d.body,
-          status,
+          merged,
           messageSid,
           error,
           event.occurredAt,
           event.position,
         ],
       );
-      if (d.audience === 'lead' && event.type === 'OutboundSmsSent' && r.rows[0]?.inserted) {
+      const first = r.rows[0]?.inserted || earlier.rows[0]?.body === '';
+      if (d.audience === 'lead' && event.type === 'OutboundSmsSent' && first) {
         await touchLead(db, tenantId, phone, event.occurredAt, { messages_out: 1 });
       }
       return;
     }
-    case 'OutboundSmsStatusUpdated':
+    case 'OutboundSmsStatusUpdated': {
+      const { messageSid, status, errorCode, outboxId } = event.data;
+      const current = await db.query<{ message_key: string; status: string }>(
+        `SELECT message_key, status FROM dashboard_messages
+          WHERE tenant_id = $1 AND (message_key = $2 OR message_sid = $3) FOR UPDATE`,
+        [tenantId, outboxId ?? '', messageSid],
+      );
+      const row = current.rows[0];
+      if (!row) {
+        if (!outboxId) return;
+        // Overtook its Sent event: a placeholder the Sent event fills in.
+        await db.query(
+          `INSERT INTO dashboard_messages (tenant_id, message_key, direction, phone, counterpart, body, status, message_sid, error, at, event_position)
+           VALUES ($1, $2, 'outbound', $3, '', '', $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+          [
+            tenantId,
+            outboxId,
+            phone,
+            status,
+            messageSid,
+            errorCode,
+            event.occurredAt,
+            event.position,
+          ],
+        );
+        return;
+      }
       await db.query(
-        'UPDATE dashboard_messages SET status = $2, error = COALESCE($3, error) WHERE message_sid = $1',
-        [event.data.messageSid, event.data.status, event.data.errorCode],
+        `UPDATE dashboard_messages SET status = $3, message_sid = COALESCE(message_sid, $4),
+           error = COALESCE($5, error) WHERE tenant_id = $1 AND message_key = $2`,
+        [tenantId, row.message_key, nextMessageStatus(row.status, status), messageSid, errorCode],
       );
       return;
+    }
     default:
       return;
   }
