@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { registerTenant } from '../commands/register-tenant.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import { systemClock } from '../shared/clock.ts';
@@ -19,6 +19,18 @@ export function tenantsCommand(): Command {
     .requiredOption('--timezone <IANA>', 'e.g. America/Toronto')
     .option('--business-hours <HH:MM-HH:MM>', 'local business hours', '07:00-17:00')
     .option('--emergency-phone <E.164>', 'on-call phone for after-hours emergencies')
+    .option(
+      '--voicemail-threshold <seconds>',
+      'a forwarded call "completed" in fewer seconds counts as missed (your voicemail answered); 0 turns it off',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 120) {
+          throw new InvalidArgumentError('must be a whole number of seconds from 0 to 120');
+        }
+        return n;
+      },
+      10,
+    )
     .option('--json', 'print the tenant as JSON')
     .action(
       runAction(async (config, opts: Record<string, string | boolean | undefined>) => {
@@ -31,6 +43,7 @@ export function tenantsCommand(): Command {
               timezone: String(opts.timezone),
               businessHours: opts.businessHours as string | undefined,
               emergencyPhone: opts.emergencyPhone as string | undefined,
+              voicemailThresholdSeconds: opts.voicemailThreshold as unknown as number,
             },
             { log: ctx.log, db: ctx.db.pool, clock: systemClock },
           );

@@ -29,10 +29,29 @@ export interface DialResult {
 export const isAnswered = (status: DialCallStatus): boolean =>
   status === 'completed' || status === 'answered';
 
+/** What a `<Dial>` outcome means for the lead. */
+export type DialOutcome =
+  { answered: true } | { answered: false; reason: 'not-answered' | 'likely-voicemail' };
+
 /**
- * Handles `POST /twilio/voice/status`: records `DialAnswered` or `DialMissed` (idempotent on
- * `CallSid`) and answers with TwiML: hang up after an answered call, or a short spoken
- * message before hanging up on a missed one.
+ * Interprets a `<Dial action>` callback (pure). `completed`/`answered` is answered, unless the
+ * bridged call lasted less than the tenant's voicemail threshold: a forwarded call answered by
+ * the owner's own voicemail also reports `completed`, and must not swallow the lead.
+ */
+export function interpretDial(result: DialResult, tenant: Tenant): DialOutcome {
+  if (!isAnswered(result.dialCallStatus)) return { answered: false, reason: 'not-answered' };
+  const threshold = tenant.voicemailThresholdSeconds;
+  const seconds = result.dialCallDurationSeconds;
+  if (threshold > 0 && seconds !== null && seconds < threshold) {
+    return { answered: false, reason: 'likely-voicemail' };
+  }
+  return { answered: true };
+}
+
+/**
+ * Handles `POST /twilio/voice/status`: records `DialAnswered` or `DialMissed` (see
+ * {@link interpretDial}; idempotent on `CallSid`) and answers with TwiML: hang up after an
+ * answered call, or a short spoken message before hanging up on a missed one.
  */
 export async function receiveDialResult(
   tenant: Tenant,
@@ -47,8 +66,9 @@ export async function receiveDialResult(
     traceparent: deps.traceparent ?? null,
   };
   const status = result.dialCallStatus;
+  const outcome = interpretDial(result, tenant);
   const event =
-    status === 'completed' || status === 'answered' // narrowed form of isAnswered()
+    outcome.answered && (status === 'completed' || status === 'answered')
       ? newEvent(
           {
             ...common,
@@ -70,6 +90,8 @@ export async function receiveDialResult(
               callSid: result.callSid,
               dialCallSid: result.dialCallSid,
               dialCallStatus: status,
+              reason: outcome.answered ? 'not-answered' : outcome.reason,
+              dialCallDurationSeconds: result.dialCallDurationSeconds,
             },
           },
           deps.clock,

@@ -22,6 +22,8 @@ export interface RegisterTenantInput {
   /** `HH:MM-HH:MM`; default `07:00-17:00`. */
   businessHours?: string;
   emergencyPhone?: string;
+  /** A `completed` dial shorter than this counts as missed (voicemail). Default 10 s; 0: off. */
+  voicemailThresholdSeconds?: number;
 }
 
 /** Result of {@link registerTenant}. */
@@ -63,6 +65,7 @@ export async function registerTenant(
     timezone,
     businessHours,
     emergencyPhone,
+    voicemailThresholdSeconds: input.voicemailThresholdSeconds ?? 10,
   };
   const event = newEvent(
     {

@@ -16,6 +16,11 @@ export const TenantRegistered = z.object({
   timezone: z.string(),
   businessHours: businessHoursSchema,
   emergencyPhone: e164.nullable(),
+  /**
+   * A `completed` dial shorter than this (seconds) counts as missed: the owner's voicemail,
+   * not the owner, answered. 0 turns the rule off.
+   */
+  voicemailThresholdSeconds: z.number().int().nonnegative().default(10),
 });
 
 /**
@@ -40,11 +45,17 @@ export const DialAnswered = z.object({
   dialCallDurationSeconds: z.number().int().nonnegative().nullable(),
 });
 
-/** The `<Dial action>` callback said the owner did not take the call. */
+/**
+ * The owner did not take the call: the `<Dial action>` callback said busy / no-answer / failed
+ * / canceled, or it said `completed` after fewer seconds than the tenant's voicemail
+ * threshold (the owner's own voicemail picked up: `likely-voicemail`).
+ */
 export const DialMissed = z.object({
   callSid: z.string(),
   dialCallSid: z.string().nullable(),
-  dialCallStatus: z.enum(['busy', 'no-answer', 'failed', 'canceled']),
+  dialCallStatus: z.enum(['busy', 'no-answer', 'failed', 'canceled', 'completed', 'answered']),
+  reason: z.enum(['not-answered', 'likely-voicemail']).default('not-answered'),
+  dialCallDurationSeconds: z.number().int().nonnegative().nullable().default(null),
 });
 
 /**

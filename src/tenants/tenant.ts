@@ -21,4 +21,6 @@ export interface Tenant {
   timezone: string;
   businessHours: BusinessHours;
   emergencyPhone: E164 | null;
+  /** A `completed` dial shorter than this many seconds counts as missed (voicemail); 0: off. */
+  voicemailThresholdSeconds: number;
 }

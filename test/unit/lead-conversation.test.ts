@@ -20,6 +20,7 @@ const tenant: Tenant = {
   timezone: 'America/Toronto',
   businessHours: { start: '07:00', end: '17:00' },
   emergencyPhone: null,
+  voicemailThresholdSeconds: 10,
 };
 const CALLER = '+16475550123';
 const T0 = Date.parse('2026-06-01T14:00:00Z');
@@ -68,7 +69,18 @@ const received = (
     minutes,
   );
 const missed = (callSid: string, minutes = 0, dialCallStatus: 'busy' | 'no-answer' = 'no-answer') =>
-  event('DialMissed', { callSid, dialCallSid: null, dialCallStatus }, callSid, minutes);
+  event(
+    'DialMissed',
+    {
+      callSid,
+      dialCallSid: null,
+      dialCallStatus,
+      reason: 'not-answered',
+      dialCallDurationSeconds: null,
+    },
+    callSid,
+    minutes,
+  );
 const answered = (callSid: string) =>
   event(
     'DialAnswered',

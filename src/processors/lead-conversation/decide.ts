@@ -101,7 +101,13 @@ export function decide(
       if (state.calls[event.data.callSid] === 'after-hours') return nothing;
       return missedCall(event.data.callSid, event.data.from, 'after hours');
     case 'DialMissed':
-      return missedCall(event.data.callSid, leadPhoneOf(event), event.data.dialCallStatus);
+      return missedCall(
+        event.data.callSid,
+        leadPhoneOf(event),
+        event.data.reason === 'likely-voicemail'
+          ? 'your voicemail picked up'
+          : event.data.dialCallStatus,
+      );
     case 'SmsInbound': {
       const { messageSid, body, keyword, from, optOutType, autoReply, urgency, numMedia } =
         event.data;

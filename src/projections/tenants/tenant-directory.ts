@@ -10,6 +10,7 @@ interface TenantRow {
   timezone: string;
   business_hours: BusinessHours;
   emergency_phone: string | null;
+  voicemail_threshold_seconds: number;
 }
 
 const toTenant = (r: TenantRow): Tenant => ({
@@ -20,10 +21,11 @@ const toTenant = (r: TenantRow): Tenant => ({
   timezone: r.timezone,
   businessHours: r.business_hours,
   emergencyPhone: r.emergency_phone as E164 | null,
+  voicemailThresholdSeconds: r.voicemail_threshold_seconds,
 });
 
 const COLUMNS =
-  'tenant_id, name, twilio_number, owner_phone, timezone, business_hours, emergency_phone';
+  'tenant_id, name, twilio_number, owner_phone, timezone, business_hours, emergency_phone, voicemail_threshold_seconds';
 
 /** Queries over the tenants projection. `db` may be a pool or a consumer's transaction. */
 export const tenantDirectory = {

@@ -11,12 +11,13 @@ export const tenantsProjection: Consumer = {
     const t = event.data;
     await db.query(
       `INSERT INTO tenants (tenant_id, name, twilio_number, owner_phone, timezone, business_hours,
-         emergency_phone, registered_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         emergency_phone, registered_at, voicemail_threshold_seconds)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (tenant_id) DO UPDATE SET name = EXCLUDED.name,
          twilio_number = EXCLUDED.twilio_number, owner_phone = EXCLUDED.owner_phone,
          timezone = EXCLUDED.timezone, business_hours = EXCLUDED.business_hours,
-         emergency_phone = EXCLUDED.emergency_phone`,
+         emergency_phone = EXCLUDED.emergency_phone,
+         voicemail_threshold_seconds = EXCLUDED.voicemail_threshold_seconds`,
       [
         t.tenantId,
         t.name,
@@ -26,6 +27,7 @@ export const tenantsProjection: Consumer = {
         JSON.stringify(t.businessHours),
         t.emergencyPhone,
         event.occurredAt,
+        t.voicemailThresholdSeconds ?? 10, // events recorded before the field existed
       ],
     );
   },
