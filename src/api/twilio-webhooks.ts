@@ -100,7 +100,11 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
     const params = parse(voiceParams, request.body);
     const tenant = await tenantFor(request, params.To);
     if (!tenant) return sendTwiml(reply, notInServiceTwiml());
-    const dialActionUrl = `${deps.publicBaseUrl}/twilio/voice/status?tenantId=${encodeURIComponent(tenant.tenantId)}`;
+    // The Dial action carries the tenant and the call it belongs to (signed with the rest of
+    // the URL), so the callback is matched by CallSid and tenant, never guessed from `To`.
+    const dialActionUrl =
+      `${deps.publicBaseUrl}/twilio/voice/status?tenantId=${encodeURIComponent(tenant.tenantId)}` +
+      `&callSid=${encodeURIComponent(params.CallSid)}`;
     const from = tryE164(params.From);
     if (!from) {
       // Withheld caller ID ("Anonymous"): ring the owner, but there is no one to text.
@@ -117,12 +121,22 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
 
   app.post('/voice/status', async (request, reply) => {
     const params = parse(dialActionParams, request.body);
-    const query = request.query as { tenantId?: string };
-    const tenant = query.tenantId
-      ? await tenantDirectory.get(deps.db, query.tenantId)
-      : await tenantFor(request, params.To);
+    const query = request.query as { tenantId?: string; callSid?: string };
+    if (!query.tenantId || !query.callSid) {
+      throw new ValidationError(
+        'the Dial action URL must carry tenantId and callSid (Leadline sets them in the TwiML it returns)',
+        'INVALID_WEBHOOK',
+      );
+    }
+    if (query.callSid !== params.CallSid) {
+      throw new ValidationError(
+        `Dial action for CallSid ${params.CallSid} arrived on the URL of ${query.callSid}`,
+        'INVALID_WEBHOOK',
+      );
+    }
+    const tenant = await tenantDirectory.get(deps.db, query.tenantId);
     if (!tenant) {
-      if (query.tenantId) await reject(request, 'unknown-number');
+      await reject(request, 'unknown-number');
       return sendTwiml(reply, notInServiceTwiml());
     }
     const from = tryE164(params.From);

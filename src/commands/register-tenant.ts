@@ -82,10 +82,15 @@ export async function registerTenant(
   // The tenants projection is idempotent, so the worker applying this event again is harmless.
   const client = await deps.db.connect();
   try {
+    await client.query('BEGIN');
     await tenantsProjection.handle(
       { ...event, position: result!.position } as RecordedLeadlineEvent,
       { db: client, replay: false, log: silentLogger },
     );
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
   } finally {
     client.release();
   }

@@ -174,6 +174,19 @@ describe.each(e2eBackends())(
       ]);
     });
 
+    it('a Dial callback is matched by the CallSid its URL carries, never guessed from To', async () => {
+      const caller = nextCaller();
+      const first = call(caller);
+      const { actionPath } = await ringAndDial(first, 'completed');
+      expect(actionPath).toContain(`callSid=${first.callSid}`);
+      const other = call(caller);
+      await e.webhooks.post('/twilio/voice', voiceCallParams(other));
+      const misrouted = await e.webhooks.post(actionPath, dialActionParams(other, 'no-answer'));
+      expect(misrouted.status).toBe(400);
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(0);
+    });
+
     it('an answered call never produces a text, even when a "missed" callback arrives after it', async () => {
       const caller = nextCaller();
       const c = call(caller);

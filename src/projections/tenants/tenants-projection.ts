@@ -9,6 +9,12 @@ export const tenantsProjection: Consumer = {
   async handle(event, { db }) {
     if (event.type !== 'TenantRegistered') return;
     const t = event.data;
+    // `tenants add` applies this projection too (read-your-writes); serialise the two writers
+    // of one tenant, or the second insert trips the twilio_number unique index mid-flight.
+    await db.query(
+      "SELECT pg_advisory_xact_lock(hashtextextended('projection:tenants:' || $1, 0))",
+      [t.tenantId],
+    );
     await db.query(
       `INSERT INTO tenants (tenant_id, name, twilio_number, owner_phone, timezone, business_hours,
          emergency_phone, registered_at, voicemail_threshold_seconds)
