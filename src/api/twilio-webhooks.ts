@@ -162,7 +162,14 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
     const from = tryE164(sms.from);
     if (!from)
       throw new ValidationError(`From "${sms.from}" is not a phone number`, 'INVALID_WEBHOOK');
-    await receiveSms(tenant, { ...sms, from, to: tenant.twilioNumber }, commandDeps(request));
+    await receiveSms(
+      tenant,
+      { ...sms, from, to: tenant.twilioNumber },
+      {
+        ...commandDeps(request),
+        db: deps.db,
+      },
+    );
     return sendTwiml(reply, emptyTwiml());
   });
 

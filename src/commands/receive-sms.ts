@@ -1,4 +1,6 @@
+import type pg from 'pg';
 import { newEvent } from '../events/new-event.ts';
+import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts';
 import { leadStreamId } from '../events/streams.ts';
 import type { LeadlineEvent } from '../events/catalogue.ts';
 import type { E164 } from '../shared/phone.ts';
@@ -115,11 +117,17 @@ export function decideInboundSms(
   return consequence ? [inbound, consequence] : [inbound];
 }
 
-/** Handles `POST /twilio/sms` for a known tenant: records the facts in one atomic append. */
+/**
+ * Handles `POST /twilio/sms` for a known tenant: records the facts in one atomic append, then
+ * updates the consent gate the sender checks (see `consent-gate.ts`).
+ */
 export async function receiveSms(
   tenant: Tenant,
   sms: IncomingSms,
-  deps: CommandDeps,
+  deps: CommandDeps & { db: pg.Pool },
 ): Promise<void> {
-  await deps.log.append(decideInboundSms(tenant, sms, deps));
+  const events = decideInboundSms(tenant, sms, deps);
+  await deps.log.append(events);
+  // A STOP must stop texts already queued at once, whatever the processors' lag.
+  for (const event of events) await applyConsentChange(deps.db, event);
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { LeadlineEvent } from '../events/catalogue.ts';
 import { newEvent } from '../events/new-event.ts';
+import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts';
 import { UNSUBSCRIBED_RECIPIENT } from '../rules/message-status.ts';
 import type { CommandDeps } from './command-deps.ts';
 
@@ -75,5 +76,6 @@ export async function recordSmsStatus(
     );
   }
   await deps.log.append(events);
+  for (const event of events) await applyConsentChange(deps.db, event);
   return true;
 }

@@ -6,6 +6,7 @@ import { newEvent } from '../events/new-event.ts';
 import type { EventLog } from '../log/event-log.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
+import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts';
 import { UNSUBSCRIBED_RECIPIENT } from '../rules/message-status.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
 import {
@@ -54,7 +55,13 @@ interface ClaimedRow {
   traceparent: string | null;
   attempts: number;
   created_at: Date;
-  /** Status before this claim: `sending` means an earlier attempt's outcome is unknown. */
+  /** Set when an earlier attempt's outcome is unknown (timeout, reset, 5xx). */
+  needs_reconcile: boolean;
+  /** Set once Twilio accepted the text, before the result is recorded. */
+  message_sid: string | null;
+  /** This claim's token: every update of the row is conditional on it. */
+  lease_token: string;
+  /** Status before this claim: `sending` means the previous claimer vanished mid-send. */
   previous_status: 'pending' | 'sending';
 }
 
@@ -127,7 +134,7 @@ export class OutboundSender {
   private async claim(): Promise<ClaimedRow[]> {
     const { rows } = await this.options.pool.query<ClaimedRow>(
       `UPDATE outbound_messages o
-          SET status = 'sending', attempts = o.attempts + 1,
+          SET status = 'sending', attempts = o.attempts + 1, lease_token = gen_random_uuid(),
               lease_until = now() + make_interval(secs => $1::double precision / 1000),
               updated_at = now()
          FROM (SELECT outbox_id, status AS previous_status FROM outbound_messages
@@ -154,6 +161,7 @@ export class OutboundSender {
 
   private async handle(row: ClaimedRow): Promise<void> {
     const log = this.options.logger.child({ outboxId: row.outbox_id, purpose: row.purpose });
+    let reconciled = false;
     try {
       if (row.audience === 'lead' && !row.consent_exempt && (await this.optedOut(row))) {
         return await this.finishWithheld(row, 'consent-revoked');
@@ -167,8 +175,13 @@ export class OutboundSender {
         body: row.body,
         statusCallback: `${this.options.statusCallbackUrl}?outboxId=${row.outbox_id}`,
       };
-      if (row.previous_status === 'sending') {
+      if (row.message_sid) {
+        // Accepted by Twilio earlier; only recording the result failed.
+        return await this.finishSent(row, { messageSid: row.message_sid, status: 'accepted' });
+      }
+      if (row.previous_status === 'sending' || row.needs_reconcile) {
         const already = await this.options.transport.findSent(request, row.created_at);
+        reconciled = true;
         if (already) {
           log.info(
             { messageSid: already.messageSid },
@@ -180,36 +193,52 @@ export class OutboundSender {
       const accepted = await this.options.transport.send(request);
       await this.finishSent(row, accepted);
     } catch (error) {
+      // Anything but a Twilio verdict (a database or log failure after acceptance, say) may
+      // have happened after the text left: reconcile before trying again.
       const sendError =
-        error instanceof SmsSendError ? error : new SmsSendError(String(error), false, null);
+        error instanceof SmsSendError
+          ? error
+          : new SmsSendError('recording the attempt failed', false, null, true);
+      const mustReconcile =
+        sendError.uncertain ||
+        ((row.previous_status === 'sending' || row.needs_reconcile) && !reconciled);
       const maxAttempts = this.options.maxAttempts ?? 8;
       if (sendError.permanent || row.attempts >= maxAttempts) {
-        log.warn(
-          { code: sendError.code, attempts: row.attempts },
-          `send failed: ${sendError.message}`,
-        );
+        log.warn({ code: sendError.code, attempts: row.attempts }, 'send failed for good');
         await this.finishFailed(row, sendError).catch((e) =>
           log.error({ err: e }, 'recording failure failed'),
         );
       } else {
         const delay = retryDelayMs(row.attempts);
         log.warn(
-          { code: sendError.code, attempt: row.attempts, retryInMs: delay },
-          `send failed: ${sendError.message}`,
+          {
+            code: sendError.code,
+            attempt: row.attempts,
+            retryInMs: delay,
+            reconcile: mustReconcile,
+          },
+          'send failed; will retry',
         );
         await this.options.pool.query(
           `UPDATE outbound_messages SET status = 'pending', lease_until = NULL, last_error = $2,
+             needs_reconcile = $4,
              next_attempt_at = now() + make_interval(secs => $3::double precision / 1000), updated_at = now()
-           WHERE outbox_id = $1 AND status = 'sending'`,
-          [row.outbox_id, sendError.message, delay],
+           WHERE outbox_id = $1 AND lease_token = $5`,
+          [row.outbox_id, sendError.message, delay, mustReconcile, row.lease_token],
         );
       }
     }
   }
 
+  /**
+   * Consent at send time: opted out if the consent gate (written the moment a STOP is
+   * recorded) or the processor's lead state says so. Either alone is enough to withhold.
+   */
   private async optedOut(row: ClaimedRow): Promise<boolean> {
     const { rows } = await this.options.pool.query<{ opted_out: boolean }>(
-      'SELECT opted_out FROM lead_states WHERE tenant_id = $1 AND phone = $2',
+      `SELECT COALESCE((SELECT opted_out FROM consent_gate WHERE tenant_id = $1 AND phone = $2), false)
+           OR COALESCE((SELECT opted_out FROM lead_states WHERE tenant_id = $1 AND phone = $2), false)
+           AS opted_out`,
       [row.tenant_id, row.lead_phone],
     );
     return rows[0]?.opted_out ?? false;
@@ -250,6 +279,11 @@ export class OutboundSender {
   }
 
   private async finishSent(row: ClaimedRow, accepted: AcceptedSms): Promise<void> {
+    // Remember the acceptance first: if recording fails, the retry finishes without re-sending.
+    await this.options.pool.query(
+      'UPDATE outbound_messages SET message_sid = $2 WHERE outbox_id = $1 AND lease_token = $3',
+      [row.outbox_id, accepted.messageSid, row.lease_token],
+    );
     await this.record(row, 'OutboundSmsSent', {
       ...this.common(row),
       messageSid: accepted.messageSid,
@@ -276,26 +310,26 @@ export class OutboundSender {
     });
     if (error.code === UNSUBSCRIBED_RECIPIENT && row.audience === 'lead') {
       // The carrier holds an opt-out for this number: revoke consent so nothing else is tried.
-      await this.options.log.append([
-        newEvent(
-          {
-            type: 'ConsentRevoked',
-            streamId: row.stream_id,
-            tenantId: row.tenant_id,
-            data: {
-              phone: row.lead_phone,
-              channel: 'carrier-error-21610',
-              text: null,
-              evidence: { outboxId: row.outbox_id, errorCode: UNSUBSCRIBED_RECIPIENT },
-            },
-            idempotencyKey: `${row.outbox_id}:21610`,
-            causationId: row.cause_event_id,
-            correlationId: row.correlation_id,
-            traceparent: row.traceparent,
+      const revoked = newEvent(
+        {
+          type: 'ConsentRevoked',
+          streamId: row.stream_id,
+          tenantId: row.tenant_id,
+          data: {
+            phone: row.lead_phone,
+            channel: 'carrier-error-21610',
+            text: null,
+            evidence: { outboxId: row.outbox_id, errorCode: UNSUBSCRIBED_RECIPIENT },
           },
-          this.options.clock,
-        ),
-      ]);
+          idempotencyKey: `${row.outbox_id}:21610`,
+          causationId: row.cause_event_id,
+          correlationId: row.correlation_id,
+          traceparent: row.traceparent,
+        },
+        this.options.clock,
+      );
+      await this.options.log.append([revoked]);
+      await applyConsentChange(this.options.pool, revoked);
     }
     await this.mark(row, 'failed', null, error.message);
   }
@@ -308,9 +342,10 @@ export class OutboundSender {
   ) {
     await this.options.pool.query(
       `UPDATE outbound_messages SET status = $2, message_sid = COALESCE($3, message_sid),
-         last_error = COALESCE($4, last_error), lease_until = NULL, updated_at = now()
-       WHERE outbox_id = $1`,
-      [row.outbox_id, status, messageSid, note],
+         last_error = COALESCE($4, last_error), lease_until = NULL, needs_reconcile = false,
+         updated_at = now()
+       WHERE outbox_id = $1 AND lease_token = $5`,
+      [row.outbox_id, status, messageSid, note, row.lease_token],
     );
   }
 }

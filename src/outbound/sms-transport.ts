@@ -23,6 +23,11 @@ export class SmsSendError extends Error {
     readonly permanent: boolean,
     /** Twilio error code (e.g. `21610`) or an HTTP status, when known. */
     readonly code: string | null,
+    /**
+     * True when the request may have reached Twilio and been accepted (timeout, connection
+     * reset, 5xx): a retry must first ask Twilio whether the text went out.
+     */
+    readonly uncertain = false,
   ) {
     super(message);
     this.name = 'SmsSendError';

@@ -66,13 +66,17 @@ export function createTwilioTransport(options: TwilioTransportOptions): SmsTrans
     },
     async findSent(request: SmsRequest, since: Date): Promise<AcceptedSms | undefined> {
       try {
+        // Not filtered by DateSent: a message still queued or accepted has no date_sent yet.
+        // Twilio lists newest first; compare date_created ourselves.
         const messages = await client.messages.list({
           to: request.to,
           from: request.from,
-          dateSentAfter: new Date(since.getTime() - 60_000),
           limit: 50,
         });
-        const match = messages.find((m) => m.body === request.body);
+        const earliest = since.getTime() - 60_000;
+        const match = messages.find(
+          (m) => m.body === request.body && m.dateCreated.getTime() >= earliest,
+        );
         return match && { messageSid: match.sid, status: match.status };
       } catch (error) {
         throw toSendError(error);
@@ -80,6 +84,9 @@ export function createTwilioTransport(options: TwilioTransportOptions): SmsTrans
     },
   };
 }
+
+/** Connection errors raised before any byte of the request left: nothing can have been sent. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 function toSendError(error: unknown): SmsSendError {
   const e = error as { status?: number; code?: number | string; message?: string };
@@ -89,7 +96,14 @@ function toSendError(error: unknown): SmsSendError {
       `Twilio answered ${e.status}: ${e.message ?? 'no message'}`,
       permanent,
       e.code !== undefined ? String(e.code) : String(e.status),
+      e.status >= 500, // a 5xx may follow an accepted message
     );
   }
-  return new SmsSendError(`Twilio unreachable: ${e.message ?? String(error)}`, false, null);
+  const code = typeof e.code === 'string' ? e.code : null;
+  return new SmsSendError(
+    `Twilio unreachable: ${code ?? e.message ?? String(error)}`,
+    false,
+    code,
+    !(code && NOT_SENT.has(code)),
+  );
 }

@@ -71,6 +71,8 @@ export async function startService(config: Config, options: StartOptions): Promi
               accountSid: config.twilio.accountSid!,
               authToken: config.twilio.authToken!,
               apiUrl: config.twilio.apiUrl,
+              // A claim must outlive any request made under it (at most a third of the lease).
+              timeoutMs: Math.min(10_000, Math.floor(config.sendLeaseMs / 3)),
             })
           : undefined);
       const sender = new OutboundSender({

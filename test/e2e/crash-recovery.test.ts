@@ -74,6 +74,15 @@ describe.each(e2eBackends())(
       expect(await sentEvents(caller)).toBe(1);
     });
 
+    it('Twilio accepted but its answer never came (timeout): reconciled, not sent again', async () => {
+      const caller = nextCaller();
+      e.twilio.respondNext('hang', 'hang');
+      await missedCall(caller);
+      await waitUntilSettled(e.databaseUrl);
+      expect(e.twilio.to(caller)).toHaveLength(1);
+      expect(await sentEvents(caller)).toBe(1);
+    });
+
     it('killed while Twilio was unreachable: sent once Twilio is back', async () => {
       const caller = nextCaller();
       const port = Number(new URL(e.twilio.url).port);

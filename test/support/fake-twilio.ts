@@ -163,13 +163,11 @@ export class FakeTwilio {
   private list(url: URL, res: http.ServerResponse) {
     const to = url.searchParams.get('To');
     const from = url.searchParams.get('From');
+    // Twilio filters DateSent on date_sent, which a queued message does not have yet.
     const after = url.searchParams.get('DateSent>');
-    const found = this.messages.filter(
-      (m) =>
-        (!to || m.to === to) &&
-        (!from || m.from === from) &&
-        (!after || m.dateCreated.getTime() >= new Date(after).getTime()),
-    );
+    const found = this.messages
+      .filter((m) => (!to || m.to === to) && (!from || m.from === from) && !after)
+      .reverse(); // newest first, as Twilio lists them
     const uri = url.pathname + url.search;
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
@@ -193,7 +191,7 @@ export class FakeTwilio {
       api_version: '2010-04-01',
       body: m.body,
       date_created: m.dateCreated.toUTCString(),
-      date_sent: m.dateCreated.toUTCString(),
+      date_sent: null, // still queued: Twilio has not sent it
       date_updated: m.dateCreated.toUTCString(),
       direction: 'outbound-api',
       error_code: null,

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** Every consumer `leadline serve` runs. */
 export const SERVICE_CONSUMERS = [
   'projection:tenants',
+  'projection:consent-gate',
   'projection:dashboard',
   'processor:lead-conversation',
 ];
