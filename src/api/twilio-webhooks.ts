@@ -13,7 +13,9 @@ import { ValidationError } from '../shared/errors.ts';
 import { randomId } from '../shared/ids.ts';
 import { tryE164 } from '../shared/phone.ts';
 import type { Tenant } from '../tenants/tenant.ts';
+import { isWithinBusinessHours } from '../tenants/business-hours.ts';
 import {
+  afterHoursTwiml,
   emptyTwiml,
   missedCallTwiml,
   notInServiceTwiml,
@@ -107,9 +109,14 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
       `&callSid=${encodeURIComponent(params.CallSid)}`;
     const from = tryE164(params.From);
     if (!from) {
-      // Withheld caller ID ("Anonymous"): ring the owner, but there is no one to text.
+      // Withheld caller ID ("Anonymous"): answered like any call (ring in business hours, the
+      // after-hours notice otherwise), but there is no one to text, so nothing is recorded.
       request.log.info({ callSid: params.CallSid }, 'call from a withheld number');
-      return sendTwiml(reply, ringOwnerTwiml(tenant, dialActionUrl));
+      const open = isWithinBusinessHours(tenant.businessHours, tenant.timezone, deps.clock.now());
+      return sendTwiml(
+        reply,
+        open ? ringOwnerTwiml(tenant, dialActionUrl) : afterHoursTwiml(tenant),
+      );
     }
     const twiml = await receiveCall(
       tenant,

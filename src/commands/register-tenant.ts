@@ -80,6 +80,11 @@ export async function registerTenant(
   const [result] = await deps.log.append([event]);
   // Read-your-writes for routing: Twilio may call the number the moment it is registered.
   // The tenants projection is idempotent, so the worker applying this event again is harmless.
+  if (result!.duplicate) {
+    // Registered concurrently by someone else: route by what the log holds, not by our copy.
+    const winner = await tenantDirectory.findByNumber(deps.db, twilioNumber);
+    return { tenant: winner ?? tenant, created: false };
+  }
   const client = await deps.db.connect();
   try {
     await client.query('BEGIN');
@@ -94,5 +99,5 @@ export async function registerTenant(
   } finally {
     client.release();
   }
-  return { tenant, created: !result!.duplicate };
+  return { tenant, created: true };
 }

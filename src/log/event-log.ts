@@ -57,7 +57,9 @@ export interface Subscription {
  */
 export interface EventLog {
   /**
-   * Appends events atomically (all or none), durable before the promise resolves.
+   * Appends events, durable before the promise resolves. Atomic (all or none) on PostgreSQL;
+   * on Kafka, events of one stream go to one partition in one request, so an append of one
+   * stream's events (every caller's today) is atomic too.
    * Idempotent on event id: an event whose id is already in the log is not written
    * again and is reported with its original position and `duplicate: true`.
    */

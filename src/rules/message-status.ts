@@ -29,12 +29,5 @@ export function nextMessageStatus(current: string, incoming: string): string {
   return to > from ? incoming : current;
 }
 
-/**
- * Twilio error codes after which a number must not be texted again by the sender:
- * 21610 the recipient replied STOP at the carrier (consent revoked), 30003 unreachable,
- * 30005 unknown or inactive, 30006 landline or unreachable carrier (Twilio error dictionary).
- */
-export const PERMANENT_RECIPIENT_ERRORS = new Set(['21610', '30003', '30005', '30006']);
-
 /** Error 21610: "Attempt to send to unsubscribed recipient": the carrier holds an opt-out. */
 export const UNSUBSCRIBED_RECIPIENT = '21610';

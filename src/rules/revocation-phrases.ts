@@ -14,11 +14,28 @@ const REVOCATION_PATTERNS: RegExp[] = [
   /\bno more (texts|messages|sms)\b/,
   /\b(remove|delete|take) (me|us|this number|my number)\b.*\b(list|contacts?|database|system|texts?|messages?)\b/,
   /\b(remove|take) me off\b/,
+  /^\W*remove me\W*$/,
   /\b(unsubscribe|opt) me( out)?\b/,
   /\bopt[- ]?out\b/,
   /\bleave me alone\b/,
   /\bwrong number\b.*\bstop\b|\bstop\b.*\bwrong number\b/,
 ];
+
+/** Opt-out words that, with nothing but politeness around them, are a request to stop. */
+const SHORT_OPT_OUT_WORDS = new Set(['stop', 'stopall', 'unsubscribe', 'revoke', 'optout', 'quit']);
+const POLITENESS = new Set([
+  'please',
+  'pls',
+  'plz',
+  'now',
+  'thanks',
+  'thank',
+  'you',
+  'ty',
+  'ok',
+  'okay',
+  'asap',
+]);
 
 /** Phrases that cancel a revocation reading ("don't stop texting me"). */
 const NEGATED = /\b(do ?n[o']?t|never|please don'?t) (stop|remove|unsubscribe)\b/;
@@ -35,5 +52,17 @@ export function isRevocationRequest(body: string): boolean {
     .replace(/[’`]/g, "'")
     .replace(/\s+/g, ' ');
   if (NEGATED.test(text)) return false;
-  return REVOCATION_PATTERNS.some((pattern) => pattern.test(text));
+  if (REVOCATION_PATTERNS.some((pattern) => pattern.test(text))) return true;
+  // "STOP please", "please stop", "stop stop", "Unsubscribe please": opt-out words and
+  // politeness only. ("stop by tomorrow" keeps words of its own and is not an opt-out.)
+  const words = text
+    .replace(/[^a-z ]/g, ' ')
+    .split(' ')
+    .filter(Boolean);
+  const meaningful = words.filter((w) => !POLITENESS.has(w));
+  return (
+    meaningful.length > 0 &&
+    meaningful.length <= 3 &&
+    meaningful.every((w) => SHORT_OPT_OUT_WORDS.has(w))
+  );
 }

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import { maskPhone } from './phone.ts';
+import { maskPhone, maskPhonesIn } from './phone.ts';
 
 export type { Logger } from 'pino';
 
@@ -31,6 +31,26 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       level,
       base: { service: 'leadline' },
       redact: { paths: REDACTED_PATHS, censor },
+      // Free text can quote a number too (Twilio's error messages do): mask it in messages
+      // and in serialised errors.
+      hooks: {
+        logMethod(args, method) {
+          method.apply(
+            this,
+            args.map((arg) => (typeof arg === 'string' ? maskPhonesIn(arg) : arg)) as Parameters<
+              typeof method
+            >,
+          );
+        },
+      },
+      serializers: {
+        err: (error: Error) => {
+          const serialised = pino.stdSerializers.err(error);
+          serialised.message = maskPhonesIn(serialised.message);
+          if (serialised.stack) serialised.stack = maskPhonesIn(serialised.stack);
+          return serialised;
+        },
+      },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     destination,

@@ -46,6 +46,17 @@ export function maskPhone(value: string): string {
   return `${cc}${'*'.repeat(Math.max(3, digits.length - cc.length - 2))}${digits.slice(-2)}`;
 }
 
+/** Runs of 7+ digits, optionally with a leading + and separators: phone-number-like text. */
+const PHONE_LIKE = /\+?\d[\d\s().-]{5,}\d/g;
+
+/**
+ * Masks every phone-number-like run inside free text (error messages quoting a `To`, say):
+ * `The 'To' number +14165550123 is not valid` → `The 'To' number +1********23 is not valid`.
+ */
+export function maskPhonesIn(text: string): string {
+  return text.replace(PHONE_LIKE, (match) => maskPhone(match));
+}
+
 /** Formats an E.164 number for people: national format at home (`(416) 555-0123`), international otherwise. */
 export function formatForPeople(value: string, home: CountryCode = 'US'): string {
   const parsed = parsePhoneNumberFromString(value);

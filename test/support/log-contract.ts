@@ -273,7 +273,10 @@ export function describeLogContract(adapter: string, open: () => Promise<LogUnde
 
 /** Resolves once the child reports having handled at least `n` events. */
 function handledAtLeast(child: ChildProcess, n: number): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code) =>
+      reject(new Error(`consumer child exited (${code}) before handling ${n}`)),
+    );
     child.stdout!.on('data', (chunk) => {
       const counts = [...String(chunk).matchAll(/handled (\d+)/g)].map((m) => Number(m[1]));
       if (counts.some((c) => c >= n)) resolve();

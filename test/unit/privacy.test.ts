@@ -23,6 +23,18 @@ describe('logs never carry phone numbers, message bodies or keys', () => {
     expect(out).toContain('+1********23');
   });
 
+  it('masks numbers quoted inside messages and errors', () => {
+    let out = '';
+    const sink = new Writable({ write: (chunk, _e, done) => ((out += chunk), done()) });
+    const log = createLogger('info', sink);
+    log.warn(
+      { err: new Error("The 'To' number +14165550123 is not valid") },
+      'From "+16475550123" refused',
+    );
+    expect(out).not.toContain('4165550123');
+    expect(out).not.toContain('6475550123');
+  });
+
   it('masks keep only the country code and last two digits', () => {
     expect(maskPhone('+16475550123')).toBe('+1********23');
   });

@@ -18,6 +18,12 @@ describe('revocation by any reasonable means (FCC 24-24)', () => {
     'opt-out',
     'Wrong number, stop',
     'leave me alone',
+    'STOP please',
+    'please stop',
+    'stop stop',
+    'Unsubscribe please',
+    'Remove me',
+    'Quit now!',
   ])('%j opts out', (body) => {
     expect(isRevocationRequest(body)).toBe(true);
   });
@@ -30,6 +36,9 @@ describe('revocation by any reasonable means (FCC 24-24)', () => {
     "don't stop texting me updates, thanks!",
     'Text me when you are on the way',
     'The drain stopped working',
+    'Cancel my appointment please',
+    'stop by tomorrow',
+    'Remove me the old faucet too',
   ])('%j does not', (body) => {
     expect(isRevocationRequest(body)).toBe(false);
   });

@@ -27,7 +27,8 @@ export interface Claims {
 export class AppendRegistry {
   constructor(
     private readonly pool: pg.Pool,
-    private readonly stallMs = 5_000,
+    /** Longer than the producer's own retries (kafkajs: 8 retries, backoff to 30 s). */
+    private readonly stallMs = 60_000,
   ) {}
 
   /** Claims `events`' ids; waits for claims held by concurrent appenders. */

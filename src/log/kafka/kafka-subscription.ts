@@ -90,7 +90,14 @@ export class KafkaSubscription implements Subscription {
         let failures = 0;
         while (isRunning() && !isStale() && !this.stopped) {
           try {
-            const next = await this.handleBatch(batch);
+            const next = await this.handleBatch(batch, (offset) =>
+              client.seek({
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: offset.toString(),
+              }),
+            );
+            if (next === 'reseek') return;
             // Committed (or already applied): fetch on from after this batch.
             if (batch.messages.length > 0) resolveOffset(batch.lastOffset());
             if (next !== undefined) {
@@ -114,8 +121,11 @@ export class KafkaSubscription implements Subscription {
               },
               'consumer batch failed; retrying',
             );
-            await sleep(delay);
-            await heartbeat().catch(() => {});
+            // Keep the group membership alive through the backoff (session timeout 6 s).
+            for (let waited = 0; waited < delay && isRunning() && !this.stopped; waited += 1_000) {
+              await sleep(Math.min(1_000, delay - waited));
+              await heartbeat().catch(() => {});
+            }
           }
         }
       },
@@ -146,22 +156,44 @@ export class KafkaSubscription implements Subscription {
     }
   }
 
-  /** Handles one fetched batch in one transaction. @returns the next offset stored, if any message was new. */
-  private async handleBatch(batch: Batch): Promise<bigint | undefined> {
+  /**
+   * Handles one fetched batch in one transaction.
+   * @returns the next offset stored if any message was new; `reseek` when the fetch started
+   *   past the stored position and the consumer was sent back to it.
+   */
+  private async handleBatch(
+    batch: Batch,
+    seek: (offset: bigint) => void,
+  ): Promise<bigint | undefined | 'reseek'> {
     if (batch.messages.length === 0) return undefined;
     const client = await this.settings.pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query(
-        `INSERT INTO kafka_offsets (consumer_name, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
-         ON CONFLICT DO NOTHING`,
-        [this.consumer.name, batch.topic, batch.partition, batch.firstOffset()],
-      );
-      const { rows } = await client.query<{ next_offset: string }>(
-        `SELECT next_offset FROM kafka_offsets WHERE consumer_name = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
-        [this.consumer.name, batch.topic, batch.partition],
-      );
+      const position = () =>
+        client.query<{ next_offset: string }>(
+          `SELECT next_offset FROM kafka_offsets
+            WHERE consumer_name = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+          [this.consumer.name, batch.topic, batch.partition],
+        );
+      let { rows } = await position();
+      if (rows.length === 0) {
+        // A position never stored starts at the partition's beginning, not at whatever Kafka
+        // happened to fetch first (its committed offset may be ahead of ours).
+        const low = (await this.highWatermarks()).get(key(batch.topic, batch.partition))?.low ?? 0n;
+        await client.query(
+          `INSERT INTO kafka_offsets (consumer_name, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING`,
+          [this.consumer.name, batch.topic, batch.partition, low.toString()],
+        );
+        ({ rows } = await position());
+      }
       const from = BigInt(rows[0]!.next_offset);
+      if (BigInt(batch.messages[0]!.offset) > from) {
+        // Fetched past our stored position (Kafka's committed offset was ahead): go back.
+        await client.query('ROLLBACK');
+        seek(from);
+        return 'reseek';
+      }
       let next = from;
       let handled = 0;
       const replayLimit = this.replayUntil.get(key(batch.topic, batch.partition)) ?? -1n;

@@ -78,10 +78,12 @@ export class PgSubscription implements Subscription {
         }
         while (!this.stopped) {
           const generation = this.settings.wakeups.current();
-          const { handled, full, heldBack } = await this.handleBatch(client);
+          const { full, heldBack } = await this.handleBatch(client);
           failures = 0;
           if (full) continue;
-          if (heldBack && handled === 0) {
+          if (heldBack) {
+            // Committed events wait behind an older open transaction; their NOTIFY may
+            // already have been spent, so look again shortly rather than wait for one.
             await sleep(HORIZON_RETRY_MS);
             continue;
           }
