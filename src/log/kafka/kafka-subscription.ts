@@ -132,10 +132,8 @@ export class KafkaSubscription implements Subscription {
     });
   }
 
-  private async seekToStoredOffsets(
-    client: KafkaConsumer,
-    assignment: Record<string, number[]>,
-  ): Promise<void> {
+  /** This consumer's stored next offsets, by `topic/partition`. */
+  private async storedOffsets(): Promise<Map<PartitionKey, bigint>> {
     const { rows } = await this.settings.pool.query<{
       topic: string;
       partition: number;
@@ -143,15 +141,20 @@ export class KafkaSubscription implements Subscription {
     }>('SELECT topic, partition, next_offset FROM kafka_offsets WHERE consumer_name = $1', [
       this.consumer.name,
     ]);
-    const stored = new Map(rows.map((r) => [key(r.topic, r.partition), r.next_offset]));
+    return new Map(rows.map((r) => [key(r.topic, r.partition), BigInt(r.next_offset)]));
+  }
+
+  private async seekToStoredOffsets(
+    client: KafkaConsumer,
+    assignment: Record<string, number[]>,
+  ): Promise<void> {
+    const stored = await this.storedOffsets();
     const marks = await this.highWatermarks();
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) {
         const offset =
-          stored.get(key(topic, partition)) ??
-          marks.get(key(topic, partition))?.low.toString() ??
-          '0';
-        client.seek({ topic, partition, offset });
+          stored.get(key(topic, partition)) ?? marks.get(key(topic, partition))?.low ?? 0n;
+        client.seek({ topic, partition, offset: offset.toString() });
       }
     }
   }
@@ -231,14 +234,7 @@ export class KafkaSubscription implements Subscription {
     const marks = await this.highWatermarks();
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const { rows } = await this.settings.pool.query<{
-        topic: string;
-        partition: number;
-        next_offset: string;
-      }>('SELECT topic, partition, next_offset FROM kafka_offsets WHERE consumer_name = $1', [
-        this.consumer.name,
-      ]);
-      const stored = new Map(rows.map((r) => [key(r.topic, r.partition), BigInt(r.next_offset)]));
+      const stored = await this.storedOffsets();
       const behind = [...marks].filter(
         ([k, m]) => m.high > m.low && (stored.get(k) ?? m.low) < m.high,
       );
