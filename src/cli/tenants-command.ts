@@ -31,6 +31,18 @@ export function tenantsCommand(): Command {
       },
       10,
     )
+    .option(
+      '--daily-quota <texts>',
+      'texts to customers per local day; beyond it they stop and you are alerted once',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 100_000) {
+          throw new InvalidArgumentError('must be a whole number from 0 to 100000');
+        }
+        return n;
+      },
+      200,
+    )
     .option('--json', 'print the tenant as JSON')
     .action(
       runAction(async (config, opts: Record<string, string | boolean | undefined>) => {
@@ -44,6 +56,7 @@ export function tenantsCommand(): Command {
               businessHours: opts.businessHours as string | undefined,
               emergencyPhone: opts.emergencyPhone as string | undefined,
               voicemailThresholdSeconds: opts.voicemailThreshold as unknown as number,
+              dailyQuota: opts.dailyQuota as unknown as number,
             },
             { log: ctx.log, db: ctx.db.pool, clock: systemClock },
           );

@@ -24,6 +24,8 @@ export interface RegisterTenantInput {
   emergencyPhone?: string;
   /** A `completed` dial shorter than this counts as missed (voicemail). Default 10 s; 0: off. */
   voicemailThresholdSeconds?: number;
+  /** Texts to customers per tenant-local day. Default 200. */
+  dailyQuota?: number;
 }
 
 /** Result of {@link registerTenant}. */
@@ -66,6 +68,8 @@ export async function registerTenant(
     businessHours,
     emergencyPhone,
     voicemailThresholdSeconds: input.voicemailThresholdSeconds ?? 10,
+    dailyQuota: input.dailyQuota ?? 200,
+    ownerAlertCap: 50,
   };
   const event = newEvent(
     {

@@ -21,6 +21,10 @@ export const TenantRegistered = z.object({
    * not the owner, answered. 0 turns the rule off.
    */
   voicemailThresholdSeconds: z.number().int().nonnegative().default(10),
+  /** Texts to customers per tenant-local day; beyond it they stop (cost guard). */
+  dailyQuota: z.number().int().nonnegative().default(200),
+  /** Alerts to the owner per tenant-local day (a separate, small cap). */
+  ownerAlertCap: z.number().int().nonnegative().default(50),
 });
 
 /**
@@ -125,7 +129,7 @@ export const OutboundSmsSent = z.object({
 /** An outbound text was deliberately not sent: dry-run mode, or no consent at send time. */
 export const OutboundSmsWithheld = z.object({
   ...outboundCommon,
-  reason: z.enum(['dry-run', 'consent-revoked']),
+  reason: z.enum(['dry-run', 'consent-revoked', 'quota-exceeded']),
 });
 
 /** Twilio refused an outbound text, or every attempt failed. */
@@ -143,6 +147,16 @@ export const OutboundSmsStatusUpdated = z.object({
   messageSid: z.string(),
   status: z.string(),
   errorCode: z.string().nullable(),
+});
+
+/**
+ * A tenant reached its daily cap of texts to `audience` (tenant-local `day`, YYYY-MM-DD):
+ * further such texts that day are withheld. Recorded once per tenant, day and audience.
+ */
+export const QuotaExceeded = z.object({
+  day: z.string(),
+  audience: z.enum(['lead', 'owner']),
+  limit: z.number().int().nonnegative(),
 });
 
 /** A webhook was refused before it could become a lead (bad signature, unknown number). */
@@ -167,6 +181,7 @@ export const eventSchemas = {
   OutboundSmsWithheld,
   OutboundSmsFailed,
   OutboundSmsStatusUpdated,
+  QuotaExceeded,
   WebhookRejected,
 } as const;
 

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Wakeups } from '../db/wakeups.ts';
 import type { EventData } from '../events/catalogue.ts';
 import { newEvent } from '../events/new-event.ts';
+import { tenantStreamId } from '../events/streams.ts';
 import type { EventLog } from '../log/event-log.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -169,6 +170,9 @@ export class OutboundSender {
       if (this.options.mode === 'dry-run' || !this.options.transport) {
         return await this.finishWithheld(row, 'dry-run');
       }
+      if (!row.message_sid && !row.needs_reconcile && row.previous_status !== 'sending') {
+        if (await this.overQuota(row)) return await this.finishWithheld(row, 'quota-exceeded');
+      }
       const request: SmsRequest = {
         to: row.to_number,
         from: row.from_number,
@@ -242,6 +246,41 @@ export class OutboundSender {
       [row.tenant_id, row.lead_phone],
     );
     return rows[0]?.opted_out ?? false;
+  }
+
+  /**
+   * Cost guard: whether the tenant has already sent its daily cap of texts to this audience
+   * (tenant-local day; customers `daily_quota`, owner `owner_alert_cap`). The first time a
+   * cap is hit in a day, records `QuotaExceeded` (the quota-guard processor alerts the owner).
+   * Soft by at most one claimed batch, which is sent concurrently.
+   */
+  private async overQuota(row: ClaimedRow): Promise<boolean> {
+    const { rows } = await this.options.pool.query<{ sent: number; cap: number; day: string }>(
+      `SELECT (SELECT count(*)::int FROM outbound_messages o
+                WHERE o.tenant_id = t.tenant_id AND o.audience = $2 AND o.status = 'sent'
+                  AND (o.updated_at AT TIME ZONE t.timezone)::date = (now() AT TIME ZONE t.timezone)::date) AS sent,
+              CASE WHEN $2 = 'lead' THEN t.daily_quota ELSE t.owner_alert_cap END AS cap,
+              (now() AT TIME ZONE t.timezone)::date::text AS day
+         FROM tenants t WHERE t.tenant_id = $1`,
+      [row.tenant_id, row.audience],
+    );
+    const quota = rows[0];
+    if (!quota || quota.sent < quota.cap) return false;
+    await this.options.log.append([
+      newEvent(
+        {
+          type: 'QuotaExceeded',
+          streamId: tenantStreamId(row.tenant_id),
+          tenantId: row.tenant_id,
+          data: { day: quota.day, audience: row.audience, limit: quota.cap },
+          idempotencyKey: `${row.tenant_id}:${quota.day}:${row.audience}`,
+          causationId: row.cause_event_id,
+          traceparent: row.traceparent,
+        },
+        this.options.clock,
+      ),
+    ]);
+    return true;
   }
 
   private common(row: ClaimedRow) {

@@ -1,5 +1,6 @@
 import type { Consumer } from '../log/event-log.ts';
 import { leadConversationProcessor } from '../processors/lead-conversation/processor.ts';
+import { quotaGuardProcessor } from '../processors/quota-guard/processor.ts';
 import { consentGateProjection } from '../projections/consent-gate/consent-gate.ts';
 import { dashboardProjection } from '../projections/dashboard/dashboard-projection.ts';
 import { tenantsProjection } from '../projections/tenants/tenants-projection.ts';
@@ -10,4 +11,5 @@ export const allConsumers: Consumer[] = [
   consentGateProjection,
   dashboardProjection,
   leadConversationProcessor,
+  quotaGuardProcessor,
 ];

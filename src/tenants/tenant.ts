@@ -23,4 +23,8 @@ export interface Tenant {
   emergencyPhone: E164 | null;
   /** A `completed` dial shorter than this many seconds counts as missed (voicemail); 0: off. */
   voicemailThresholdSeconds: number;
+  /** Texts to customers per tenant-local day (cost guard). */
+  dailyQuota: number;
+  /** Alerts to the owner per tenant-local day. */
+  ownerAlertCap: number;
 }

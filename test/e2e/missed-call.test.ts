@@ -406,6 +406,26 @@ describe.each(e2eBackends())(
       expect(alertsAbout(caller).at(-1)!.body).toMatch(/opted out of texts: call them back/);
     });
 
+    it('cost guard: past the daily quota customers are not texted, the owner is told once and still alerted', async () => {
+      const budgetNumber = '+14165550122';
+      const budgetOwner = '+14165550133';
+      await e.addTenant({
+        name: 'Budget Drains',
+        number: budgetNumber,
+        owner: budgetOwner,
+        extra: ['--daily-quota', '2'],
+      });
+      const callers = [nextCaller(), nextCaller(), nextCaller(), nextCaller()];
+      for (const caller of callers) {
+        await ringAndDial(call(caller, budgetNumber), 'no-answer');
+        await settle();
+      }
+      expect(callers.map((c) => e.twilio.to(c).length)).toEqual([1, 1, 0, 0]);
+      const ownerTexts = e.twilio.to(budgetOwner).map((m) => m.body);
+      expect(ownerTexts.filter((b) => b.includes('missed call'))).toHaveLength(4);
+      expect(ownerTexts.filter((b) => b.includes("today's limit of 2 texts"))).toHaveLength(1);
+    });
+
     it('the dashboard API shows calls, texts and leads to the operator key only', async () => {
       await settle();
       const unauthorised = await fetch(`${e.service.baseUrl}/api/v1/dashboard?tenant=${tenantId}`);

@@ -30,6 +30,8 @@ export interface E2eEnv {
   readStream(streamId: string): Promise<RecordedLeadlineEvent[]>;
   /** Registers a tenant through the CLI; returns its id. */
   addTenant(args: {
+    /** Further `tenants add` flags, e.g. `['--daily-quota', '2']`. */
+    extra?: string[];
     name: string;
     number: string;
     owner: string;
@@ -126,6 +128,7 @@ export async function startE2eEnv(
           t.timezone ?? 'America/Toronto',
           '--business-hours',
           t.hours ?? '00:00-24:00',
+          ...(t.extra ?? []),
         ],
         env,
       );

@@ -7,6 +7,7 @@ export const SERVICE_CONSUMERS = [
   'projection:consent-gate',
   'projection:dashboard',
   'processor:lead-conversation',
+  'processor:quota-guard',
 ];
 
 /** How many of `consumers` are behind the head of the PostgreSQL log. */

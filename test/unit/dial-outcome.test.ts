@@ -12,6 +12,8 @@ const tenant = (voicemailThresholdSeconds: number): Tenant => ({
   businessHours: { start: '00:00', end: '24:00' },
   emergencyPhone: null,
   voicemailThresholdSeconds,
+  dailyQuota: 200,
+  ownerAlertCap: 50,
 });
 const dial = (
   dialCallStatus: DialResult['dialCallStatus'],

@@ -21,6 +21,8 @@ const tenant: Tenant = {
   businessHours: { start: '07:00', end: '17:00' },
   emergencyPhone: null,
   voicemailThresholdSeconds: 10,
+  dailyQuota: 200,
+  ownerAlertCap: 50,
 };
 const CALLER = '+16475550123';
 const T0 = Date.parse('2026-06-01T14:00:00Z');

@@ -11,6 +11,8 @@ interface TenantRow {
   business_hours: BusinessHours;
   emergency_phone: string | null;
   voicemail_threshold_seconds: number;
+  daily_quota: number;
+  owner_alert_cap: number;
 }
 
 const toTenant = (r: TenantRow): Tenant => ({
@@ -22,10 +24,12 @@ const toTenant = (r: TenantRow): Tenant => ({
   businessHours: r.business_hours,
   emergencyPhone: r.emergency_phone as E164 | null,
   voicemailThresholdSeconds: r.voicemail_threshold_seconds,
+  dailyQuota: r.daily_quota,
+  ownerAlertCap: r.owner_alert_cap,
 });
 
 const COLUMNS =
-  'tenant_id, name, twilio_number, owner_phone, timezone, business_hours, emergency_phone, voicemail_threshold_seconds';
+  'tenant_id, name, twilio_number, owner_phone, timezone, business_hours, emergency_phone, voicemail_threshold_seconds, daily_quota, owner_alert_cap';
 
 /** Queries over the tenants projection. `db` may be a pool or a consumer's transaction. */
 export const tenantDirectory = {

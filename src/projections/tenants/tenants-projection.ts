@@ -17,13 +17,14 @@ export const tenantsProjection: Consumer = {
     );
     await db.query(
       `INSERT INTO tenants (tenant_id, name, twilio_number, owner_phone, timezone, business_hours,
-         emergency_phone, registered_at, voicemail_threshold_seconds)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         emergency_phone, registered_at, voicemail_threshold_seconds, daily_quota, owner_alert_cap)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        ON CONFLICT (tenant_id) DO UPDATE SET name = EXCLUDED.name,
          twilio_number = EXCLUDED.twilio_number, owner_phone = EXCLUDED.owner_phone,
          timezone = EXCLUDED.timezone, business_hours = EXCLUDED.business_hours,
          emergency_phone = EXCLUDED.emergency_phone,
-         voicemail_threshold_seconds = EXCLUDED.voicemail_threshold_seconds`,
+         voicemail_threshold_seconds = EXCLUDED.voicemail_threshold_seconds,
+         daily_quota = EXCLUDED.daily_quota, owner_alert_cap = EXCLUDED.owner_alert_cap`,
       [
         t.tenantId,
         t.name,
@@ -33,7 +34,10 @@ export const tenantsProjection: Consumer = {
         JSON.stringify(t.businessHours),
         t.emergencyPhone,
         event.occurredAt,
-        t.voicemailThresholdSeconds ?? 10, // events recorded before the field existed
+        // Defaults for events recorded before these fields existed.
+        t.voicemailThresholdSeconds ?? 10,
+        t.dailyQuota ?? 200,
+        t.ownerAlertCap ?? 50,
       ],
     );
   },
