@@ -30,10 +30,11 @@ export async function recordSmsStatus(
     stream_id: string;
     tenant_id: string;
     outbox_id: string;
-    audience: string;
+    audience: 'lead' | 'owner';
+    purpose: string;
     lead_phone: string;
   }>(
-    `SELECT stream_id, tenant_id, outbox_id, audience, lead_phone FROM outbound_messages
+    `SELECT stream_id, tenant_id, outbox_id, audience, purpose, lead_phone FROM outbound_messages
       WHERE outbox_id = $1::uuid OR message_sid = $2 LIMIT 1`,
     [status.outboxId, status.messageSid],
   );
@@ -50,7 +51,7 @@ export async function recordSmsStatus(
       {
         ...common,
         type: 'OutboundSmsStatusUpdated',
-        data: { ...status, outboxId: row.outbox_id },
+        data: { ...status, outboxId: row.outbox_id, audience: row.audience, purpose: row.purpose },
         idempotencyKey: `${status.messageSid}:${status.status}`,
       },
       deps.clock,

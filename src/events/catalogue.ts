@@ -147,6 +147,9 @@ export const OutboundSmsStatusUpdated = z.object({
   messageSid: z.string(),
   status: z.string(),
   errorCode: z.string().nullable(),
+  /** Who the text was for and why, copied from the outbox when the callback was recorded. */
+  audience: z.enum(['lead', 'owner']).nullable().default(null),
+  purpose: z.string().nullable().default(null),
 });
 
 /**

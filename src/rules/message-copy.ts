@@ -18,7 +18,7 @@ export const copy = {
     t: Tenant,
     caller: string,
     at: Date,
-    outcome: 'texted' | 'repeat' | 'opted-out',
+    outcome: 'texted' | 'repeat' | 'opted-out' | 'unreachable',
     reason: string,
   ) =>
     `Leadline: missed call (${reason}) from ${formatForPeople(caller)} at ${formatLocalTime(at, t.timezone)}. ` +
@@ -26,7 +26,12 @@ export const copy = {
       texted: 'We texted them; replies will come to you here.',
       repeat: 'They called again; we already texted them a few minutes ago.',
       'opted-out': 'They have opted out of texts: call them back.',
+      unreachable: 'Their number cannot receive texts: call them back.',
     }[outcome],
+
+  /** To the owner, when the missed-call text bounced because the number is a landline. */
+  landlineAlert: (caller: string) =>
+    `Leadline: ${formatForPeople(caller)} looks like a landline, so our text did not reach them. Please call them back.`,
 
   /** Confirms an opt-out; the only text allowed after it (CTIA §5.1.2). */
   optOutConfirmation: (t: Tenant) =>

@@ -29,5 +29,15 @@ export function nextMessageStatus(current: string, incoming: string): string {
   return to > from ? incoming : current;
 }
 
+/**
+ * Delivery errors after which a number cannot receive texts: 30003 unreachable handset,
+ * 30005 unknown or inactive number, 30006 landline or unreachable carrier (Twilio error
+ * dictionary). The number is marked; later missed calls alert the owner to call back instead.
+ */
+export const UNREACHABLE_NUMBER_ERRORS = new Set(['30003', '30005', '30006']);
+
+/** Error 30006: the number is a landline (or its carrier cannot take texts). */
+export const LANDLINE = '30006';
+
 /** Error 21610: "Attempt to send to unsubscribed recipient": the carrier holds an opt-out. */
 export const UNSUBSCRIBED_RECIPIENT = '21610';

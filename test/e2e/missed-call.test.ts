@@ -386,6 +386,27 @@ describe.each(e2eBackends())(
       expect(rows).toEqual([{ status: 'delivered' }]);
     });
 
+    it('a missed-call text undelivered as a landline (30006) tells the owner to call back', async () => {
+      const caller = nextCaller();
+      await ringAndDial(call(caller), 'no-answer');
+      await settle();
+      const [text] = e.twilio.to(caller);
+      const res = await e.webhooks.post(e.webhooks.relativeTo(text!.statusCallback!), {
+        AccountSid: ACCOUNT_SID,
+        MessageSid: text!.sid,
+        MessageStatus: 'undelivered',
+        ErrorCode: '30006',
+        From: NUMBER,
+        To: caller,
+      });
+      expect(res.status).toBe(200);
+      await settle();
+      expect(alertsAbout(caller).map((m) => m.body)).toEqual([
+        expect.stringContaining('We texted them'),
+        expect.stringMatching(/landline.*call them back/),
+      ]);
+    });
+
     it('error 21610 (unsubscribed at the carrier) revokes consent: no further texts are tried', async () => {
       const caller = nextCaller();
       e.twilio.refuseRecipient(caller, 21610, 'Attempt to send to unsubscribed recipient');

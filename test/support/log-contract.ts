@@ -34,6 +34,8 @@ export function contractEvent(stream: string, seq: number, salt = ''): LeadlineE
         messageSid: `${stream}#${seq}`,
         status: String(seq),
         errorCode: null,
+        audience: null,
+        purpose: null,
       },
       idempotencyKey: `${salt}${stream}#${seq}`,
     },

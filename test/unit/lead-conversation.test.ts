@@ -264,6 +264,33 @@ describe('lead-conversation decisions', () => {
     expect(purposes(nextDay)).toEqual(['lead:acknowledgement', 'owner:owner-alert']);
   });
 
+  it('a missed-call text that bounced as a landline (30006) tells the owner to call back, once; the number is not texted again', () => {
+    const history = [received('CA1'), missed('CA1')];
+    const bounced = (code: string) =>
+      event(
+        'OutboundSmsStatusUpdated',
+        {
+          outboxId: 'o1',
+          messageSid: 'SM9',
+          status: 'undelivered',
+          errorCode: code,
+          audience: 'lead',
+          purpose: 'missed-call-text',
+        },
+        `SM9:${code}`,
+        1,
+      );
+    const alert = given(...history).when(bounced('30006'));
+    expect(purposes(alert)).toEqual(['owner:owner-alert']);
+    expect(alert[0]!.body).toMatch(/landline.*call them back/);
+    const later = given(...history, bounced('30006'), received('CA2', 'ring-owner', 30)).when(
+      missed('CA2', 30),
+    );
+    expect(purposes(later)).toEqual(['owner:owner-alert']);
+    expect(later[0]!.body).toMatch(/cannot receive texts: call them back/);
+    expect(given(...history).when(bounced('30003'))).toEqual([]);
+  });
+
   it('automatic replies are recorded and never answered', () => {
     const reply = sms('SM8', "I'm driving with Driving Focus turned on.", null, {
       autoReply: true,

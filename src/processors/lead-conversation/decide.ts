@@ -1,6 +1,7 @@
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import type { OutboundIntent } from '../../outbound/intent.ts';
 import { copy } from '../../rules/message-copy.ts';
+import { LANDLINE } from '../../rules/message-status.ts';
 import type { Tenant } from '../../tenants/tenant.ts';
 import type { LeadState } from './state.ts';
 
@@ -40,6 +41,8 @@ const nothing: LeadDecision = { intents: [] };
  * - Automatic replies (driving mode, out of office): nothing, so machines cannot loop.
  * - Any other text: one acknowledgement per conversation window (12 h, unless opted out)
  *   and an owner alert headed EMERGENCY or STANDARD, mentioning photos.
+ * - A missed-call text that bounced as a landline (30006): one owner alert to call back;
+ *   numbers that cannot take texts (30003/30005/30006) are not texted again.
  */
 export function decide(
   state: LeadState,
@@ -70,7 +73,7 @@ export function decide(
     const at = new Date(event.occurredAt);
     const intents: OutboundIntent[] = [];
     const repeat = within(state.lastMissedCallTextAt, event.occurredAt, REPEAT_CALL_WINDOW_MS);
-    const texted = !state.optedOut && !repeat;
+    const texted = !state.optedOut && !state.unreachable && !repeat;
     if (texted) {
       intents.push(
         toLead(
@@ -87,7 +90,13 @@ export function decide(
           tenant,
           caller,
           at,
-          state.optedOut ? 'opted-out' : repeat ? 'repeat' : 'texted',
+          state.optedOut
+            ? 'opted-out'
+            : state.unreachable
+              ? 'unreachable'
+              : repeat
+                ? 'repeat'
+                : 'texted',
           reason,
         ),
       ),
@@ -165,6 +174,17 @@ export function decide(
         ),
       );
       return { intents };
+    }
+    case 'OutboundSmsStatusUpdated': {
+      const { errorCode, audience, purpose, messageSid } = event.data;
+      // A landline cannot take the missed-call text: tell the owner to call back, once.
+      if (audience !== 'lead' || purpose !== 'missed-call-text' || errorCode !== LANDLINE) {
+        return nothing;
+      }
+      if (state.unreachable) return nothing;
+      return {
+        intents: [toOwner(`${messageSid}:landline-alert`, copy.landlineAlert(leadPhoneOf(event)))],
+      };
     }
     default:
       return nothing;

@@ -14,6 +14,7 @@ const RELEVANT = new Set([
   'SmsInbound',
   'ConsentGranted',
   'ConsentRevoked',
+  'OutboundSmsStatusUpdated',
 ]);
 
 /**

@@ -1,4 +1,5 @@
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
+import { UNREACHABLE_NUMBER_ERRORS } from '../../rules/message-status.ts';
 
 /** What the lead-conversation processor remembers about one lead (tenant + phone). */
 export interface LeadState {
@@ -12,6 +13,8 @@ export interface LeadState {
   lastMissedCallTextAt?: string;
   /** When the lead's texts were last acknowledged (UTC ISO). */
   lastAcknowledgedAt?: string;
+  /** Twilio error code that showed the number cannot receive texts (30003, 30005, 30006). */
+  unreachable?: string;
 }
 
 /** How many calls' outcomes a lead's state keeps. */
@@ -68,6 +71,12 @@ export function evolve(state: LeadState, event: RecordedLeadlineEvent): LeadStat
       return withCall(state, event.data.callSid, 'missed');
     case 'ConsentRevoked':
       return { ...state, optedOut: true };
+    case 'OutboundSmsStatusUpdated':
+      return event.data.audience === 'lead' &&
+        event.data.errorCode !== null &&
+        UNREACHABLE_NUMBER_ERRORS.has(event.data.errorCode)
+        ? { ...state, unreachable: event.data.errorCode }
+        : state;
     case 'ConsentGranted':
       return event.data.basis === 'express' ? { ...state, optedOut: false } : state;
     default:
