@@ -121,7 +121,7 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
     const twiml = await receiveCall(
       tenant,
       { callSid: params.CallSid, from, to: tenant.twilioNumber, callStatus: params.CallStatus },
-      { ...commandDeps(request), dialActionUrl },
+      { ...commandDeps(request), dialActionUrl, db: deps.db },
     );
     return sendTwiml(reply, twiml);
   });

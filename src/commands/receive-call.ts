@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { newEvent } from '../events/new-event.ts';
 import { leadStreamId } from '../events/streams.ts';
 import type { EventData } from '../events/catalogue.ts';
@@ -47,14 +48,26 @@ export function decideIncomingCall(
 
 /**
  * Handles `POST /twilio/voice` for a known tenant: decides, records `CallReceived` (idempotent
- * on `CallSid`, so Twilio's retries record nothing new) and returns the TwiML.
+ * on `CallSid`, so Twilio's retries record nothing new) and returns the TwiML. A retry is
+ * answered as the first delivery was (`call_answers`), even across a business-hours boundary.
  */
 export async function receiveCall(
   tenant: Tenant,
   call: IncomingCall,
-  deps: CommandDeps & { dialActionUrl: string },
+  deps: CommandDeps & { dialActionUrl: string; db: pg.Pool },
 ): Promise<string> {
-  const decision = decideIncomingCall(tenant, call, deps.clock.now(), deps.dialActionUrl);
+  const fresh = decideIncomingCall(tenant, call, deps.clock.now(), deps.dialActionUrl);
+  // First answer wins: a retry of this CallSid is answered as the first delivery was.
+  const { rows } = await deps.db.query<{ action: CallDecision['data']['action'] }>(
+    `INSERT INTO call_answers (call_sid, tenant_id, action) VALUES ($1, $2, $3)
+     ON CONFLICT (call_sid) DO UPDATE SET call_sid = EXCLUDED.call_sid
+     RETURNING action`,
+    [call.callSid, tenant.tenantId, fresh.data.action],
+  );
+  const decision =
+    rows[0]!.action === fresh.data.action
+      ? fresh
+      : answerAs(rows[0]!.action, tenant, call, deps.dialActionUrl);
   const event = newEvent(
     {
       type: 'CallReceived',
@@ -69,4 +82,20 @@ export async function receiveCall(
   );
   await deps.log.append([event]);
   return decision.twiml;
+}
+
+/** The decision that gives `action` (pure): used to repeat an earlier answer. */
+function answerAs(
+  action: CallDecision['data']['action'],
+  tenant: Tenant,
+  call: IncomingCall,
+  dialActionUrl: string,
+): CallDecision {
+  const base = { callSid: call.callSid, from: call.from, to: call.to, callStatus: call.callStatus };
+  return action === 'ring-owner'
+    ? {
+        data: { ...base, mode: 'business-hours', action },
+        twiml: ringOwnerTwiml(tenant, dialActionUrl),
+      }
+    : { data: { ...base, mode: 'after-hours', action }, twiml: afterHoursTwiml(tenant) };
 }
