@@ -1,17 +1,11 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { resolveSecrets } from '../config/local-secrets.ts';
 import { toE164 } from '../shared/phone.ts';
 import { runAction } from './run-action.ts';
 import { simulate } from './simulator.ts';
-
-const positiveInt = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1000)
-    throw new InvalidArgumentError('must be a whole number from 1 to 1000');
-  return n;
-};
+import { wholeNumber } from './whole-number.ts';
 
 /** `leadline simulate`. */
 export function simulateCommand(): Command {
@@ -21,7 +15,7 @@ export function simulateCommand(): Command {
     )
     .option('--url <base>', 'where the instance listens', 'http://localhost:3000')
     .requiredOption('--tenant-number <E.164>', "the tenant's Twilio number (the webhooks' To)")
-    .option('--calls <n>', 'how many callers', positiveInt, 4)
+    .option('--calls <n>', 'how many callers', wholeNumber(1, 1000), 4)
     .action(
       runAction(async (config, opts: { url: string; tenantNumber: string; calls: number }) => {
         const secrets = await resolveSecrets(config);

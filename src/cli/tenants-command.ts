@@ -1,9 +1,10 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { registerTenant } from '../commands/register-tenant.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import { systemClock } from '../shared/clock.ts';
 import { formatForPeople } from '../shared/phone.ts';
 import { runAction } from './run-action.ts';
+import { wholeNumber } from './whole-number.ts';
 import { withLog } from './with-log.ts';
 
 /** `leadline tenants add|list`. */
@@ -22,25 +23,13 @@ export function tenantsCommand(): Command {
     .option(
       '--voicemail-threshold <seconds>',
       'a forwarded call "completed" in fewer seconds counts as missed (your voicemail answered); 0 turns it off',
-      (v: string) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 0 || n > 120) {
-          throw new InvalidArgumentError('must be a whole number of seconds from 0 to 120');
-        }
-        return n;
-      },
+      wholeNumber(0, 120),
       10,
     )
     .option(
       '--daily-quota <texts>',
       'texts to customers per local day; beyond it they stop and you are alerted once',
-      (v: string) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 0 || n > 100_000) {
-          throw new InvalidArgumentError('must be a whole number from 0 to 100000');
-        }
-        return n;
-      },
+      wholeNumber(0, 100_000),
       200,
     )
     .option('--json', 'print the tenant as JSON')

@@ -34,16 +34,7 @@ export function decideIncomingCall(
   dialActionUrl: string,
 ): CallDecision {
   const open = isWithinBusinessHours(tenant.businessHours, tenant.timezone, now);
-  const base = { callSid: call.callSid, from: call.from, to: call.to, callStatus: call.callStatus };
-  return open
-    ? {
-        data: { ...base, mode: 'business-hours', action: 'ring-owner' },
-        twiml: ringOwnerTwiml(tenant, dialActionUrl),
-      }
-    : {
-        data: { ...base, mode: 'after-hours', action: 'after-hours-notice' },
-        twiml: afterHoursTwiml(tenant),
-      };
+  return answerAs(open ? 'ring-owner' : 'after-hours-notice', tenant, call, dialActionUrl);
 }
 
 /**
