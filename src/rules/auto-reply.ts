@@ -1,3 +1,5 @@
+import { normaliseText } from './normalise-text.ts';
+
 /**
  * Automatic replies that must be recorded and never answered, so that two machines cannot text
  * each other forever: iOS/Android driving modes, out-of-office and carrier/app auto-responders.
@@ -14,6 +16,6 @@ const AUTO_REPLY_PATTERNS: RegExp[] = [
 
 /** Whether `body` is an automatic reply (pure). */
 export function isAutoReply(body: string): boolean {
-  const text = body.toLowerCase().replace(/[’`]/g, "'").replace(/\s+/g, ' ');
+  const text = normaliseText(body);
   return AUTO_REPLY_PATTERNS.some((pattern) => pattern.test(text));
 }

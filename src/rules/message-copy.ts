@@ -1,6 +1,7 @@
 import { formatLocalTime } from '../tenants/business-hours.ts';
 import type { Tenant } from '../tenants/tenant.ts';
 import { formatForPeople } from '../shared/phone.ts';
+import type { Urgency } from './urgency.ts';
 
 /**
  * Every text Leadline sends, in one place. Lead-facing texts name the business and say how to
@@ -53,7 +54,7 @@ export const copy = {
   messageAlert: (
     sender: string,
     body: string,
-    o: { optedOut: boolean; urgency: 'EMERGENCY' | 'STANDARD'; photos: number },
+    o: { optedOut: boolean; urgency: Urgency; photos: number },
   ) =>
     `${o.urgency}: text from ${formatForPeople(sender)}${o.optedOut ? ' (opted out of texts)' : ''}: "${truncate(body, 280)}"` +
     (o.photos > 0 ? ` (+${o.photos} photo${o.photos === 1 ? '' : 's'})` : ''),

@@ -1,3 +1,5 @@
+import { normaliseText } from './normalise-text.ts';
+
 /**
  * Revocation "by any reasonable means" (FCC 24-24, Report and Order of 2024-02-15, 47 CFR
  * 64.1200(a)(10), in force since 2025-04-11): a consumer may revoke consent in their own words,
@@ -45,12 +47,7 @@ const NEGATED = /\b(do ?n[o']?t|never|please don'?t) (stop|remove|unsubscribe)\b
  * Complements the exact carrier keywords of `sms-keywords.ts`.
  */
 export function isRevocationRequest(body: string): boolean {
-  const text = body
-    .normalize('NFD')
-    .replace(/\p{Diacritic}/gu, '')
-    .toLowerCase()
-    .replace(/[’`]/g, "'")
-    .replace(/\s+/g, ' ');
+  const text = normaliseText(body);
   if (NEGATED.test(text)) return false;
   if (REVOCATION_PATTERNS.some((pattern) => pattern.test(text))) return true;
   // "STOP please", "please stop", "stop stop", "Unsubscribe please": opt-out words and

@@ -1,3 +1,5 @@
+import { normaliseText } from './normalise-text.ts';
+
 /** How an owner alert about a lead's text is headed. */
 export type Urgency = 'EMERGENCY' | 'STANDARD';
 
@@ -29,7 +31,7 @@ const NOT_URGENT =
  * text says it is not urgent ("not an emergency", "no rush", "quote for next week").
  */
 export function classifyUrgency(body: string): Urgency {
-  const text = body.toLowerCase().replace(/[’`]/g, "'").replace(/\s+/g, ' ');
+  const text = normaliseText(body);
   if (NOT_URGENT.test(text)) return 'STANDARD';
   return EMERGENCY_PATTERNS.some((pattern) => pattern.test(text)) ? 'EMERGENCY' : 'STANDARD';
 }

@@ -26,19 +26,6 @@ export async function applyConsentChange(
   );
 }
 
-/** Whether the number has opted out of the tenant's texts, as far as the gate knows. */
-export async function gateSaysOptedOut(
-  db: pg.Pool,
-  tenantId: string,
-  phone: string,
-): Promise<boolean> {
-  const { rows } = await db.query<{ opted_out: boolean }>(
-    'SELECT opted_out FROM consent_gate WHERE tenant_id = $1 AND phone = $2',
-    [tenantId, phone],
-  );
-  return rows[0]?.opted_out ?? false;
-}
-
 /** Rebuilds `consent_gate` from the log (and keeps it current behind the direct writers). */
 export const consentGateProjection: Consumer = {
   name: 'projection:consent-gate',
