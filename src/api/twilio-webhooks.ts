@@ -13,7 +13,7 @@ import { ValidationError } from '../shared/errors.ts';
 import { randomId } from '../shared/ids.ts';
 import { tryE164 } from '../shared/phone.ts';
 import type { Tenant } from '../tenants/tenant.ts';
-import { isWithinBusinessHours } from '../tenants/business-hours.ts';
+import { callPeriod } from '../tenants/schedule.ts';
 import {
   afterHoursTwiml,
   emptyTwiml,
@@ -112,7 +112,7 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
       // Withheld caller ID ("Anonymous"): answered like any call (ring in business hours, the
       // after-hours notice otherwise), but there is no one to text, so nothing is recorded.
       request.log.info({ callSid: params.CallSid }, 'call from a withheld number');
-      const open = isWithinBusinessHours(tenant.businessHours, tenant.timezone, deps.clock.now());
+      const open = callPeriod(tenant, deps.clock.now()) !== 'after-hours';
       return sendTwiml(
         reply,
         open ? ringOwnerTwiml(tenant, dialActionUrl) : afterHoursTwiml(tenant),

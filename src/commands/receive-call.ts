@@ -3,7 +3,7 @@ import { newEvent } from '../events/new-event.ts';
 import { leadStreamId } from '../events/streams.ts';
 import type { EventData } from '../events/catalogue.ts';
 import type { E164 } from '../shared/phone.ts';
-import { isWithinBusinessHours } from '../tenants/business-hours.ts';
+import { callPeriod, type CallPeriod } from '../tenants/schedule.ts';
 import type { Tenant } from '../tenants/tenant.ts';
 import { afterHoursTwiml, ringOwnerTwiml } from '../rules/voice-responses.ts';
 import type { CommandDeps } from './command-deps.ts';
@@ -23,8 +23,9 @@ export interface CallDecision {
 }
 
 /**
- * Decides how to answer an inbound call (pure). In the tenant's business hours (its own IANA
- * zone): ring the owner with a `<Dial action>` back to `dialActionUrl`. Otherwise: the
+ * Decides how to answer an inbound call (pure). In the tenant's business hours or evening
+ * (its own schedule and IANA zone, `tenants/schedule.ts`): ring the owner with a
+ * `<Dial action>` back to `dialActionUrl`. After hours, on a closed weekday or a holiday: the
  * after-hours notice (the text and the owner alert follow from the recorded event).
  */
 export function decideIncomingCall(
@@ -33,8 +34,9 @@ export function decideIncomingCall(
   now: Date,
   dialActionUrl: string,
 ): CallDecision {
-  const open = isWithinBusinessHours(tenant.businessHours, tenant.timezone, now);
-  return answerAs(open ? 'ring-owner' : 'after-hours-notice', tenant, call, dialActionUrl);
+  const period = callPeriod(tenant, now);
+  const action = period === 'after-hours' ? 'after-hours-notice' : 'ring-owner';
+  return answerAs(action, tenant, call, dialActionUrl, period);
 }
 
 /**
@@ -81,11 +83,12 @@ function answerAs(
   tenant: Tenant,
   call: IncomingCall,
   dialActionUrl: string,
+  period?: CallPeriod,
 ): CallDecision {
   const base = { callSid: call.callSid, from: call.from, to: call.to, callStatus: call.callStatus };
   return action === 'ring-owner'
     ? {
-        data: { ...base, mode: 'business-hours', action },
+        data: { ...base, mode: period === 'evening' ? 'evening' : 'business-hours', action },
         twiml: ringOwnerTwiml(tenant, dialActionUrl),
       }
     : { data: { ...base, mode: 'after-hours', action }, twiml: afterHoursTwiml(tenant) };

@@ -7,37 +7,91 @@ const hhmm = z.string().regex(/^([01]\d|2[0-4]):[0-5]\d$/, 'HH:MM');
 /** Business hours in the tenant's local time, `end` exclusive; `24:00` means midnight. */
 export const businessHoursSchema = z.object({ start: hhmm, end: hhmm });
 
-/** A tenant (plumbing business) was registered with its Twilio number and owner. */
-export const TenantRegistered = z.object({
-  tenantId: z.string(),
+const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+
+/**
+ * A tenant's configuration fields without defaults (for `TenantConfigured.changes`). See
+ * `tenants/tenant.ts` for what each means.
+ */
+const tenantFields = {
   name: z.string().min(1),
-  twilioNumber: e164,
   ownerPhone: e164,
   timezone: z.string(),
   businessHours: businessHoursSchema,
   emergencyPhone: e164.nullable(),
-  /**
-   * A `completed` dial shorter than this (seconds) counts as missed: the owner's voicemail,
-   * not the owner, answered. 0 turns the rule off.
-   */
-  voicemailThresholdSeconds: z.number().int().nonnegative().default(10),
-  /** Texts to customers per tenant-local day; beyond it they stop (cost guard). */
-  dailyQuota: z.number().int().nonnegative().default(200),
-  /** Alerts to the owner per tenant-local day (a separate, small cap). */
-  ownerAlertCap: z.number().int().nonnegative().default(50),
+  voicemailThresholdSeconds: z.number().int().nonnegative(),
+  dailyQuota: z.number().int().nonnegative(),
+  ownerAlertCap: z.number().int().nonnegative(),
+  weeklyHours: z.partialRecord(weekday, businessHoursSchema.nullable()),
+  eveningUntil: hhmm.nullable(),
+  closedDates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)),
+  emergencyMode: z.boolean(),
+  callScreening: z.boolean(),
+  reviewLink: z.string().url().nullable(),
+  alertDebounceSeconds: z.number().int().nonnegative(),
+  alertMaxWaitSeconds: z.number().int().nonnegative(),
+  quietHoursAllowed: businessHoursSchema,
+};
+
+/**
+ * Defaults of the fields added after the first release, so events recorded before a field
+ * existed read back with it: a 10 s voicemail threshold, 200 customer texts and 50 owner
+ * alerts a day, no weekly exceptions, evening or holidays, emergency mode and screening off,
+ * no review link, owner alerts grouped over 30 s (at most 5 min), texts allowed 08:00-21:00.
+ */
+export const TENANT_DEFAULTS = {
+  voicemailThresholdSeconds: 10,
+  dailyQuota: 200,
+  ownerAlertCap: 50,
+  weeklyHours: {},
+  eveningUntil: null,
+  closedDates: [],
+  emergencyMode: false,
+  callScreening: false,
+  reviewLink: null,
+  alertDebounceSeconds: 30,
+  alertMaxWaitSeconds: 300,
+  quietHoursAllowed: { start: '08:00', end: '21:00' },
+} as const;
+
+const withDefaults = <T extends Record<string, z.ZodType>>(shape: T) =>
+  Object.fromEntries(
+    Object.entries(shape).map(([key, schema]) => [
+      key,
+      key in TENANT_DEFAULTS
+        ? schema.default(TENANT_DEFAULTS[key as keyof typeof TENANT_DEFAULTS] as never)
+        : schema,
+    ]),
+  ) as unknown as T;
+
+/** A tenant (plumbing business) was registered with its Twilio number and owner. */
+export const TenantRegistered = z.object({
+  tenantId: z.string(),
+  twilioNumber: e164,
+  ...withDefaults(tenantFields),
+});
+
+/**
+ * An operator changed a tenant's configuration (`leadline tenants update`): `changes` holds
+ * only the fields that changed, with their new values. The Twilio number and id never change.
+ */
+export const TenantConfigured = z.object({
+  tenantId: z.string(),
+  changes: z.object(tenantFields).partial(),
 });
 
 /**
  * Twilio called `POST /twilio/voice` for an inbound call, and we answered with `action`:
  * `ring-owner` (business hours: `<Dial timeout=15>` the owner) or `after-hours-notice`
- * (spoken notice, then hang up). `mode` is the tenant-local period the call fell in.
+ * (spoken notice, then hang up). `mode` is the tenant-local period the call fell in
+ * (`tenants/schedule.ts`); the evening rings through like business hours.
  */
 export const CallReceived = z.object({
   callSid: z.string(),
   from: e164,
   to: e164,
   callStatus: z.string(),
-  mode: z.enum(['business-hours', 'after-hours']),
+  mode: z.enum(['business-hours', 'evening', 'after-hours']),
   action: z.enum(['ring-owner', 'after-hours-notice']),
 });
 
@@ -174,6 +228,7 @@ export const WebhookRejected = z.object({
 /** Every event type, version 1, by name. */
 export const eventSchemas = {
   TenantRegistered,
+  TenantConfigured,
   CallReceived,
   DialAnswered,
   DialMissed,

@@ -49,23 +49,6 @@ export function localMinutes(instant: Date, timezone: string): number {
   return hour * 60 + minute;
 }
 
-const toMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
-
-/**
- * Whether `instant` falls within `hours` in `timezone`. Pure; time zone rules from the
- * runtime's IANA database, so a 07:00 opening stays 07:00 local across DST changes.
- */
-export function isWithinBusinessHours(
-  hours: BusinessHours,
-  timezone: string,
-  instant: Date,
-): boolean {
-  const now = localMinutes(instant, timezone);
-  const start = toMinutes(hours.start);
-  const end = toMinutes(hours.end);
-  return start < end ? now >= start && now < end : now >= start || now < end;
-}
-
 /** Local wall-clock time of `instant` for people, e.g. `3:05 PM`. */
 export function formatLocalTime(instant: Date, timezone: string): string {
   return new Intl.DateTimeFormat('en-US', {

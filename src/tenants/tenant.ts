@@ -9,6 +9,9 @@ export interface BusinessHours {
   end: string;
 }
 
+/** A day of the week, as the schedule names it. */
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+
 /** A plumbing business using Leadline, as the tenants projection holds it. */
 export interface Tenant {
   tenantId: string;
@@ -19,12 +22,35 @@ export interface Tenant {
   ownerPhone: E164;
   /** IANA time zone, e.g. `America/Toronto`. */
   timezone: string;
+  /** Hours of any weekday without its own entry in {@link weeklyHours}. */
   businessHours: BusinessHours;
+  /** Per-weekday hours; `null` closes that weekday; a missing day uses {@link businessHours}. */
+  weeklyHours: Partial<Record<Weekday, BusinessHours | null>>;
+  /** End of the evening (`HH:MM` local): after closing, calls still ring through. Null: none. */
+  eveningUntil: string | null;
+  /** Local dates (`YYYY-MM-DD`) the business is closed all day (holidays). */
+  closedDates: string[];
+  /** The on-call phone for after-hours emergencies (E.164). */
   emergencyPhone: E164 | null;
+  /** After hours, offer "press 1 for an emergency" and connect {@link emergencyPhone}. */
+  emergencyMode: boolean;
+  /**
+   * Whisper on the owner's leg ("press 1 to take this call"): only a key press counts as
+   * answered, so the owner's voicemail can never swallow a lead.
+   */
+  callScreening: boolean;
   /** A `completed` dial shorter than this many seconds counts as missed (voicemail); 0: off. */
   voicemailThresholdSeconds: number;
   /** Texts to customers per tenant-local day (cost guard). */
   dailyQuota: number;
   /** Alerts to the owner per tenant-local day. */
   ownerAlertCap: number;
+  /** Where happy customers leave a review (https URL); null: good replies get thanks only. */
+  reviewLink: string | null;
+  /** A lead's texts within this many seconds of each other make one owner alert (0: off). */
+  alertDebounceSeconds: number;
+  /** The longest a lead's first text waits for its grouped owner alert (seconds). */
+  alertMaxWaitSeconds: number;
+  /** Local hours (customer's zone) when non-urgent texts may go out; default 08:00-21:00. */
+  quietHoursAllowed: BusinessHours;
 }

@@ -8,20 +8,16 @@ import { fixedClock } from '../../src/shared/clock.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import type { E164 } from '../../src/shared/phone.ts';
 import type { Tenant } from '../../src/tenants/tenant.ts';
+import { testTenant } from '../support/tenant-fixture.ts';
 import { createTestDatabase } from '../support/database.ts';
 
-const tenant: Tenant = {
+const tenant: Tenant = testTenant({
   tenantId: 't-boundary',
   name: 'Boundary Plumbing',
   twilioNumber: '+14165550160' as E164,
   ownerPhone: '+14165550169' as E164,
   timezone: 'UTC',
-  businessHours: { start: '07:00', end: '17:00' },
-  emergencyPhone: null,
-  voicemailThresholdSeconds: 10,
-  dailyQuota: 200,
-  ownerAlertCap: 50,
-};
+});
 
 describe('a Twilio retry of the voice webhook across the business-hours boundary', () => {
   let pool: pg.Pool;

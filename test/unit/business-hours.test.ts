@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import {
-  assertTimeZone,
-  isWithinBusinessHours,
-  parseBusinessHours,
-} from '../../src/tenants/business-hours.ts';
+import { assertTimeZone, parseBusinessHours } from '../../src/tenants/business-hours.ts';
+import { callPeriod } from '../../src/tenants/schedule.ts';
+import type { BusinessHours } from '../../src/tenants/tenant.ts';
+import { testTenant } from '../support/tenant-fixture.ts';
+
+const isWithinBusinessHours = (businessHours: BusinessHours, timezone: string, instant: Date) =>
+  callPeriod(testTenant({ businessHours, timezone }), instant) === 'business-hours';
 
 describe('business hours', () => {
   const hours = parseBusinessHours('07:00-17:00');

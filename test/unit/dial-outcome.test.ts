@@ -2,19 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { interpretDial, type DialResult } from '../../src/commands/receive-dial-result.ts';
 import type { E164 } from '../../src/shared/phone.ts';
 import type { Tenant } from '../../src/tenants/tenant.ts';
+import { testTenant } from '../support/tenant-fixture.ts';
 
-const tenant = (voicemailThresholdSeconds: number): Tenant => ({
-  tenantId: 't',
-  name: 'T',
-  twilioNumber: '+14165550100' as E164,
-  ownerPhone: '+14165550199' as E164,
-  timezone: 'UTC',
-  businessHours: { start: '00:00', end: '24:00' },
-  emergencyPhone: null,
-  voicemailThresholdSeconds,
-  dailyQuota: 200,
-  ownerAlertCap: 50,
-});
+const tenant = (voicemailThresholdSeconds: number): Tenant =>
+  testTenant({ businessHours: { start: '00:00', end: '24:00' }, voicemailThresholdSeconds });
 const dial = (
   dialCallStatus: DialResult['dialCallStatus'],
   seconds: number | null,

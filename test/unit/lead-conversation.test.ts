@@ -9,21 +9,10 @@ import {
   type LeadState,
 } from '../../src/processors/lead-conversation/state.ts';
 import { fixedClock } from '../../src/shared/clock.ts';
-import type { E164 } from '../../src/shared/phone.ts';
 import type { Tenant } from '../../src/tenants/tenant.ts';
+import { testTenant } from '../support/tenant-fixture.ts';
 
-const tenant: Tenant = {
-  tenantId: 't1',
-  name: 'Maple Plumbing',
-  twilioNumber: '+14165550100' as E164,
-  ownerPhone: '+14165550199' as E164,
-  timezone: 'America/Toronto',
-  businessHours: { start: '07:00', end: '17:00' },
-  emergencyPhone: null,
-  voicemailThresholdSeconds: 10,
-  dailyQuota: 200,
-  ownerAlertCap: 50,
-};
+const tenant: Tenant = testTenant();
 const CALLER = '+16475550123';
 const T0 = Date.parse('2026-06-01T14:00:00Z');
 let position = 0;

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { TENANT_DEFAULTS, type EventData } from '../../events/catalogue.ts';
 import type { E164 } from '../../shared/phone.ts';
 import type { BusinessHours, Tenant } from '../../tenants/tenant.ts';
 
@@ -13,23 +14,32 @@ interface TenantRow {
   voicemail_threshold_seconds: number;
   daily_quota: number;
   owner_alert_cap: number;
+  settings: Partial<Tenant>;
 }
 
-const toTenant = (r: TenantRow): Tenant => ({
-  tenantId: r.tenant_id,
-  name: r.name,
-  twilioNumber: r.twilio_number as E164,
-  ownerPhone: r.owner_phone as E164,
-  timezone: r.timezone,
-  businessHours: r.business_hours,
-  emergencyPhone: r.emergency_phone as E164 | null,
-  voicemailThresholdSeconds: r.voicemail_threshold_seconds,
-  dailyQuota: r.daily_quota,
-  ownerAlertCap: r.owner_alert_cap,
-});
+/** The tenant a `TenantRegistered` event describes, with defaults for fields it predates. */
+export function tenantFromEvent(data: EventData<'TenantRegistered'>): Tenant {
+  return { ...TENANT_DEFAULTS, ...data } as Tenant;
+}
+
+const toTenant = (r: TenantRow): Tenant =>
+  ({
+    ...TENANT_DEFAULTS,
+    ...r.settings,
+    tenantId: r.tenant_id,
+    name: r.name,
+    twilioNumber: r.twilio_number as E164,
+    ownerPhone: r.owner_phone as E164,
+    timezone: r.timezone,
+    businessHours: r.business_hours,
+    emergencyPhone: r.emergency_phone as E164 | null,
+    voicemailThresholdSeconds: r.voicemail_threshold_seconds,
+    dailyQuota: r.daily_quota,
+    ownerAlertCap: r.owner_alert_cap,
+  }) as Tenant;
 
 const COLUMNS =
-  'tenant_id, name, twilio_number, owner_phone, timezone, business_hours, emergency_phone, voicemail_threshold_seconds, daily_quota, owner_alert_cap';
+  'tenant_id, name, twilio_number, owner_phone, timezone, business_hours, emergency_phone, voicemail_threshold_seconds, daily_quota, owner_alert_cap, settings';
 
 /** Queries over the tenants projection. `db` may be a pool or a consumer's transaction. */
 export const tenantDirectory = {

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { voiceCallParams } from '../../src/cli/webhook-client.ts';
+import { leadStreamId } from '../../src/events/streams.ts';
+import { ACCOUNT_SID, newSid, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
+import { runCli } from '../support/service-process.ts';
+import { waitUntilSettled } from '../support/settle.ts';
+
+/**
+ * A fixed-offset IANA zone where it is now between 12:00 and 13:00, and today's local date
+ * there, so schedule rules can be exercised against the real clock the service uses.
+ */
+function noonZone(): { timezone: string; today: string } {
+  const now = new Date();
+  const offset = 12 - now.getUTCHours(); // local = UTC + offset, in [-11, +12]
+  // IANA's Etc/GMT zones have the sign reversed: Etc/GMT-5 is UTC+5.
+  const timezone = offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+  const today = new Date(now.getTime() + offset * 3_600_000).toISOString().slice(0, 10);
+  return { timezone, today };
+}
+
+/**
+ * The rules of the trade (issue 4), end to end: signed webhooks into `leadline serve`, texts
+ * out to the local Twilio-compatible server. One service for the whole file; each rule uses
+ * its own tenant and callers.
+ */
+describe('rules of the trade, end to end', () => {
+  let e: E2eEnv;
+  let seq = 0;
+  const nextCaller = () => `+1647556${String(1000 + ++seq).padStart(4, '0')}`;
+  const settle = () => waitUntilSettled(e.databaseUrl);
+  const call = (from: string, to: string) => ({
+    callSid: newSid('CA'),
+    accountSid: ACCOUNT_SID,
+    from,
+    to,
+  });
+
+  beforeAll(async () => {
+    e = await startE2eEnv({ LOG_BACKEND: 'postgres' });
+  });
+  afterAll(async () => {
+    await e?.close();
+  });
+
+  describe('schedule: weekdays, evening, holidays', () => {
+    const NUMBER = '+14165551000';
+    const OWNER = '+14165551099';
+    const zone = noonZone();
+    let tenantId: string;
+
+    beforeAll(async () => {
+      tenantId = await e.addTenant({
+        name: 'Holiday Heating',
+        number: NUMBER,
+        owner: OWNER,
+        timezone: zone.timezone,
+        hours: '00:00-24:00',
+        extra: ['--closed', zone.today],
+      });
+    });
+
+    it('a closed date is after hours all day, and `tenants update` reopens it for the next call', async () => {
+      const caller = nextCaller();
+      const closed = await e.webhooks.post('/twilio/voice', voiceCallParams(call(caller, NUMBER)));
+      expect(closed.body).not.toContain('<Dial');
+      expect(closed.body).toMatch(/closed right now/);
+
+      const update = await runCli(['tenants', 'update', NUMBER, '--closed', ''], e.env);
+      expect(update.code, update.stderr).toBe(0);
+      expect(update.stdout).toContain('changed closedDates');
+      const open = await e.webhooks.post('/twilio/voice', voiceCallParams(call(caller, NUMBER)));
+      expect(open.body).toContain(`<Number>${OWNER}</Number>`);
+      await settle();
+      const configured = await e.readStream(`tenant:${tenantId}`);
+      expect(configured.map((ev) => ev.type)).toEqual(['TenantRegistered', 'TenantConfigured']);
+    });
+
+    it('after closing, the evening still rings the owner and is recorded as evening', async () => {
+      const update = await runCli(
+        [
+          'tenants',
+          'update',
+          tenantId,
+          '--business-hours',
+          '07:00-11:00',
+          '--evening-until',
+          '23:00',
+        ],
+        e.env,
+      );
+      expect(update.code, update.stderr).toBe(0);
+      const caller = nextCaller();
+      const c = call(caller, NUMBER);
+      const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(c));
+      expect(voice.body).toContain(`<Number>${OWNER}</Number>`);
+      await settle();
+      const [received] = await e.readStream(leadStreamId(tenantId, caller));
+      expect(received).toMatchObject({ type: 'CallReceived', data: { mode: 'evening' } });
+    });
+
+    it('a weekday set to closed has no evening: after-hours notice', async () => {
+      const weekday = new Intl.DateTimeFormat('en-US', {
+        timeZone: zone.timezone,
+        weekday: 'short',
+      })
+        .format(new Date())
+        .toLowerCase();
+      const update = await runCli(
+        ['tenants', 'update', tenantId, '--weekly-hours', `${weekday}=closed`],
+        e.env,
+      );
+      expect(update.code, update.stderr).toBe(0);
+      const voice = await e.webhooks.post(
+        '/twilio/voice',
+        voiceCallParams(call(nextCaller(), NUMBER)),
+      );
+      expect(voice.body).not.toContain('<Dial');
+    });
+
+    it('refuses a bad schedule with a clear message and records nothing', async () => {
+      const bad = await runCli(
+        ['tenants', 'update', tenantId, '--weekly-hours', 'funday=9-5'],
+        e.env,
+      );
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('"funday=9-5" in the weekly hours');
+      const missing = await runCli(['tenants', 'update', '+14165559999', '--closed', ''], e.env);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('no tenant has id or Twilio number "+14165559999"');
+    });
+  });
+});
