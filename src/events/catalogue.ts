@@ -216,6 +216,19 @@ export const QuotaExceeded = z.object({
   limit: z.number().int().nonnegative(),
 });
 
+/**
+ * A durable timer a processor set fell due (`processors/timers`): `kind` says what it was
+ * for, `key` which thing (a batch of owner alerts, a call). Appended by the timer runner to
+ * the stream the timer belongs to; the processor decides from it, so replays see the same.
+ */
+export const TimerElapsed = z.object({
+  timerId: z.string(),
+  kind: z.enum(['owner-alert-batch', 'emergency-menu-timeout']),
+  key: z.string(),
+  /** When it was due (UTC ISO-8601). */
+  dueAt: z.string(),
+});
+
 /** A webhook was refused before it could become a lead (bad signature, unknown number). */
 export const WebhookRejected = z.object({
   route: z.string(),
@@ -240,6 +253,7 @@ export const eventSchemas = {
   OutboundSmsFailed,
   OutboundSmsStatusUpdated,
   QuotaExceeded,
+  TimerElapsed,
   WebhookRejected,
 } as const;
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { runDueWorkLoop } from '../db/due-work-loop.ts';
 import { Wakeups } from '../db/wakeups.ts';
 import type { EventData } from '../events/catalogue.ts';
 import { newEvent } from '../events/new-event.ts';
@@ -93,7 +93,16 @@ export class OutboundSender {
   /** Starts sending in the background. */
   async start(): Promise<void> {
     await this.wakeups.start();
-    this.running = this.loop();
+    this.running = runDueWorkLoop(
+      {
+        doDue: () => this.sendDue(),
+        nextDueInMs: () => this.nextDueInMs(),
+        stopped: () => this.stopped,
+      },
+      this.wakeups,
+      this.options.pollIntervalMs,
+      this.options.logger,
+    );
   }
 
   /** Stops after the rows in hand are finished. */
@@ -102,27 +111,6 @@ export class OutboundSender {
     this.wakeups.wakeAll();
     await this.running;
     await this.wakeups.close();
-  }
-
-  private async loop(): Promise<void> {
-    let failures = 0;
-    while (!this.stopped) {
-      const generation = this.wakeups.current();
-      try {
-        const handled = await this.sendDue();
-        failures = 0;
-        if (handled > 0) continue;
-        const dueInMs = await this.nextDueInMs();
-        await this.wakeups.wait(generation, Math.min(this.options.pollIntervalMs, dueInMs));
-      } catch (error) {
-        failures++;
-        this.options.logger.error(
-          { err: error, attempt: failures },
-          'sender loop failed; retrying',
-        );
-        await sleep(Math.min(30_000, 200 * 2 ** Math.min(failures, 8)));
-      }
-    }
   }
 
   /** Claims and handles one batch of due rows. @returns how many were handled. */

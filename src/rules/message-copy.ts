@@ -50,14 +50,25 @@ export const copy = {
   acknowledgement: (t: Tenant) =>
     `Thanks, ${t.name} got your message and will reply as soon as we can. Reply STOP to opt out.`,
 
-  /** To the owner, about a lead's text. */
+  /**
+   * To the owner, about one or more texts from a lead (grouped over the tenant's debounce
+   * window), e.g. `STANDARD: 2 texts from (647) 555-0123: "…" / "…" (+1 photo)`. Each text is
+   * shortened so the alert stays within about four SMS segments.
+   */
   messageAlert: (
     sender: string,
-    body: string,
-    o: { optedOut: boolean; urgency: Urgency; photos: number },
-  ) =>
-    `${o.urgency}: text from ${formatForPeople(sender)}${o.optedOut ? ' (opted out of texts)' : ''}: "${truncate(body, 280)}"` +
-    (o.photos > 0 ? ` (+${o.photos} photo${o.photos === 1 ? '' : 's'})` : ''),
+    texts: Array<{ body: string; photos: number }>,
+    o: { optedOut: boolean; urgency: Urgency },
+  ) => {
+    const photos = texts.reduce((n, t) => n + t.photos, 0);
+    const each = Math.max(60, Math.floor(480 / texts.length));
+    const quoted = texts.map((t) => `"${truncate(t.body, texts.length === 1 ? 280 : each)}"`);
+    return (
+      `${o.urgency}: ${texts.length === 1 ? 'text' : `${texts.length} texts`} from ${formatForPeople(sender)}` +
+      `${o.optedOut ? ' (opted out of texts)' : ''}: ${quoted.join(' / ')}` +
+      (photos > 0 ? ` (+${photos} photo${photos === 1 ? '' : 's'})` : '')
+    );
+  },
 };
 
 function truncate(text: string, max: number): string {

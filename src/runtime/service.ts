@@ -5,6 +5,7 @@ import { resolveSecrets, type EffectiveSecrets } from '../config/local-secrets.t
 import { openDatabase, type Database } from '../db/database.ts';
 import type { EventLog, Subscription } from '../log/event-log.ts';
 import { OutboundSender } from '../outbound/sender.ts';
+import { TimerRunner } from '../processors/timers/timer-runner.ts';
 import type { SmsTransport } from '../outbound/sms-transport.ts';
 import { createTwilioTransport } from '../outbound/twilio-transport.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
@@ -22,7 +23,7 @@ export interface RunningService {
   secrets: EffectiveSecrets;
   /** `http://host:port` the HTTP server listens on (worker: health checks only). */
   address: string | undefined;
-  /** Stops in order: HTTP, sender, consumers, log, database (embedded last). */
+  /** Stops in order: HTTP, timer runner, sender, consumers, log, database (embedded last). */
   stop(): Promise<void>;
 }
 
@@ -37,7 +38,7 @@ export interface StartOptions {
 
 /**
  * Starts Leadline: opens the database (embedded or `DATABASE_URL`) and the log, then per role
- * the consumers and the sender (`worker`, which serves only `/healthz` and `/readyz`), the
+ * the consumers, the sender and the timer runner (`worker`, which serves only `/healthz` and `/readyz`), the
  * webhooks and read API (`api`), or both (`all`).
  *
  * @throws Error when the database cannot be opened or the port cannot be bound; whatever was
@@ -89,6 +90,16 @@ export async function startService(config: Config, options: StartOptions): Promi
       });
       await sender.start();
       stops.push(() => sender.stop());
+      const timers = new TimerRunner({
+        url: db.url,
+        pool: db.pool,
+        log,
+        clock,
+        logger: logger.child({ component: 'timers' }),
+        pollIntervalMs: config.pollIntervalMs,
+      });
+      await timers.start();
+      stops.push(() => timers.stop());
     }
 
     let address: string | undefined;

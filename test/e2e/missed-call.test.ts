@@ -34,7 +34,13 @@ describe.each(e2eBackends())(
 
     beforeAll(async () => {
       e = await startE2eEnv(env);
-      tenantId = await e.addTenant({ name: 'Maple Plumbing', number: NUMBER, owner: OWNER });
+      // Alerts at once (no grouping window): grouping has its own suite (trade-rules).
+      tenantId = await e.addTenant({
+        name: 'Maple Plumbing',
+        number: NUMBER,
+        owner: OWNER,
+        extra: ['--alert-debounce', '0'],
+      });
       afterHoursTenantId = await e.addTenant({
         name: 'Night Owl Drains',
         number: AFTER_HOURS_NUMBER,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { voiceCallParams } from '../../src/cli/webhook-client.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { inboundSmsParams, voiceCallParams } from '../../src/cli/webhook-client.ts';
 import { leadStreamId } from '../../src/events/streams.ts';
 import { ACCOUNT_SID, newSid, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
 import { runCli } from '../support/service-process.ts';
@@ -16,6 +17,15 @@ function noonZone(): { timezone: string; today: string } {
   const timezone = offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
   const today = new Date(now.getTime() + offset * 3_600_000).toISOString().slice(0, 10);
   return { timezone, today };
+}
+
+/** Polls `condition` every 100 ms until it holds. @throws after `timeoutMs`. */
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(100);
+  }
 }
 
 /**
@@ -38,6 +48,15 @@ describe('rules of the trade, end to end', () => {
   beforeAll(async () => {
     e = await startE2eEnv({ LOG_BACKEND: 'postgres' });
   });
+
+  async function sms(from: string, to: string, body: string, extra: Record<string, string> = {}) {
+    const res = await e.webhooks.post('/twilio/sms', {
+      ...inboundSmsParams({ messageSid: newSid('SM'), accountSid: ACCOUNT_SID, from, to, body }),
+      ...extra,
+    });
+    expect(res.status).toBe(200);
+    return res;
+  }
   afterAll(async () => {
     await e?.close();
   });
@@ -127,6 +146,60 @@ describe('rules of the trade, end to end', () => {
       const missing = await runCli(['tenants', 'update', '+14165559999', '--closed', ''], e.env);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain('no tenant has id or Twilio number "+14165559999"');
+    });
+  });
+
+  describe('owner alerts: grouped over the debounce window on a durable timer', () => {
+    const NUMBER = '+14165551100';
+    const OWNER = '+14165551199';
+
+    beforeAll(async () => {
+      await e.addTenant({
+        name: 'Chatty Lead Plumbing',
+        number: NUMBER,
+        owner: OWNER,
+        extra: ['--alert-debounce', '2', '--alert-max-wait', '4'],
+      });
+    });
+    const alertsAbout = (caller: string) =>
+      e.twilio.to(OWNER).filter((m) => m.body.includes(caller.slice(-4)));
+
+    it('three texts in quick succession: one acknowledgement, then one alert listing all three', async () => {
+      const caller = nextCaller();
+      for (const body of ['Hi', 'Kitchen sink is clogged', 'Can you come Tuesday?']) {
+        await sms(caller, NUMBER, body);
+      }
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(1);
+      expect(alertsAbout(caller)).toHaveLength(0); // still inside the window
+      await waitFor(() => alertsAbout(caller).length > 0, 10_000);
+      await settle();
+      expect(alertsAbout(caller).map((m) => m.body)).toEqual([
+        'STANDARD: 3 texts from (647) 556-' +
+          caller.slice(-4) +
+          ': "Hi" / "Kitchen sink is clogged" / "Can you come Tuesday?"',
+      ]);
+    });
+
+    it('an EMERGENCY text is not delayed', async () => {
+      const caller = nextCaller();
+      await sms(caller, NUMBER, 'Pipe burst in the basement, water everywhere');
+      await settle();
+      expect(alertsAbout(caller).map((m) => m.body)).toEqual([
+        expect.stringMatching(/^EMERGENCY: text from/),
+      ]);
+    });
+
+    it('a restart inside the window loses nothing and sends once', async () => {
+      const caller = nextCaller();
+      await sms(caller, NUMBER, 'Are you open Saturday?');
+      await settle();
+      await e.service.kill('SIGKILL');
+      await e.service.start();
+      await waitFor(() => alertsAbout(caller).length > 0, 15_000);
+      await settle();
+      expect(alertsAbout(caller)).toHaveLength(1);
+      expect(alertsAbout(caller)[0]!.body).toContain('Are you open Saturday?');
     });
   });
 });

@@ -28,9 +28,10 @@ const KAFKA_BEHIND = `
    WHERE o.next_offset IS NULL OR o.next_offset <= head.last`;
 
 /**
- * Waits until the service has nothing left to do: every consumer has handled everything
- * appended (on either log) and no outbound message is pending or being sent, twice in a row
- * 100 ms apart. Negative assertions ("no text was sent") are made after this, never after a
+ * Waits until the service has nothing left to do now: every consumer has handled everything
+ * appended (on either log), no outbound message is pending or being sent, and no timer is
+ * due, twice in a row 100 ms apart. Timers due later (a grouped alert's window) do not
+ * count. Negative assertions ("no text was sent") are made after this, never after a
  * fixed sleep.
  */
 export async function waitUntilSettled(
@@ -45,14 +46,18 @@ export async function waitUntilSettled(
     let quietRounds = 0;
     while (quietRounds < 2) {
       if (Date.now() > deadline) throw new Error('service did not settle in time');
-      const [pgBehind, kafkaBehind, busy] = await Promise.all([
+      const [pgBehind, kafkaBehind, busy, dueTimers] = await Promise.all([
         client.query<{ n: number }>(POSTGRES_BEHIND, [consumers]),
         client.query<{ n: number }>(KAFKA_BEHIND, [consumers]),
         client.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM outbound_messages WHERE status IN ('pending', 'sending')`,
         ),
+        client.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM timers WHERE fired_at IS NULL AND due_at <= now()',
+        ),
       ]);
-      const idle = pgBehind.rows[0]!.n + kafkaBehind.rows[0]!.n + busy.rows[0]!.n === 0;
+      const idle =
+        pgBehind.rows[0]!.n + kafkaBehind.rows[0]!.n + busy.rows[0]!.n + dueTimers.rows[0]!.n === 0;
       quietRounds = idle ? quietRounds + 1 : 0;
       await sleep(100);
     }

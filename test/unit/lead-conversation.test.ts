@@ -126,12 +126,20 @@ const granted = (messageSid: string) =>
     `${messageSid}g`,
   );
 
-/** Given the events so far (run through decide/evolve/remember as the processor does), when `next` arrives, then these texts. */
+/**
+ * Given the events so far (run through decide/evolve/remember as the processor does), when
+ * `next` arrives, then these texts (`when`) or this whole decision (`decision`).
+ */
 function given(...history: RecordedLeadlineEvent[]) {
+  return givenFor(tenant, ...history);
+}
+function givenFor(t: Tenant, ...history: RecordedLeadlineEvent[]) {
   let state: LeadState = initialLeadState();
-  for (const e of history)
-    state = remember(evolve(state, e), decide(state, e, tenant).intents, e.occurredAt);
-  return { when: (next: RecordedLeadlineEvent) => decide(state, next, tenant).intents };
+  for (const e of history) state = remember(evolve(state, e), decide(state, e, t), e.occurredAt);
+  return {
+    when: (next: RecordedLeadlineEvent) => decide(state, next, t).intents,
+    decision: (next: RecordedLeadlineEvent) => decide(state, next, t),
+  };
 }
 const purposes = (intents: Array<{ audience: string; purpose: string }>) =>
   intents.map((i) => `${i.audience}:${i.purpose}`);
@@ -237,20 +245,100 @@ describe('lead-conversation decisions', () => {
     expect(intents[0]!.body).toMatch(/Maple Plumbing.*STOP/);
   });
 
-  it('a text is acknowledged once per conversation, and every text reaches the owner headed by urgency', () => {
+  it('a text is acknowledged once per conversation window (12 h), not once per text', () => {
     const first = sms('SM5', 'Water heater leaking, can you come today?', null, {}, 0);
-    const intents = given().when(first);
-    expect(purposes(intents)).toEqual(['lead:acknowledgement', 'owner:owner-alert']);
-    expect(intents[1]!.body).toMatch(
-      /^STANDARD: text from \(647\) 555-0123: "Water heater leaking/,
-    );
-    const second = given(first).when(
-      sms('SM6', 'Basement is flooding now!', null, { urgency: 'EMERGENCY', numMedia: 2 }, 20),
-    );
-    expect(purposes(second)).toEqual(['owner:owner-alert']);
-    expect(second[0]!.body).toMatch(/^EMERGENCY: .*flooding now!" \(\+2 photos\)$/);
+    expect(purposes(given().when(first))).toEqual(['lead:acknowledgement']);
+    expect(purposes(given(first).when(sms('SM6', 'Hello?', null, {}, 20)))).toEqual([]);
     const nextDay = given(first).when(sms('SM7', 'Are you still coming?', null, {}, 13 * 60));
-    expect(purposes(nextDay)).toEqual(['lead:acknowledgement', 'owner:owner-alert']);
+    expect(purposes(nextDay)).toEqual(['lead:acknowledgement']);
+  });
+
+  describe('owner alerts for texts: grouped over the debounce window, EMERGENCY at once', () => {
+    const elapsed = (batchId: string, minutes: number) =>
+      event(
+        'TimerElapsed',
+        {
+          timerId: `owner-alert-batch:lead:t1:${CALLER}:${batchId}`,
+          kind: 'owner-alert-batch',
+          key: batchId,
+          dueAt: new Date(T0 + minutes * 60_000).toISOString(),
+        },
+        `${batchId}@${minutes}`,
+        minutes,
+      );
+    const seconds = (s: number) => s / 60;
+
+    it('a STANDARD text waits 30 s on a durable timer, then reaches the owner', () => {
+      const first = sms('SM1', 'Water heater leaking, can you come today?');
+      const decision = given().decision(first);
+      expect(decision.timers).toEqual([
+        {
+          timerId: `owner-alert-batch:lead:t1:${CALLER}:SM1`,
+          kind: 'owner-alert-batch',
+          key: 'SM1',
+          dueAt: new Date(T0 + 30_000).toISOString(),
+        },
+      ]);
+      const alert = given(first).when(elapsed('SM1', seconds(30)));
+      expect(alert.map((i) => [i.audience, i.dedupeKey])).toEqual([['owner', 'SM1:owner-alert']]);
+      expect(alert[0]!.body).toBe(
+        'STANDARD: text from (647) 555-0123: "Water heater leaking, can you come today?"',
+      );
+    });
+
+    it('texts within the window become one alert listing them all, with their photos', () => {
+      const texts = [
+        sms('SM1', 'Hi', null, {}, 0),
+        sms('SM2', 'My kitchen sink is clogged', null, { numMedia: 2 }, seconds(20)),
+        sms('SM3', 'Can you come Tuesday?', null, {}, seconds(45)),
+      ];
+      const last = given(...texts.slice(0, 2)).decision(texts[2]!);
+      expect(last.timers[0]!.dueAt).toBe(new Date(T0 + 75_000).toISOString()); // 45 s + 30 s
+      expect(given(...texts).when(elapsed('SM1', seconds(30)))).toHaveLength(1); // stale due time is still this batch
+      const alert = given(...texts).when(elapsed('SM1', seconds(75)));
+      expect(alert).toHaveLength(1);
+      expect(alert[0]!.body).toBe(
+        'STANDARD: 3 texts from (647) 555-0123: "Hi" / "My kitchen sink is clogged" / "Can you come Tuesday?" (+2 photos)',
+      );
+      // The batch is gone: the timer firing again changes nothing.
+      expect(
+        given(...texts, elapsed('SM1', seconds(75))).when(elapsed('SM1', seconds(76))),
+      ).toEqual([]);
+    });
+
+    it('a chatty lead cannot postpone the alert past the maximum wait (5 min)', () => {
+      const texts = Array.from({ length: 20 }, (_, i) =>
+        sms(`SM${i}`, `text ${i}`, null, {}, seconds(i * 20)),
+      );
+      const decision = given(...texts.slice(0, 19)).decision(texts[19]!);
+      expect(decision.timers[0]!.dueAt).toBe(new Date(T0 + 300_000).toISOString());
+    });
+
+    it('an EMERGENCY is never delayed, and takes the texts already waiting with it', () => {
+      const waiting = sms('SM1', 'Hi are you there', null, {}, 0);
+      const emergency = sms(
+        'SM2',
+        'Basement is flooding now!',
+        null,
+        { urgency: 'EMERGENCY' },
+        0.1,
+      );
+      const decision = given(waiting).decision(emergency);
+      expect(decision.timers).toEqual([]);
+      expect(decision.pendingAlert).toBeNull();
+      expect(decision.intents.map((i) => [i.audience, i.dedupeKey])).toEqual([
+        ['owner', 'SM2:owner-alert'],
+      ]);
+      expect(decision.intents[0]!.body).toBe(
+        'EMERGENCY: 2 texts from (647) 555-0123: "Hi are you there" / "Basement is flooding now!"',
+      );
+      expect(given(waiting, emergency).when(elapsed('SM1', seconds(30)))).toEqual([]);
+    });
+
+    it('a tenant with the window set to 0 is alerted of every text at once', () => {
+      const intents = givenFor(testTenant({ alertDebounceSeconds: 0 })).when(sms('SM1', 'Hi'));
+      expect(purposes(intents)).toEqual(['lead:acknowledgement', 'owner:owner-alert']);
+    });
   });
 
   it('a missed-call text that bounced as a landline (30006) tells the owner to call back, once; the number is not texted again', () => {

@@ -3,7 +3,8 @@ import type { OutboundIntent } from '../../outbound/intent.ts';
 import { copy } from '../../rules/message-copy.ts';
 import { LANDLINE } from '../../rules/message-status.ts';
 import type { Tenant } from '../../tenants/tenant.ts';
-import type { LeadState } from './state.ts';
+import type { TimerRequest } from '../timers/timers.ts';
+import type { LeadState, PendingAlert } from './state.ts';
 
 /** A caller who calls again within this many ms of a missed-call text is not texted again. */
 export const REPEAT_CALL_WINDOW_MS = 10 * 60_000;
@@ -17,12 +18,16 @@ export const CONVERSATION_WINDOW_MS = 12 * 60 * 60_000;
 const within = (since: string | undefined, now: string, ms: number) =>
   since !== undefined && Date.parse(now) - Date.parse(since) < ms;
 
-/** The decision for one event: texts to send. */
+/** The decision for one event: texts to send, timers to set, the owner-alert batch. */
 export interface LeadDecision {
   intents: OutboundIntent[];
+  timers: TimerRequest[];
+  /** The lead's texts now waiting for an owner alert; null: none; absent: unchanged. */
+  pendingAlert?: PendingAlert | null;
 }
 
-const nothing: LeadDecision = { intents: [] };
+const nothing: LeadDecision = { intents: [], timers: [] };
+const only = (intents: OutboundIntent[]): LeadDecision => ({ intents, timers: [] });
 
 /**
  * Decides what to send in answer to one event of a lead's stream (pure: state before the
@@ -40,7 +45,10 @@ const nothing: LeadDecision = { intents: [] };
  * - HELP: the business name, contact and how to opt out (unless Twilio replied).
  * - Automatic replies (driving mode, out of office): nothing, so machines cannot loop.
  * - Any other text: one acknowledgement per conversation window (12 h, unless opted out)
- *   and an owner alert headed EMERGENCY or STANDARD, mentioning photos.
+ *   and an owner alert headed EMERGENCY or STANDARD, mentioning photos. STANDARD texts are
+ *   grouped: the alert waits for the tenant's debounce window (default 30 s) after the last
+ *   text, but no longer than its maximum wait (default 5 min) after the first, on a durable
+ *   timer (`TimerElapsed`); an EMERGENCY goes at once, taking any waiting texts with it.
  * - A missed-call text that bounced as a landline (30006): one owner alert to call back;
  *   numbers that cannot take texts (30003/30005/30006) are not texted again.
  */
@@ -101,7 +109,7 @@ export function decide(
         ),
       ),
     );
-    return { intents };
+    return only(intents);
   };
 
   switch (event.type) {
@@ -123,33 +131,29 @@ export function decide(
       const twilioReplied = Boolean(optOutType); // Advanced Opt-Out answered it already
       if (keyword === 'opt-out') {
         if (state.optedOut || twilioReplied) return nothing;
-        return {
-          intents: [
-            toLead(
-              `${messageSid}:opt-out-confirmation`,
-              'opt-out-confirmation',
-              copy.optOutConfirmation(tenant),
-              true,
-            ),
-          ],
-        };
+        return only([
+          toLead(
+            `${messageSid}:opt-out-confirmation`,
+            'opt-out-confirmation',
+            copy.optOutConfirmation(tenant),
+            true,
+          ),
+        ]);
       }
       if (keyword === 'opt-in' && twilioReplied) return nothing;
       if (keyword === 'opt-in' && state.optedOut) {
-        return {
-          intents: [
-            toLead(
-              `${messageSid}:opt-in-confirmation`,
-              'opt-in-confirmation',
-              copy.optInConfirmation(tenant),
-              true,
-            ),
-          ],
-        };
+        return only([
+          toLead(
+            `${messageSid}:opt-in-confirmation`,
+            'opt-in-confirmation',
+            copy.optInConfirmation(tenant),
+            true,
+          ),
+        ]);
       }
       if (keyword === 'help' && twilioReplied) return nothing;
       if (keyword === 'help') {
-        return { intents: [toLead(`${messageSid}:help`, 'help', copy.help(tenant), true)] };
+        return only([toLead(`${messageSid}:help`, 'help', copy.help(tenant), true)]);
       }
       if (autoReply) return nothing;
       const intents: OutboundIntent[] = [];
@@ -163,17 +167,66 @@ export function decide(
           toLead(`${messageSid}:acknowledgement`, 'acknowledgement', copy.acknowledgement(tenant)),
         );
       }
-      intents.push(
-        toOwner(
-          `${messageSid}:owner-alert`,
-          copy.messageAlert(from, body, {
-            optedOut: state.optedOut,
-            urgency: urgency ?? 'STANDARD',
-            photos: numMedia,
-          }),
+      const text = { messageSid, body, photos: numMedia };
+      const waiting = state.pendingAlert?.texts ?? [];
+      if ((urgency ?? 'STANDARD') === 'EMERGENCY' || tenant.alertDebounceSeconds === 0) {
+        // Never delayed; texts already waiting go with it rather than in a later alert.
+        intents.push(
+          toOwner(
+            `${messageSid}:owner-alert`,
+            copy.messageAlert(from, [...waiting, text], {
+              optedOut: state.optedOut,
+              urgency: urgency ?? 'STANDARD',
+            }),
+          ),
+        );
+        return { intents, timers: [], pendingAlert: null };
+      }
+      const now = Date.parse(event.occurredAt);
+      const firstAt = state.pendingAlert?.firstAt ?? event.occurredAt;
+      const dueAt = new Date(
+        Math.min(
+          now + tenant.alertDebounceSeconds * 1000,
+          Date.parse(firstAt) + tenant.alertMaxWaitSeconds * 1000,
         ),
-      );
-      return { intents };
+      ).toISOString();
+      const pendingAlert: PendingAlert = {
+        batchId: state.pendingAlert?.batchId ?? messageSid,
+        firstAt,
+        dueAt,
+        texts: [...waiting, text],
+      };
+      return {
+        intents,
+        timers: [
+          {
+            timerId: `owner-alert-batch:${event.streamId}:${pendingAlert.batchId}`,
+            kind: 'owner-alert-batch',
+            key: pendingAlert.batchId,
+            dueAt,
+          },
+        ],
+        pendingAlert,
+      };
+    }
+    case 'TimerElapsed': {
+      const batch = state.pendingAlert;
+      if (event.data.kind !== 'owner-alert-batch' || batch?.batchId !== event.data.key) {
+        return nothing; // already sent with an EMERGENCY, or a stale timer
+      }
+      return {
+        intents: [
+          toOwner(
+            `${batch.batchId}:owner-alert`,
+            copy.messageAlert(leadPhoneOf(event), batch.texts, {
+              optedOut: state.optedOut,
+              urgency: 'STANDARD',
+            }),
+          ),
+        ],
+        timers: [],
+        pendingAlert: null,
+      };
     }
     case 'OutboundSmsStatusUpdated': {
       const { errorCode, audience, purpose, messageSid } = event.data;
@@ -182,9 +235,9 @@ export function decide(
         return nothing;
       }
       if (state.unreachable) return nothing;
-      return {
-        intents: [toOwner(`${messageSid}:landline-alert`, copy.landlineAlert(leadPhoneOf(event)))],
-      };
+      return only([
+        toOwner(`${messageSid}:landline-alert`, copy.landlineAlert(leadPhoneOf(event))),
+      ]);
     }
     default:
       return nothing;

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { parseLeadStreamId } from '../../events/streams.ts';
 import type { Consumer } from '../../log/event-log.ts';
 import { enqueueIntents } from '../../outbound/outbox.ts';
+import { setTimers } from '../timers/timers.ts';
 import { tenantDirectory } from '../../projections/tenants/tenant-directory.ts';
 import { decide } from './decide.ts';
 import { evolve, initialLeadState, remember, type LeadState } from './state.ts';
@@ -15,12 +16,13 @@ const RELEVANT = new Set([
   'ConsentGranted',
   'ConsentRevoked',
   'OutboundSmsStatusUpdated',
+  'TimerElapsed',
 ]);
 
 /**
  * The lead-conversation processor: for each event of a lead's stream, loads the lead's state,
- * runs the pure {@link decide} and {@link evolve}, stores the new state and enqueues the
- * texts, all in the consumer's transaction (so with its checkpoint). The sender reads
+ * runs the pure {@link decide} and {@link evolve}, stores the new state, enqueues the texts
+ * and sets the timers, all in the consumer's transaction (so with its checkpoint). The sender reads
  * `lead_states.opted_out` at send time, so a text queued before an opt-out is withheld
  * (and recorded as such) rather than sent.
  */
@@ -41,7 +43,7 @@ export const leadConversationProcessor: Consumer = {
       ctx.db,
       lead.tenantId,
       lead.phone,
-      remember(evolve(state, event), decision.intents, event.occurredAt),
+      remember(evolve(state, event), decision, event.occurredAt),
     );
     await enqueueIntents(
       ctx,
@@ -55,6 +57,7 @@ export const leadConversationProcessor: Consumer = {
       },
       decision.intents,
     );
+    await setTimers(ctx, { tenantId: lead.tenantId, streamId: event.streamId }, decision.timers);
   },
 };
 

@@ -15,6 +15,23 @@ export interface LeadState {
   lastAcknowledgedAt?: string;
   /** Twilio error code that showed the number cannot receive texts (30003, 30005, 30006). */
   unreachable?: string;
+  /** The lead's texts waiting to be sent to the owner as one alert (debounce window). */
+  pendingAlert?: PendingAlert;
+}
+
+/**
+ * A batch of a lead's texts held for one owner alert. It goes out when its timer fires:
+ * `dueAt` is the last text plus the tenant's debounce window, but never later than the first
+ * text plus the maximum wait.
+ */
+export interface PendingAlert {
+  /** The first text's `MessageSid`: names the batch, its timer and its alert. */
+  batchId: string;
+  /** UTC ISO-8601. */
+  firstAt: string;
+  /** UTC ISO-8601. */
+  dueAt: string;
+  texts: Array<{ messageSid: string; body: string; photos: number }>;
 }
 
 /** How many calls' outcomes a lead's state keeps. */
@@ -22,14 +39,23 @@ export const MAX_CALLS = 50;
 
 /**
  * Records what was just decided for the lead at `at` (pure): when it was last texted,
- * acknowledged, or sent a missed-call text. Called after `decide`, with its intents.
+ * acknowledged, or sent a missed-call text, and the batch of texts waiting for an owner
+ * alert. Called after `decide`, with its decision.
  */
 export function remember(
   state: LeadState,
-  intents: Array<{ audience: string; purpose: string }>,
+  decision: {
+    intents: Array<{ audience: string; purpose: string }>;
+    pendingAlert?: PendingAlert | null;
+  },
   at: string,
 ): LeadState {
-  const toLead = intents.filter((i) => i.audience === 'lead');
+  if (decision.pendingAlert !== undefined) {
+    const { pendingAlert: _cleared, ...rest } = state;
+    state =
+      decision.pendingAlert === null ? rest : { ...rest, pendingAlert: decision.pendingAlert };
+  }
+  const toLead = decision.intents.filter((i) => i.audience === 'lead');
   if (toLead.length === 0) return state;
   const next = { ...state, lastTextedAt: at };
   if (toLead.some((i) => i.purpose === 'missed-call-text')) next.lastMissedCallTextAt = at;
