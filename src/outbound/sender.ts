@@ -1,6 +1,5 @@
 import type pg from 'pg';
-import { runDueWorkLoop } from '../db/due-work-loop.ts';
-import { Wakeups } from '../db/wakeups.ts';
+import { DueWorker } from '../db/due-work-loop.ts';
 import type { EventData } from '../events/catalogue.ts';
 import { newEvent } from '../events/new-event.ts';
 import { tenantStreamId } from '../events/streams.ts';
@@ -81,36 +80,13 @@ export const retryDelayMs = (attempt: number): number =>
  * appends the result to the log (`OutboundSmsSent` / `Withheld` / `Failed`) before marking
  * the row, so a crash in between is repaired by the recovery path.
  */
-export class OutboundSender {
-  private stopped = false;
-  private running: Promise<void> | undefined;
-  private readonly wakeups: Wakeups;
-
+export class OutboundSender extends DueWorker {
   constructor(private readonly options: SenderOptions) {
-    this.wakeups = new Wakeups(options.url, OUTBOX_CHANNEL, options.logger);
+    super(options.url, OUTBOX_CHANNEL, options.pollIntervalMs, options.logger);
   }
 
-  /** Starts sending in the background. */
-  async start(): Promise<void> {
-    await this.wakeups.start();
-    this.running = runDueWorkLoop(
-      {
-        doDue: () => this.sendDue(),
-        nextDueInMs: () => this.nextDueInMs(),
-        stopped: () => this.stopped,
-      },
-      this.wakeups,
-      this.options.pollIntervalMs,
-      this.options.logger,
-    );
-  }
-
-  /** Stops after the rows in hand are finished. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wakeups.wakeAll();
-    await this.running;
-    await this.wakeups.close();
+  protected doDue(): Promise<number> {
+    return this.sendDue();
   }
 
   /** Claims and handles one batch of due rows. @returns how many were handled. */
@@ -139,7 +115,7 @@ export class OutboundSender {
     return rows;
   }
 
-  private async nextDueInMs(): Promise<number> {
+  protected async nextDueInMs(): Promise<number> {
     const { rows } = await this.options.pool.query<{ ms: number | null }>(
       `SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(CASE WHEN status = 'pending' THEN next_attempt_at
                 ELSE lease_until END) - now())) * 1000)::float8 AS ms

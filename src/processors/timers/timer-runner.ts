@@ -1,6 +1,5 @@
 import type pg from 'pg';
-import { runDueWorkLoop } from '../../db/due-work-loop.ts';
-import { Wakeups } from '../../db/wakeups.ts';
+import { DueWorker } from '../../db/due-work-loop.ts';
 import type { EventData } from '../../events/catalogue.ts';
 import { newEvent } from '../../events/new-event.ts';
 import type { EventLog } from '../../log/event-log.ts';
@@ -34,36 +33,13 @@ interface TimerRow {
  * crash between the append and the mark appends nothing new when the timer is fired again:
  * each timer fires exactly once in the log.
  */
-export class TimerRunner {
-  private stopped = false;
-  private running: Promise<void> | undefined;
-  private readonly wakeups: Wakeups;
-
+export class TimerRunner extends DueWorker {
   constructor(private readonly options: TimerRunnerOptions) {
-    this.wakeups = new Wakeups(options.url, TIMERS_CHANNEL, options.logger);
+    super(options.url, TIMERS_CHANNEL, options.pollIntervalMs, options.logger);
   }
 
-  /** Starts firing in the background. */
-  async start(): Promise<void> {
-    await this.wakeups.start();
-    this.running = runDueWorkLoop(
-      {
-        doDue: () => this.fireDue(),
-        nextDueInMs: () => this.nextDueInMs(),
-        stopped: () => this.stopped,
-      },
-      this.wakeups,
-      this.options.pollIntervalMs,
-      this.options.logger,
-    );
-  }
-
-  /** Stops after the timers in hand are fired. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wakeups.wakeAll();
-    await this.running;
-    await this.wakeups.close();
+  protected doDue(): Promise<number> {
+    return this.fireDue();
   }
 
   /** Fires one batch of due timers. @returns how many fired. */
@@ -110,7 +86,7 @@ export class TimerRunner {
     }
   }
 
-  private async nextDueInMs(): Promise<number> {
+  protected async nextDueInMs(): Promise<number> {
     const { rows } = await this.options.pool.query<{ ms: number | null }>(
       `SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(due_at) - now())) * 1000)::float8 AS ms
          FROM timers WHERE fired_at IS NULL`,
