@@ -33,6 +33,20 @@ export const dialActionParams = z.object({
   DialCallDuration: z.coerce.number<string | undefined>().int().nonnegative().optional(),
 });
 
+/**
+ * `POST /twilio/voice/emergency` and `/twilio/voice/screen/result`, `<Gather action>`
+ * callbacks: `Digits` is empty or absent when no key was pressed (`actionOnEmptyResult`).
+ * On the whisper's leg `CallSid` is the child call's; the parent's is in our URL.
+ */
+export const gatherParams = z.object({
+  CallSid: sid('CA', 'CallSid'),
+  From: z.string().default(''),
+  Digits: z
+    .string()
+    .optional()
+    .transform((d) => (d ? d : null)),
+});
+
 /** `POST /twilio/sms`. `SmsSid` is the legacy name of `MessageSid`. */
 export const smsParams = z
   .object({

@@ -2,7 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { z } from 'zod';
 import { receiveCall } from '../commands/receive-call.ts';
+import { recordedAnswer } from '../commands/call-steps.ts';
 import { receiveDialResult } from '../commands/receive-dial-result.ts';
+import { receiveEmergencyChoice, receiveScreening } from '../commands/receive-voice-menus.ts';
 import { receiveSms } from '../commands/receive-sms.ts';
 import { recordSmsStatus } from '../commands/record-sms-status.ts';
 import { rejectWebhook } from '../commands/reject-webhook.ts';
@@ -17,11 +19,21 @@ import { callPeriod } from '../tenants/schedule.ts';
 import {
   afterHoursTwiml,
   emptyTwiml,
+  hangupTwiml,
   missedCallTwiml,
   notInServiceTwiml,
   ringOwnerTwiml,
+  screeningResultTwiml,
+  screeningWhisperTwiml,
 } from '../rules/voice-responses.ts';
-import { dialActionParams, smsParams, smsStatusParams, voiceParams } from './twilio-params.ts';
+import {
+  dialActionParams,
+  gatherParams,
+  smsParams,
+  smsStatusParams,
+  voiceParams,
+} from './twilio-params.ts';
+import { voiceUrls } from './voice-urls.ts';
 import { checkTwilioSignature, sendTwiml } from './twilio-signature.ts';
 
 /** What the webhook routes need. */
@@ -48,7 +60,9 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
 
 /**
  * Twilio's webhooks (design §10): `POST /twilio/voice`, `/twilio/voice/status` (the `<Dial>`
- * action callback), `/twilio/sms` and `/twilio/sms/status`. Every request must carry a valid
+ * action callback), `/twilio/voice/emergency` (the after-hours emergency menu's key),
+ * `/twilio/voice/screen` and `/twilio/voice/screen/result` (the call-screening whisper and its
+ * key), `/twilio/sms` and `/twilio/sms/status`. Every request must carry a valid
  * `X-Twilio-Signature`; a missing or wrong one gets 403 and records only `WebhookRejected`.
  * A `To` no tenant owns records only `WebhookRejected` (voice hears "not in service", SMS
  * gets an empty response). Retries are harmless: every event id derives from the Sid.
@@ -98,56 +112,64 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
     return tenant;
   }
 
+  /** The tenant and parent `CallSid` a callback URL carries (see `voice-urls.ts`). */
+  async function callOf(request: FastifyRequest) {
+    const query = request.query as Record<string, string | undefined>;
+    if (!query.tenantId || !query.callSid) {
+      throw new ValidationError(
+        'this callback URL must carry tenantId and callSid (Leadline sets them in the TwiML it returns)',
+        'INVALID_WEBHOOK',
+      );
+    }
+    const leg = query.leg === 'on-call' ? ('on-call' as const) : ('owner' as const);
+    const tenant = await tenantDirectory.get(deps.db, query.tenantId);
+    if (!tenant) await reject(request, 'unknown-number');
+    return { tenant, callSid: query.callSid, leg, query };
+  }
+  const urlsFor = (tenant: Tenant, callSid: string, caller: string) =>
+    voiceUrls(deps.publicBaseUrl, tenant.tenantId, callSid, caller);
+
   app.post('/voice', async (request, reply) => {
     const params = parse(voiceParams, request.body);
     const tenant = await tenantFor(request, params.To);
     if (!tenant) return sendTwiml(reply, notInServiceTwiml());
-    // The Dial action carries the tenant and the call it belongs to (signed with the rest of
-    // the URL), so the callback is matched by CallSid and tenant, never guessed from `To`.
-    const dialActionUrl =
-      `${deps.publicBaseUrl}/twilio/voice/status?tenantId=${encodeURIComponent(tenant.tenantId)}` +
-      `&callSid=${encodeURIComponent(params.CallSid)}`;
     const from = tryE164(params.From);
     if (!from) {
-      // Withheld caller ID ("Anonymous"): answered like any call (ring in business hours, the
-      // after-hours notice otherwise), but there is no one to text, so nothing is recorded.
+      // Withheld caller ID ("Anonymous"): rung like any call in business hours, the
+      // after-hours notice otherwise (no menu: there is no one to text if the on-call phone
+      // misses), and nothing is recorded: there is no lead to follow up.
       request.log.info({ callSid: params.CallSid }, 'call from a withheld number');
+      const urls = urlsFor(tenant, params.CallSid, params.From);
       const open = callPeriod(tenant, deps.clock.now()) !== 'after-hours';
       return sendTwiml(
         reply,
-        open ? ringOwnerTwiml(tenant, dialActionUrl) : afterHoursTwiml(tenant),
+        open ? ringOwnerTwiml(tenant, urls.dialAction('owner', false)) : afterHoursTwiml(tenant),
       );
     }
     const twiml = await receiveCall(
       tenant,
       { callSid: params.CallSid, from, to: tenant.twilioNumber, callStatus: params.CallStatus },
-      { ...commandDeps(request), dialActionUrl, db: deps.db },
+      { ...commandDeps(request), urls: urlsFor(tenant, params.CallSid, from), db: deps.db },
     );
     return sendTwiml(reply, twiml);
   });
 
   app.post('/voice/status', async (request, reply) => {
     const params = parse(dialActionParams, request.body);
-    const query = request.query as { tenantId?: string; callSid?: string };
-    if (!query.tenantId || !query.callSid) {
+    const { tenant, callSid, leg, query } = await callOf(request);
+    if (callSid !== params.CallSid) {
       throw new ValidationError(
-        'the Dial action URL must carry tenantId and callSid (Leadline sets them in the TwiML it returns)',
+        `Dial action for CallSid ${params.CallSid} arrived on the URL of ${callSid}`,
         'INVALID_WEBHOOK',
       );
     }
-    if (query.callSid !== params.CallSid) {
-      throw new ValidationError(
-        `Dial action for CallSid ${params.CallSid} arrived on the URL of ${query.callSid}`,
-        'INVALID_WEBHOOK',
-      );
-    }
-    const tenant = await tenantDirectory.get(deps.db, query.tenantId);
-    if (!tenant) {
-      await reject(request, 'unknown-number');
-      return sendTwiml(reply, notInServiceTwiml());
-    }
+    if (!tenant) return sendTwiml(reply, notInServiceTwiml());
     const from = tryE164(params.From);
     if (!from) return sendTwiml(reply, missedCallTwiml(tenant));
+    const screenedIn =
+      query.screened === '1'
+        ? (await recordedAnswer(deps.db, callSid, `screen:${leg}`)) === 'accepted'
+        : undefined;
     const twiml = await receiveDialResult(
       tenant,
       {
@@ -156,8 +178,56 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
         dialCallStatus: params.DialCallStatus,
         dialCallSid: params.DialCallSid ?? null,
         dialCallDurationSeconds: params.DialCallDuration ?? null,
+        leg,
+        screenedIn,
       },
       commandDeps(request),
+    );
+    return sendTwiml(reply, twiml);
+  });
+
+  app.post('/voice/emergency', async (request, reply) => {
+    const params = parse(gatherParams, request.body);
+    const { tenant, callSid } = await callOf(request);
+    if (callSid !== params.CallSid) {
+      throw new ValidationError(
+        `emergency menu answer for CallSid ${params.CallSid} arrived on the URL of ${callSid}`,
+        'INVALID_WEBHOOK',
+      );
+    }
+    if (!tenant) return sendTwiml(reply, notInServiceTwiml());
+    const from = tryE164(params.From);
+    if (!from)
+      throw new ValidationError(`From "${params.From}" is not a phone number`, 'INVALID_WEBHOOK');
+    const twiml = await receiveEmergencyChoice(
+      tenant,
+      { callSid, from, digits: params.Digits },
+      { ...commandDeps(request), db: deps.db, urls: urlsFor(tenant, callSid, from) },
+    );
+    return sendTwiml(reply, twiml);
+  });
+
+  app.post('/voice/screen', async (request, reply) => {
+    parse(gatherParams, request.body);
+    const { tenant, leg, query } = await callOf(request);
+    if (!tenant) return sendTwiml(reply, hangupTwiml());
+    const urls = urlsFor(tenant, query.callSid!, query.caller ?? '');
+    return sendTwiml(reply, screeningWhisperTwiml(tenant, urls.screenResult(leg)));
+  });
+
+  app.post('/voice/screen/result', async (request, reply) => {
+    const params = parse(gatherParams, request.body);
+    const { tenant, callSid, leg, query } = await callOf(request);
+    if (!tenant) return sendTwiml(reply, hangupTwiml());
+    const caller = tryE164(query.caller ?? '');
+    if (!caller) {
+      // A withheld caller: nothing to record against, so the key press alone decides.
+      return sendTwiml(reply, screeningResultTwiml(params.Digits === '1'));
+    }
+    const twiml = await receiveScreening(
+      tenant,
+      { callSid, caller, leg, digits: params.Digits },
+      { ...commandDeps(request), db: deps.db, urls: urlsFor(tenant, callSid, caller) },
     );
     return sendTwiml(reply, twiml);
   });

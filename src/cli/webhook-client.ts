@@ -103,6 +103,22 @@ export function dialActionParams(
   };
 }
 
+/**
+ * Twilio-style parameters of a `<Gather action>` callback on that call (`digits` '' when no
+ * key was pressed). For the screening whisper, pass the child leg's `CallSid`.
+ */
+export function gatherParams(
+  call: { callSid: string; accountSid: string; from: string; to: string },
+  digits: string,
+): Record<string, string> {
+  return {
+    ...voiceCallParams(call),
+    CallStatus: 'in-progress',
+    Digits: digits,
+    FinishedOnKey: '',
+  };
+}
+
 /** Twilio-style parameters of an inbound SMS webhook. */
 export function inboundSmsParams(sms: {
   messageSid: string;

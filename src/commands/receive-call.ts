@@ -1,11 +1,13 @@
 import type pg from 'pg';
+import type { VoiceUrls } from '../api/voice-urls.ts';
 import { newEvent } from '../events/new-event.ts';
 import { leadStreamId } from '../events/streams.ts';
 import type { EventData } from '../events/catalogue.ts';
 import type { E164 } from '../shared/phone.ts';
 import { callPeriod, type CallPeriod } from '../tenants/schedule.ts';
 import type { Tenant } from '../tenants/tenant.ts';
-import { afterHoursTwiml, ringOwnerTwiml } from '../rules/voice-responses.ts';
+import { afterHoursTwiml, emergencyMenuTwiml, ringOwnerTwiml } from '../rules/voice-responses.ts';
+import { firstAnswer } from './call-steps.ts';
 import type { CommandDeps } from './command-deps.ts';
 
 /** An inbound call as Twilio reports it to `POST /twilio/voice`. */
@@ -22,45 +24,48 @@ export interface CallDecision {
   twiml: string;
 }
 
+type Action = CallDecision['data']['action'];
+
 /**
  * Decides how to answer an inbound call (pure). In the tenant's business hours or evening
  * (its own schedule and IANA zone, `tenants/schedule.ts`): ring the owner with a
- * `<Dial action>` back to `dialActionUrl`. After hours, on a closed weekday or a holiday: the
- * after-hours notice (the text and the owner alert follow from the recorded event).
+ * `<Dial action>` (screened when the tenant has call screening on). After hours, on a closed
+ * weekday or a holiday: the emergency menu when emergency mode is on, else the after-hours
+ * notice (the text and the owner alert follow from the recorded event).
  */
 export function decideIncomingCall(
   tenant: Tenant,
   call: IncomingCall,
   now: Date,
-  dialActionUrl: string,
+  urls: VoiceUrls,
 ): CallDecision {
   const period = callPeriod(tenant, now);
-  const action = period === 'after-hours' ? 'after-hours-notice' : 'ring-owner';
-  return answerAs(action, tenant, call, dialActionUrl, period);
+  const action: Action =
+    period !== 'after-hours'
+      ? 'ring-owner'
+      : tenant.emergencyMode && tenant.emergencyPhone
+        ? 'emergency-menu'
+        : 'after-hours-notice';
+  return answerAs(action, tenant, call, urls, period);
 }
 
 /**
  * Handles `POST /twilio/voice` for a known tenant: decides, records `CallReceived` (idempotent
  * on `CallSid`, so Twilio's retries record nothing new) and returns the TwiML. A retry is
- * answered as the first delivery was (`call_answers`), even across a business-hours boundary.
+ * answered as the first delivery was (`call_steps`), even across a business-hours boundary.
  */
 export async function receiveCall(
   tenant: Tenant,
   call: IncomingCall,
-  deps: CommandDeps & { dialActionUrl: string; db: pg.Pool },
+  deps: CommandDeps & { urls: VoiceUrls; db: pg.Pool },
 ): Promise<string> {
-  const fresh = decideIncomingCall(tenant, call, deps.clock.now(), deps.dialActionUrl);
-  // First answer wins: a retry of this CallSid is answered as the first delivery was.
-  const { rows } = await deps.db.query<{ action: CallDecision['data']['action'] }>(
-    `INSERT INTO call_answers (call_sid, tenant_id, action) VALUES ($1, $2, $3)
-     ON CONFLICT (call_sid) DO UPDATE SET call_sid = EXCLUDED.call_sid
-     RETURNING action`,
-    [call.callSid, tenant.tenantId, fresh.data.action],
+  const fresh = decideIncomingCall(tenant, call, deps.clock.now(), deps.urls);
+  const action = await firstAnswer(
+    deps.db,
+    { callSid: call.callSid, step: 'answer', tenantId: tenant.tenantId },
+    fresh.data.action,
   );
-  const decision =
-    rows[0]!.action === fresh.data.action
-      ? fresh
-      : answerAs(rows[0]!.action, tenant, call, deps.dialActionUrl);
+  const decision = action === fresh.data.action ? fresh : answerAs(action, tenant, call, deps.urls);
   const event = newEvent(
     {
       type: 'CallReceived',
@@ -77,19 +82,34 @@ export async function receiveCall(
   return decision.twiml;
 }
 
-/** The decision that gives `action` (pure): used to repeat an earlier answer. */
-function answerAs(
-  action: CallDecision['data']['action'],
+/**
+ * The decision that gives `action` (pure): used to repeat an earlier answer. `period` is the
+ * one the call fell in, when known (a repeat infers it from the action).
+ */
+export function answerAs(
+  action: Action,
   tenant: Tenant,
   call: IncomingCall,
-  dialActionUrl: string,
+  urls: VoiceUrls,
   period?: CallPeriod,
 ): CallDecision {
   const base = { callSid: call.callSid, from: call.from, to: call.to, callStatus: call.callStatus };
-  return action === 'ring-owner'
-    ? {
+  switch (action) {
+    case 'ring-owner':
+      return {
         data: { ...base, mode: period === 'evening' ? 'evening' : 'business-hours', action },
-        twiml: ringOwnerTwiml(tenant, dialActionUrl),
-      }
-    : { data: { ...base, mode: 'after-hours', action }, twiml: afterHoursTwiml(tenant) };
+        twiml: ringOwnerTwiml(
+          tenant,
+          urls.dialAction('owner', tenant.callScreening),
+          tenant.callScreening ? urls.screen('owner') : null,
+        ),
+      };
+    case 'emergency-menu':
+      return {
+        data: { ...base, mode: 'after-hours', action },
+        twiml: emergencyMenuTwiml(tenant, urls.emergencyMenu),
+      };
+    case 'after-hours-notice':
+      return { data: { ...base, mode: 'after-hours', action }, twiml: afterHoursTwiml(tenant) };
+  }
 }

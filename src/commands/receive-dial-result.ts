@@ -2,7 +2,7 @@ import { newEvent } from '../events/new-event.ts';
 import { leadStreamId } from '../events/streams.ts';
 import type { E164 } from '../shared/phone.ts';
 import type { Tenant } from '../tenants/tenant.ts';
-import { hangupTwiml, missedCallTwiml } from '../rules/voice-responses.ts';
+import { hangupTwiml, missedCallTwiml, onCallMissedTwiml } from '../rules/voice-responses.ts';
 import type { CommandDeps } from './command-deps.ts';
 
 /** Values of `DialCallStatus` (Twilio TwiML `<Dial>` action callback). */
@@ -16,13 +16,19 @@ export const DIAL_CALL_STATUSES = [
 ] as const;
 export type DialCallStatus = (typeof DIAL_CALL_STATUSES)[number];
 
-/** The `<Dial action>` callback: the parent call's `CallSid`, `From` (the caller), and the outcome. */
+/**
+ * The `<Dial action>` callback: the parent call's `CallSid`, `From` (the caller), the
+ * outcome, which phone was rung (`leg`, from the action URL) and, when the screening whisper
+ * was in the TwiML, whether the person pressed 1 (`screenedIn`; undefined: not screened).
+ */
 export interface DialResult {
   callSid: string;
   from: E164;
   dialCallStatus: DialCallStatus;
   dialCallSid: string | null;
   dialCallDurationSeconds: number | null;
+  leg?: 'owner' | 'on-call';
+  screenedIn?: boolean;
 }
 
 /** Whether the owner took the call: `completed` or `answered` (Twilio `<Dial>` docs). */
@@ -31,15 +37,20 @@ export const isAnswered = (status: DialCallStatus): boolean =>
 
 /** What a `<Dial>` outcome means for the lead. */
 export type DialOutcome =
-  { answered: true } | { answered: false; reason: 'not-answered' | 'likely-voicemail' };
+  | { answered: true }
+  | { answered: false; reason: 'not-answered' | 'likely-voicemail' | 'not-screened-in' };
 
 /**
- * Interprets a `<Dial action>` callback (pure). `completed`/`answered` is answered, unless the
- * bridged call lasted less than the tenant's voicemail threshold: a forwarded call answered by
- * the owner's own voicemail also reports `completed`, and must not swallow the lead.
+ * Interprets a `<Dial action>` callback (pure). `completed`/`answered` is answered, unless:
+ * the call was screened and nobody pressed 1 (a voicemail cannot), or, without screening, the
+ * bridged call lasted less than the tenant's voicemail threshold: a forwarded call answered
+ * by the owner's own voicemail also reports `completed`, and must not swallow the lead.
  */
 export function interpretDial(result: DialResult, tenant: Tenant): DialOutcome {
   if (!isAnswered(result.dialCallStatus)) return { answered: false, reason: 'not-answered' };
+  if (result.screenedIn !== undefined) {
+    return result.screenedIn ? { answered: true } : { answered: false, reason: 'not-screened-in' };
+  }
   const threshold = tenant.voicemailThresholdSeconds;
   const seconds = result.dialCallDurationSeconds;
   if (threshold > 0 && seconds !== null && seconds < threshold) {
@@ -50,18 +61,20 @@ export function interpretDial(result: DialResult, tenant: Tenant): DialOutcome {
 
 /**
  * Handles `POST /twilio/voice/status`: records `DialAnswered` or `DialMissed` (see
- * {@link interpretDial}; idempotent on `CallSid`) and answers with TwiML: hang up after an
- * answered call, or a short spoken message before hanging up on a missed one.
+ * {@link interpretDial}; idempotent on `CallSid` and leg) and answers with TwiML: hang up
+ * after an answered call, or a short spoken message before hanging up on a missed one (an
+ * apology when the on-call phone missed an emergency).
  */
 export async function receiveDialResult(
   tenant: Tenant,
   result: DialResult,
   deps: CommandDeps,
 ): Promise<string> {
+  const leg = result.leg ?? 'owner';
   const common = {
     streamId: leadStreamId(tenant.tenantId, result.from),
     tenantId: tenant.tenantId,
-    idempotencyKey: result.callSid,
+    idempotencyKey: leg === 'on-call' ? `${result.callSid}:on-call` : result.callSid,
     correlationId: result.callSid,
     traceparent: deps.traceparent ?? null,
   };
@@ -78,6 +91,7 @@ export async function receiveDialResult(
               dialCallSid: result.dialCallSid,
               dialCallStatus: status,
               dialCallDurationSeconds: result.dialCallDurationSeconds,
+              leg,
             },
           },
           deps.clock,
@@ -92,10 +106,12 @@ export async function receiveDialResult(
               dialCallStatus: status,
               reason: outcome.answered ? 'not-answered' : outcome.reason,
               dialCallDurationSeconds: result.dialCallDurationSeconds,
+              leg,
             },
           },
           deps.clock,
         );
   await deps.log.append([event]);
-  return event.type === 'DialAnswered' ? hangupTwiml() : missedCallTwiml(tenant);
+  if (event.type === 'DialAnswered') return hangupTwiml();
+  return leg === 'on-call' ? onCallMissedTwiml(tenant) : missedCallTwiml(tenant);
 }

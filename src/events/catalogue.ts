@@ -82,9 +82,10 @@ export const TenantConfigured = z.object({
 
 /**
  * Twilio called `POST /twilio/voice` for an inbound call, and we answered with `action`:
- * `ring-owner` (business hours: `<Dial timeout=15>` the owner) or `after-hours-notice`
- * (spoken notice, then hang up). `mode` is the tenant-local period the call fell in
- * (`tenants/schedule.ts`); the evening rings through like business hours.
+ * `ring-owner` (business hours and evening: `<Dial timeout=15>` the owner),
+ * `after-hours-notice` (spoken notice, then hang up) or `emergency-menu` (after hours with
+ * emergency mode on: "press 1" for the on-call phone). `mode` is the tenant-local period the
+ * call fell in (`tenants/schedule.ts`); the evening rings through like business hours.
  */
 export const CallReceived = z.object({
   callSid: z.string(),
@@ -92,28 +93,64 @@ export const CallReceived = z.object({
   to: e164,
   callStatus: z.string(),
   mode: z.enum(['business-hours', 'evening', 'after-hours']),
-  action: z.enum(['ring-owner', 'after-hours-notice']),
+  action: z.enum(['ring-owner', 'after-hours-notice', 'emergency-menu']),
 });
 
-/** The `<Dial action>` callback said the owner took the call (`DialCallStatus` completed / answered). */
+/** Which phone a `<Dial>` rang: the owner's, or the on-call phone after an emergency escalation. */
+const dialLeg = z.enum(['owner', 'on-call']).default('owner');
+
+/**
+ * The `<Dial action>` callback said the phone was answered (`DialCallStatus` completed /
+ * answered), by a person: long enough not to be voicemail, and pressed 1 when screened.
+ */
 export const DialAnswered = z.object({
   callSid: z.string(),
   dialCallSid: z.string().nullable(),
   dialCallStatus: z.enum(['completed', 'answered']),
   dialCallDurationSeconds: z.number().int().nonnegative().nullable(),
+  leg: dialLeg,
 });
 
 /**
- * The owner did not take the call: the `<Dial action>` callback said busy / no-answer / failed
- * / canceled, or it said `completed` after fewer seconds than the tenant's voicemail
- * threshold (the owner's own voicemail picked up: `likely-voicemail`).
+ * The phone rung did not take the call: the `<Dial action>` callback said busy / no-answer /
+ * failed / canceled; or `completed` after fewer seconds than the tenant's voicemail threshold
+ * (the phone's own voicemail picked up: `likely-voicemail`); or, with call screening, nobody
+ * pressed 1 at the whisper (`not-screened-in`).
  */
 export const DialMissed = z.object({
   callSid: z.string(),
   dialCallSid: z.string().nullable(),
   dialCallStatus: z.enum(['busy', 'no-answer', 'failed', 'canceled', 'completed', 'answered']),
-  reason: z.enum(['not-answered', 'likely-voicemail']).default('not-answered'),
+  reason: z.enum(['not-answered', 'likely-voicemail', 'not-screened-in']).default('not-answered'),
   dialCallDurationSeconds: z.number().int().nonnegative().nullable().default(null),
+  leg: dialLeg,
+});
+
+/** At the after-hours emergency menu the caller pressed 1: the on-call phone is rung. */
+export const EmergencyEscalated = z.object({
+  callSid: z.string(),
+  onCallPhone: e164,
+});
+
+/**
+ * At the after-hours emergency menu the caller pressed another key or nothing (`digits` null):
+ * the call continues as after hours (notice, text, owner alert).
+ */
+export const EmergencyDeclined = z.object({
+  callSid: z.string(),
+  digits: z.string().nullable(),
+});
+
+/**
+ * The call-screening whisper on the owner's (or on-call) leg was answered: `accepted` when
+ * the person pressed 1. Without a key press the call counts as not answered (a voicemail
+ * cannot press 1).
+ */
+export const CallScreened = z.object({
+  callSid: z.string(),
+  leg: z.enum(['owner', 'on-call']),
+  accepted: z.boolean(),
+  digits: z.string().nullable(),
 });
 
 /**
@@ -245,6 +282,9 @@ export const eventSchemas = {
   CallReceived,
   DialAnswered,
   DialMissed,
+  EmergencyEscalated,
+  EmergencyDeclined,
+  CallScreened,
   SmsInbound,
   ConsentGranted,
   ConsentRevoked,

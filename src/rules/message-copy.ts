@@ -30,6 +30,15 @@ export const copy = {
       unreachable: 'Their number cannot receive texts: call them back.',
     }[outcome],
 
+  /** To a caller who pressed 1 for an emergency after hours and the on-call phone missed. */
+  emergencyUnansweredText: (t: Tenant, firstEver: boolean) =>
+    `Hi, this is ${t.name}. Sorry our on-call technician couldn't pick up. We've alerted the team and will call you back as soon as possible; reply here with details (photos help). ` +
+    (firstEver ? 'Msg & data rates may apply. Reply STOP to opt out.' : 'Reply STOP to opt out.'),
+
+  /** To the owner: an after-hours emergency the on-call phone did not answer. */
+  emergencyUnansweredAlert: (t: Tenant, caller: string, at: Date) =>
+    `EMERGENCY: ${formatForPeople(caller)} pressed 1 for an emergency at ${formatLocalTime(at, t.timezone)} and the on-call phone did not answer. Call them back now.`,
+
   /** To the owner, when the missed-call text bounced because the number is a landline. */
   landlineAlert: (caller: string) =>
     `Leadline: ${formatForPeople(caller)} looks like a landline, so our text did not reach them. Please call them back.`,

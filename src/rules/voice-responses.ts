@@ -8,41 +8,137 @@ export const RING_OWNER_SECONDS = 15;
 
 const SAY = { voice: 'Polly.Joanna', language: 'en-US' } as const;
 
+/** How long the on-call phone rings after an emergency escalation (seconds). */
+export const RING_ON_CALL_SECONDS = 20;
+
+/** How long the emergency menu waits for a key (seconds). */
+export const EMERGENCY_MENU_SECONDS = 8;
+
 /**
- * TwiML that rings the owner for {@link RING_OWNER_SECONDS} with a `<Dial action>` callback.
- * `answerOnBridge` keeps the caller hearing ringing until the owner picks up.
- * Source: Twilio TwiML `<Dial>` (`action`, `timeout`, `answerOnBridge`).
+ * TwiML that rings `phone` with a `<Dial action>` callback to `actionUrl`. `answerOnBridge`
+ * keeps the caller hearing ringing until someone picks up. With `screenUrl`, the rung person
+ * first hears the screening whisper (`<Number url>`, run on their leg before the bridge).
+ * Source: Twilio TwiML `<Dial>` (`action`, `timeout`, `answerOnBridge`) and `<Number>` (`url`).
  */
-export function ringOwnerTwiml(tenant: Tenant, actionUrl: string): string {
-  const response = new VoiceResponse();
+function ringTwiml(
+  response: InstanceType<typeof VoiceResponse>,
+  phone: string,
+  seconds: number,
+  actionUrl: string,
+  screenUrl: string | null,
+) {
   const dial = response.dial({
-    timeout: RING_OWNER_SECONDS,
+    timeout: seconds,
     action: actionUrl,
     method: 'POST',
     answerOnBridge: true,
   });
-  dial.number(tenant.ownerPhone);
+  if (screenUrl) dial.number({ url: screenUrl, method: 'POST' }, phone);
+  else dial.number(phone);
+}
+
+/** TwiML that rings the owner for {@link RING_OWNER_SECONDS}, screened when `screenUrl` is given. */
+export function ringOwnerTwiml(
+  tenant: Tenant,
+  actionUrl: string,
+  screenUrl: string | null = null,
+): string {
+  const response = new VoiceResponse();
+  ringTwiml(response, tenant.ownerPhone, RING_OWNER_SECONDS, actionUrl, screenUrl);
+  return response.toString();
+}
+
+/**
+ * TwiML for a call after hours with emergency mode on: the closed notice and "press 1" inside
+ * a one-digit `<Gather>` whose action receives the key, or an empty `Digits` when none was
+ * pressed (`actionOnEmptyResult`). Source: Twilio TwiML `<Gather>` (`numDigits`, `timeout`,
+ * `actionOnEmptyResult`).
+ */
+export function emergencyMenuTwiml(tenant: Tenant, menuActionUrl: string): string {
+  const response = new VoiceResponse();
+  const gather = response.gather({
+    numDigits: 1,
+    timeout: EMERGENCY_MENU_SECONDS,
+    action: menuActionUrl,
+    method: 'POST',
+    actionOnEmptyResult: true,
+  });
+  gather.say(
+    SAY,
+    `Thanks for calling ${tenant.name}. We're closed right now. If this is a plumbing emergency, press 1 to reach our on-call technician. Otherwise, hang up and we'll text you in a moment.`,
+  );
+  return response.toString();
+}
+
+/** TwiML after "press 1": connects the on-call phone for {@link RING_ON_CALL_SECONDS}. */
+export function connectOnCallTwiml(
+  onCallPhone: string,
+  actionUrl: string,
+  screenUrl: string | null,
+): string {
+  const response = new VoiceResponse();
+  response.say(SAY, 'Connecting you to our on-call technician now.');
+  ringTwiml(response, onCallPhone, RING_ON_CALL_SECONDS, actionUrl, screenUrl);
+  return response.toString();
+}
+
+/**
+ * The screening whisper, played to the person rung before the caller is connected: press 1 to
+ * take the call. No key (a voicemail greeting, a pocket) hangs up that leg, and the call
+ * counts as not answered. Source: Twilio "call screening" with `<Number url>` and `<Gather>`.
+ */
+export function screeningWhisperTwiml(tenant: Tenant, resultUrl: string): string {
+  const response = new VoiceResponse();
+  const gather = response.gather({
+    numDigits: 1,
+    timeout: 5,
+    action: resultUrl,
+    method: 'POST',
+    actionOnEmptyResult: true,
+  });
+  gather.say(SAY, `Leadline call for ${tenant.name}. Press 1 to take this call.`);
+  return response.toString();
+}
+
+/** TwiML ending the whisper: empty to connect the call (a key was pressed), else hang up. */
+export function screeningResultTwiml(accepted: boolean): string {
+  const response = new VoiceResponse();
+  if (!accepted) response.hangup();
   return response.toString();
 }
 
 /** TwiML for a call outside business hours: a spoken notice, then hang up (the text follows). */
 export function afterHoursTwiml(tenant: Tenant): string {
-  const response = new VoiceResponse();
-  response.say(
-    SAY,
+  return sayThenHangUp(
     `Thanks for calling ${tenant.name}. We're closed right now. We'll send you a text message in a moment so you can tell us what you need.`,
   );
-  response.hangup();
-  return response.toString();
+}
+
+/** TwiML when the caller did not press 1 at the emergency menu: goodbye (the text follows). */
+export function afterHoursGoodbyeTwiml(tenant: Tenant): string {
+  return sayThenHangUp(
+    `Thanks for calling ${tenant.name}. We'll send you a text message in a moment so you can tell us what you need.`,
+  );
+}
+
+/** TwiML when the on-call phone did not answer either: an apology; the owner is alerted. */
+export function onCallMissedTwiml(tenant: Tenant): string {
+  return sayThenHangUp(
+    `Sorry, our on-call technician couldn't pick up. We've alerted ${tenant.name} and will call you back as soon as possible. We'll text you in a moment.`,
+  );
 }
 
 /** TwiML after the owner did not answer: a short message, then hang up (the text follows). */
 export function missedCallTwiml(tenant: Tenant): string {
-  const response = new VoiceResponse();
-  response.say(
-    SAY,
+  return sayThenHangUp(
     `Sorry, ${tenant.name} can't come to the phone right now. We'll text you in a moment.`,
   );
+}
+
+/** TwiML that says `text` (Amazon Polly voice, US English), then hangs up. */
+function sayThenHangUp(text: string): string {
+  const response = new VoiceResponse();
+  response.say(SAY, text);
   response.hangup();
   return response.toString();
 }
@@ -56,10 +152,7 @@ export function hangupTwiml(): string {
 
 /** TwiML for a call to a number no tenant owns. */
 export function notInServiceTwiml(): string {
-  const response = new VoiceResponse();
-  response.say(SAY, 'Sorry, this number is not in service.');
-  response.hangup();
-  return response.toString();
+  return sayThenHangUp('Sorry, this number is not in service.');
 }
 
 /** An empty `<Response/>`: acknowledges a webhook without doing anything. */

@@ -1,8 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { inboundSmsParams, voiceCallParams } from '../../src/cli/webhook-client.ts';
+import {
+  dialActionParams,
+  gatherParams,
+  inboundSmsParams,
+  voiceCallParams,
+} from '../../src/cli/webhook-client.ts';
+import { deterministicId } from '../../src/shared/ids.ts';
 import { leadStreamId } from '../../src/events/streams.ts';
-import { ACCOUNT_SID, newSid, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
+import {
+  ACCOUNT_SID,
+  closedNowHours,
+  newSid,
+  startE2eEnv,
+  type E2eEnv,
+} from '../support/e2e-env.ts';
 import { runCli } from '../support/service-process.ts';
 import { waitUntilSettled } from '../support/settle.ts';
 
@@ -18,6 +30,9 @@ function noonZone(): { timezone: string; today: string } {
   const today = new Date(now.getTime() + offset * 3_600_000).toISOString().slice(0, 10);
   return { timezone, today };
 }
+
+/** The id `tenants add` gives the tenant of Twilio number `number`. */
+const tenantIdOf = (number: string) => deterministicId('tenant', number);
 
 /** Polls `condition` every 100 ms until it holds. @throws after `timeoutMs`. */
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
@@ -200,6 +215,141 @@ describe('rules of the trade, end to end', () => {
       await settle();
       expect(alertsAbout(caller)).toHaveLength(1);
       expect(alertsAbout(caller)[0]!.body).toContain('Are you open Saturday?');
+    });
+  });
+
+  describe('after-hours emergency mode: "press 1" for the on-call phone', () => {
+    const NUMBER = '+14165551200';
+    const OWNER = '+14165551299';
+    const ON_CALL = '+14165551288';
+
+    beforeAll(async () => {
+      await e.addTenant({
+        name: 'Night Owl Emergency Plumbing',
+        number: NUMBER,
+        owner: OWNER,
+        timezone: 'UTC',
+        hours: closedNowHours(),
+        extra: ['--emergency-mode', 'on', '--emergency-phone', ON_CALL, '--alert-debounce', '0'],
+      });
+    });
+
+    /** Calls after hours and answers the menu with `digits`; returns the call and both TwiMLs. */
+    async function callAndPress(digits: string) {
+      const caller = nextCaller();
+      const c = call(caller, NUMBER);
+      const menu = await e.webhooks.post('/twilio/voice', voiceCallParams(c));
+      const action = /<Gather[^>]*action="([^"]+)"/.exec(menu.body)?.[1];
+      expect(action, menu.body).toBeDefined();
+      expect(menu.body).toContain('numDigits="1"');
+      const choice = await e.webhooks.post(e.webhooks.relativeTo(action!), gatherParams(c, digits));
+      expect(choice.status).toBe(200);
+      return { caller, c, choice };
+    }
+
+    it('pressing 1 connects the on-call phone; if it answers, nobody is texted', async () => {
+      const { caller, c, choice } = await callAndPress('1');
+      expect(choice.body).toContain(`<Number>${ON_CALL}</Number>`);
+      const dialAction = /<Dial[^>]*action="([^"]+)"/.exec(choice.body)![1]!;
+      expect(dialAction).toContain('leg=on-call');
+      await e.webhooks.post(
+        e.webhooks.relativeTo(dialAction),
+        dialActionParams(c, 'completed', 95),
+      );
+      await settle();
+      expect(e.twilio.to(caller)).toHaveLength(0);
+      expect(e.twilio.to(OWNER).filter((m) => m.body.includes(caller.slice(-4)))).toHaveLength(0);
+    });
+
+    it('pressing 1 and the on-call phone missing: the caller gets an apology text, the owner an EMERGENCY alert', async () => {
+      const { caller, c, choice } = await callAndPress('1');
+      const dialAction = /<Dial[^>]*action="([^"]+)"/.exec(choice.body)![1]!;
+      const missed = await e.webhooks.post(
+        e.webhooks.relativeTo(dialAction),
+        dialActionParams(c, 'no-answer'),
+      );
+      expect(missed.body).toMatch(/on-call technician couldn't pick up/);
+      await settle();
+      expect(e.twilio.to(caller).map((m) => m.body)).toEqual([
+        expect.stringContaining("on-call technician couldn't pick up"),
+      ]);
+      expect(
+        e.twilio
+          .to(OWNER)
+          .filter((m) => m.body.includes(caller.slice(-4)))
+          .map((m) => m.body),
+      ).toEqual([expect.stringMatching(/^EMERGENCY: .* on-call phone did not answer/)]);
+      const events = await e.readStream(leadStreamId(tenantIdOf(NUMBER), caller));
+      expect(events.map((ev) => ev.type)).toContain('EmergencyEscalated');
+    });
+
+    it('not pressing 1 falls through to the normal after-hours text and alert', async () => {
+      const { caller, choice } = await callAndPress('');
+      expect(choice.body).toMatch(/text message in a moment/);
+      await settle();
+      expect(e.twilio.to(caller).map((m) => m.body)).toEqual([
+        expect.stringContaining('Sorry we missed your call'),
+      ]);
+      expect(e.twilio.to(OWNER).filter((m) => m.body.includes(caller.slice(-4)))).toHaveLength(1);
+    });
+  });
+
+  describe('call screening: a whisper on the owner\'s leg, "press 1 to take this call"', () => {
+    const NUMBER = '+14165551300';
+    const OWNER = '+14165551399';
+
+    beforeAll(async () => {
+      await e.addTenant({
+        name: 'Screened Plumbing',
+        number: NUMBER,
+        owner: OWNER,
+        extra: ['--call-screening', 'on', '--alert-debounce', '0'],
+      });
+    });
+
+    /** Rings the owner, plays the whisper, answers it with `digits`, then reports `completed`. */
+    async function ringScreenAndComplete(digits: string) {
+      const caller = nextCaller();
+      const c = call(caller, NUMBER);
+      const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(c));
+      const whisperUrl = /<Number url="([^"]+)"/.exec(voice.body)?.[1];
+      expect(whisperUrl, voice.body).toBeDefined();
+      const ownerLeg = { ...c, callSid: newSid('CA'), from: NUMBER, to: OWNER };
+      const whisper = await e.webhooks.post(
+        e.webhooks.relativeTo(whisperUrl!),
+        voiceCallParams(ownerLeg),
+      );
+      expect(whisper.body).toMatch(/<Say[^>]*>Leadline call for Screened Plumbing\. Press 1/);
+      const resultUrl = /<Gather[^>]*action="([^"]+)"/.exec(whisper.body)![1]!;
+      const result = await e.webhooks.post(
+        e.webhooks.relativeTo(resultUrl),
+        gatherParams(ownerLeg, digits),
+      );
+      const dialAction = /<Dial[^>]*action="([^"]+)"/.exec(voice.body)![1]!;
+      await e.webhooks.post(
+        e.webhooks.relativeTo(dialAction),
+        dialActionParams(c, 'completed', 25),
+      );
+      await settle();
+      return { caller, result };
+    }
+
+    it('the owner pressing 1 takes the call: no text', async () => {
+      const { caller, result } = await ringScreenAndComplete('1');
+      expect(result.body).not.toContain('<Hangup');
+      expect(e.twilio.to(caller)).toHaveLength(0);
+    });
+
+    it("no key press (the owner's voicemail) is not answered: the caller is texted and the owner told why", async () => {
+      const { caller, result } = await ringScreenAndComplete('');
+      expect(result.body).toContain('<Hangup/>');
+      expect(e.twilio.to(caller)).toHaveLength(1);
+      expect(
+        e.twilio
+          .to(OWNER)
+          .filter((m) => m.body.includes(caller.slice(-4)))
+          .map((m) => m.body),
+      ).toEqual([expect.stringContaining('nobody pressed 1 to take it')]);
     });
   });
 });

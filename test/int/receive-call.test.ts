@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { voiceUrls } from '../../src/api/voice-urls.ts';
 import { receiveCall } from '../../src/commands/receive-call.ts';
 import { clientConfig } from '../../src/db/client-config.ts';
 import { leadStreamId } from '../../src/events/streams.ts';
@@ -44,7 +45,7 @@ describe('a Twilio retry of the voice webhook across the business-hours boundary
       log,
       db: pool,
       clock: fixedClock(at),
-      dialActionUrl: 'https://x.example/twilio/voice/status',
+      urls: voiceUrls('https://x.example', tenant.tenantId, call.callSid, call.from),
     });
     const first = await receiveCall(tenant, call, deps('2026-06-01T16:59:59Z'));
     const retry = await receiveCall(tenant, call, deps('2026-06-01T17:00:02Z'));

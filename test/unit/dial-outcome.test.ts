@@ -41,4 +41,25 @@ describe('what a <Dial> outcome means', () => {
     expect(interpretDial(dial('completed', 2), tenant(0))).toEqual({ answered: true });
     expect(interpretDial(dial('completed', null), tenant(10))).toEqual({ answered: true });
   });
+
+  it('with call screening only a key press is answered, however long the leg lasted', () => {
+    const screened = (status: DialResult['dialCallStatus'], screenedIn: boolean) => ({
+      ...dial(status, 45),
+      screenedIn,
+    });
+    expect(interpretDial(screened('completed', true), tenant(10))).toEqual({ answered: true });
+    expect(interpretDial(screened('completed', false), tenant(10))).toEqual({
+      answered: false,
+      reason: 'not-screened-in',
+    });
+    expect(
+      interpretDial({ ...screened('completed', true), dialCallDurationSeconds: 3 }, tenant(10)),
+    ).toEqual({
+      answered: true,
+    });
+    expect(interpretDial(screened('no-answer', false), tenant(10))).toEqual({
+      answered: false,
+      reason: 'not-answered',
+    });
+  });
 });

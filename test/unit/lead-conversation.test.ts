@@ -68,6 +68,7 @@ const missed = (callSid: string, minutes = 0, dialCallStatus: 'busy' | 'no-answe
       dialCallStatus,
       reason: 'not-answered',
       dialCallDurationSeconds: null,
+      leg: 'owner',
     },
     callSid,
     minutes,
@@ -75,7 +76,13 @@ const missed = (callSid: string, minutes = 0, dialCallStatus: 'busy' | 'no-answe
 const answered = (callSid: string) =>
   event(
     'DialAnswered',
-    { callSid, dialCallSid: null, dialCallStatus: 'completed', dialCallDurationSeconds: 40 },
+    {
+      callSid,
+      dialCallSid: null,
+      dialCallStatus: 'completed',
+      dialCallDurationSeconds: 40,
+      leg: 'owner',
+    },
     callSid,
   );
 const sms = (
@@ -373,5 +380,129 @@ describe('lead-conversation decisions', () => {
       autoReply: true,
     });
     expect(given(received('CA1'), missed('CA1')).when(reply)).toEqual([]);
+  });
+
+  describe('after hours with emergency mode', () => {
+    const menu = (callSid: string) =>
+      event(
+        'CallReceived',
+        {
+          callSid,
+          from: CALLER,
+          to: tenant.twilioNumber,
+          callStatus: 'ringing',
+          mode: 'after-hours',
+          action: 'emergency-menu',
+        },
+        callSid,
+      );
+    const declined = (callSid: string) =>
+      event('EmergencyDeclined', { callSid, digits: null }, `${callSid}:d`, 0.2);
+    const escalated = (callSid: string) =>
+      event('EmergencyEscalated', { callSid, onCallPhone: '+14165550177' }, `${callSid}:e`, 0.2);
+    const onCall = (callSid: string, answered: boolean) =>
+      answered
+        ? event(
+            'DialAnswered',
+            {
+              callSid,
+              dialCallSid: null,
+              dialCallStatus: 'completed',
+              dialCallDurationSeconds: 90,
+              leg: 'on-call',
+            },
+            `${callSid}:on-call`,
+            0.5,
+          )
+        : event(
+            'DialMissed',
+            {
+              callSid,
+              dialCallSid: null,
+              dialCallStatus: 'no-answer',
+              reason: 'not-answered',
+              dialCallDurationSeconds: null,
+              leg: 'on-call',
+            },
+            `${callSid}:on-call`,
+            0.5,
+          );
+    const menuTimeout = (callSid: string) =>
+      event(
+        'TimerElapsed',
+        {
+          timerId: `emergency-menu-timeout:${callSid}`,
+          kind: 'emergency-menu-timeout',
+          key: callSid,
+          dueAt: new Date(T0 + 120_000).toISOString(),
+        },
+        `${callSid}:t`,
+        2,
+      );
+
+    it('the menu itself sends nothing and sets a 2-minute timer for a caller who hangs up', () => {
+      const decision = given().decision(menu('CA1'));
+      expect(decision.intents).toEqual([]);
+      expect(decision.timers).toEqual([
+        expect.objectContaining({
+          kind: 'emergency-menu-timeout',
+          key: 'CA1',
+          dueAt: new Date(T0 + 120_000).toISOString(),
+        }),
+      ]);
+    });
+
+    it('not pressing 1 falls through to the after-hours text and alert, once', () => {
+      expect(purposes(given(menu('CA1')).when(declined('CA1')))).toEqual([
+        'lead:missed-call-text',
+        'owner:owner-alert',
+      ]);
+      expect(given(menu('CA1'), declined('CA1')).when(menuTimeout('CA1'))).toEqual([]);
+    });
+
+    it('hanging up at the menu is noticed by the timer: after-hours text and alert', () => {
+      const intents = given(menu('CA1')).when(menuTimeout('CA1'));
+      expect(purposes(intents)).toEqual(['lead:missed-call-text', 'owner:owner-alert']);
+      expect(intents[1]!.body).toContain('hung up at the menu');
+    });
+
+    it('pressing 1 and the on-call phone answering: nothing is sent, even when the timer fires', () => {
+      const history = [menu('CA1'), escalated('CA1'), onCall('CA1', true)];
+      expect(given(menu('CA1')).when(escalated('CA1'))).toEqual([]);
+      expect(given(...history).when(menuTimeout('CA1'))).toEqual([]);
+    });
+
+    it('pressing 1 and the on-call phone missing too: an apology text and an EMERGENCY alert', () => {
+      const intents = given(menu('CA1'), escalated('CA1')).when(onCall('CA1', false));
+      expect(intents.map((i) => [i.audience, i.dedupeKey])).toEqual([
+        ['lead', 'CA1:missed-call-text'],
+        ['owner', 'CA1:emergency-alert'],
+      ]);
+      expect(intents[0]!.body).toMatch(/on-call technician couldn't pick up/);
+      expect(intents[1]!.body).toMatch(
+        /^EMERGENCY: \(647\) 555-0123 pressed 1 for an emergency at 10:00 AM and the on-call phone did not answer/,
+      );
+      expect(
+        given(menu('CA1'), escalated('CA1'), onCall('CA1', false)).when(onCall('CA1', false)),
+      ).toEqual([]);
+    });
+  });
+
+  it('a screened call nobody pressed 1 for is a missed call, and the owner is told why', () => {
+    const screenedOut = event(
+      'DialMissed',
+      {
+        callSid: 'CA7',
+        dialCallSid: null,
+        dialCallStatus: 'completed',
+        reason: 'not-screened-in',
+        dialCallDurationSeconds: 20,
+        leg: 'owner',
+      },
+      'CA7',
+    );
+    const intents = given(received('CA7')).when(screenedOut);
+    expect(purposes(intents)).toEqual(['lead:missed-call-text', 'owner:owner-alert']);
+    expect(intents[1]!.body).toContain('nobody pressed 1 to take it');
   });
 });

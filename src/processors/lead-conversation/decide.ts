@@ -10,6 +10,12 @@ import type { LeadState, PendingAlert } from './state.ts';
 export const REPEAT_CALL_WINDOW_MS = 10 * 60_000;
 
 /**
+ * A caller at the after-hours emergency menu who has neither pressed a key nor been heard of
+ * this many ms after the call came in hung up there: they get the after-hours text.
+ */
+export const EMERGENCY_MENU_TIMEOUT_MS = 2 * 60_000;
+
+/**
  * One acknowledgement per conversation: a lead's texts within this many ms of the last
  * acknowledgement are not acknowledged again (the owner is still alerted of each).
  */
@@ -33,6 +39,10 @@ const only = (intents: OutboundIntent[]): LeadDecision => ({ intents, timers: []
  * Decides what to send in answer to one event of a lead's stream (pure: state before the
  * event, the event, the tenant). The rules (design §7):
  *
+ * - After hours with emergency mode: the caller's choice decides. No key (or hanging up at
+ *   the menu, noticed by a 2-minute timer) is an after-hours missed call; 1 rings the on-call
+ *   phone, and if that misses too, the caller gets an apology text and the owner an
+ *   EMERGENCY alert at once.
  * - Missed call (`DialMissed`, or a `CallReceived` after hours): one text to the caller
  *   (unless opted out, or already texted about a call in the last 10 minutes: one lead, one
  *   text) and one alert to the owner, keyed by `CallSid`. Never for a call already answered,
@@ -76,20 +86,35 @@ export function decide(
     consentExempt: true,
   });
 
-  const missedCall = (callSid: string, caller: string, reason: string): LeadDecision => {
+  const missedCall = (
+    callSid: string,
+    caller: string,
+    reason: string,
+    emergency = false,
+  ): LeadDecision => {
     if (state.calls[callSid] === 'answered' || state.calls[callSid] === 'missed') return nothing;
     const at = new Date(event.occurredAt);
     const intents: OutboundIntent[] = [];
     const repeat = within(state.lastMissedCallTextAt, event.occurredAt, REPEAT_CALL_WINDOW_MS);
-    const texted = !state.optedOut && !state.unreachable && !repeat;
-    if (texted) {
+    const reachable = !state.optedOut && !state.unreachable;
+    const firstEver = state.lastTextedAt === undefined;
+    // An emergency the on-call phone missed is always answered with a text, repeat or not.
+    if (reachable && (emergency || !repeat)) {
       intents.push(
         toLead(
           `${callSid}:missed-call-text`,
           'missed-call-text',
-          copy.missedCallText(tenant, state.lastTextedAt === undefined),
+          emergency
+            ? copy.emergencyUnansweredText(tenant, firstEver)
+            : copy.missedCallText(tenant, firstEver),
         ),
       );
+    }
+    if (emergency) {
+      intents.push(
+        toOwner(`${callSid}:emergency-alert`, copy.emergencyUnansweredAlert(tenant, caller, at)),
+      );
+      return only(intents);
     }
     intents.push(
       toOwner(
@@ -114,16 +139,40 @@ export function decide(
 
   switch (event.type) {
     case 'CallReceived':
+      if (state.calls[event.data.callSid]) return nothing; // a repeat of this call
+      if (event.data.action === 'emergency-menu') {
+        // A caller who hangs up at the menu is still an after-hours lead.
+        return {
+          intents: [],
+          timers: [
+            {
+              timerId: `emergency-menu-timeout:${event.data.callSid}`,
+              kind: 'emergency-menu-timeout',
+              key: event.data.callSid,
+              dueAt: new Date(
+                Date.parse(event.occurredAt) + EMERGENCY_MENU_TIMEOUT_MS,
+              ).toISOString(),
+            },
+          ],
+        };
+      }
       if (event.data.action !== 'after-hours-notice') return nothing;
-      if (state.calls[event.data.callSid] === 'after-hours') return nothing;
       return missedCall(event.data.callSid, event.data.from, 'after hours');
+    case 'EmergencyDeclined':
+      if (state.calls[event.data.callSid] !== 'menu') return nothing;
+      return missedCall(event.data.callSid, leadPhoneOf(event), 'after hours');
     case 'DialMissed':
+      if (event.data.leg === 'on-call') {
+        return missedCall(event.data.callSid, leadPhoneOf(event), 'on-call missed', true);
+      }
       return missedCall(
         event.data.callSid,
         leadPhoneOf(event),
         event.data.reason === 'likely-voicemail'
           ? 'your voicemail picked up'
-          : event.data.dialCallStatus,
+          : event.data.reason === 'not-screened-in'
+            ? 'nobody pressed 1 to take it'
+            : event.data.dialCallStatus,
       );
     case 'SmsInbound': {
       const { messageSid, body, keyword, from, optOutType, autoReply, urgency, numMedia } =
@@ -210,6 +259,10 @@ export function decide(
       };
     }
     case 'TimerElapsed': {
+      if (event.data.kind === 'emergency-menu-timeout') {
+        if (state.calls[event.data.key] !== 'menu') return nothing;
+        return missedCall(event.data.key, leadPhoneOf(event), 'after hours, hung up at the menu');
+      }
       const batch = state.pendingAlert;
       if (event.data.kind !== 'owner-alert-batch' || batch?.batchId !== event.data.key) {
         return nothing; // already sent with an EMERGENCY, or a stale timer

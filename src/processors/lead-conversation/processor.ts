@@ -12,6 +12,8 @@ const RELEVANT = new Set([
   'CallReceived',
   'DialAnswered',
   'DialMissed',
+  'EmergencyEscalated',
+  'EmergencyDeclined',
   'SmsInbound',
   'ConsentGranted',
   'ConsentRevoked',

@@ -6,7 +6,7 @@ export interface LeadState {
   /** True after an opt-out keyword until an opt-in keyword. */
   optedOut: boolean;
   /** Outcome per recent `CallSid` (most recent {@link MAX_CALLS} kept). */
-  calls: Record<string, 'ringing' | 'answered' | 'missed' | 'after-hours'>;
+  calls: Record<string, 'ringing' | 'answered' | 'missed' | 'after-hours' | 'menu' | 'escalated'>;
   /** When the lead was last sent a text (UTC ISO), any purpose; absent: never. */
   lastTextedAt?: string;
   /** When the lead was last sent a missed-call text (UTC ISO). */
@@ -88,8 +88,24 @@ export function evolve(state: LeadState, event: RecordedLeadlineEvent): LeadStat
       return withCall(
         state,
         event.data.callSid,
-        event.data.action === 'ring-owner' ? 'ringing' : 'after-hours',
+        event.data.action === 'ring-owner'
+          ? 'ringing'
+          : event.data.action === 'emergency-menu'
+            ? 'menu'
+            : 'after-hours',
       );
+    case 'EmergencyEscalated':
+      return state.calls[event.data.callSid] === 'menu'
+        ? withCall(state, event.data.callSid, 'escalated')
+        : state;
+    case 'EmergencyDeclined':
+      return state.calls[event.data.callSid] === 'menu'
+        ? withCall(state, event.data.callSid, 'missed')
+        : state;
+    case 'TimerElapsed':
+      return event.data.kind === 'emergency-menu-timeout' && state.calls[event.data.key] === 'menu'
+        ? withCall(state, event.data.key, 'missed')
+        : state;
     case 'DialAnswered':
       return withCall(state, event.data.callSid, 'answered');
     case 'DialMissed':

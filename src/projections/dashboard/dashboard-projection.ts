@@ -56,17 +56,16 @@ async function apply(
   switch (event.type) {
     case 'CallReceived': {
       const afterHours = event.data.action === 'after-hours-notice';
+      const outcome =
+        event.data.action === 'emergency-menu'
+          ? 'emergency-menu'
+          : afterHours
+            ? 'after-hours'
+            : 'ringing';
       const r = await db.query(
         `INSERT INTO dashboard_calls (tenant_id, call_sid, phone, received_at, mode, outcome)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-        [
-          tenantId,
-          event.data.callSid,
-          phone,
-          event.occurredAt,
-          event.data.mode,
-          afterHours ? 'after-hours' : 'ringing',
-        ],
+        [tenantId, event.data.callSid, phone, event.occurredAt, event.data.mode, outcome],
       );
       if (r.rowCount)
         await touchLead(db, tenantId, phone, event.occurredAt, {
@@ -87,6 +86,26 @@ async function apply(
         `UPDATE dashboard_calls SET outcome = 'missed', dial_call_status = $3
           WHERE tenant_id = $1 AND call_sid = $2 AND outcome = 'ringing'`,
         [tenantId, event.data.callSid, event.data.dialCallStatus],
+      );
+      if (r.rowCount) await touchLead(db, tenantId, phone, event.occurredAt, { missed_calls: 1 });
+      return;
+    }
+    case 'EmergencyEscalated':
+      // The on-call phone is being rung: its Dial result settles the outcome.
+      await db.query(
+        `UPDATE dashboard_calls SET outcome = 'ringing'
+          WHERE tenant_id = $1 AND call_sid = $2 AND outcome = 'emergency-menu'`,
+        [tenantId, event.data.callSid],
+      );
+      return;
+    case 'EmergencyDeclined':
+    case 'TimerElapsed': {
+      const callSid = event.type === 'EmergencyDeclined' ? event.data.callSid : event.data.key;
+      if (event.type === 'TimerElapsed' && event.data.kind !== 'emergency-menu-timeout') return;
+      const r = await db.query(
+        `UPDATE dashboard_calls SET outcome = 'after-hours'
+          WHERE tenant_id = $1 AND call_sid = $2 AND outcome = 'emergency-menu'`,
+        [tenantId, callSid],
       );
       if (r.rowCount) await touchLead(db, tenantId, phone, event.occurredAt, { missed_calls: 1 });
       return;
