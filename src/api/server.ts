@@ -84,6 +84,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(readApi, {
     prefix: '/api/v1',
     db: deps.db,
+    log: deps.log,
+    clock: deps.clock,
     operatorApiKey: deps.operatorApiKey,
   });
   return app;

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { reviewsCommand } from './reviews-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { simulateCommand } from './simulate-command.ts';
 import { tenantsCommand } from './tenants-command.ts';
@@ -14,6 +15,7 @@ const program = new Command('leadline')
   .showHelpAfterError()
   .addCommand(serveCommand())
   .addCommand(tenantsCommand())
+  .addCommand(reviewsCommand())
   .addCommand(simulateCommand());
 
 await program.parseAsync(process.argv);

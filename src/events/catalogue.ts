@@ -173,6 +173,19 @@ export const SmsInbound = z.object({
   urgency: z.enum(['EMERGENCY', 'STANDARD']).default('STANDARD'),
 });
 
+/**
+ * After a job, the owner asked the customer for a review (`POST /api/v1/review-requests` or
+ * `leadline reviews request`). The customer's next reply within 7 days that reads as good
+ * or bad answers it.
+ */
+export const ReviewRequested = z.object({
+  requestId: z.string(),
+  phone: e164,
+  requestedBy: z.enum(['api', 'cli']),
+  /** What the job was, for the owner's own records; never sent. */
+  note: z.string().nullable(),
+});
+
 /** The number gave consent to receive texts from the tenant. */
 export const ConsentGranted = z.object({
   phone: e164,
@@ -286,6 +299,7 @@ export const eventSchemas = {
   EmergencyDeclined,
   CallScreened,
   SmsInbound,
+  ReviewRequested,
   ConsentGranted,
   ConsentRevoked,
   OutboundSmsSent,

@@ -39,6 +39,24 @@ export const copy = {
   emergencyUnansweredAlert: (t: Tenant, caller: string, at: Date) =>
     `EMERGENCY: ${formatForPeople(caller)} pressed 1 for an emergency at ${formatLocalTime(at, t.timezone)} and the on-call phone did not answer. Call them back now.`,
 
+  /** Asks a customer, after a job, how it went (consent-gated; quiet hours apply). */
+  reviewRequest: (t: Tenant) =>
+    `${t.name}: thanks for choosing us! How did we do? Reply GOOD or BAD, or tell us in your own words. Reply STOP to opt out.`,
+
+  /** Answers a good review reply: the review link when the tenant has one, else thanks. */
+  reviewThanks: (t: Tenant) =>
+    t.reviewLink
+      ? `${t.name}: thank you, that means a lot! If you have a minute, a review helps other homeowners find us: ${t.reviewLink}`
+      : `${t.name}: thank you, that means a lot!`,
+
+  /** Answers a bad review reply. */
+  reviewApology: (t: Tenant) =>
+    `${t.name}: we're sorry we let you down. The owner has been told and will call you to make it right.`,
+
+  /** To the owner: a customer answered a review request unhappily. */
+  badReviewAlert: (customer: string, body: string) =>
+    `URGENT: ${formatForPeople(customer)} is unhappy with the job: "${truncate(body, 280)}". We apologised and said you'd call; please call them today.`,
+
   /** To the owner, when the missed-call text bounced because the number is a landline. */
   landlineAlert: (caller: string) =>
     `Leadline: ${formatForPeople(caller)} looks like a landline, so our text did not reach them. Please call them back.`,

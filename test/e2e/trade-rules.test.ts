@@ -12,6 +12,7 @@ import {
   ACCOUNT_SID,
   closedNowHours,
   newSid,
+  OPERATOR_KEY,
   startE2eEnv,
   type E2eEnv,
 } from '../support/e2e-env.ts';
@@ -350,6 +351,100 @@ describe('rules of the trade, end to end', () => {
           .filter((m) => m.body.includes(caller.slice(-4)))
           .map((m) => m.body),
       ).toEqual([expect.stringContaining('nobody pressed 1 to take it')]);
+    });
+  });
+
+  describe('review flow: owner asks after a job; good reply gets the link, bad one an apology and an URGENT alert', () => {
+    const NUMBER = '+14165551400';
+    const OWNER = '+14165551499';
+    const LINK = 'https://g.page/r/review-me-plumbing/review';
+
+    beforeAll(async () => {
+      await e.addTenant({
+        name: 'Review Me Plumbing',
+        number: NUMBER,
+        owner: OWNER,
+        // Texts allowed round the clock, so the suite passes at any hour (quiet hours have their own tests).
+        extra: [
+          '--review-link',
+          LINK,
+          '--alert-debounce',
+          '0',
+          '--quiet-hours-allowed',
+          '00:00-24:00',
+        ],
+      });
+    });
+
+    const requestByApi = (body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${e.service.baseUrl}/api/v1/review-requests`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${OPERATOR_KEY}`,
+          'content-type': 'application/json',
+          ...headers,
+        },
+        body: JSON.stringify(body),
+      });
+
+    it('by API: one request text (idempotent on Idempotency-Key); a YES gets the review link', async () => {
+      const customer = nextCaller();
+      for (let i = 0; i < 2; i++) {
+        const res = await requestByApi(
+          { tenant: NUMBER, phone: customer, note: 'replaced the water heater' },
+          { 'idempotency-key': `job-${customer}` },
+        );
+        expect(res.status).toBe(202);
+      }
+      await settle();
+      expect(e.twilio.to(customer).map((m) => m.body)).toEqual([
+        expect.stringContaining('How did we do?'),
+      ]);
+      await sms(customer, NUMBER, 'YES');
+      await settle();
+      expect(e.twilio.to(customer).map((m) => m.body)[1]).toContain(LINK);
+      expect(e.twilio.to(OWNER).filter((m) => m.body.includes(customer.slice(-4)))).toHaveLength(0);
+    });
+
+    it('by CLI: a bad reply gets an apology (no link) and the owner an URGENT alert', async () => {
+      const customer = nextCaller();
+      const cli = await runCli(
+        ['reviews', 'request', '--tenant', NUMBER, '--phone', customer],
+        e.env,
+      );
+      expect(cli.code, cli.stderr).toBe(0);
+      await settle();
+      await sms(customer, NUMBER, 'Not happy, the tap is still leaking');
+      await settle();
+      const texts = e.twilio.to(customer).map((m) => m.body);
+      expect(texts).toHaveLength(2);
+      expect(texts[1]).toMatch(/sorry we let you down/);
+      expect(texts[1]).not.toContain(LINK);
+      expect(
+        e.twilio
+          .to(OWNER)
+          .filter((m) => m.body.includes(customer.slice(-4)))
+          .map((m) => m.body),
+      ).toEqual([expect.stringMatching(/^URGENT: .* is unhappy/)]);
+    });
+
+    it('a YES with no review request pending is not a review: no link', async () => {
+      const customer = nextCaller();
+      await sms(customer, NUMBER, 'YES');
+      await settle();
+      expect(e.twilio.to(customer).map((m) => m.body)).toEqual([
+        expect.stringMatching(/got your message/),
+      ]);
+    });
+
+    it('refuses a bad request with a 4xx and a reason', async () => {
+      const badPhone = await requestByApi({ tenant: NUMBER, phone: '12' });
+      expect(badPhone.status).toBe(400);
+      expect(await badPhone.json()).toMatchObject({ error: { code: 'INVALID_PHONE_NUMBER' } });
+      const noTenant = await requestByApi({ tenant: '+14165559998', phone: nextCaller() });
+      expect(noTenant.status).toBe(404);
+      const noKey = await fetch(`${e.service.baseUrl}/api/v1/review-requests`, { method: 'POST' });
+      expect(noKey.status).toBe(401);
     });
   });
 });

@@ -505,4 +505,72 @@ describe('lead-conversation decisions', () => {
     expect(purposes(intents)).toEqual(['lead:missed-call-text', 'owner:owner-alert']);
     expect(intents[1]!.body).toContain('nobody pressed 1 to take it');
   });
+
+  describe('review flow', () => {
+    const requested = (requestId: string, minutes = 0) =>
+      event(
+        'ReviewRequested',
+        { requestId, phone: CALLER, requestedBy: 'api', note: 'water heater swap' },
+        requestId,
+        minutes,
+      );
+    const withLink = testTenant({ reviewLink: 'https://g.page/r/maple-plumbing/review' });
+
+    it('the request is one consent-gated text to the customer', () => {
+      const intents = given().when(requested('R1'));
+      expect(intents.map((i) => [i.purpose, i.consentExempt, i.dedupeKey])).toEqual([
+        ['review-request', false, 'R1:review-request'],
+      ]);
+      expect(intents[0]!.body).toMatch(/Maple Plumbing.*How did we do\?.*STOP/);
+    });
+
+    it('a good reply (a bare YES included) gets the review link, only once', () => {
+      const intents = givenFor(withLink, requested('R1')).when(sms('SM1', 'YES', 'opt-in', {}, 60));
+      expect(intents.map((i) => [i.audience, i.purpose])).toEqual([['lead', 'review-reply']]);
+      expect(intents[0]!.body).toContain('https://g.page/r/maple-plumbing/review');
+      // The request is answered: the next "thanks!" is an ordinary message.
+      const next = givenFor(withLink, requested('R1'), sms('SM1', 'YES', 'opt-in', {}, 60)).when(
+        sms('SM2', 'Thanks again!', null, {}, 61),
+      );
+      expect(purposes(next)).toEqual(['lead:acknowledgement']);
+    });
+
+    it('without a review link configured, a good reply gets thanks and no link', () => {
+      const intents = given(requested('R1')).when(sms('SM1', 'Great job', null, {}, 5));
+      expect(intents).toHaveLength(1);
+      expect(intents[0]!.body).not.toMatch(/https?:/);
+    });
+
+    it('a bad reply gets an apology and the owner an URGENT alert', () => {
+      const intents = givenFor(withLink, requested('R1')).when(
+        sms('SM1', 'Not happy, the tap is still leaking', null, {}, 30),
+      );
+      expect(intents.map((i) => [i.audience, i.purpose])).toEqual([
+        ['lead', 'review-reply'],
+        ['owner', 'owner-alert'],
+      ]);
+      expect(intents[0]!.body).not.toContain('g.page');
+      expect(intents[1]!.body).toMatch(/^URGENT: \(647\) 555-0123 is unhappy/);
+    });
+
+    it('a YES with no pending review request is not a review', () => {
+      expect(purposes(givenFor(withLink).when(sms('SM1', 'YES', 'opt-in')))).toEqual([
+        'lead:acknowledgement',
+      ]);
+    });
+
+    it('a YES from an opted-out customer is the carrier opt-in, even with a request pending', () => {
+      const intents = given(requested('R1'), sms('SM0', 'STOP', 'opt-out'), revoked('SM0')).when(
+        sms('SM1', 'YES', 'opt-in', {}, 10),
+      );
+      expect(purposes(intents)).toEqual(['lead:opt-in-confirmation']);
+    });
+
+    it('a reply more than 7 days later is an ordinary message', () => {
+      const intents = givenFor(withLink, requested('R1')).when(
+        sms('SM1', 'Great job', null, {}, 8 * 24 * 60),
+      );
+      expect(purposes(intents)).toEqual(['lead:acknowledgement']);
+    });
+  });
 });

@@ -2,6 +2,7 @@ import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import type { OutboundIntent } from '../../outbound/intent.ts';
 import { copy } from '../../rules/message-copy.ts';
 import { LANDLINE } from '../../rules/message-status.ts';
+import { classifyReviewReply } from '../../rules/review-reply.ts';
 import type { Tenant } from '../../tenants/tenant.ts';
 import type { TimerRequest } from '../timers/timers.ts';
 import type { LeadState, PendingAlert } from './state.ts';
@@ -14,6 +15,9 @@ export const REPEAT_CALL_WINDOW_MS = 10 * 60_000;
  * this many ms after the call came in hung up there: they get the after-hours text.
  */
 export const EMERGENCY_MENU_TIMEOUT_MS = 2 * 60_000;
+
+/** A customer's reply this many ms after a review request no longer answers it. */
+export const REVIEW_REPLY_WINDOW_MS = 7 * 24 * 60 * 60_000;
 
 /**
  * One acknowledgement per conversation: a lead's texts within this many ms of the last
@@ -30,6 +34,8 @@ export interface LeadDecision {
   timers: TimerRequest[];
   /** The lead's texts now waiting for an owner alert; null: none; absent: unchanged. */
   pendingAlert?: PendingAlert | null;
+  /** True when this event answered the pending review request. */
+  reviewAnswered?: boolean;
 }
 
 const nothing: LeadDecision = { intents: [], timers: [] };
@@ -54,6 +60,12 @@ const only = (intents: OutboundIntent[]): LeadDecision => ({ intents, timers: []
  * - Opt-in keyword after an opt-out: one confirmation (unless Twilio replied).
  * - HELP: the business name, contact and how to opt out (unless Twilio replied).
  * - Automatic replies (driving mode, out of office): nothing, so machines cannot loop.
+ * - Review request (owner, after a job): one text asking how it went. The customer's next
+ *   reply within 7 days that reads as good (a YES included: the lead is subscribed, so the
+ *   carrier meaning of YES changes nothing) gets the review link, or thanks when there is
+ *   none; one that reads as bad gets an apology and the owner an URGENT alert. A YES from
+ *   an opted-out lead is the carrier opt-in keyword, never a review; a YES with no pending
+ *   request is an ordinary message.
  * - Any other text: one acknowledgement per conversation window (12 h, unless opted out)
  *   and an owner alert headed EMERGENCY or STANDARD, mentioning photos. STANDARD texts are
  *   grouped: the alert waits for the tenant's debounce window (default 30 s) after the last
@@ -205,6 +217,30 @@ export function decide(
         return only([toLead(`${messageSid}:help`, 'help', copy.help(tenant), true)]);
       }
       if (autoReply) return nothing;
+      const review = state.pendingReview;
+      const verdict =
+        review && within(review.at, event.occurredAt, REVIEW_REPLY_WINDOW_MS)
+          ? classifyReviewReply(body)
+          : null;
+      if (review && verdict === 'good') {
+        return {
+          intents: [
+            toLead(`${review.requestId}:review-reply`, 'review-reply', copy.reviewThanks(tenant)),
+          ],
+          timers: [],
+          reviewAnswered: true,
+        };
+      }
+      if (review && verdict === 'bad') {
+        return {
+          intents: [
+            toLead(`${review.requestId}:review-reply`, 'review-reply', copy.reviewApology(tenant)),
+            toOwner(`${review.requestId}:bad-review-alert`, copy.badReviewAlert(from, body)),
+          ],
+          timers: [],
+          reviewAnswered: true,
+        };
+      }
       const intents: OutboundIntent[] = [];
       const acknowledged = within(
         state.lastAcknowledgedAt,
@@ -281,6 +317,16 @@ export function decide(
         pendingAlert: null,
       };
     }
+    case 'ReviewRequested':
+      // Consent-gated at send time (the sender withholds it, with the reason, if the
+      // customer opted out) and deferred to daytime in the customer's zone (quiet hours).
+      return only([
+        toLead(
+          `${event.data.requestId}:review-request`,
+          'review-request',
+          copy.reviewRequest(tenant),
+        ),
+      ]);
     case 'OutboundSmsStatusUpdated': {
       const { errorCode, audience, purpose, messageSid } = event.data;
       // A landline cannot take the missed-call text: tell the owner to call back, once.

@@ -15,6 +15,7 @@ const RELEVANT = new Set([
   'EmergencyEscalated',
   'EmergencyDeclined',
   'SmsInbound',
+  'ReviewRequested',
   'ConsentGranted',
   'ConsentRevoked',
   'OutboundSmsStatusUpdated',

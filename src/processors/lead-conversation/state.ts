@@ -17,6 +17,8 @@ export interface LeadState {
   unreachable?: string;
   /** The lead's texts waiting to be sent to the owner as one alert (debounce window). */
   pendingAlert?: PendingAlert;
+  /** The review request awaiting the customer's answer, and when it was made (UTC ISO). */
+  pendingReview?: { requestId: string; at: string };
 }
 
 /**
@@ -39,17 +41,22 @@ export const MAX_CALLS = 50;
 
 /**
  * Records what was just decided for the lead at `at` (pure): when it was last texted,
- * acknowledged, or sent a missed-call text, and the batch of texts waiting for an owner
- * alert. Called after `decide`, with its decision.
+ * acknowledged, or sent a missed-call text, the batch of texts waiting for an owner alert,
+ * and whether the pending review request was answered. Called after `decide`, with its decision.
  */
 export function remember(
   state: LeadState,
   decision: {
     intents: Array<{ audience: string; purpose: string }>;
     pendingAlert?: PendingAlert | null;
+    reviewAnswered?: boolean;
   },
   at: string,
 ): LeadState {
+  if (decision.reviewAnswered) {
+    const { pendingReview: _answered, ...rest } = state;
+    state = rest;
+  }
   if (decision.pendingAlert !== undefined) {
     const { pendingAlert: _cleared, ...rest } = state;
     state =
@@ -113,6 +120,11 @@ export function evolve(state: LeadState, event: RecordedLeadlineEvent): LeadStat
       return withCall(state, event.data.callSid, 'missed');
     case 'ConsentRevoked':
       return { ...state, optedOut: true };
+    case 'ReviewRequested':
+      return {
+        ...state,
+        pendingReview: { requestId: event.data.requestId, at: event.occurredAt },
+      };
     case 'OutboundSmsStatusUpdated':
       return event.data.audience === 'lead' &&
         event.data.errorCode !== null &&
