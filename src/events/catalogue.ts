@@ -236,6 +236,19 @@ export const OutboundSmsWithheld = z.object({
   reason: z.enum(['dry-run', 'consent-revoked', 'quota-exceeded']),
 });
 
+/**
+ * A solicitation to a customer (a review request) waits for daytime: it was due during quiet
+ * hours in the customer's zone(s) and will be sent at `until` (UTC ISO-8601), consent
+ * permitting then.
+ */
+export const OutboundSmsDeferred = z.object({
+  ...outboundCommon,
+  reason: z.literal('quiet-hours'),
+  until: z.string(),
+  /** The customer's zones, from the number's area code, else the tenant's. */
+  timezones: z.array(z.string()),
+});
+
 /** Twilio refused an outbound text, or every attempt failed. */
 export const OutboundSmsFailed = z.object({
   ...outboundCommon,
@@ -304,6 +317,7 @@ export const eventSchemas = {
   ConsentRevoked,
   OutboundSmsSent,
   OutboundSmsWithheld,
+  OutboundSmsDeferred,
   OutboundSmsFailed,
   OutboundSmsStatusUpdated,
   QuotaExceeded,

@@ -1,4 +1,5 @@
 import type { ConsumerContext } from '../log/event-log.ts';
+import { DEFERRABLE_PURPOSES } from '../rules/quiet-hours.ts';
 import { deterministicId } from '../shared/ids.ts';
 import type { OutboundIntent } from './intent.ts';
 
@@ -17,7 +18,8 @@ export interface IntentCause {
 
 /**
  * Inserts intents into `outbound_messages` inside the consumer's transaction (so they commit
- * with its checkpoint). Idempotent on `dedupeKey`. In replay mode nothing is enqueued: a
+ * with its checkpoint), marking solicitations to customers as subject to quiet hours
+ * (`rules/quiet-hours.ts`). Idempotent on `dedupeKey`. In replay mode nothing is enqueued: a
  * rebuild or replay must never send (design §4).
  *
  * @returns how many rows were inserted (0 for duplicates and in replay mode).
@@ -37,8 +39,8 @@ export async function enqueueIntents(
     const result = await ctx.db.query(
       `INSERT INTO outbound_messages (outbox_id, dedupe_key, tenant_id, stream_id, lead_phone,
          audience, purpose, consent_exempt, to_number, from_number, body, cause_event_id,
-         correlation_id, traceparent)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         correlation_id, traceparent, respects_quiet_hours)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
        ON CONFLICT (dedupe_key) DO NOTHING`,
       [
         deterministicId('outbox', intent.dedupeKey),
@@ -55,6 +57,7 @@ export async function enqueueIntents(
         cause.eventId,
         cause.correlationId,
         cause.traceparent,
+        intent.audience === 'lead' && DEFERRABLE_PURPOSES.has(intent.purpose),
       ],
     );
     inserted += result.rowCount ?? 0;

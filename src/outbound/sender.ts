@@ -8,6 +8,9 @@ import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts';
 import { UNSUBSCRIBED_RECIPIENT } from '../rules/message-status.ts';
+import { quietHoursDeferral } from '../rules/quiet-hours.ts';
+import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
+import { customerTimeZones } from '../shared/phone-timezones.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
 import {
   SmsSendError,
@@ -59,6 +62,8 @@ interface ClaimedRow {
   needs_reconcile: boolean;
   /** Set once Twilio accepted the text, before the result is recorded. */
   message_sid: string | null;
+  /** Solicitation to a customer: waits for daytime in their zone. */
+  respects_quiet_hours: boolean;
   /** This claim's token: every update of the row is conditional on it. */
   lease_token: string;
   /** Status before this claim: `sending` means the previous claimer vanished mid-send. */
@@ -75,7 +80,8 @@ export const retryDelayMs = (attempt: number): number =>
  * It claims due rows of `outbound_messages` with `FOR UPDATE SKIP LOCKED` and a lease (so
  * several senders share the work and a dead sender's rows are recovered when the lease
  * expires), then for each: re-checks consent at send time (a lead who opted out after the
- * text was queued gets nothing), honours dry-run, asks Twilio whether an uncertain earlier
+ * text was queued gets nothing), defers solicitations to daytime (quiet hours), honours
+ * dry-run, asks Twilio whether an uncertain earlier
  * attempt went out before sending again, sends, retries transient failures with backoff, and
  * appends the result to the log (`OutboundSmsSent` / `Withheld` / `Failed`) before marking
  * the row, so a crash in between is repaired by the recovery path.
@@ -131,11 +137,16 @@ export class OutboundSender extends DueWorker {
       if (row.audience === 'lead' && !row.consent_exempt && (await this.optedOut(row))) {
         return await this.finishWithheld(row, 'consent-revoked');
       }
+      const fresh = !row.message_sid && !row.needs_reconcile && row.previous_status !== 'sending';
+      if (row.audience === 'lead' && row.respects_quiet_hours && fresh) {
+        const deferral = await this.quietHours(row);
+        if (deferral) return await this.defer(row, deferral);
+      }
       if (this.options.mode === 'dry-run' || !this.options.transport) {
         return await this.finishWithheld(row, 'dry-run');
       }
-      if (!row.message_sid && !row.needs_reconcile && row.previous_status !== 'sending') {
-        if (await this.overQuota(row)) return await this.finishWithheld(row, 'quota-exceeded');
+      if (fresh && (await this.overQuota(row))) {
+        return await this.finishWithheld(row, 'quota-exceeded');
       }
       const request: SmsRequest = {
         to: row.to_number,
@@ -210,6 +221,45 @@ export class OutboundSender extends DueWorker {
       [row.tenant_id, row.lead_phone],
     );
     return rows[0]?.opted_out ?? false;
+  }
+
+  /**
+   * Quiet hours: when a solicitation to this customer may go out, or null for now. The
+   * customer's zones come from their area code (else the tenant's zone); the window is the
+   * tenant's (default 08:00-21:00, `rules/quiet-hours.ts`).
+   */
+  private async quietHours(row: ClaimedRow): Promise<{ until: Date; zones: string[] } | null> {
+    const tenant = await tenantDirectory.get(this.options.pool, row.tenant_id);
+    if (!tenant) return null;
+    const zones = await customerTimeZones(row.lead_phone, tenant.timezone);
+    const until = quietHoursDeferral(this.options.clock.now(), zones, tenant.quietHoursAllowed);
+    return until && { until, zones };
+  }
+
+  /** Puts a claimed row back to wait until `deferral.until`, recording `OutboundSmsDeferred`. */
+  private async defer(row: ClaimedRow, deferral: { until: Date; zones: string[] }): Promise<void> {
+    const until = deferral.until.toISOString();
+    await this.options.log.append([
+      newEvent(
+        {
+          type: 'OutboundSmsDeferred',
+          streamId: row.stream_id,
+          tenantId: row.tenant_id,
+          data: { ...this.common(row), reason: 'quiet-hours', until, timezones: deferral.zones },
+          idempotencyKey: `${row.outbox_id}:${until}`,
+          causationId: row.cause_event_id,
+          correlationId: row.correlation_id,
+          traceparent: row.traceparent,
+        },
+        this.options.clock,
+      ),
+    ]);
+    await this.options.pool.query(
+      `UPDATE outbound_messages SET status = 'pending', attempts = attempts - 1,
+         next_attempt_at = $2, deferred_until = $2, lease_until = NULL, updated_at = now()
+       WHERE outbox_id = $1 AND lease_token = $3`,
+      [row.outbox_id, until, row.lease_token],
+    );
   }
 
   /**

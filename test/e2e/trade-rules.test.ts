@@ -447,4 +447,74 @@ describe('rules of the trade, end to end', () => {
       expect(noKey.status).toBe(401);
     });
   });
+
+  describe("quiet hours: solicitations wait for daytime in the customer's zone; replies never do", () => {
+    const NUMBER = '+14165551500';
+    const OWNER = '+14165551599';
+    // The customer (647: Toronto) is outside the window: it opens two hours from now.
+    const torontoHour = Number(
+      new Intl.DateTimeFormat('en-US', {
+        timeZone: 'America/Toronto',
+        hour: '2-digit',
+        hourCycle: 'h23',
+      }).format(new Date()),
+    );
+    const pad = (n: number) => String(n % 24).padStart(2, '0');
+    const window = `${pad(torontoHour + 2)}:00-${pad(torontoHour + 3)}:00`;
+
+    beforeAll(async () => {
+      await e.addTenant({
+        name: 'Quiet Hours Plumbing',
+        number: NUMBER,
+        owner: OWNER,
+        extra: ['--quiet-hours-allowed', window, '--alert-debounce', '0'],
+      });
+    });
+
+    it('a review request is deferred (and recorded so) while a missed-call text goes at once', async () => {
+      const customer = nextCaller();
+      const cli = await runCli(
+        ['reviews', 'request', '--tenant', NUMBER, '--phone', customer],
+        e.env,
+      );
+      expect(cli.code, cli.stderr).toBe(0);
+      await settle();
+      expect(e.twilio.to(customer)).toHaveLength(0);
+      const stream = leadStreamId(tenantIdOf(NUMBER), customer);
+      const deferred = (await e.readStream(stream)).find((ev) => ev.type === 'OutboundSmsDeferred');
+      expect(deferred?.data).toMatchObject({
+        purpose: 'review-request',
+        reason: 'quiet-hours',
+        timezones: ['America/Toronto'],
+      });
+      const until = new Date((deferred!.data as { until: string }).until);
+      expect(until.getTime()).toBeGreaterThan(Date.now() + 60 * 60_000);
+      expect(until.getTime()).toBeLessThanOrEqual(Date.now() + 2 * 60 * 60_000);
+
+      // The customer calls and is missed: the answer to their call is a reply, never deferred.
+      const c = call(customer, NUMBER);
+      const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(c));
+      const action = /<Dial[^>]*action="([^"]+)"/.exec(voice.body)![1]!;
+      await e.webhooks.post(e.webhooks.relativeTo(action), dialActionParams(c, 'no-answer'));
+      await settle();
+      expect(e.twilio.to(customer).map((m) => m.body)).toEqual([
+        expect.stringContaining('Sorry we missed your call'),
+      ]);
+      expect(e.twilio.to(OWNER).filter((m) => m.body.includes(customer.slice(-4)))).toHaveLength(1);
+
+      // When it falls due inside the window, it goes.
+      const update = await runCli(
+        ['tenants', 'update', NUMBER, '--quiet-hours-allowed', '00:00-24:00'],
+        e.env,
+      );
+      expect(update.code, update.stderr).toBe(0);
+      await e.db.query(
+        `UPDATE outbound_messages SET next_attempt_at = now()
+          WHERE lead_phone = $1 AND purpose = 'review-request'`,
+        [customer],
+      );
+      await waitFor(() => e.twilio.to(customer).length === 2, 10_000);
+      expect(e.twilio.to(customer)[1]!.body).toContain('How did we do?');
+    });
+  });
 });

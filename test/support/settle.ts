@@ -30,8 +30,8 @@ const KAFKA_BEHIND = `
 /**
  * Waits until the service has nothing left to do now: every consumer has handled everything
  * appended (on either log), no outbound message is pending or being sent, and no timer is
- * due, twice in a row 100 ms apart. Timers due later (a grouped alert's window) do not
- * count. Negative assertions ("no text was sent") are made after this, never after a
+ * due, twice in a row 100 ms apart. Timers due later (a grouped alert's window) and texts
+ * deferred by quiet hours do not count. Negative assertions ("no text was sent") are made after this, never after a
  * fixed sleep.
  */
 export async function waitUntilSettled(
@@ -50,7 +50,8 @@ export async function waitUntilSettled(
         client.query<{ n: number }>(POSTGRES_BEHIND, [consumers]),
         client.query<{ n: number }>(KAFKA_BEHIND, [consumers]),
         client.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM outbound_messages WHERE status IN ('pending', 'sending')`,
+          `SELECT count(*)::int AS n FROM outbound_messages WHERE status IN ('pending', 'sending')
+              AND NOT (deferred_until IS NOT NULL AND next_attempt_at > now())`,
         ),
         client.query<{ n: number }>(
           'SELECT count(*)::int AS n FROM timers WHERE fired_at IS NULL AND due_at <= now()',
