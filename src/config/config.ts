@@ -105,6 +105,8 @@ export const environmentSchema = z.object({
   ),
   /** How long (ms) a sender owns a claimed outbound message before another may recover it. Default 30000. */
   LEADLINE_SEND_LEASE_MS: positiveInt('LEADLINE_SEND_LEASE_MS', 30_000),
+  /** Attempts at a text before a transient failure (429, 5xx, timeout) is final. Default 8. */
+  LEADLINE_SEND_MAX_ATTEMPTS: positiveInt('LEADLINE_SEND_MAX_ATTEMPTS', 8),
   /** Fallback poll interval (ms) of log readers when no notification arrives. Default 1000. */
   LEADLINE_POLL_INTERVAL_MS: positiveInt('LEADLINE_POLL_INTERVAL_MS', 1_000),
 });
@@ -131,6 +133,8 @@ export interface Config {
   kafka: { brokers: string[]; topicPrefix: string; partitions: number; replicationFactor: number };
   logLevel: string;
   sendLeaseMs: number;
+  /** Attempts per text before a transient failure is recorded as final. */
+  sendMaxAttempts: number;
   pollIntervalMs: number;
 }
 
@@ -193,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: e.LOG_LEVEL,
     sendLeaseMs: e.LEADLINE_SEND_LEASE_MS,
+    sendMaxAttempts: e.LEADLINE_SEND_MAX_ATTEMPTS,
     pollIntervalMs: e.LEADLINE_POLL_INTERVAL_MS,
   };
 }

@@ -230,10 +230,14 @@ export const OutboundSmsSent = z.object({
   attempts: z.number().int().positive(),
 });
 
-/** An outbound text was deliberately not sent: dry-run mode, or no consent at send time. */
+/** An outbound text was deliberately not sent: dry-run, no consent at send time, over quota, or too late. */
 export const OutboundSmsWithheld = z.object({
   ...outboundCommon,
-  reason: z.enum(['dry-run', 'consent-revoked', 'quota-exceeded']),
+  /**
+   * `expired`: past its deadline (an opt-out confirmation more than 5 minutes late), so not
+   * sent at all.
+   */
+  reason: z.enum(['dry-run', 'consent-revoked', 'quota-exceeded', 'expired']),
 });
 
 /**

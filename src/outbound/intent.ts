@@ -18,4 +18,9 @@ export interface OutboundIntent {
    * an opt-out, and the HELP answer (CTIA Messaging Principles §5.1).
    */
   consentExempt: boolean;
+  /**
+   * Send within this many ms of the cause or not at all (withheld as `expired`): the opt-out
+   * confirmation (FCC 24-24 / 47 CFR 64.1200(a)(12): within 5 minutes). Absent: no limit.
+   */
+  sendWithinMs?: number;
 }

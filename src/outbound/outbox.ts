@@ -14,6 +14,8 @@ export interface IntentCause {
   eventId: string;
   correlationId: string | null;
   traceparent: string | null;
+  /** When the cause happened (UTC ISO-8601): deadlines (`sendWithinMs`) count from it. */
+  occurredAt: string;
 }
 
 /**
@@ -39,8 +41,8 @@ export async function enqueueIntents(
     const result = await ctx.db.query(
       `INSERT INTO outbound_messages (outbox_id, dedupe_key, tenant_id, stream_id, lead_phone,
          audience, purpose, consent_exempt, to_number, from_number, body, cause_event_id,
-         correlation_id, traceparent, respects_quiet_hours)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         correlation_id, traceparent, respects_quiet_hours, not_after)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
        ON CONFLICT (dedupe_key) DO NOTHING`,
       [
         deterministicId('outbox', intent.dedupeKey),
@@ -58,6 +60,9 @@ export async function enqueueIntents(
         cause.correlationId,
         cause.traceparent,
         intent.audience === 'lead' && DEFERRABLE_PURPOSES.has(intent.purpose),
+        intent.sendWithinMs === undefined
+          ? null
+          : new Date(Date.parse(cause.occurredAt) + intent.sendWithinMs).toISOString(),
       ],
     );
     inserted += result.rowCount ?? 0;

@@ -62,6 +62,8 @@ interface ClaimedRow {
   needs_reconcile: boolean;
   /** Set once Twilio accepted the text, before the result is recorded. */
   message_sid: string | null;
+  /** Past this instant the text is withheld as `expired` (the opt-out confirmation). */
+  not_after: Date | null;
   /** Solicitation to a customer: waits for daytime in their zone. */
   respects_quiet_hours: boolean;
   /** This claim's token: every update of the row is conditional on it. */
@@ -138,6 +140,9 @@ export class OutboundSender extends DueWorker {
         return await this.finishWithheld(row, 'consent-revoked');
       }
       const fresh = !row.message_sid && !row.needs_reconcile && row.previous_status !== 'sending';
+      if (fresh && row.not_after && this.options.clock.now() > row.not_after) {
+        return await this.finishWithheld(row, 'expired');
+      }
       if (row.audience === 'lead' && row.respects_quiet_hours && fresh) {
         const deferral = await this.quietHours(row);
         if (deferral) return await this.defer(row, deferral);
@@ -145,7 +150,9 @@ export class OutboundSender extends DueWorker {
       if (this.options.mode === 'dry-run' || !this.options.transport) {
         return await this.finishWithheld(row, 'dry-run');
       }
-      if (fresh && (await this.overQuota(row))) {
+      // Texts the rules require (an opt-out's confirmation, HELP) are not held back by cost.
+      const required = row.audience === 'lead' && row.consent_exempt;
+      if (fresh && !required && (await this.overQuota(row))) {
         return await this.finishWithheld(row, 'quota-exceeded');
       }
       const request: SmsRequest = {

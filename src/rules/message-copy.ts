@@ -57,6 +57,13 @@ export const copy = {
   badReviewAlert: (customer: string, body: string) =>
     `URGENT: ${formatForPeople(customer)} is unhappy with the job: "${truncate(body, 280)}". We apologised and said you'd call; please call them today.`,
 
+  /** To the owner: a text to a customer failed for good. */
+  sendFailureAlert: (customer: string, errorCode: string | null, attempts: number) =>
+    `Leadline: we could not text ${formatForPeople(customer)}` +
+    (errorCode ? ` (Twilio error ${errorCode})` : '') +
+    (attempts > 1 ? ` after ${attempts} tries` : '') +
+    '. Please call them back.',
+
   /** To the owner, when the missed-call text bounced because the number is a landline. */
   landlineAlert: (caller: string) =>
     `Leadline: ${formatForPeople(caller)} looks like a landline, so our text did not reach them. Please call them back.`,

@@ -86,6 +86,7 @@ export async function startService(config: Config, options: StartOptions): Promi
         logger: logger.child({ component: 'sender' }),
         statusCallbackUrl: `${config.publicBaseUrl}/twilio/sms/status`,
         leaseMs: config.sendLeaseMs,
+        maxAttempts: config.sendMaxAttempts,
         pollIntervalMs: config.pollIntervalMs,
       });
       await sender.start();

@@ -6,7 +6,11 @@ import {
   inboundSmsParams,
   voiceCallParams,
 } from '../../src/cli/webhook-client.ts';
+import { receiveSms } from '../../src/commands/receive-sms.ts';
+import { tenantDirectory } from '../../src/projections/tenants/tenant-directory.ts';
+import { fixedClock } from '../../src/shared/clock.ts';
 import { deterministicId } from '../../src/shared/ids.ts';
+import type { E164 } from '../../src/shared/phone.ts';
 import { leadStreamId } from '../../src/events/streams.ts';
 import {
   ACCOUNT_SID,
@@ -62,7 +66,8 @@ describe('rules of the trade, end to end', () => {
   });
 
   beforeAll(async () => {
-    e = await startE2eEnv({ LOG_BACKEND: 'postgres' });
+    // Three attempts (about 3 s of backoff) before a transient failure is final.
+    e = await startE2eEnv({ LOG_BACKEND: 'postgres', LEADLINE_SEND_MAX_ATTEMPTS: '3' });
   });
 
   async function sms(from: string, to: string, body: string, extra: Record<string, string> = {}) {
@@ -515,6 +520,86 @@ describe('rules of the trade, end to end', () => {
       );
       await waitFor(() => e.twilio.to(customer).length === 2, 10_000);
       expect(e.twilio.to(customer)[1]!.body).toContain('How did we do?');
+    });
+  });
+
+  describe('outbound failures: the owner is told once; late opt-out confirmations are not sent', () => {
+    const NUMBER = '+14165551600';
+    const OWNER = '+14165551699';
+
+    beforeAll(async () => {
+      await e.addTenant({
+        name: 'Failing Line Plumbing',
+        number: NUMBER,
+        owner: OWNER,
+        extra: ['--alert-debounce', '0'],
+      });
+    });
+    const failureAlerts = (customer: string) =>
+      e.twilio
+        .to(OWNER)
+        .filter((m) => m.body.includes(customer.slice(-4)) && m.body.includes('could not text'));
+
+    it('transient errors are retried up to the limit, then recorded; the owner is told once', async () => {
+      const customer = nextCaller();
+      e.twilio.failNextTo(customer, 3);
+      await sms(customer, NUMBER, 'Do you install sump pumps?');
+      await waitFor(() => failureAlerts(customer).length > 0, 20_000);
+      await settle();
+      const events = await e.readStream(leadStreamId(tenantIdOf(NUMBER), customer));
+      expect(events.filter((ev) => ev.type === 'OutboundSmsFailed').map((ev) => ev.data)).toEqual([
+        expect.objectContaining({ purpose: 'acknowledgement', attempts: 3, errorCode: '20500' }),
+      ]);
+      expect(failureAlerts(customer).map((m) => m.body)).toEqual([
+        expect.stringContaining('(Twilio error 20500) after 3 tries'),
+      ]);
+      expect(e.twilio.to(customer)).toHaveLength(0);
+    });
+
+    it('a number Twilio refuses for good: one alert, however many texts fail', async () => {
+      const customer = nextCaller();
+      e.twilio.refuseRecipient(customer, 21211, `The 'To' number ${customer} is not valid.`);
+      const c = call(customer, NUMBER);
+      const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(c));
+      const action = /<Dial[^>]*action="([^"]+)"/.exec(voice.body)![1]!;
+      await e.webhooks.post(e.webhooks.relativeTo(action), dialActionParams(c, 'busy'));
+      await settle();
+      await sms(customer, NUMBER, 'Hello? I called earlier');
+      await settle();
+      expect(failureAlerts(customer).map((m) => m.body)).toEqual([
+        expect.stringContaining('(Twilio error 21211)'),
+      ]);
+    });
+
+    it('an opt-out confirmation that could not go within 5 minutes is withheld, not sent late', async () => {
+      const customer = nextCaller();
+      // The worker was down when the STOP arrived, 6 minutes ago, and comes back now.
+      await e.service.kill('SIGKILL');
+      const tenant = await tenantDirectory.findByNumber(e.db, NUMBER);
+      await receiveSms(
+        tenant!,
+        {
+          messageSid: newSid('SM'),
+          from: customer as E164,
+          to: NUMBER as E164,
+          body: 'STOP',
+          numMedia: 0,
+          mediaUrls: [],
+          optOutType: null,
+        },
+        {
+          log: await e.eventLog(),
+          db: e.db,
+          clock: fixedClock(new Date(Date.now() - 6 * 60_000).toISOString()),
+        },
+      );
+      await e.service.start();
+      await settle();
+      expect(e.twilio.to(customer)).toEqual([]);
+      const events = await e.readStream(leadStreamId(tenantIdOf(NUMBER), customer));
+      expect(events.filter((ev) => ev.type === 'OutboundSmsWithheld').map((ev) => ev.data)).toEqual(
+        [expect.objectContaining({ purpose: 'opt-out-confirmation', reason: 'expired' })],
+      );
     });
   });
 });

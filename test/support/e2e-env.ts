@@ -28,6 +28,8 @@ export interface E2eEnv {
   env: Record<string, string>;
   /** Every event of one stream, read through the log the service uses. */
   readStream(streamId: string): Promise<RecordedLeadlineEvent[]>;
+  /** The log the service uses, opened by the test (closed by `close`). */
+  eventLog(): Promise<EventLog>;
   /** Registers a tenant through the CLI; returns its id. */
   addTenant(args: {
     /** Further `tenants add` flags, e.g. `['--daily-quota', '2']`. */
@@ -98,6 +100,14 @@ export async function startE2eEnv(
   );
   const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   let log: EventLog | undefined;
+  const eventLog = async () => {
+    log ??= await openEventLog(
+      loadConfig(env),
+      { url: databaseUrl, pool: db, kind: 'external', close: async () => {} },
+      silentLogger,
+    );
+    return log;
+  };
   return {
     service,
     twilio,
@@ -105,13 +115,9 @@ export async function startE2eEnv(
     databaseUrl,
     db,
     env,
+    eventLog,
     async readStream(streamId) {
-      log ??= await openEventLog(
-        loadConfig(env),
-        { url: databaseUrl, pool: db, kind: 'external', close: async () => {} },
-        silentLogger,
-      );
-      return log.read(streamId);
+      return (await eventLog()).read(streamId);
     },
     async addTenant(t) {
       const result = await runCli(

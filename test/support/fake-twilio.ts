@@ -30,6 +30,7 @@ export class FakeTwilio {
   readonly requests: Array<{ method: string; path: string; params: Record<string, string> }> = [];
   private readonly scripted: Behaviour[] = [];
   private readonly refused = new Map<string, { code: number; message: string }>();
+  private readonly failing = new Map<string, number>();
   private readonly sockets = new Set<Socket>();
   private readonly spec = loadMessageCreateSpec();
   private server: http.Server | undefined;
@@ -61,6 +62,12 @@ export class FakeTwilio {
   /** Refuses every text to `to` with Twilio error `code` (e.g. 21610 unsubscribed recipient). */
   refuseRecipient(to: string, code: number, message: string): this {
     this.refused.set(to, { code, message });
+    return this;
+  }
+
+  /** Answers the next `count` texts to `to` with a 500 (a transient failure), then accepts. */
+  failNextTo(to: string, count: number): this {
+    this.failing.set(to, count);
     return this;
   }
 
@@ -140,6 +147,11 @@ export class FakeTwilio {
 
     const refusal = this.refused.get(params.To!);
     if (refusal) return this.error(res, 400, refusal.code, refusal.message);
+    const failures = this.failing.get(params.To!) ?? 0;
+    if (failures > 0) {
+      this.failing.set(params.To!, failures - 1);
+      return this.error(res, 500, 20500, 'Internal Server Error');
+    }
     const behaviour = this.scripted.shift() ?? 'accept';
     if (behaviour === 'reset') {
       req.socket.destroy();

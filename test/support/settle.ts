@@ -46,17 +46,16 @@ export async function waitUntilSettled(
     let quietRounds = 0;
     while (quietRounds < 2) {
       if (Date.now() > deadline) throw new Error('service did not settle in time');
-      const [pgBehind, kafkaBehind, busy, dueTimers] = await Promise.all([
-        client.query<{ n: number }>(POSTGRES_BEHIND, [consumers]),
-        client.query<{ n: number }>(KAFKA_BEHIND, [consumers]),
-        client.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM outbound_messages WHERE status IN ('pending', 'sending')
-              AND NOT (deferred_until IS NOT NULL AND next_attempt_at > now())`,
-        ),
-        client.query<{ n: number }>(
-          'SELECT count(*)::int AS n FROM timers WHERE fired_at IS NULL AND due_at <= now()',
-        ),
-      ]);
+      // One client runs one query at a time (pg 9 will refuse overlapping ones).
+      const pgBehind = await client.query<{ n: number }>(POSTGRES_BEHIND, [consumers]);
+      const kafkaBehind = await client.query<{ n: number }>(KAFKA_BEHIND, [consumers]);
+      const busy = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM outbound_messages WHERE status IN ('pending', 'sending')
+            AND NOT (deferred_until IS NOT NULL AND next_attempt_at > now())`,
+      );
+      const dueTimers = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM timers WHERE fired_at IS NULL AND due_at <= now()',
+      );
       const idle =
         pgBehind.rows[0]!.n + kafkaBehind.rows[0]!.n + busy.rows[0]!.n + dueTimers.rows[0]!.n === 0;
       quietRounds = idle ? quietRounds + 1 : 0;

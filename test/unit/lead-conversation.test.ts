@@ -573,4 +573,53 @@ describe('lead-conversation decisions', () => {
       expect(purposes(intents)).toEqual(['lead:acknowledgement']);
     });
   });
+
+  describe('texts that failed for good', () => {
+    const failed = (outboxId: string, purpose: string, minutes: number) =>
+      event(
+        'OutboundSmsFailed',
+        {
+          outboxId,
+          dedupeKey: `${outboxId}:k`,
+          purpose,
+          audience: 'lead',
+          to: CALLER,
+          from: tenant.twilioNumber,
+          body: 'x',
+          errorCode: '20500',
+          errorMessage: 'Internal Server Error',
+          attempts: 8,
+        },
+        outboxId,
+        minutes,
+      );
+
+    it('the owner is told once per conversation window, naming the error', () => {
+      const intents = given().when(failed('o1', 'missed-call-text', 0));
+      expect(intents.map((i) => [i.audience, i.purpose, i.dedupeKey])).toEqual([
+        ['owner', 'send-failure-alert', 'o1:send-failure-alert'],
+      ]);
+      expect(intents[0]!.body).toBe(
+        'Leadline: we could not text (647) 555-0123 (Twilio error 20500) after 8 tries. Please call them back.',
+      );
+      expect(
+        given(failed('o1', 'missed-call-text', 0)).when(failed('o2', 'acknowledgement', 5)),
+      ).toEqual([]);
+      expect(
+        purposes(
+          given(failed('o1', 'missed-call-text', 0)).when(failed('o3', 'acknowledgement', 13 * 60)),
+        ),
+      ).toEqual(['owner:send-failure-alert']);
+    });
+
+    it('a failed opt-out confirmation or HELP answer is not worth an alert', () => {
+      expect(given().when(failed('o1', 'opt-out-confirmation', 0))).toEqual([]);
+      expect(given().when(failed('o2', 'help', 0))).toEqual([]);
+    });
+  });
+
+  it('the opt-out confirmation must go within 5 minutes or not at all', () => {
+    const [confirmation] = given().when(sms('SM1', 'STOP', 'opt-out'));
+    expect(confirmation!.sendWithinMs).toBe(5 * 60_000);
+  });
 });

@@ -16,6 +16,15 @@ export const REPEAT_CALL_WINDOW_MS = 10 * 60_000;
  */
 export const EMERGENCY_MENU_TIMEOUT_MS = 2 * 60_000;
 
+/**
+ * The one confirmation of an opt-out goes within this many ms of the request or not at all
+ * (FCC 24-24, 47 CFR 64.1200(a)(12): a one-time confirmation within five minutes).
+ */
+export const OPT_OUT_CONFIRMATION_WITHIN_MS = 5 * 60_000;
+
+/** Failed texts the owner need not hear about: confirmations and HELP answers. */
+const SILENT_FAILURES = new Set(['opt-out-confirmation', 'opt-in-confirmation', 'help']);
+
 /** A customer's reply this many ms after a review request no longer answers it. */
 export const REVIEW_REPLY_WINDOW_MS = 7 * 24 * 60 * 60_000;
 
@@ -54,8 +63,9 @@ const only = (intents: OutboundIntent[]): LeadDecision => ({ intents, timers: []
  *   text) and one alert to the owner, keyed by `CallSid`. Never for a call already answered,
  *   whatever order callbacks arrive in. The first text a number ever gets adds
  *   "Msg & data rates may apply" (CTIA).
- * - Opt-out (keyword or own words): one confirmation, only on the change from subscribed
- *   (texts already queued are withheld by the sender's send-time consent check). None when
+ * - Opt-out (keyword or own words): one confirmation, only on the change from subscribed,
+ *   sent within 5 minutes or not at all (texts already queued are withheld by the sender's
+ *   send-time consent check). None when
  *   Twilio's Advanced Opt-Out already replied (`OptOutType`).
  * - Opt-in keyword after an opt-out: one confirmation (unless Twilio replied).
  * - HELP: the business name, contact and how to opt out (unless Twilio replied).
@@ -71,6 +81,8 @@ const only = (intents: OutboundIntent[]): LeadDecision => ({ intents, timers: []
  *   grouped: the alert waits for the tenant's debounce window (default 30 s) after the last
  *   text, but no longer than its maximum wait (default 5 min) after the first, on a durable
  *   timer (`TimerElapsed`); an EMERGENCY goes at once, taking any waiting texts with it.
+ * - A text to the customer that failed for good (every retry spent, or refused): one owner
+ *   alert per conversation window, naming the error, so they call instead.
  * - A missed-call text that bounced as a landline (30006): one owner alert to call back;
  *   numbers that cannot take texts (30003/30005/30006) are not texted again.
  */
@@ -193,12 +205,15 @@ export function decide(
       if (keyword === 'opt-out') {
         if (state.optedOut || twilioReplied) return nothing;
         return only([
-          toLead(
-            `${messageSid}:opt-out-confirmation`,
-            'opt-out-confirmation',
-            copy.optOutConfirmation(tenant),
-            true,
-          ),
+          {
+            ...toLead(
+              `${messageSid}:opt-out-confirmation`,
+              'opt-out-confirmation',
+              copy.optOutConfirmation(tenant),
+              true,
+            ),
+            sendWithinMs: OPT_OUT_CONFIRMATION_WITHIN_MS,
+          },
         ]);
       }
       if (keyword === 'opt-in' && twilioReplied) return nothing;
@@ -327,6 +342,24 @@ export function decide(
           copy.reviewRequest(tenant),
         ),
       ]);
+    case 'OutboundSmsFailed': {
+      // Every attempt failed (or Twilio refused it): the owner must reach the customer some
+      // other way. Told once per conversation window, however many texts failed.
+      const { audience, purpose, errorCode, attempts, outboxId } = event.data;
+      if (audience !== 'lead' || SILENT_FAILURES.has(purpose)) return nothing;
+      if (within(state.lastSendFailureAlertAt, event.occurredAt, CONVERSATION_WINDOW_MS)) {
+        return nothing;
+      }
+      return only([
+        {
+          ...toOwner(
+            `${outboxId}:send-failure-alert`,
+            copy.sendFailureAlert(leadPhoneOf(event), errorCode, attempts),
+          ),
+          purpose: 'send-failure-alert',
+        },
+      ]);
+    }
     case 'OutboundSmsStatusUpdated': {
       const { errorCode, audience, purpose, messageSid } = event.data;
       // A landline cannot take the missed-call text: tell the owner to call back, once.

@@ -19,6 +19,7 @@ const RELEVANT = new Set([
   'ConsentGranted',
   'ConsentRevoked',
   'OutboundSmsStatusUpdated',
+  'OutboundSmsFailed',
   'TimerElapsed',
 ]);
 
@@ -57,6 +58,7 @@ export const leadConversationProcessor: Consumer = {
         eventId: event.id,
         correlationId: event.correlationId,
         traceparent: event.traceparent,
+        occurredAt: event.occurredAt,
       },
       decision.intents,
     );

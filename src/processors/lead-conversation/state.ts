@@ -17,6 +17,8 @@ export interface LeadState {
   unreachable?: string;
   /** The lead's texts waiting to be sent to the owner as one alert (debounce window). */
   pendingAlert?: PendingAlert;
+  /** When the owner was last told a text to this lead failed for good (UTC ISO). */
+  lastSendFailureAlertAt?: string;
   /** The review request awaiting the customer's answer, and when it was made (UTC ISO). */
   pendingReview?: { requestId: string; at: string };
 }
@@ -61,6 +63,9 @@ export function remember(
     const { pendingAlert: _cleared, ...rest } = state;
     state =
       decision.pendingAlert === null ? rest : { ...rest, pendingAlert: decision.pendingAlert };
+  }
+  if (decision.intents.some((i) => i.purpose === 'send-failure-alert')) {
+    state = { ...state, lastSendFailureAlertAt: at };
   }
   const toLead = decision.intents.filter((i) => i.audience === 'lead');
   if (toLead.length === 0) return state;

@@ -22,6 +22,7 @@ export const quotaGuardProcessor: Consumer = {
         eventId: event.id,
         correlationId: event.correlationId,
         traceparent: event.traceparent,
+        occurredAt: event.occurredAt,
       },
       [
         {
