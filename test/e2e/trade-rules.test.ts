@@ -602,4 +602,32 @@ describe('rules of the trade, end to end', () => {
       );
     });
   });
+
+  describe('repeat callers', () => {
+    const NUMBER = '+14165551700';
+    const OWNER = '+14165551799';
+
+    beforeAll(async () => {
+      await e.addTenant({ name: 'Busy Line Plumbing', number: NUMBER, owner: OWNER });
+    });
+
+    it('three missed calls in ten minutes are one lead and one text (naming the business, with the rates notice); the owner hears of each', async () => {
+      const caller = nextCaller();
+      for (let i = 0; i < 3; i++) {
+        const c = call(caller, NUMBER);
+        const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(c));
+        const action = /<Dial[^>]*action="([^"]+)"/.exec(voice.body)![1]!;
+        await e.webhooks.post(e.webhooks.relativeTo(action), dialActionParams(c, 'no-answer'));
+        await settle();
+      }
+      expect(e.twilio.to(caller).map((m) => m.body)).toEqual([
+        expect.stringMatching(
+          /^Hi, this is Busy Line Plumbing\..*Msg & data rates may apply\. Reply STOP to opt out\.$/,
+        ),
+      ]);
+      const alerts = e.twilio.to(OWNER).filter((m) => m.body.includes(caller.slice(-4)));
+      expect(alerts).toHaveLength(3);
+      expect(alerts[2]!.body).toMatch(/called again; we already texted them/);
+    });
+  });
 });
