@@ -7,7 +7,9 @@ import { requestReview } from '../commands/request-review.ts';
 import type { EventLog } from '../log/event-log.ts';
 import type { Clock } from '../shared/clock.ts';
 import { NotFoundError } from '../shared/errors.ts';
-import { requireOperatorKey } from './operator-auth.ts';
+import { authenticate, requireRole, tenantInScope } from '../auth/access.ts';
+import { consentApi } from './consent-api.ts';
+import type { Principal } from '../auth/api-keys.ts';
 
 /** What the API needs. */
 export interface ReadApiDeps {
@@ -17,9 +19,17 @@ export interface ReadApiDeps {
   operatorApiKey: string;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling (set by the API's authentication hook). */
+    principal: Principal | null;
+  }
+}
+
 /**
  * The API under `/api/v1`. Reads are built only from projections; writes record events.
- * Bearer operator key required.
+ * Bearer API key required (`src/auth`): operator keys see everything, tenant keys their own
+ * tenant, auditor keys only the consent endpoints.
  *
  * - `GET /api/v1/dashboard` — every tenant with its totals; `?tenant=<id>` — that tenant's
  *   totals and its most recent leads, calls and messages.
@@ -27,7 +37,11 @@ export interface ReadApiDeps {
  *   header) — after a job, ask the customer for a review; 202 `{ requestId, tenantId, phone }`.
  */
 export async function readApi(app: FastifyInstance, deps: ReadApiDeps): Promise<void> {
-  app.addHook('onRequest', async (request) => requireOperatorKey(request, deps.operatorApiKey));
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    request.principal = await authenticate(request, deps);
+  });
+  await consentApi(app, { db: deps.db });
 
   app.get<{ Querystring: { tenant?: string } }>(
     '/dashboard',
@@ -41,7 +55,8 @@ export async function readApi(app: FastifyInstance, deps: ReadApiDeps): Promise<
       },
     },
     async (request) => {
-      const tenantId = request.query.tenant;
+      requireRole(request.principal!, ['operator', 'tenant']);
+      const tenantId = tenantInScope(request.principal!, request.query.tenant);
       if (tenantId) {
         const tenant = await tenantDirectory.get(deps.db, tenantId);
         if (!tenant) throw new NotFoundError(`No tenant with id "${tenantId}"`, 'TENANT_NOT_FOUND');
@@ -76,7 +91,9 @@ export async function readApi(app: FastifyInstance, deps: ReadApiDeps): Promise<
       },
     },
     async (request, reply) => {
+      requireRole(request.principal!, ['operator', 'tenant']);
       const tenant = await findTenant(deps.db, request.body.tenant);
+      tenantInScope(request.principal!, tenant.tenantId);
       const key = request.headers['idempotency-key'];
       const result = await requestReview(
         tenant,

@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { consentCommand } from './consent-command.ts';
+import { keysCommand } from './keys-command.ts';
 import { reviewsCommand } from './reviews-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { simulateCommand } from './simulate-command.ts';
@@ -16,6 +18,8 @@ const program = new Command('leadline')
   .addCommand(serveCommand())
   .addCommand(tenantsCommand())
   .addCommand(reviewsCommand())
+  .addCommand(keysCommand())
+  .addCommand(consentCommand())
   .addCommand(simulateCommand());
 
 await program.parseAsync(process.argv);

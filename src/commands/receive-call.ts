@@ -7,7 +7,9 @@ import type { E164 } from '../shared/phone.ts';
 import { callPeriod, type CallPeriod } from '../tenants/schedule.ts';
 import type { Tenant } from '../tenants/tenant.ts';
 import { afterHoursTwiml, emergencyMenuTwiml, ringOwnerTwiml } from '../rules/voice-responses.ts';
+import { isOptedOut } from '../projections/consent-gate/consent-gate.ts';
 import { firstAnswer } from './call-steps.ts';
+import { inquiryConsent } from './inquiry-consent.ts';
 import type { CommandDeps } from './command-deps.ts';
 
 /** An inbound call as Twilio reports it to `POST /twilio/voice`. */
@@ -51,7 +53,8 @@ export function decideIncomingCall(
 
 /**
  * Handles `POST /twilio/voice` for a known tenant: decides, records `CallReceived` (idempotent
- * on `CallSid`, so Twilio's retries record nothing new) and returns the TwiML. A retry is
+ * on `CallSid`, so Twilio's retries record nothing new) with the implied consent the inquiry
+ * gives (none for a number that opted out) and returns the TwiML. A retry is
  * answered as the first delivery was (`call_steps`), even across a business-hours boundary.
  */
 export async function receiveCall(
@@ -78,7 +81,10 @@ export async function receiveCall(
     },
     deps.clock,
   );
-  await deps.log.append([event]);
+  const optedOut = await isOptedOut(deps.db, tenant.tenantId, call.from);
+  await deps.log.append(
+    optedOut ? [event] : [event, inquiryConsent(tenant, event, { callSid: call.callSid }, deps)],
+  );
   return decision.twiml;
 }
 

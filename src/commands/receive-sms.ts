@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { newEvent } from '../events/new-event.ts';
-import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts';
+import { applyConsentChange, isOptedOut } from '../projections/consent-gate/consent-gate.ts';
+import { inquiryConsent } from './inquiry-consent.ts';
 import { leadStreamId } from '../events/streams.ts';
 import type { LeadlineEvent } from '../events/catalogue.ts';
 import type { E164 } from '../shared/phone.ts';
@@ -51,12 +52,15 @@ export function keywordOf(sms: Pick<IncomingSms, 'body' | 'optOutType'>): {
  * Decides which facts an inbound text establishes (pure): always `SmsInbound` (with its
  * keyword family, auto-reply flag and urgency); an opt-out (see {@link keywordOf}) also
  * `ConsentRevoked` (effective at once: it is in the same append), an opt-in
- * keyword also express `ConsentGranted` (CTIA: START / UNSTOP / YES re-subscribe).
+ * keyword also express `ConsentGranted` (CTIA: START / UNSTOP / YES re-subscribe); any other
+ * text from a person, not opted out (`optedOut`), implied consent from the inquiry
+ * (`implied-inquiry`, 6 months).
  */
 export function decideInboundSms(
   tenant: Tenant,
   sms: IncomingSms,
   deps: Pick<CommandDeps, 'clock' | 'traceparent'>,
+  optedOut = false,
 ): LeadlineEvent[] {
   const { family: keyword, channel } = keywordOf(sms);
   const common = {
@@ -114,7 +118,13 @@ export function decideInboundSms(
             deps.clock,
           )
         : undefined;
-  return consequence ? [inbound, consequence] : [inbound];
+  if (consequence) return [inbound, consequence];
+  // An ordinary text is an inquiry: implied consent, unless the number opted out (only an
+  // express opt-in undoes that) or a machine sent it.
+  if (keyword === null && !isAutoReply(sms.body) && !optedOut) {
+    return [inbound, inquiryConsent(tenant, inbound, { messageSid: sms.messageSid }, deps)];
+  }
+  return [inbound];
 }
 
 /**
@@ -126,7 +136,8 @@ export async function receiveSms(
   sms: IncomingSms,
   deps: CommandDeps & { db: pg.Pool },
 ): Promise<void> {
-  const events = decideInboundSms(tenant, sms, deps);
+  const optedOut = await isOptedOut(deps.db, tenant.tenantId, sms.from);
+  const events = decideInboundSms(tenant, sms, deps, optedOut);
   await deps.log.append(events);
   // A STOP must stop texts already queued at once, whatever the processors' lag.
   for (const event of events) await applyConsentChange(deps.db, event);

@@ -186,11 +186,17 @@ export const ReviewRequested = z.object({
   note: z.string().nullable(),
 });
 
-/** The number gave consent to receive texts from the tenant. */
+/**
+ * The number gave consent to receive texts from the tenant, on `basis`: `express` (START /
+ * YES, a signed form, an import with evidence), `implied-inquiry` (the person called or
+ * texted: CASL s.10(10)(b), 6 months, recorded with each call and text) or
+ * `implied-business-relationship` (a job done or quoted: s.10(10)(a), 2 years). `evidence`
+ * names what proves it (CallSid, MessageSid, form id, importer).
+ */
 export const ConsentGranted = z.object({
   phone: e164,
   basis: z.enum(['express', 'implied-inquiry', 'implied-business-relationship']),
-  source: z.enum(['keyword', 'form', 'import', 'call', 'sms']),
+  source: z.enum(['keyword', 'form', 'import', 'call', 'sms', 'owner']),
   evidence: z.record(z.string(), z.string()),
   /** UTC ISO-8601, or null for consent that lasts until revoked. */
   expiresAt: z.string().nullable(),
@@ -230,14 +236,19 @@ export const OutboundSmsSent = z.object({
   attempts: z.number().int().positive(),
 });
 
-/** An outbound text was deliberately not sent: dry-run, no consent at send time, over quota, or too late. */
+/**
+ * An outbound text was deliberately not sent, and never will be: dry-run, revoked consent,
+ * no valid consent on the ledger for a non-transactional text, over quota, or too late.
+ */
 export const OutboundSmsWithheld = z.object({
   ...outboundCommon,
   /**
    * `expired`: past its deadline (an opt-out confirmation more than 5 minutes late), so not
    * sent at all.
    */
-  reason: z.enum(['dry-run', 'consent-revoked', 'quota-exceeded', 'expired']),
+  reason: z.enum(['dry-run', 'consent-revoked', 'no-valid-consent', 'quota-exceeded', 'expired']),
+  /** Why, for people (e.g. the consent ledger's verdict: `implied-inquiry consent expired …`). */
+  detail: z.string().nullable().default(null),
 });
 
 /**

@@ -8,7 +8,9 @@ import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts';
 import { UNSUBSCRIBED_RECIPIENT } from '../rules/message-status.ts';
-import { quietHoursDeferral } from '../rules/quiet-hours.ts';
+import { NON_TRANSACTIONAL_PURPOSES, quietHoursDeferral } from '../rules/quiet-hours.ts';
+import { consentAt } from '../consent/consent-at.ts';
+import { consentHistory } from '../projections/consent-ledger/consent-queries.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import { customerTimeZones } from '../shared/phone-timezones.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
@@ -82,7 +84,9 @@ export const retryDelayMs = (attempt: number): number =>
  * It claims due rows of `outbound_messages` with `FOR UPDATE SKIP LOCKED` and a lease (so
  * several senders share the work and a dead sender's rows are recovered when the lease
  * expires), then for each: re-checks consent at send time (a lead who opted out after the
- * text was queued gets nothing), defers solicitations to daytime (quiet hours), honours
+ * text was queued gets nothing) and, for a non-transactional text, that the consent ledger
+ * holds consent valid now (else it is withheld with the ledger's reason, never retried),
+ * defers solicitations to daytime (quiet hours), honours
  * dry-run, asks Twilio whether an uncertain earlier
  * attempt went out before sending again, sends, retries transient failures with backoff, and
  * appends the result to the log (`OutboundSmsSent` / `Withheld` / `Failed`) before marking
@@ -138,6 +142,14 @@ export class OutboundSender extends DueWorker {
     try {
       if (row.audience === 'lead' && !row.consent_exempt && (await this.optedOut(row))) {
         return await this.finishWithheld(row, 'consent-revoked');
+      }
+      if (row.audience === 'lead' && NON_TRANSACTIONAL_PURPOSES.has(row.purpose)) {
+        const verdict = consentAt(
+          await consentHistory(this.options.pool, row.lead_phone, row.tenant_id),
+          this.options.clock.now().toISOString(),
+        );
+        if (!verdict.valid)
+          return await this.finishWithheld(row, 'no-valid-consent', verdict.reason);
       }
       const fresh = !row.message_sid && !row.needs_reconcile && row.previous_status !== 'sending';
       if (fresh && row.not_after && this.options.clock.now() > row.not_after) {
@@ -356,8 +368,9 @@ export class OutboundSender extends DueWorker {
   private async finishWithheld(
     row: ClaimedRow,
     reason: EventData<'OutboundSmsWithheld'>['reason'],
+    detail: string | null = null,
   ): Promise<void> {
-    await this.record(row, 'OutboundSmsWithheld', { ...this.common(row), reason });
+    await this.record(row, 'OutboundSmsWithheld', { ...this.common(row), reason, detail });
     await this.mark(row, 'withheld', null, reason);
   }
 

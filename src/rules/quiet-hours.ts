@@ -9,6 +9,14 @@ import type { BusinessHours } from '../tenants/tenant.ts';
  */
 export const DEFERRABLE_PURPOSES: ReadonlySet<string> = new Set(['review-request']);
 
+/**
+ * Texts that are not transactional (they solicit rather than answer): sent only with consent
+ * valid at the moment of sending on the consent ledger (express, or implied and not expired:
+ * CASL s.6, s.10), not merely the absence of an opt-out. Today the same set as
+ * {@link DEFERRABLE_PURPOSES}.
+ */
+export const NON_TRANSACTIONAL_PURPOSES: ReadonlySet<string> = DEFERRABLE_PURPOSES;
+
 /** The quiet-hours rule's default: texts allowed 08:00-21:00 local (TCPA 47 CFR 64.1200(c)(1)). */
 export const DEFAULT_ALLOWED_HOURS: BusinessHours = { start: '08:00', end: '21:00' };
 

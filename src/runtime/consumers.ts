@@ -2,6 +2,7 @@ import type { Consumer } from '../log/event-log.ts';
 import { leadConversationProcessor } from '../processors/lead-conversation/processor.ts';
 import { quotaGuardProcessor } from '../processors/quota-guard/processor.ts';
 import { consentGateProjection } from '../projections/consent-gate/consent-gate.ts';
+import { consentLedgerProjection } from '../projections/consent-ledger/consent-ledger.ts';
 import { dashboardProjection } from '../projections/dashboard/dashboard-projection.ts';
 import { tenantsProjection } from '../projections/tenants/tenants-projection.ts';
 
@@ -9,6 +10,7 @@ import { tenantsProjection } from '../projections/tenants/tenants-projection.ts'
 export const allConsumers: Consumer[] = [
   tenantsProjection,
   consentGateProjection,
+  consentLedgerProjection,
   dashboardProjection,
   leadConversationProcessor,
   quotaGuardProcessor,

@@ -30,6 +30,13 @@ export class UnauthorizedError extends LeadlineError {
   }
 }
 
+/** The caller is known but may not do this (HTTP 403). */
+export class ForbiddenError extends LeadlineError {
+  constructor(message: string, code = 'FORBIDDEN') {
+    super(code, message, 403);
+  }
+}
+
 /** The thing asked for does not exist (HTTP 404). */
 export class NotFoundError extends LeadlineError {
   constructor(message: string, code = 'NOT_FOUND') {

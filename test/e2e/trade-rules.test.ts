@@ -381,6 +381,28 @@ describe('rules of the trade, end to end', () => {
       });
     });
 
+    /** The owner records the job, which gives implied consent (CASL s.10(10)(a), 2 years). */
+    async function jobDone(customer: string) {
+      const grant = await runCli(
+        [
+          'consent',
+          'grant',
+          '--tenant',
+          NUMBER,
+          '--phone',
+          customer,
+          '--basis',
+          'implied-business-relationship',
+          '--source',
+          'owner',
+          '--evidence',
+          `invoice=INV-${customer.slice(-4)}`,
+        ],
+        e.env,
+      );
+      expect(grant.code, grant.stderr).toBe(0);
+    }
+
     const requestByApi = (body: unknown, headers: Record<string, string> = {}) =>
       fetch(`${e.service.baseUrl}/api/v1/review-requests`, {
         method: 'POST',
@@ -394,6 +416,7 @@ describe('rules of the trade, end to end', () => {
 
     it('by API: one request text (idempotent on Idempotency-Key); a YES gets the review link', async () => {
       const customer = nextCaller();
+      await jobDone(customer);
       for (let i = 0; i < 2; i++) {
         const res = await requestByApi(
           { tenant: NUMBER, phone: customer, note: 'replaced the water heater' },
@@ -413,6 +436,7 @@ describe('rules of the trade, end to end', () => {
 
     it('by CLI: a bad reply gets an apology (no link) and the owner an URGENT alert', async () => {
       const customer = nextCaller();
+      await jobDone(customer);
       const cli = await runCli(
         ['reviews', 'request', '--tenant', NUMBER, '--phone', customer],
         e.env,
@@ -476,26 +500,8 @@ describe('rules of the trade, end to end', () => {
       });
     });
 
-    it('a review request is deferred (and recorded so) while a missed-call text goes at once', async () => {
+    it('a missed-call text goes at once at night; a review request then waits for the window (recorded so)', async () => {
       const customer = nextCaller();
-      const cli = await runCli(
-        ['reviews', 'request', '--tenant', NUMBER, '--phone', customer],
-        e.env,
-      );
-      expect(cli.code, cli.stderr).toBe(0);
-      await settle();
-      expect(e.twilio.to(customer)).toHaveLength(0);
-      const stream = leadStreamId(tenantIdOf(NUMBER), customer);
-      const deferred = (await e.readStream(stream)).find((ev) => ev.type === 'OutboundSmsDeferred');
-      expect(deferred?.data).toMatchObject({
-        purpose: 'review-request',
-        reason: 'quiet-hours',
-        timezones: ['America/Toronto'],
-      });
-      const until = new Date((deferred!.data as { until: string }).until);
-      expect(until.getTime()).toBeGreaterThan(Date.now() + 60 * 60_000);
-      expect(until.getTime()).toBeLessThanOrEqual(Date.now() + 2 * 60 * 60_000);
-
       // The customer calls and is missed: the answer to their call is a reply, never deferred.
       const c = call(customer, NUMBER);
       const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(c));
@@ -506,6 +512,25 @@ describe('rules of the trade, end to end', () => {
         expect.stringContaining('Sorry we missed your call'),
       ]);
       expect(e.twilio.to(OWNER).filter((m) => m.body.includes(customer.slice(-4)))).toHaveLength(1);
+
+      // The call gave implied consent; the review request is a solicitation: it waits.
+      const cli = await runCli(
+        ['reviews', 'request', '--tenant', NUMBER, '--phone', customer],
+        e.env,
+      );
+      expect(cli.code, cli.stderr).toBe(0);
+      await settle();
+      expect(e.twilio.to(customer)).toHaveLength(1);
+      const stream = leadStreamId(tenantIdOf(NUMBER), customer);
+      const deferred = (await e.readStream(stream)).find((ev) => ev.type === 'OutboundSmsDeferred');
+      expect(deferred?.data).toMatchObject({
+        purpose: 'review-request',
+        reason: 'quiet-hours',
+        timezones: ['America/Toronto'],
+      });
+      const until = new Date((deferred!.data as { until: string }).until);
+      expect(until.getTime()).toBeGreaterThan(Date.now() + 60 * 60_000);
+      expect(until.getTime()).toBeLessThanOrEqual(Date.now() + 2 * 60 * 60_000);
 
       // When it falls due inside the window, it goes.
       const update = await runCli(

@@ -52,6 +52,8 @@ describe('a Twilio retry of the voice webhook across the business-hours boundary
     expect(first).toContain('<Dial');
     expect(retry).toBe(first);
     const events = await log.read(leadStreamId(tenant.tenantId, call.from));
-    expect(events.map((e) => e.type === 'CallReceived' && e.data.action)).toEqual(['ring-owner']);
+    expect(events.filter((e) => e.type === 'CallReceived').map((e) => e.data.action)).toEqual([
+      'ring-owner',
+    ]);
   });
 });

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export const SERVICE_CONSUMERS = [
   'projection:tenants',
   'projection:consent-gate',
+  'projection:consent-ledger',
   'projection:dashboard',
   'processor:lead-conversation',
   'processor:quota-guard',

@@ -26,6 +26,19 @@ export async function applyConsentChange(
   );
 }
 
+/** Whether the gate holds an opt-out for this tenant and number (E.164). */
+export async function isOptedOut(
+  db: pg.ClientBase | pg.Pool,
+  tenantId: string,
+  phone: string,
+): Promise<boolean> {
+  const { rows } = await db.query<{ opted_out: boolean }>(
+    'SELECT opted_out FROM consent_gate WHERE tenant_id = $1 AND phone = $2',
+    [tenantId, phone],
+  );
+  return rows[0]?.opted_out ?? false;
+}
+
 /** Rebuilds `consent_gate` from the log (and keeps it current behind the direct writers). */
 export const consentGateProjection: Consumer = {
   name: 'projection:consent-gate',

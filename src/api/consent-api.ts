@@ -1,0 +1,155 @@
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { stringify } from 'csv-stringify';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { requireRole, tenantInScope } from '../auth/access.ts';
+import { consentAt } from '../consent/consent-at.ts';
+import {
+  consentHistory,
+  streamLedger,
+  toEntry,
+  type LedgerEntry,
+} from '../projections/consent-ledger/consent-queries.ts';
+import type { Principal } from '../auth/api-keys.ts';
+import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
+import { NotFoundError, ValidationError } from '../shared/errors.ts';
+import { toE164 } from '../shared/phone.ts';
+
+/** Columns of the CSV export, in order. */
+export const EXPORT_COLUMNS = [
+  'tenantId',
+  'seq',
+  'phone',
+  'kind',
+  'basis',
+  'source',
+  'channel',
+  'text',
+  'evidence',
+  'occurredAt',
+  'expiresAt',
+  'eventId',
+  'logPosition',
+  'prevHash',
+  'recordHash',
+] as const;
+
+const instant = (name: string, value: string | undefined): string | undefined => {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) {
+    throw new ValidationError(
+      `${name} "${value}" is not an instant; use ISO-8601, e.g. 2026-11-23T15:00:00Z`,
+      'INVALID_TIME',
+    );
+  }
+  return new Date(ms).toISOString();
+};
+
+/**
+ * The auditor-facing consent endpoints (issue 5), under `/api/v1/consent`; operator, auditor
+ * (any tenant) and tenant (its own) keys.
+ *
+ * - `GET /consent/{phone}?tenant=` — the number's full history, oldest first, each record with
+ *   its evidence, log position and chain hashes (all tenants for operator/auditor keys when
+ *   `tenant` is absent).
+ * - `GET /consent/{phone}/at?time=&tenant=` — was consent valid at that instant, on which
+ *   basis and record, and why (`consent/consent-at.ts`).
+ * - `GET /consent/export?tenant=&format=csv|ndjson&from=&to=` — the ledger streamed through a
+ *   database cursor (bounded memory), oldest first.
+ */
+export async function consentApi(app: FastifyInstance, deps: { db: pg.Pool }): Promise<void> {
+  const scope = async (principal: Principal, tenant: string | undefined) => {
+    requireRole(principal, ['operator', 'auditor', 'tenant']);
+    const tenantId = tenantInScope(principal, tenant);
+    if (
+      tenantId &&
+      principal.role !== 'tenant' &&
+      !(await tenantDirectory.get(deps.db, tenantId))
+    ) {
+      throw new NotFoundError(`No tenant with id "${tenantId}"`, 'TENANT_NOT_FOUND');
+    }
+    return tenantId;
+  };
+
+  app.get<{ Querystring: { tenant?: string; format?: string; from?: string; to?: string } }>(
+    '/consent/export',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            tenant: { type: 'string', minLength: 1 },
+            format: { type: 'string', enum: ['csv', 'ndjson'], default: 'ndjson' },
+            from: { type: 'string' },
+            to: { type: 'string' },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const tenantId = await scope(request.principal!, request.query.tenant);
+      const from = instant('from', request.query.from);
+      const to = instant('to', request.query.to);
+      const csv = request.query.format === 'csv';
+      const client = await deps.db.connect();
+      const rows = streamLedger(client, { tenantId, from, to });
+      const format = csv
+        ? stringify({
+            header: true,
+            columns: [...EXPORT_COLUMNS],
+            cast: { object: (value) => JSON.stringify(value) },
+          })
+        : new Transform({
+            writableObjectMode: true,
+            transform(row: LedgerEntry, _encoding, done) {
+              done(null, `${JSON.stringify(row)}\n`);
+            },
+          });
+      const toEntries = new Transform({
+        objectMode: true,
+        transform(row, _encoding, done) {
+          done(null, toEntry(row));
+        },
+      });
+      const finished = pipeline(rows, toEntries, format).finally(() => client.release());
+      finished.catch((error) => request.log.error({ err: error }, 'consent export failed'));
+      reply
+        .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
+        .header(
+          'content-disposition',
+          `attachment; filename="consent-${tenantId ?? 'all'}.${csv ? 'csv' : 'ndjson'}"`,
+        );
+      return reply.send(format);
+    },
+  );
+
+  app.get<{ Params: { phone: string }; Querystring: { tenant?: string } }>(
+    '/consent/:phone',
+    async (request) => {
+      const tenantId = await scope(request.principal!, request.query.tenant);
+      const phone = toE164(request.params.phone);
+      return {
+        phone,
+        tenantId: tenantId ?? null,
+        records: await consentHistory(deps.db, phone, tenantId),
+      };
+    },
+  );
+
+  app.get<{ Params: { phone: string }; Querystring: { tenant?: string; time?: string } }>(
+    '/consent/:phone/at',
+    async (request) => {
+      const tenantId = await scope(request.principal!, request.query.tenant);
+      if (!tenantId) {
+        throw new ValidationError('consent is per tenant: give ?tenant=<id>', 'TENANT_REQUIRED');
+      }
+      const time = instant('time', request.query.time ?? new Date().toISOString())!;
+      const phone = toE164(request.params.phone);
+      const history = await consentHistory(deps.db, phone, tenantId);
+      return { phone, tenantId, time, ...consentAt(history, time) };
+    },
+  );
+}

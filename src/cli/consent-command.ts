@@ -1,0 +1,235 @@
+import { Command, Option } from 'commander';
+import { stringify } from 'csv-stringify';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { EXPORT_COLUMNS } from '../api/consent-api.ts';
+import { findTenant } from '../commands/register-tenant.ts';
+import { recordConsentGrant } from '../commands/record-consent.ts';
+import { verifyTenantChain } from '../consent/verify.ts';
+import {
+  consentHistory,
+  streamLedger,
+  toEntry,
+  type LedgerEntry,
+} from '../projections/consent-ledger/consent-queries.ts';
+import { systemClock } from '../shared/clock.ts';
+import { ValidationError } from '../shared/errors.ts';
+import { toE164 } from '../shared/phone.ts';
+import { runAction } from './run-action.ts';
+import { withLog } from './with-log.ts';
+
+/** One history line for people: `seq  when  GRANTED express (keyword)  until …  evidence`. */
+function describe(entry: LedgerEntry): string {
+  const what =
+    entry.kind === 'granted'
+      ? `GRANTED ${entry.basis} (${entry.source})${entry.expiresAt ? ` until ${entry.expiresAt}` : ''}`
+      : `REVOKED (${entry.channel})${entry.text ? ` "${entry.text}"` : ''}`;
+  const evidence = Object.entries(entry.evidence)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  return [
+    entry.seq,
+    entry.occurredAt,
+    what,
+    evidence,
+    `log ${entry.logPosition}`,
+    entry.recordHash.slice(0, 12),
+  ].join('\t');
+}
+
+/** `leadline consent history|export|verify|grant`. */
+export function consentCommand(): Command {
+  const consent = new Command('consent').description(
+    'the consent ledger: history, point-in-time answers, exports and tamper evidence',
+  );
+
+  consent
+    .command('history')
+    .description("a number's full consent history, oldest first, with evidence and log positions")
+    .argument('<phone>', 'the phone number')
+    .option('--tenant <id|number>', 'one tenant (default: every tenant)')
+    .option('--json', 'print JSON lines')
+    .action(
+      runAction(async (config, phone: string, opts: { tenant?: string; json?: boolean }) => {
+        await withLog(config, async (ctx) => {
+          const tenantId = opts.tenant
+            ? (await findTenant(ctx.db.pool, opts.tenant)).tenantId
+            : undefined;
+          const entries = await consentHistory(ctx.db.pool, toE164(phone), tenantId);
+          if (entries.length === 0) console.error('(no consent records for this number)');
+          let tenant: string | undefined;
+          for (const entry of entries) {
+            if (opts.json) {
+              console.log(JSON.stringify(entry));
+              continue;
+            }
+            if (entry.tenantId !== tenant) console.log(`# tenant ${(tenant = entry.tenantId)}`);
+            console.log(describe(entry));
+          }
+        });
+      }),
+    );
+
+  consent
+    .command('export')
+    .description('stream the ledger as CSV or NDJSON to standard output')
+    .option('--tenant <id|number>', 'one tenant (default: every tenant)')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['csv', 'ndjson']).default('ndjson'),
+    )
+    .option('--from <ISO-8601>', 'records that occurred at or after')
+    .option('--to <ISO-8601>', 'records that occurred before')
+    .action(
+      runAction(
+        async (
+          config,
+          opts: { tenant?: string; format: 'csv' | 'ndjson'; from?: string; to?: string },
+        ) => {
+          for (const [name, value] of [
+            ['--from', opts.from],
+            ['--to', opts.to],
+          ] as const) {
+            if (value !== undefined && Number.isNaN(Date.parse(value))) {
+              throw new ValidationError(
+                `${name} "${value}" is not an instant; use ISO-8601`,
+                'INVALID_TIME',
+              );
+            }
+          }
+          await withLog(config, async (ctx) => {
+            const tenantId = opts.tenant
+              ? (await findTenant(ctx.db.pool, opts.tenant)).tenantId
+              : undefined;
+            const client = await ctx.db.pool.connect();
+            try {
+              const toEntries = new Transform({
+                objectMode: true,
+                transform: (row, _e, done) => done(null, toEntry(row)),
+              });
+              const format =
+                opts.format === 'csv'
+                  ? stringify({
+                      header: true,
+                      columns: [...EXPORT_COLUMNS],
+                      cast: { object: (v) => JSON.stringify(v) },
+                    })
+                  : new Transform({
+                      writableObjectMode: true,
+                      transform: (entry: LedgerEntry, _e, done) =>
+                        done(null, `${JSON.stringify(entry)}\n`),
+                    });
+              await pipeline(
+                streamLedger(client, {
+                  tenantId,
+                  from: opts.from && new Date(opts.from).toISOString(),
+                  to: opts.to && new Date(opts.to).toISOString(),
+                }),
+                toEntries,
+                format,
+                process.stdout,
+              );
+            } finally {
+              client.release();
+            }
+          });
+        },
+      ),
+    );
+
+  consent
+    .command('verify')
+    .description(
+      'recompute every tenant’s hash chain from the ledger and from the log; exit 1 naming the first record that differs',
+    )
+    .option('--tenant <id|number>', 'one tenant (default: every tenant)')
+    .action(
+      runAction(async (config, opts: { tenant?: string }) => {
+        let failed = false;
+        await withLog(config, async (ctx) => {
+          const tenants = opts.tenant
+            ? [(await findTenant(ctx.db.pool, opts.tenant)).tenantId]
+            : (
+                await ctx.db.pool.query<{ tenant_id: string }>(
+                  'SELECT tenant_id FROM consent_chain_heads ORDER BY tenant_id',
+                )
+              ).rows.map((r) => r.tenant_id);
+          for (const tenantId of tenants) {
+            const report = await verifyTenantChain(ctx.db.pool, ctx.log, tenantId);
+            if (report.ok) {
+              console.log(
+                `ok\t${tenantId}\t${report.records} records, chain intact and matching the log`,
+              );
+            } else {
+              failed = true;
+              const p = report.problem!;
+              console.log(
+                `FAILED\t${tenantId}\trecord ${p.seq}${p.eventId ? ` (event ${p.eventId})` : ''}: ${p.reason}`,
+              );
+            }
+          }
+        });
+        if (failed) process.exit(1);
+      }),
+    );
+
+  consent
+    .command('grant')
+    .description(
+      'record consent given outside texts and calls: a signed form, an import, a job done',
+    )
+    .requiredOption('--tenant <id|number>', 'tenant id or its Twilio number')
+    .requiredOption('--phone <number>', "the customer's number")
+    .addOption(
+      new Option(
+        '--basis <basis>',
+        'express (form, import) or implied-business-relationship (a job done or quoted)',
+      )
+        .choices(['express', 'implied-business-relationship'])
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option('--source <source>', 'how it was obtained')
+        .choices(['form', 'import', 'owner'])
+        .makeOptionMandatory(),
+    )
+    .requiredOption('--evidence <key=value...>', 'what proves it, e.g. form=F-1042 or invoice=2211')
+    .action(
+      runAction(
+        async (
+          config,
+          opts: {
+            tenant: string;
+            phone: string;
+            basis: 'express' | 'implied-business-relationship';
+            source: 'form' | 'import' | 'owner';
+            evidence: string[];
+          },
+        ) => {
+          const evidence = Object.fromEntries(
+            opts.evidence.map((pair) => {
+              const at = pair.indexOf('=');
+              if (at < 1)
+                throw new ValidationError(
+                  `evidence "${pair}" is not key=value`,
+                  'INVALID_EVIDENCE',
+                );
+              return [pair.slice(0, at), pair.slice(at + 1)];
+            }),
+          );
+          await withLog(config, async (ctx) => {
+            const tenant = await findTenant(ctx.db.pool, opts.tenant);
+            const result = await recordConsentGrant(
+              tenant,
+              { phone: opts.phone, basis: opts.basis, source: opts.source, evidence },
+              { log: ctx.log, clock: systemClock, db: ctx.db.pool },
+            );
+            console.log(result.eventId);
+            console.error(
+              `(${opts.basis} consent for ${result.phone} recorded${result.expiresAt ? `, until ${result.expiresAt}` : ''})`,
+            );
+          });
+        },
+      ),
+    );
+  return consent;
+}
