@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   dialActionParams,
@@ -364,6 +365,45 @@ describe('consent ledger, end to end', () => {
       expect(reordered.code).toBe(1);
       expect(reordered.stdout).toMatch(/record 2 \(event .*\): does not follow record 1/);
     });
+  });
+
+  it('an export of 100,000 records streams in bounded memory', async () => {
+    await e.db.query(
+      `INSERT INTO consent_records (tenant_id, seq, phone, event_id, log_position, kind, basis,
+         source, evidence, occurred_at, expires_at, content, prev_hash, record_hash)
+       SELECT 'bulk-tenant', g, '+1647' || lpad(g::text, 7, '0'), gen_random_uuid(), g::text,
+              'granted', 'implied-inquiry', 'sms',
+              jsonb_build_object('messageSid', 'SM' || md5(g::text)),
+              now() - interval '1 day' + g * interval '1 ms', now() + interval '180 days', '{}',
+              repeat('0', 64), md5(g::text) || md5(g::text)
+         FROM generate_series(1, 100000) g`,
+    );
+    const peakKb = () => {
+      const status = readFileSync(`/proc/${e.service.pid}/status`, 'utf8');
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]);
+    };
+    const canMeasure = existsSync(`/proc/${e.service.pid}/status`);
+    if (!canMeasure) console.log('[consent export] memory not measured: no /proc on this system');
+    const before = canMeasure ? peakKb() : 0;
+    const res = await api('/consent/export?format=ndjson', OPERATOR_KEY);
+    expect(res.status).toBe(200);
+    let lines = 0;
+    let bytes = 0;
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += chunk.length;
+      for (const ch of decoder.decode(chunk, { stream: true })) if (ch === '\n') lines++;
+    }
+    const count = await e.db.query<{ n: number }>('SELECT count(*)::int AS n FROM consent_records');
+    expect(lines).toBe(count.rows[0]!.n);
+    expect(lines).toBeGreaterThanOrEqual(100_000);
+    if (canMeasure) {
+      const grewMb = (peakKb() - before) / 1024;
+      console.log(
+        `[consent export] ${lines} records, ${(bytes / 1048576).toFixed(1)} MiB streamed; the server's peak RSS grew by ${grewMb.toFixed(1)} MiB`,
+      );
+      expect(grewMb).toBeLessThan(bytes / 1048576 / 2);
+    }
   });
 });
 

@@ -49,6 +49,11 @@ export class ServiceProcess {
     readonly args: string[] = ['serve'],
   ) {}
 
+  /** The running process's id (undefined when not running). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get baseUrl(): string {
     return `http://127.0.0.1:${this.env.PORT}`;
   }
