@@ -6,6 +6,7 @@ import type { Clock } from '../shared/clock.ts';
 import { LeadlineError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { readApi } from './read-api.ts';
+import { unsubscribePage } from './unsubscribe-page.ts';
 import { twilioWebhooks } from './twilio-webhooks.ts';
 
 /** What the HTTP server needs. */
@@ -25,6 +26,7 @@ export interface ServerDeps {
 
 /**
  * Builds the Fastify app: Twilio webhooks under `/twilio`, the read API under `/api/v1`,
+ * one-click unsubscribe at `/u/<token>`,
  * `/healthz` (the process is up) and `/readyz` (it can reach PostgreSQL). Errors are JSON
  * `{ error: { code, message } }` with the status their type carries.
  */
@@ -81,6 +83,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     authToken: deps.webhookAuthToken,
     publicBaseUrl: deps.publicBaseUrl,
   });
+  await app.register(unsubscribePage, { db: deps.db, log: deps.log, clock: deps.clock });
   await app.register(readApi, {
     prefix: '/api/v1',
     db: deps.db,

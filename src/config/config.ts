@@ -105,6 +105,13 @@ export const environmentSchema = z.object({
   ),
   /** How long (ms) a sender owns a claimed outbound message before another may recover it. Default 30000. */
   LEADLINE_SEND_LEASE_MS: positiveInt('LEADLINE_SEND_LEASE_MS', 30_000),
+  /**
+   * Key of the HMAC that makes one-click unsubscribe links (`/u/<token>`); give every worker
+   * the same. Absent: generated into the data directory.
+   */
+  LEADLINE_LINK_SECRET: optionalString.pipe(
+    z.string().min(16, 'LEADLINE_LINK_SECRET must be at least 16 characters').optional(),
+  ),
   /** Attempts at a text before a transient failure (429, 5xx, timeout) is final. Default 8. */
   LEADLINE_SEND_MAX_ATTEMPTS: positiveInt('LEADLINE_SEND_MAX_ATTEMPTS', 8),
   /** Fallback poll interval (ms) of log readers when no notification arrives. Default 1000. */
@@ -129,6 +136,8 @@ export interface Config {
   };
   sendMode: 'live' | 'dry-run';
   operatorApiKey: string | undefined;
+  /** HMAC key of one-click unsubscribe links; absent: the data directory's. */
+  linkSecret: string | undefined;
   logBackend: 'postgres' | 'kafka';
   kafka: { brokers: string[]; topicPrefix: string; partitions: number; replicationFactor: number };
   logLevel: string;
@@ -185,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     sendMode,
     operatorApiKey: e.OPERATOR_API_KEY,
+    linkSecret: e.LEADLINE_LINK_SECRET,
     logBackend: e.LOG_BACKEND,
     kafka: {
       brokers: (e.KAFKA_BROKERS ?? '')

@@ -15,6 +15,8 @@ export interface LocalSecrets {
   operatorApiKey: string;
   /** Password of the embedded PostgreSQL's superuser (it listens on 127.0.0.1 only). */
   postgresPassword: string;
+  /** HMAC key of one-click unsubscribe links when `LEADLINE_LINK_SECRET` is absent. */
+  linkSecret: string;
 }
 
 /** The secrets a running service actually uses: the configured ones win over generated ones. */
@@ -24,6 +26,8 @@ export interface EffectiveSecrets {
   webhookAuthTokenSource: 'TWILIO_AUTH_TOKEN' | 'data-dir';
   operatorApiKey: string;
   operatorApiKeySource: 'OPERATOR_API_KEY' | 'data-dir';
+  /** HMAC key of one-click unsubscribe links. */
+  linkSecret: string;
 }
 
 const FILE = 'secrets.json';
@@ -45,6 +49,7 @@ export async function loadOrCreateLocalSecrets(dataDir: string): Promise<LocalSe
     twilioAuthToken: existing.twilioAuthToken ?? randomBytes(16).toString('hex'),
     operatorApiKey: existing.operatorApiKey ?? `llop_${randomBytes(24).toString('base64url')}`,
     postgresPassword: existing.postgresPassword ?? randomBytes(18).toString('base64url'),
+    linkSecret: existing.linkSecret ?? randomBytes(32).toString('base64url'),
   };
   const complete = Object.keys(secrets).every((k) => k in existing);
   if (!complete) {
@@ -56,12 +61,13 @@ export async function loadOrCreateLocalSecrets(dataDir: string): Promise<LocalSe
 
 /** Resolves the secrets in force: configuration first, then the data directory's. */
 export async function resolveSecrets(config: Config): Promise<EffectiveSecrets> {
-  const needLocal = !config.twilio.authToken || !config.operatorApiKey;
+  const needLocal = !config.twilio.authToken || !config.operatorApiKey || !config.linkSecret;
   const local = needLocal ? await loadOrCreateLocalSecrets(config.dataDir) : undefined;
   return {
     webhookAuthToken: config.twilio.authToken ?? local!.twilioAuthToken,
     webhookAuthTokenSource: config.twilio.authToken ? 'TWILIO_AUTH_TOKEN' : 'data-dir',
     operatorApiKey: config.operatorApiKey ?? local!.operatorApiKey,
     operatorApiKeySource: config.operatorApiKey ? 'OPERATOR_API_KEY' : 'data-dir',
+    linkSecret: config.linkSecret ?? local!.linkSecret,
   };
 }

@@ -10,6 +10,7 @@ import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts'
 import { UNSUBSCRIBED_RECIPIENT } from '../rules/message-status.ts';
 import { NON_TRANSACTIONAL_PURPOSES, quietHoursDeferral } from '../rules/quiet-hours.ts';
 import { consentAt } from '../consent/consent-at.ts';
+import { mintUnsubscribeLink } from '../consent/unsubscribe-link.ts';
 import { consentHistory } from '../projections/consent-ledger/consent-queries.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import { customerTimeZones } from '../shared/phone-timezones.ts';
@@ -38,6 +39,11 @@ export interface SenderOptions {
   pollIntervalMs: number;
   /** Attempts before a transient failure becomes permanent. Default 8. */
   maxAttempts?: number;
+  /**
+   * Where one-click unsubscribe links point and the key that makes them: non-transactional
+   * texts carry one. Absent: no link.
+   */
+  unsubscribeLink?: { publicBaseUrl: string; secret: string };
   /** Rows claimed at once. Default 10. */
   batchSize?: number;
 }
@@ -150,6 +156,7 @@ export class OutboundSender extends DueWorker {
         );
         if (!verdict.valid)
           return await this.finishWithheld(row, 'no-valid-consent', verdict.reason);
+        await this.addUnsubscribeLink(row);
       }
       const fresh = !row.message_sid && !row.needs_reconcile && row.previous_status !== 'sending';
       if (fresh && row.not_after && this.options.clock.now() > row.not_after) {
@@ -240,6 +247,18 @@ export class OutboundSender extends DueWorker {
       [row.tenant_id, row.lead_phone],
     );
     return rows[0]?.opted_out ?? false;
+  }
+
+  /** Appends the one-click unsubscribe link to a non-transactional text, once (kept in the row). */
+  private async addUnsubscribeLink(row: ClaimedRow): Promise<void> {
+    const link = this.options.unsubscribeLink;
+    if (!link || row.body.includes(`${link.publicBaseUrl}/u/`)) return;
+    const url = await mintUnsubscribeLink(this.options.pool, link, row.tenant_id, row.lead_phone);
+    row.body = `${row.body} Unsubscribe: ${url}`;
+    await this.options.pool.query(
+      'UPDATE outbound_messages SET body = $2 WHERE outbox_id = $1 AND lease_token = $3',
+      [row.outbox_id, row.body, row.lease_token],
+    );
   }
 
   /**

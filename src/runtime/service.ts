@@ -87,6 +87,7 @@ export async function startService(config: Config, options: StartOptions): Promi
         statusCallbackUrl: `${config.publicBaseUrl}/twilio/sms/status`,
         leaseMs: config.sendLeaseMs,
         maxAttempts: config.sendMaxAttempts,
+        unsubscribeLink: { publicBaseUrl: config.publicBaseUrl, secret: secrets.linkSecret },
         pollIntervalMs: config.pollIntervalMs,
       });
       await sender.start();

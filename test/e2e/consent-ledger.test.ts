@@ -367,6 +367,50 @@ describe('consent ledger, end to end', () => {
     });
   });
 
+  it('one-click unsubscribe: the review request carries a link; following it opts out at once, idempotently, without login', async () => {
+    const customer = nextCustomer();
+    await missedCall(customer, A);
+    await settle();
+    expect(
+      (await runCli(['reviews', 'request', '--tenant', A, '--phone', customer], e.env)).code,
+    ).toBe(0);
+    await settle();
+    const request = e.twilio.to(customer).find((m) => m.body.includes('How did we do?'));
+    const link = /Unsubscribe: (\S+)$/.exec(request?.body ?? '')?.[1];
+    expect(link, request?.body).toMatch(
+      new RegExp(`^${e.env.PUBLIC_BASE_URL}/u/[A-Za-z0-9_-]{22}$`),
+    );
+    const path = new URL(link!).pathname;
+
+    const first = await fetch(`${e.service.baseUrl}${path}`);
+    expect(first.status).toBe(200);
+    expect(await first.text()).toContain('no more texts from Ledger Plumbing');
+    const again = await fetch(`${e.service.baseUrl}${path}`);
+    expect(await again.text()).toContain('already unsubscribed');
+    await settle();
+    const revocations = (await e.readStream(leadStreamId(tenantA, customer))).filter(
+      (ev) => ev.type === 'ConsentRevoked',
+    );
+    expect(revocations.map((ev) => ev.data)).toEqual([
+      expect.objectContaining({ channel: 'one-click-link', evidence: { token: path.slice(3) } }),
+    ]);
+    // Nothing more is texted to them: a later missed call alerts the owner only.
+    const textsBefore = e.twilio.to(customer).length;
+    await missedCall(customer, A);
+    await settle();
+    expect(e.twilio.to(customer)).toHaveLength(textsBefore);
+
+    // Tokens cannot be guessed; the endpoint is rate-limited.
+    const forged = await fetch(`${e.service.baseUrl}/u/AAAAAAAAAAAAAAAAAAAAAA`);
+    expect(forged.status).toBe(404);
+    const statuses = await Promise.all(
+      Array.from({ length: 25 }, () =>
+        fetch(`${e.service.baseUrl}/u/BBBBBBBBBBBBBBBBBBBBBB`).then((r) => r.status),
+      ),
+    );
+    expect(statuses).toContain(429);
+  });
+
   it('an export of 100,000 records streams in bounded memory', async () => {
     await e.db.query(
       `INSERT INTO consent_records (tenant_id, seq, phone, event_id, log_position, kind, basis,
