@@ -4,7 +4,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EXPORT_COLUMNS } from '../api/consent-api.ts';
 import { findTenant } from '../commands/register-tenant.ts';
-import { recordConsentGrant } from '../commands/record-consent.ts';
+import { recordConsentGrant, recordConsentRevocation } from '../commands/record-consent.ts';
 import { verifyTenantChain } from '../consent/verify.ts';
 import {
   consentHistory,
@@ -231,5 +231,55 @@ export function consentCommand(): Command {
         },
       ),
     );
+  consent
+    .command('revoke')
+    .description(
+      'record a revocation made outside texts: asked in person or by phone, or an import',
+    )
+    .requiredOption('--tenant <id|number>', 'tenant id or its Twilio number')
+    .requiredOption('--phone <number>', "the customer's number")
+    .addOption(
+      new Option('--channel <channel>', 'how it arrived')
+        .choices(['owner', 'import'])
+        .makeOptionMandatory(),
+    )
+    .requiredOption('--evidence <key=value...>', 'what proves it, e.g. requestedBy=phone-call')
+    .action(
+      runAction(
+        async (
+          config,
+          opts: { tenant: string; phone: string; channel: 'owner' | 'import'; evidence: string[] },
+        ) => {
+          const evidence = parseEvidence(opts.evidence);
+          await withLog(config, async (ctx) => {
+            const tenant = await findTenant(ctx.db.pool, opts.tenant);
+            const result = await recordConsentRevocation(
+              tenant,
+              { phone: opts.phone, channel: opts.channel, evidence },
+              { log: ctx.log, clock: systemClock, db: ctx.db.pool },
+            );
+            console.log(result.eventId);
+            console.error(
+              `(consent of ${result.phone} revoked; nothing more will be texted to it)`,
+            );
+          });
+        },
+      ),
+    );
   return consent;
+}
+
+/**
+ * `key=value` pairs as an object.
+ * @throws ValidationError (`INVALID_EVIDENCE`) naming a pair without `=`.
+ */
+function parseEvidence(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1)
+        throw new ValidationError(`evidence "${pair}" is not key=value`, 'INVALID_EVIDENCE');
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
 }

@@ -56,3 +56,45 @@ export async function recordConsentGrant(
   await applyConsentChange(deps.db, event);
   return { eventId: event.id, phone, expiresAt };
 }
+
+/** A revocation recorded by the owner or an import (`leadline consent revoke`). */
+export interface ConsentRevocationInput {
+  phone: string;
+  channel: 'owner' | 'import';
+  /** What proves it (who asked, when, the import file): at least one entry. */
+  evidence: Record<string, string>;
+}
+
+/**
+ * Records `ConsentRevoked` for a number on the tenant's ledger, effective at once (the
+ * consent gate the sender checks is updated before returning). The same revocation (tenant,
+ * number, channel, evidence) is recorded once.
+ * @throws ValidationError for a phone number that is not one, or no evidence.
+ */
+export async function recordConsentRevocation(
+  tenant: Tenant,
+  input: ConsentRevocationInput,
+  deps: CommandDeps & { db: pg.Pool },
+): Promise<{ eventId: string; phone: string }> {
+  const phone = toE164(input.phone);
+  if (Object.keys(input.evidence).length === 0) {
+    throw new ValidationError(
+      'a revocation needs evidence, e.g. requestedBy=phone-call',
+      'INVALID_EVIDENCE',
+    );
+  }
+  const event = newEvent(
+    {
+      type: 'ConsentRevoked',
+      streamId: leadStreamId(tenant.tenantId, phone),
+      tenantId: tenant.tenantId,
+      data: { phone, channel: input.channel, text: null, evidence: input.evidence },
+      idempotencyKey: `${tenant.tenantId}:${phone}:${input.channel}:${JSON.stringify(input.evidence)}`,
+      traceparent: deps.traceparent ?? null,
+    },
+    deps.clock,
+  );
+  await deps.log.append([event]);
+  await applyConsentChange(deps.db, event);
+  return { eventId: event.id, phone };
+}

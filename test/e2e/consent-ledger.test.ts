@@ -135,6 +135,43 @@ describe('consent ledger, end to end', () => {
     );
   });
 
+  it('the owner records a revocation asked for by phone, and a signed form restores consent', async () => {
+    const customer = nextCustomer();
+    await sms(customer, A, 'Can you quote a water softener?');
+    await settle();
+    const consent = (...args: string[]) =>
+      runCli(['consent', ...args, '--tenant', A, '--phone', customer], e.env);
+    const revoke = await consent(
+      'revoke',
+      '--channel',
+      'owner',
+      '--evidence',
+      'requestedBy=phone-call',
+    );
+    expect(revoke.code, revoke.stderr).toBe(0);
+    const bad = await consent('revoke', '--channel', 'owner', '--evidence', 'no-equals-sign');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('evidence "no-equals-sign" is not key=value');
+    await settle();
+    const at = async () =>
+      (await (
+        await api(`/consent/${encodeURIComponent(customer)}/at?tenant=${tenantA}`, keys.auditor)
+      ).json()) as { valid: boolean; basis: string | null; reason: string };
+    expect((await at()).reason).toMatch(/\(owner\)/);
+    const form = await consent(
+      'grant',
+      '--basis',
+      'express',
+      '--source',
+      'form',
+      '--evidence',
+      'form=F-1042',
+    );
+    expect(form.code, form.stderr).toBe(0);
+    await settle();
+    expect(await at()).toMatchObject({ valid: true, basis: 'express' });
+  });
+
   it('exports the ledger as NDJSON and CSV, filtered by time', async () => {
     const ndjson = await api(`/consent/export?tenant=${tenantA}&format=ndjson`, keys.auditor);
     expect(ndjson.status).toBe(200);
