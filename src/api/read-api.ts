@@ -9,6 +9,7 @@ import type { Clock } from '../shared/clock.ts';
 import { NotFoundError } from '../shared/errors.ts';
 import { authenticate, requireRole, tenantInScope } from '../auth/access.ts';
 import { consentApi } from './consent-api.ts';
+import { leadsApi } from './leads-api.ts';
 import type { Principal } from '../auth/api-keys.ts';
 
 /** What the API needs. */
@@ -42,6 +43,7 @@ export async function readApi(app: FastifyInstance, deps: ReadApiDeps): Promise<
     request.principal = await authenticate(request, deps);
   });
   await consentApi(app, { db: deps.db });
+  await leadsApi(app, { db: deps.db, log: deps.log, clock: deps.clock });
 
   app.get<{ Querystring: { tenant?: string } }>(
     '/dashboard',

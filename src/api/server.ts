@@ -1,4 +1,6 @@
 import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { EventLog } from '../log/event-log.ts';
@@ -75,6 +77,24 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   if (deps.publicRoutes === false) return app;
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Leadline API',
+        version: '1',
+        description:
+          'Read API of the owner dashboard and the consent ledger. Bearer API key: `leadline keys create`.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+    // Only the JSON API is documented; Twilio's webhooks and the unsubscribe page are not.
+    transform: ({ schema, url }) =>
+      url.startsWith('/api/v1/') ? { schema, url } : { schema: { ...schema, hide: true }, url },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(twilioWebhooks, {
     prefix: '/twilio',
     log: deps.log,

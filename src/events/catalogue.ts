@@ -187,6 +187,18 @@ export const ReviewRequested = z.object({
 });
 
 /**
+ * The owner moved a lead along (dashboard or API): `contacted` (called back), `booked` (a job
+ * is scheduled: an existing business relationship from now on), or `lost`.
+ */
+export const LeadStatusChanged = z.object({
+  phone: e164,
+  status: z.enum(['contacted', 'booked', 'lost']),
+  /** The API key id (or `cli`) that made the change. */
+  changedBy: z.string(),
+  note: z.string().nullable().default(null),
+});
+
+/**
  * The number gave consent to receive texts from the tenant, on `basis`: `express` (START /
  * YES, a signed form, an import with evidence), `implied-inquiry` (the person called or
  * texted: CASL s.10(10)(b), 6 months, recorded with each call and text) or
@@ -328,6 +340,7 @@ export const eventSchemas = {
   CallScreened,
   SmsInbound,
   ReviewRequested,
+  LeadStatusChanged,
   ConsentGranted,
   ConsentRevoked,
   OutboundSmsSent,

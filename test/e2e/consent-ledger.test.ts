@@ -1,16 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  dialActionParams,
-  inboundSmsParams,
-  voiceCallParams,
-} from '../../src/cli/webhook-client.ts';
 import { receiveSms } from '../../src/commands/receive-sms.ts';
 import { leadStreamId } from '../../src/events/streams.ts';
 import { tenantDirectory } from '../../src/projections/tenants/tenant-directory.ts';
 import { fixedClock } from '../../src/shared/clock.ts';
 import type { E164 } from '../../src/shared/phone.ts';
-import { ACCOUNT_SID, newSid, OPERATOR_KEY, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
+import { newSid, OPERATOR_KEY, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
+import { actors } from '../support/actors.ts';
 import { runCli } from '../support/service-process.ts';
 import { waitUntilSettled } from '../support/settle.ts';
 
@@ -36,33 +32,7 @@ describe('consent ledger, end to end', () => {
   const nextCustomer = () => `+1647557${String(1000 + ++seq).padStart(4, '0')}`;
   const settle = () => waitUntilSettled(e.databaseUrl);
 
-  const api = (path: string, key: string | undefined, init: RequestInit = {}) =>
-    fetch(`${e.service.baseUrl}/api/v1${path}`, {
-      ...init,
-      headers: {
-        ...(key ? { authorization: `Bearer ${key}` } : {}),
-        ...(init.body ? { 'content-type': 'application/json' } : {}),
-      },
-    });
-  const sms = async (from: string, to: string, body: string) => {
-    const res = await e.webhooks.post(
-      '/twilio/sms',
-      inboundSmsParams({ messageSid: newSid('SM'), accountSid: ACCOUNT_SID, from, to, body }),
-    );
-    expect(res.status).toBe(200);
-  };
-  const missedCall = async (from: string, to: string) => {
-    const c = { callSid: newSid('CA'), accountSid: ACCOUNT_SID, from, to };
-    const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(c));
-    const action = /<Dial[^>]*action="([^"]+)"/.exec(voice.body)![1]!;
-    await e.webhooks.post(e.webhooks.relativeTo(action), dialActionParams(c, 'no-answer'));
-    return c;
-  };
-  const createKey = async (...args: string[]) => {
-    const result = await runCli(['keys', 'create', ...args], e.env);
-    expect(result.code, result.stderr).toBe(0);
-    return result.stdout.trim();
-  };
+  const { api, sms, missedCall, createKey } = actors(() => e);
 
   beforeAll(async () => {
     e = await startE2eEnv({ LOG_BACKEND: 'postgres' });

@@ -110,11 +110,39 @@ async function apply(
       if (r.rowCount) await touchLead(db, tenantId, phone, event.occurredAt, { missed_calls: 1 });
       return;
     }
+    case 'LeadStatusChanged':
+      await touchLead(db, tenantId, phone, event.occurredAt, {});
+      await db.query(
+        `UPDATE dashboard_leads SET status = $3, status_changed_at = $4
+          WHERE tenant_id = $1 AND phone = $2
+            AND (status_changed_at IS NULL OR status_changed_at <= $4)`,
+        [tenantId, phone, event.data.status, event.occurredAt],
+      );
+      return;
     case 'SmsInbound': {
+      if (!event.data.autoReply && event.data.keyword === null) {
+        await touchLead(db, tenantId, phone, event.occurredAt, {});
+        await db.query(
+          `UPDATE dashboard_leads SET intent = $3,
+             emergencies = emergencies + CASE WHEN $3 = 'EMERGENCY' THEN 1 ELSE 0 END
+           WHERE tenant_id = $1 AND phone = $2
+             AND NOT EXISTS (SELECT 1 FROM dashboard_messages
+                              WHERE tenant_id = $1 AND message_key = $4)`,
+          [tenantId, phone, event.data.urgency, event.data.messageSid],
+        );
+      }
       const r = await db.query(
-        `INSERT INTO dashboard_messages (tenant_id, message_key, direction, phone, counterpart, body, status, message_sid, at, event_position)
-         VALUES ($1, $2, 'inbound', $3, $3, $4, 'received', $2, $5, $6) ON CONFLICT DO NOTHING`,
-        [tenantId, event.data.messageSid, phone, event.data.body, event.occurredAt, event.position],
+        `INSERT INTO dashboard_messages (tenant_id, message_key, direction, phone, counterpart, body, status, message_sid, at, event_position, urgency)
+         VALUES ($1, $2, 'inbound', $3, $3, $4, 'received', $2, $5, $6, $7) ON CONFLICT DO NOTHING`,
+        [
+          tenantId,
+          event.data.messageSid,
+          phone,
+          event.data.body,
+          event.occurredAt,
+          event.position,
+          event.data.keyword === null && !event.data.autoReply ? event.data.urgency : null,
+        ],
       );
       if (r.rowCount) await touchLead(db, tenantId, phone, event.occurredAt, { messages_in: 1 });
       return;
@@ -176,6 +204,14 @@ async function apply(
         ],
       );
       const first = r.rows[0]?.inserted || earlier.rows[0]?.body === '';
+      if (event.type === 'OutboundSmsSent' && d.purpose === 'missed-call-text') {
+        // Response time: the first text answering the missed call (dedupe key `<CallSid>:…`).
+        await db.query(
+          `UPDATE dashboard_calls SET first_text_at = LEAST(COALESCE(first_text_at, $3), $3)
+            WHERE tenant_id = $1 AND call_sid = $2`,
+          [tenantId, d.dedupeKey.split(':')[0], event.occurredAt],
+        );
+      }
       if (d.audience === 'lead' && event.type === 'OutboundSmsSent' && first) {
         await touchLead(db, tenantId, phone, event.occurredAt, { messages_out: 1 });
       }

@@ -1,0 +1,213 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import { requireRole, tenantInScope } from '../auth/access.ts';
+import { changeLeadStatus, type LeadStatus } from '../commands/change-lead-status.ts';
+import type { EventLog } from '../log/event-log.ts';
+import {
+  periodIn,
+  type Period,
+  readFunnel,
+  readLeads,
+  readQueue,
+  readSummary,
+  readTimeline,
+} from '../projections/dashboard/read-model.ts';
+import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
+import type { Clock } from '../shared/clock.ts';
+import { NotFoundError, ValidationError } from '../shared/errors.ts';
+import { toE164 } from '../shared/phone.ts';
+import type { Tenant } from '../tenants/tenant.ts';
+
+const tenantParam = {
+  type: 'string',
+  minLength: 1,
+  description: 'tenant id (operator keys); a tenant key may omit it',
+} as const;
+const period = {
+  from: { type: 'string', description: 'first local date, YYYY-MM-DD (default today)' },
+  to: { type: 'string', description: 'last local date, YYYY-MM-DD (default `from`)' },
+} as const;
+
+/**
+ * The owner's read API (issue 6), under `/api/v1`, built from projections: summary, funnel,
+ * leads (cursor-paginated), one lead's timeline, the outbound queue, tenants, and the one
+ * write an owner makes here, a lead's status. Operator keys choose a tenant with `?tenant=`;
+ * tenant keys see only their own (another is 403); auditor keys are refused (403).
+ */
+export async function leadsApi(
+  app: FastifyInstance,
+  deps: { db: pg.Pool; log: EventLog; clock: Clock },
+): Promise<void> {
+  /** The tenant a request is about, after the role and scope checks. */
+  async function tenantOf(request: FastifyRequest, requested: string | undefined): Promise<Tenant> {
+    requireRole(request.principal!, ['operator', 'tenant']);
+    const tenantId = tenantInScope(request.principal!, requested);
+    if (!tenantId) throw new ValidationError('give ?tenant=<id>', 'TENANT_REQUIRED');
+    const tenant = await tenantDirectory.get(deps.db, tenantId);
+    if (!tenant) throw new NotFoundError(`No tenant with id "${tenantId}"`, 'TENANT_NOT_FOUND');
+    return tenant;
+  }
+
+  app.get(
+    '/tenants',
+    { schema: { summary: 'Every tenant (operator keys)', tags: ['tenants'] } },
+    async (request) => {
+      requireRole(request.principal!, ['operator']);
+      return { tenants: await tenantDirectory.list(deps.db) };
+    },
+  );
+
+  /** A `GET` of counts over a period of local dates in the tenant's zone. */
+  function periodRoute(
+    url: string,
+    summary: string,
+    read: (db: pg.Pool, tenantId: string, p: Period) => Promise<object>,
+  ) {
+    app.get<{ Querystring: { tenant?: string; from?: string; to?: string } }>(
+      url,
+      {
+        schema: {
+          summary,
+          tags: ['dashboard'],
+          querystring: {
+            type: 'object',
+            properties: { tenant: tenantParam, ...period },
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request) => {
+        const tenant = await tenantOf(request, request.query.tenant);
+        const p = periodIn(tenant.timezone, deps.clock.now(), request.query.from, request.query.to);
+        return {
+          tenantId: tenant.tenantId,
+          timezone: tenant.timezone,
+          ...(await read(deps.db, tenant.tenantId, p)),
+        };
+      },
+    );
+  }
+  periodRoute('/summary', "Counts for a period in the tenant's time zone", readSummary);
+  periodRoute('/funnel', 'Missed call → texted → replied → booked, for a period', readFunnel);
+
+  app.get<{
+    Querystring: { tenant?: string; status?: string; q?: string; cursor?: string; limit?: number };
+  }>(
+    '/leads',
+    {
+      schema: {
+        summary: 'Leads, most recent contact first, paginated by cursor',
+        tags: ['leads'],
+        querystring: {
+          type: 'object',
+          properties: {
+            tenant: tenantParam,
+            status: { type: 'string', enum: ['new', 'contacted', 'booked', 'lost'] },
+            q: { type: 'string', maxLength: 20, description: 'digits of the phone number' },
+            cursor: { type: 'string', maxLength: 200 },
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 25 },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => {
+      const tenant = await tenantOf(request, request.query.tenant);
+      return {
+        tenantId: tenant.tenantId,
+        ...(await readLeads(deps.db, tenant.tenantId, {
+          status: request.query.status,
+          search: request.query.q,
+          cursor: request.query.cursor,
+          limit: request.query.limit ?? 25,
+          now: deps.clock.now(),
+        })),
+      };
+    },
+  );
+
+  app.get<{ Params: { phone: string }; Querystring: { tenant?: string } }>(
+    '/leads/:phone',
+    {
+      schema: {
+        summary: "One lead's timeline: calls, texts both ways, alerts, consent changes",
+        tags: ['leads'],
+        querystring: {
+          type: 'object',
+          properties: { tenant: tenantParam },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => {
+      const tenant = await tenantOf(request, request.query.tenant);
+      const phone = toE164(request.params.phone);
+      const timeline = await readTimeline(deps.db, tenant.tenantId, phone);
+      if (timeline.length === 0) {
+        throw new NotFoundError(`No lead ${phone} for this tenant`, 'LEAD_NOT_FOUND');
+      }
+      return { tenantId: tenant.tenantId, phone, timeline };
+    },
+  );
+
+  app.post<{
+    Params: { phone: string };
+    Querystring: { tenant?: string };
+    Body: { status: LeadStatus; note?: string };
+  }>(
+    '/leads/:phone/status',
+    {
+      schema: {
+        summary: 'Move a lead along: contacted, booked or lost (recorded as an event)',
+        tags: ['leads'],
+        querystring: {
+          type: 'object',
+          properties: { tenant: tenantParam },
+          additionalProperties: false,
+        },
+        body: {
+          type: 'object',
+          required: ['status'],
+          properties: {
+            status: { type: 'string', enum: ['contacted', 'booked', 'lost'] },
+            note: { type: 'string', maxLength: 500 },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const tenant = await tenantOf(request, request.query.tenant);
+      const result = await changeLeadStatus(
+        tenant,
+        {
+          phone: request.params.phone,
+          status: request.body.status,
+          changedBy: request.principal!.keyId,
+          note: request.body.note ?? null,
+        },
+        { log: deps.log, clock: deps.clock },
+      );
+      return reply.code(202).send({ ...result, status: request.body.status });
+    },
+  );
+
+  app.get<{ Querystring: { tenant?: string } }>(
+    '/queue',
+    {
+      schema: {
+        summary: 'The live outbound queue: pending, deferred by quiet hours, retrying, failed',
+        tags: ['dashboard'],
+        querystring: {
+          type: 'object',
+          properties: { tenant: tenantParam },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => {
+      const tenant = await tenantOf(request, request.query.tenant);
+      return { tenantId: tenant.tenantId, queue: await readQueue(deps.db, tenant.tenantId) };
+    },
+  );
+}

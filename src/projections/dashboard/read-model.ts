@@ -1,0 +1,312 @@
+import { DateTime } from 'luxon';
+import type pg from 'pg';
+import { leadScore, type LeadFacts } from '../../rules/lead-score.ts';
+import { ValidationError } from '../../shared/errors.ts';
+
+/** A period in a tenant's zone: `[from, to)` as UTC instants, and the local dates asked. */
+export interface Period {
+  from: string;
+  to: string;
+  localFrom: string;
+  localTo: string;
+}
+
+/**
+ * The UTC bounds of local dates `[fromDate, toDate]` (inclusive, `YYYY-MM-DD`) in `timezone`;
+ * today when absent. DST-correct (a day may last 23 or 25 hours).
+ * @throws ValidationError (`INVALID_DATE`) for a date that is not `YYYY-MM-DD` or a range
+ *   that ends before it starts.
+ */
+export function periodIn(timezone: string, now: Date, fromDate?: string, toDate?: string): Period {
+  const today = DateTime.fromJSDate(now, { zone: timezone }).toISODate()!;
+  const parse = (name: string, value: string) => {
+    const d = DateTime.fromISO(value, { zone: timezone });
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || !d.isValid) {
+      throw new ValidationError(`${name} "${value}" is not a date; use YYYY-MM-DD`, 'INVALID_DATE');
+    }
+    return d.startOf('day');
+  };
+  const start = parse('from', fromDate ?? toDate ?? today);
+  const end = parse('to', toDate ?? fromDate ?? today);
+  if (end < start) throw new ValidationError('to is before from', 'INVALID_DATE');
+  return {
+    from: start.toUTC().toISO()!,
+    to: end.plus({ days: 1 }).toUTC().toISO()!,
+    localFrom: start.toISODate()!,
+    localTo: end.toISODate()!,
+  };
+}
+
+/** The summary counts of a tenant's period. */
+export interface Summary {
+  period: Period;
+  calls: number;
+  answered: number;
+  missed: number;
+  texts: { sent: number; delivered: number; failed: number };
+  replies: number;
+  optedOut: number;
+  emergencies: number;
+  /** Seconds from a missed call to the first text: median and 90th percentile; null: none. */
+  responseSeconds: { median: number | null; p90: number | null };
+}
+
+/** The summary counts of `tenantId` over `period` (see {@link Summary}). */
+export async function readSummary(db: pg.Pool, tenantId: string, period: Period): Promise<Summary> {
+  const { rows } = await db.query(
+    `SELECT
+       (SELECT count(*) FROM dashboard_calls WHERE tenant_id = $1 AND received_at >= $2 AND received_at < $3)::int AS calls,
+       (SELECT count(*) FROM dashboard_calls WHERE tenant_id = $1 AND received_at >= $2 AND received_at < $3 AND outcome = 'answered')::int AS answered,
+       (SELECT count(*) FROM dashboard_calls WHERE tenant_id = $1 AND received_at >= $2 AND received_at < $3 AND outcome IN ('missed', 'after-hours'))::int AS missed,
+       (SELECT count(*) FROM dashboard_messages WHERE tenant_id = $1 AND at >= $2 AND at < $3 AND direction = 'outbound' AND audience = 'lead'
+           AND status NOT LIKE 'withheld%' AND status NOT IN ('failed', 'undelivered'))::int AS sent,
+       (SELECT count(*) FROM dashboard_messages WHERE tenant_id = $1 AND at >= $2 AND at < $3 AND direction = 'outbound' AND audience = 'lead'
+           AND status IN ('delivered', 'read'))::int AS delivered,
+       (SELECT count(*) FROM dashboard_messages WHERE tenant_id = $1 AND at >= $2 AND at < $3 AND direction = 'outbound' AND audience = 'lead'
+           AND status IN ('failed', 'undelivered'))::int AS failed,
+       (SELECT count(*) FROM dashboard_messages WHERE tenant_id = $1 AND at >= $2 AND at < $3 AND direction = 'inbound' AND urgency IS NOT NULL)::int AS replies,
+       (SELECT count(*) FROM dashboard_messages WHERE tenant_id = $1 AND at >= $2 AND at < $3 AND direction = 'inbound' AND urgency = 'EMERGENCY')::int AS emergencies,
+       (SELECT count(*) FROM consent_records WHERE tenant_id = $1 AND occurred_at >= $2 AND occurred_at < $3 AND kind = 'revoked')::int AS opted_out,
+       (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM first_text_at - received_at))
+          FROM dashboard_calls WHERE tenant_id = $1 AND received_at >= $2 AND received_at < $3 AND first_text_at IS NOT NULL) AS median,
+       (SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM first_text_at - received_at))
+          FROM dashboard_calls WHERE tenant_id = $1 AND received_at >= $2 AND received_at < $3 AND first_text_at IS NOT NULL) AS p90`,
+    [tenantId, period.from, period.to],
+  );
+  const r = rows[0];
+  const seconds = (v: number | null) => (v === null ? null : Math.round(Number(v) * 10) / 10);
+  return {
+    period,
+    calls: r.calls,
+    answered: r.answered,
+    missed: r.missed,
+    texts: { sent: r.sent, delivered: r.delivered, failed: r.failed },
+    replies: r.replies,
+    optedOut: r.opted_out,
+    emergencies: r.emergencies,
+    responseSeconds: { median: seconds(r.median), p90: seconds(r.p90) },
+  };
+}
+
+/** The missed-call funnel of a period: how many leads reached each step. */
+export interface Funnel {
+  period: Period;
+  missedCall: number;
+  texted: number;
+  replied: number;
+  booked: number;
+}
+
+/**
+ * The funnel of `tenantId` over `period`: leads (numbers) with a missed call in the period;
+ * of those, texted about it; of those, who wrote back after the call; of those, booked.
+ */
+export async function readFunnel(db: pg.Pool, tenantId: string, period: Period): Promise<Funnel> {
+  const { rows } = await db.query(
+    `WITH missed AS (
+        SELECT phone, min(received_at) AS first_missed, bool_or(first_text_at IS NOT NULL) AS texted
+          FROM dashboard_calls
+         WHERE tenant_id = $1 AND received_at >= $2 AND received_at < $3
+           AND outcome IN ('missed', 'after-hours')
+         GROUP BY phone)
+     SELECT count(*)::int AS missed,
+            count(*) FILTER (WHERE texted)::int AS texted,
+            count(*) FILTER (WHERE texted AND EXISTS (
+               SELECT 1 FROM dashboard_messages m WHERE m.tenant_id = $1 AND m.phone = missed.phone
+                  AND m.direction = 'inbound' AND m.urgency IS NOT NULL AND m.at > missed.first_missed))::int AS replied,
+            count(*) FILTER (WHERE texted AND EXISTS (
+               SELECT 1 FROM dashboard_messages m WHERE m.tenant_id = $1 AND m.phone = missed.phone
+                  AND m.direction = 'inbound' AND m.urgency IS NOT NULL AND m.at > missed.first_missed)
+               AND EXISTS (SELECT 1 FROM dashboard_leads l WHERE l.tenant_id = $1 AND l.phone = missed.phone
+                  AND l.status = 'booked'))::int AS booked
+       FROM missed`,
+    [tenantId, period.from, period.to],
+  );
+  const r = rows[0];
+  return { period, missedCall: r.missed, texted: r.texted, replied: r.replied, booked: r.booked };
+}
+
+/** A lead as the list shows it. */
+export interface LeadSummary {
+  phone: string;
+  status: LeadFacts['status'];
+  intent: 'EMERGENCY' | 'STANDARD' | null;
+  score: number;
+  firstSeenAt: string;
+  lastContactAt: string;
+  calls: number;
+  missedCalls: number;
+  messagesIn: number;
+  messagesOut: number;
+  optedOut: boolean;
+}
+
+/** One page of leads and the cursor of the next (null at the end). */
+export interface LeadPage {
+  leads: LeadSummary[];
+  nextCursor: string | null;
+}
+
+const encodeCursor = (at: Date, phone: string) =>
+  Buffer.from(`${at.toISOString()}|${phone}`).toString('base64url');
+function decodeCursor(cursor: string): [string, string] {
+  const [at, phone] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!at || !phone || Number.isNaN(Date.parse(at))) {
+    throw new ValidationError('cursor is not one this API returned', 'INVALID_CURSOR');
+  }
+  return [at, phone];
+}
+
+/**
+ * A page of `tenantId`'s leads, most recent contact first, optionally only those in `status`
+ * or whose number contains the digits of `search`; `cursor` continues a previous page (stable
+ * under new activity: it is a position, not an offset).
+ * @throws ValidationError (`INVALID_CURSOR`) for a cursor this API did not return.
+ */
+export async function readLeads(
+  db: pg.Pool,
+  tenantId: string,
+  options: { status?: string; search?: string; cursor?: string; limit: number; now: Date },
+): Promise<LeadPage> {
+  const after = options.cursor ? decodeCursor(options.cursor) : null;
+  const digits = options.search?.replace(/\D/g, '') || null;
+  const { rows } = await db.query(
+    `SELECT phone, status, intent, first_seen_at, last_contact_at, calls, missed_calls,
+            messages_in, messages_out, opted_out, emergencies
+       FROM dashboard_leads
+      WHERE tenant_id = $1
+        AND ($2::text IS NULL OR status = $2)
+        AND ($3::text IS NULL OR phone LIKE '%' || $3 || '%')
+        AND ($4::timestamptz IS NULL OR (last_contact_at, phone) < ($4, $5))
+      ORDER BY last_contact_at DESC, phone DESC
+      LIMIT $6`,
+    [
+      tenantId,
+      options.status ?? null,
+      digits,
+      after?.[0] ?? null,
+      after?.[1] ?? null,
+      options.limit + 1,
+    ],
+  );
+  const page = rows.slice(0, options.limit);
+  const last = page[page.length - 1];
+  return {
+    leads: page.map((r) => ({
+      phone: r.phone,
+      status: r.status,
+      intent: r.intent,
+      score: leadScore({
+        status: r.status,
+        optedOut: r.opted_out,
+        missedCalls: r.missed_calls,
+        messagesIn: r.messages_in,
+        emergencies: r.emergencies,
+        hoursSinceContact: (options.now.getTime() - r.last_contact_at.getTime()) / 3_600_000,
+      }),
+      firstSeenAt: r.first_seen_at.toISOString(),
+      lastContactAt: r.last_contact_at.toISOString(),
+      calls: r.calls,
+      missedCalls: r.missed_calls,
+      messagesIn: r.messages_in,
+      messagesOut: r.messages_out,
+      optedOut: r.opted_out,
+    })),
+    nextCursor:
+      rows.length > options.limit && last ? encodeCursor(last.last_contact_at, last.phone) : null,
+  };
+}
+
+/** One entry of a lead's timeline. */
+export interface TimelineEntry {
+  at: string;
+  kind: 'call' | 'text-in' | 'text-out' | 'alert' | 'consent';
+  summary: string;
+  status: string | null;
+  body: string | null;
+}
+
+/**
+ * One lead's conversation, oldest first: calls (with outcome), texts both ways (with delivery
+ * status), owner alerts about the lead, and consent changes.
+ */
+export async function readTimeline(
+  db: pg.Pool,
+  tenantId: string,
+  phone: string,
+): Promise<TimelineEntry[]> {
+  const { rows } = await db.query<TimelineEntry & { at: Date }>(
+    `SELECT received_at AS at, 'call' AS kind,
+            'call (' || mode || '): ' || outcome || COALESCE(' / ' || dial_call_status, '') AS summary,
+            outcome AS status, NULL AS body
+       FROM dashboard_calls WHERE tenant_id = $1 AND phone = $2
+     UNION ALL
+     SELECT at, CASE WHEN direction = 'inbound' THEN 'text-in'
+                     WHEN audience = 'owner' THEN 'alert' ELSE 'text-out' END,
+            COALESCE(purpose, CASE WHEN direction = 'inbound' THEN 'text from the lead' END)
+              || COALESCE(' (' || urgency || ')', ''),
+            status, body
+       FROM dashboard_messages WHERE tenant_id = $1 AND phone = $2
+     UNION ALL
+     SELECT occurred_at, 'consent',
+            CASE WHEN kind = 'granted' THEN 'consent granted: ' || basis || ' (' || source || ')'
+                 ELSE 'consent revoked (' || channel || ')' END,
+            kind, text
+       FROM consent_records WHERE tenant_id = $1 AND phone = $2
+     ORDER BY at, kind`,
+    [tenantId, phone],
+  );
+  return rows.map((r) => ({ ...r, at: r.at.toISOString() }));
+}
+
+/** A text in the outbound queue. */
+export interface QueueItem {
+  outboxId: string;
+  state: 'pending' | 'deferred' | 'retrying' | 'sending' | 'failed';
+  audience: string;
+  purpose: string;
+  to: string;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+  createdAt: string;
+}
+
+/**
+ * The live outbound queue of `tenantId`: texts not yet sent (pending, deferred by quiet
+ * hours, retrying after a failure, being sent) and those that failed in the last 7 days,
+ * next due first.
+ */
+export async function readQueue(db: pg.Pool, tenantId: string): Promise<QueueItem[]> {
+  const { rows } = await db.query(
+    `SELECT outbox_id, status, audience, purpose, to_number, attempts, next_attempt_at,
+            last_error, created_at, deferred_until
+       FROM outbound_messages
+      WHERE tenant_id = $1
+        AND (status IN ('pending', 'sending')
+             OR (status = 'failed' AND updated_at > now() - interval '7 days'))
+      ORDER BY status = 'failed', next_attempt_at
+      LIMIT 500`,
+    [tenantId],
+  );
+  return rows.map((r) => ({
+    outboxId: r.outbox_id,
+    state:
+      r.status === 'failed'
+        ? 'failed'
+        : r.status === 'sending'
+          ? 'sending'
+          : r.deferred_until && r.next_attempt_at > new Date()
+            ? 'deferred'
+            : r.attempts > 0
+              ? 'retrying'
+              : 'pending',
+    audience: r.audience,
+    purpose: r.purpose,
+    to: r.to_number,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at.toISOString(),
+    lastError: r.last_error,
+    createdAt: r.created_at.toISOString(),
+  }));
+}
