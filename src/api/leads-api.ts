@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import type pg from 'pg';
 import { requireRole, tenantInScope } from '../auth/access.ts';
 import { changeLeadStatus, type LeadStatus } from '../commands/change-lead-status.ts';
+import type { Wakeups } from '../db/wakeups.ts';
 import type { EventLog } from '../log/event-log.ts';
 import {
   periodIn,
@@ -36,8 +38,14 @@ const period = {
  */
 export async function leadsApi(
   app: FastifyInstance,
-  deps: { db: pg.Pool; log: EventLog; clock: Clock },
+  deps: { db: pg.Pool; log: EventLog; clock: Clock; dashboardChanges?: Wakeups },
 ): Promise<void> {
+  // Live streams end when the server closes, so shutdown never waits on a browser.
+  const openStreams = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const out of openStreams) out.end();
+  });
+
   /** The tenant a request is about, after the role and scope checks. */
   async function tenantOf(request: FastifyRequest, requested: string | undefined): Promise<Tenant> {
     requireRole(request.principal!, ['operator', 'tenant']);
@@ -81,6 +89,7 @@ export async function leadsApi(
         const p = periodIn(tenant.timezone, deps.clock.now(), request.query.from, request.query.to);
         return {
           tenantId: tenant.tenantId,
+          tenantName: tenant.name,
           timezone: tenant.timezone,
           ...(await read(deps.db, tenant.tenantId, p)),
         };
@@ -208,6 +217,55 @@ export async function leadsApi(
     async (request) => {
       const tenant = await tenantOf(request, request.query.tenant);
       return { tenantId: tenant.tenantId, queue: await readQueue(deps.db, tenant.tenantId) };
+    },
+  );
+
+  app.get<{ Querystring: { tenant?: string } }>(
+    '/stream',
+    {
+      schema: {
+        summary:
+          'Server-sent events: `change` whenever the tenant’s dashboard changed (read it again); a comment every 15 s keeps proxies open',
+        tags: ['dashboard'],
+        querystring: {
+          type: 'object',
+          properties: { tenant: tenantParam },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const tenant = await tenantOf(request, request.query.tenant);
+      const changes = deps.dashboardChanges;
+      if (!changes) throw new ValidationError('live updates are not available here', 'NO_STREAM');
+      reply.hijack();
+      const out = reply.raw;
+      openStreams.add(out);
+      out.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      out.write(`event: ready\ndata: ${JSON.stringify({ tenantId: tenant.tenantId })}\n\n`);
+      let pending: NodeJS.Timeout | undefined;
+      const stop = changes.onPayload((tenantId) => {
+        if (tenantId !== tenant.tenantId || pending) return;
+        // Coalesce a burst of changes into one event per 200 ms.
+        pending = setTimeout(() => {
+          pending = undefined;
+          out.write(
+            `event: change\ndata: ${JSON.stringify({ tenantId, at: deps.clock.now().toISOString() })}\n\n`,
+          );
+        }, 200);
+      });
+      const heartbeat = setInterval(() => out.write(': keep-alive\n\n'), 15_000);
+      request.raw.on('close', () => {
+        openStreams.delete(out);
+        stop();
+        clearInterval(heartbeat);
+        clearTimeout(pending);
+      });
     },
   );
 }

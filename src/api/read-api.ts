@@ -4,6 +4,7 @@ import { readTenantDashboard } from '../projections/dashboard/dashboard-queries.
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import { findTenant } from '../commands/register-tenant.ts';
 import { requestReview } from '../commands/request-review.ts';
+import type { Wakeups } from '../db/wakeups.ts';
 import type { EventLog } from '../log/event-log.ts';
 import type { Clock } from '../shared/clock.ts';
 import { NotFoundError } from '../shared/errors.ts';
@@ -18,6 +19,8 @@ export interface ReadApiDeps {
   log: EventLog;
   clock: Clock;
   operatorApiKey: string;
+  /** Notifications of dashboard changes, for the live stream. */
+  dashboardChanges?: Wakeups;
 }
 
 declare module 'fastify' {
@@ -43,7 +46,7 @@ export async function readApi(app: FastifyInstance, deps: ReadApiDeps): Promise<
     request.principal = await authenticate(request, deps);
   });
   await consentApi(app, { db: deps.db });
-  await leadsApi(app, { db: deps.db, log: deps.log, clock: deps.clock });
+  await leadsApi(app, deps);
 
   app.get<{ Querystring: { tenant?: string } }>(
     '/dashboard',

@@ -3,10 +3,12 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import type { Wakeups } from '../db/wakeups.ts';
 import type { EventLog } from '../log/event-log.ts';
 import type { Clock } from '../shared/clock.ts';
 import { LeadlineError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import { dashboardPage } from './dashboard-page.ts';
 import { readApi } from './read-api.ts';
 import { unsubscribePage } from './unsubscribe-page.ts';
 import { twilioWebhooks } from './twilio-webhooks.ts';
@@ -20,6 +22,8 @@ export interface ServerDeps {
   publicBaseUrl: string;
   webhookAuthToken: string;
   operatorApiKey: string;
+  /** Notifications of dashboard changes (tenant id payloads) for `/api/v1/stream`. */
+  dashboardChanges?: Wakeups;
   /** Extra readiness check (e.g. the worker's consumers started). */
   isReady?: () => boolean;
   /** False for the worker role: only `/healthz` and `/readyz`, for orchestrators. Default true. */
@@ -28,7 +32,7 @@ export interface ServerDeps {
 
 /**
  * Builds the Fastify app: Twilio webhooks under `/twilio`, the read API under `/api/v1`,
- * one-click unsubscribe at `/u/<token>`,
+ * the owner's dashboard at `/dashboard`, one-click unsubscribe at `/u/<token>`,
  * `/healthz` (the process is up) and `/readyz` (it can reach PostgreSQL). Errors are JSON
  * `{ error: { code, message } }` with the status their type carries.
  */
@@ -104,11 +108,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     publicBaseUrl: deps.publicBaseUrl,
   });
   await app.register(unsubscribePage, { db: deps.db, log: deps.log, clock: deps.clock });
+  await app.register(dashboardPage);
   await app.register(readApi, {
     prefix: '/api/v1',
     db: deps.db,
     log: deps.log,
     clock: deps.clock,
+    dashboardChanges: deps.dashboardChanges,
     operatorApiKey: deps.operatorApiKey,
   });
   return app;

@@ -12,6 +12,7 @@ import type { Logger } from '../shared/logger.ts';
 export class Wakeups {
   private generation = 0;
   private waiters = new Set<() => void>();
+  private readonly listeners = new Set<(payload: string) => void>();
   private client: pg.Client | undefined;
   private closed = false;
 
@@ -27,7 +28,10 @@ export class Wakeups {
       const client = new pg.Client(clientConfig(this.url));
       try {
         await client.connect();
-        client.on('notification', () => this.wakeAll());
+        client.on('notification', (message) => {
+          this.wakeAll();
+          for (const listener of this.listeners) listener(message.payload ?? '');
+        });
         client.on('error', (error) => {
           this.log.warn({ err: error }, 'LISTEN connection lost; reconnecting');
           this.client = undefined;
@@ -44,6 +48,12 @@ export class Wakeups {
         await sleep(1_000);
       }
     }
+  }
+
+  /** Calls `listener` with each notification's payload until the returned function is called. */
+  onPayload(listener: (payload: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Current generation; pass it to {@link wait}. */

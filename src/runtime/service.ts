@@ -11,6 +11,8 @@ import { createTwilioTransport } from '../outbound/twilio-transport.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { allConsumers } from './consumers.ts';
+import { Wakeups } from '../db/wakeups.ts';
+import { DASHBOARD_CHANNEL } from '../projections/dashboard/dashboard-projection.ts';
 import { openEventLog } from './open-log.ts';
 
 /** Which parts of Leadline a process runs. */
@@ -108,7 +110,14 @@ export async function startService(config: Config, options: StartOptions): Promi
     {
       // Every role listens: api and all for webhooks and the read API, worker for its
       // health checks only.
+      const dashboardChanges =
+        role === 'worker' ? undefined : new Wakeups(db.url, DASHBOARD_CHANNEL, logger);
+      if (dashboardChanges) {
+        await dashboardChanges.start();
+        stops.push(() => dashboardChanges.close());
+      }
       const app: FastifyInstance = await buildServer({
+        dashboardChanges,
         log,
         db: db.pool,
         clock,

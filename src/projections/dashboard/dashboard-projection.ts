@@ -4,6 +4,9 @@ import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import type { Consumer } from '../../log/event-log.ts';
 import { nextMessageStatus } from '../../rules/message-status.ts';
 
+/** The channel the dashboard projection NOTIFYs with a tenant id when its model changed. */
+export const DASHBOARD_CHANNEL = 'leadline_dashboard';
+
 /**
  * Builds the dashboard read model (`dashboard_calls`, `dashboard_leads`,
  * `dashboard_messages`) from lead streams. Every write is keyed by the fact's own id
@@ -16,6 +19,8 @@ export const dashboardProjection: Consumer = {
     const lead = parseLeadStreamId(event.streamId);
     if (!lead) return;
     await apply(db, lead.tenantId, lead.phone, event);
+    // Delivered on commit: the dashboard's live stream (`/api/v1/stream`) tells the page.
+    await db.query('SELECT pg_notify($1, $2)', [DASHBOARD_CHANNEL, lead.tenantId]);
   },
 };
 
