@@ -162,6 +162,8 @@ describe('read API, end to end', () => {
         { method: 'POST', body: JSON.stringify({ status: 'lost' }) },
       ],
       [`/queue?tenant=${tenantA}`, undefined],
+      [`/stream?tenant=${tenantA}`, undefined],
+      ['/review-requests', { method: 'POST', body: JSON.stringify({ tenant: tenantA, phone }) }],
       ['/tenants', undefined],
       [`/dashboard?tenant=${tenantA}`, undefined],
     ];

@@ -13,8 +13,13 @@ ALTER TABLE dashboard_messages ADD COLUMN urgency text;
 CREATE INDEX dashboard_leads_recent ON dashboard_leads (tenant_id, last_contact_at DESC, phone);
 CREATE INDEX dashboard_calls_received ON dashboard_calls (tenant_id, received_at);
 CREATE INDEX dashboard_messages_at ON dashboard_messages (tenant_id, at);
+-- A lead's timeline and the funnel's "did they reply" look texts and calls up by number.
+CREATE INDEX dashboard_messages_lead ON dashboard_messages (tenant_id, phone, at);
+CREATE INDEX dashboard_calls_lead ON dashboard_calls (tenant_id, phone);
 
 -- Down Migration
+DROP INDEX dashboard_calls_lead;
+DROP INDEX dashboard_messages_lead;
 DROP INDEX dashboard_messages_at;
 DROP INDEX dashboard_calls_received;
 DROP INDEX dashboard_leads_recent;
