@@ -25,6 +25,11 @@ const tenantParam = {
   minLength: 1,
   description: 'tenant id (operator keys); a tenant key may omit it',
 } as const;
+const tenantOnlyQuery = {
+  type: 'object',
+  properties: { tenant: tenantParam },
+  additionalProperties: false,
+} as const;
 const period = {
   from: { type: 'string', description: 'first local date, YYYY-MM-DD (default today)' },
   to: { type: 'string', description: 'last local date, YYYY-MM-DD (default `from`)' },
@@ -141,11 +146,7 @@ export async function leadsApi(
       schema: {
         summary: "One lead's timeline: calls, texts both ways, alerts, consent changes",
         tags: ['leads'],
-        querystring: {
-          type: 'object',
-          properties: { tenant: tenantParam },
-          additionalProperties: false,
-        },
+        querystring: tenantOnlyQuery,
       },
     },
     async (request) => {
@@ -169,11 +170,7 @@ export async function leadsApi(
       schema: {
         summary: 'Move a lead along: contacted, booked or lost (recorded as an event)',
         tags: ['leads'],
-        querystring: {
-          type: 'object',
-          properties: { tenant: tenantParam },
-          additionalProperties: false,
-        },
+        querystring: tenantOnlyQuery,
         body: {
           type: 'object',
           required: ['status'],
@@ -207,11 +204,7 @@ export async function leadsApi(
       schema: {
         summary: 'The live outbound queue: pending, deferred by quiet hours, retrying, failed',
         tags: ['dashboard'],
-        querystring: {
-          type: 'object',
-          properties: { tenant: tenantParam },
-          additionalProperties: false,
-        },
+        querystring: tenantOnlyQuery,
       },
     },
     async (request) => {
@@ -227,11 +220,7 @@ export async function leadsApi(
         summary:
           'Server-sent events: `change` whenever the tenant’s dashboard changed (read it again); a comment every 15 s keeps proxies open',
         tags: ['dashboard'],
-        querystring: {
-          type: 'object',
-          properties: { tenant: tenantParam },
-          additionalProperties: false,
-        },
+        querystring: tenantOnlyQuery,
       },
     },
     async (request, reply) => {

@@ -5,7 +5,13 @@ import { leadStreamId } from '../../src/events/streams.ts';
 import { tenantDirectory } from '../../src/projections/tenants/tenant-directory.ts';
 import { fixedClock } from '../../src/shared/clock.ts';
 import type { E164 } from '../../src/shared/phone.ts';
-import { newSid, OPERATOR_KEY, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
+import {
+  newSid,
+  OPERATOR_KEY,
+  startE2eEnv,
+  torontoWindowLater,
+  type E2eEnv,
+} from '../support/e2e-env.ts';
 import { actors } from '../support/actors.ts';
 import { runCli } from '../support/service-process.ts';
 import { waitUntilSettled } from '../support/settle.ts';
@@ -238,7 +244,7 @@ describe('consent ledger, end to end', () => {
     await missedCall(customer, A);
     await settle();
     // A review request queued, waiting (quiet hours closed for now) …
-    await runCli(['tenants', 'update', A, '--quiet-hours-allowed', closedWindow()], e.env);
+    await runCli(['tenants', 'update', A, '--quiet-hours-allowed', torontoWindowLater()], e.env);
     expect(
       (await runCli(['reviews', 'request', '--tenant', A, '--phone', customer], e.env)).code,
     ).toBe(0);
@@ -457,16 +463,3 @@ describe('consent ledger, end to end', () => {
     }
   });
 });
-
-/** Quiet hours that exclude the current hour in Toronto (customers here are in 647). */
-function closedWindow(): string {
-  const hour = Number(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone: 'America/Toronto',
-      hour: '2-digit',
-      hourCycle: 'h23',
-    }).format(new Date()),
-  );
-  const pad = (n: number) => String(n % 24).padStart(2, '0');
-  return `${pad(hour + 2)}:00-${pad(hour + 3)}:00`;
-}

@@ -18,6 +18,7 @@ import {
   newSid,
   OPERATOR_KEY,
   startE2eEnv,
+  torontoWindowLater,
   type E2eEnv,
 } from '../support/e2e-env.ts';
 import { runCli } from '../support/service-process.ts';
@@ -481,15 +482,7 @@ describe('rules of the trade, end to end', () => {
     const NUMBER = '+14165551500';
     const OWNER = '+14165551599';
     // The customer (647: Toronto) is outside the window: it opens two hours from now.
-    const torontoHour = Number(
-      new Intl.DateTimeFormat('en-US', {
-        timeZone: 'America/Toronto',
-        hour: '2-digit',
-        hourCycle: 'h23',
-      }).format(new Date()),
-    );
-    const pad = (n: number) => String(n % 24).padStart(2, '0');
-    const window = `${pad(torontoHour + 2)}:00-${pad(torontoHour + 3)}:00`;
+    const window = torontoWindowLater();
 
     beforeAll(async () => {
       await e.addTenant({

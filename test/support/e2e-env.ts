@@ -163,3 +163,19 @@ export function closedNowHours(): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${pad(h)}:00-${pad((h + 1) % 24)}:00`;
 }
+
+/**
+ * A quiet-hours window (`--quiet-hours-allowed`) that opens two hours from now in Toronto, so
+ * a customer on a 416/647 number is outside it for at least the next hour.
+ */
+export function torontoWindowLater(): string {
+  const hour = Number(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone: 'America/Toronto',
+      hour: '2-digit',
+      hourCycle: 'h23',
+    }).format(new Date()),
+  );
+  const pad = (n: number) => String(n % 24).padStart(2, '0');
+  return `${pad(hour + 2)}:00-${pad(hour + 3)}:00`;
+}
