@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { consentCommand } from './consent-command.ts';
+import { eventsCommand } from './events-command.ts';
 import { keysCommand } from './keys-command.ts';
 import { reviewsCommand } from './reviews-command.ts';
 import { serveCommand } from './serve-command.ts';
@@ -20,6 +21,7 @@ const program = new Command('leadline')
   .addCommand(reviewsCommand())
   .addCommand(keysCommand())
   .addCommand(consentCommand())
+  .addCommand(eventsCommand())
   .addCommand(simulateCommand());
 
 await program.parseAsync(process.argv);

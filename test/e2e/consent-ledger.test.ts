@@ -148,6 +148,28 @@ describe('consent ledger, end to end', () => {
     expect(await at()).toMatchObject({ valid: true, basis: 'express' });
   });
 
+  it('`leadline events show` prints a stream as the log holds it', async () => {
+    const customer = nextCustomer();
+    await sms(customer, A, 'Is Saturday possible?');
+    await settle();
+    const shown = await runCli(['events', 'show', `lead:${tenantA}:${customer}`], e.env);
+    expect(shown.code, shown.stderr).toBe(0);
+    const lines = shown.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^\d+\t\S+Z\tSmsInbound\t.*body=Is Saturday possible\?/);
+    expect(lines.map((l) => l.split('\t')[2])).toEqual(
+      expect.arrayContaining(['SmsInbound', 'ConsentGranted', 'OutboundSmsSent']),
+    );
+    const json = await runCli(['events', 'show', `lead:${tenantA}:${customer}`, '--json'], e.env);
+    expect(JSON.parse(json.stdout.split('\n')[0]!)).toMatchObject({
+      type: 'SmsInbound',
+      streamId: `lead:${tenantA}:${customer}`,
+      data: { body: 'Is Saturday possible?' },
+    });
+    const missing = await runCli(['events', 'show', 'lead:nobody:+10000000000'], e.env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no events in stream "lead:nobody:+10000000000"');
+  });
+
   it('exports the ledger as NDJSON and CSV, filtered by time', async () => {
     const ndjson = await api(`/consent/export?tenant=${tenantA}&format=ndjson`, keys.auditor);
     expect(ndjson.status).toBe(200);

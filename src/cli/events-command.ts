@@ -1,0 +1,43 @@
+import { Command } from 'commander';
+import type { RecordedLeadlineEvent } from '../events/catalogue.ts';
+import { NotFoundError } from '../shared/errors.ts';
+import { runAction } from './run-action.ts';
+import { withLog } from './with-log.ts';
+
+/** One event for people: position, time, type, then its data as `key=value` pairs. */
+function describeEvent(event: RecordedLeadlineEvent): string {
+  const data = Object.entries(event.data as Record<string, unknown>)
+    .filter(([, value]) => value !== null && value !== undefined && value !== '')
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' ');
+  return [event.position, event.occurredAt, event.type, data].join('\t');
+}
+
+/** `leadline events show`. */
+export function eventsCommand(): Command {
+  const events = new Command('events').description('read the log');
+  events
+    .command('show')
+    .description(
+      "a stream's events, oldest first, e.g. lead:<tenantId>:<E.164> or tenant:<tenantId>",
+    )
+    .argument('<streamId>', 'the stream')
+    .option('--json', 'print each event as a JSON line, envelope and data')
+    .action(
+      runAction(async (config, streamId: string, opts: { json?: boolean }) => {
+        await withLog(config, async (ctx) => {
+          const found = await ctx.log.read(streamId);
+          if (found.length === 0) {
+            throw new NotFoundError(
+              `no events in stream "${streamId}" (lead streams are lead:<tenantId>:<E.164>)`,
+              'STREAM_NOT_FOUND',
+            );
+          }
+          for (const event of found) {
+            console.log(opts.json ? JSON.stringify(event) : describeEvent(event));
+          }
+        });
+      }),
+    );
+  return events;
+}
