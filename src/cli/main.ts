@@ -5,6 +5,7 @@ import { keysCommand } from './keys-command.ts';
 import { reviewsCommand } from './reviews-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { simulateCommand } from './simulate-command.ts';
+import { statusCommand } from './status-command.ts';
 import { tenantsCommand } from './tenants-command.ts';
 
 /**
@@ -22,6 +23,7 @@ const program = new Command('leadline')
   .addCommand(keysCommand())
   .addCommand(consentCommand())
   .addCommand(eventsCommand())
+  .addCommand(statusCommand())
   .addCommand(simulateCommand());
 
 await program.parseAsync(process.argv);

@@ -16,6 +16,9 @@ import {
   type E2eEnv,
 } from '../support/e2e-env.ts';
 import { waitUntilSettled } from '../support/settle.ts';
+import { runCli } from '../support/service-process.ts';
+import { newEvent } from '../../src/events/new-event.ts';
+import { systemClock } from '../../src/shared/clock.ts';
 import { leadStreamId, REJECTED_WEBHOOKS_STREAM } from '../../src/events/streams.ts';
 
 const NUMBER = '+14165550100';
@@ -472,6 +475,45 @@ describe.each(e2eBackends())(
       expect(body.leads.length).toBeGreaterThanOrEqual(8);
       expect(body.messages.some((m) => m.direction === 'inbound')).toBe(true);
       expect(body.totals.outboundByStatus.queued).toBeGreaterThan(0);
+    });
+
+    it('`leadline status` shows each consumer caught up, then behind while the worker is down', async () => {
+      await settle();
+      const status = async () => {
+        const r = await runCli(['status', '--json'], e.env);
+        expect(r.code, r.stderr).toBe(0);
+        return JSON.parse(r.stdout) as {
+          logBackend: string;
+          consumers: Array<{ consumer: string; eventsBehind: number; checkpointAt: string | null }>;
+        };
+      };
+      const caughtUp = await status();
+      expect(caughtUp.logBackend).toBe(e.env.LOG_BACKEND);
+      expect(caughtUp.consumers.map((c) => c.consumer)).toContain('processor:lead-conversation');
+      for (const c of caughtUp.consumers) {
+        expect(c, c.consumer).toMatchObject({ eventsBehind: 0, checkpointAt: expect.any(String) });
+      }
+      // With the worker down, a recorded fact leaves every consumer one event behind.
+      await e.service.kill('SIGTERM');
+      const caller = nextCaller();
+      const log = await e.eventLog();
+      await log.append([
+        newEvent(
+          {
+            type: 'LeadStatusChanged',
+            streamId: leadStreamId(tenantId, caller),
+            tenantId,
+            data: { phone: caller, status: 'contacted', changedBy: 'test', note: null },
+            idempotencyKey: `status-test:${caller}`,
+          },
+          systemClock,
+        ),
+      ]);
+      const behind = await status();
+      for (const c of behind.consumers) expect(c.eventsBehind, c.consumer).toBe(1);
+      await e.service.start();
+      await settle();
+      for (const c of (await status()).consumers) expect(c.eventsBehind, c.consumer).toBe(0);
     });
   },
 );
