@@ -1,51 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import { stringify } from 'csv-stringify';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { requireRole, tenantInScope } from '../auth/access.ts';
 import { consentAt } from '../consent/consent-at.ts';
-import {
-  consentHistory,
-  streamLedger,
-  toEntry,
-  type LedgerEntry,
-} from '../projections/consent-ledger/consent-queries.ts';
+import { consentHistory } from '../projections/consent-ledger/consent-queries.ts';
+import { exportLedger, parseInstant } from '../projections/consent-ledger/consent-export.ts';
 import type { Principal } from '../auth/api-keys.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';
 import { toE164 } from '../shared/phone.ts';
-
-/** Columns of the CSV export, in order. */
-export const EXPORT_COLUMNS = [
-  'tenantId',
-  'seq',
-  'phone',
-  'kind',
-  'basis',
-  'source',
-  'channel',
-  'text',
-  'evidence',
-  'occurredAt',
-  'expiresAt',
-  'eventId',
-  'logPosition',
-  'prevHash',
-  'recordHash',
-] as const;
-
-const instant = (name: string, value: string | undefined): string | undefined => {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) {
-    throw new ValidationError(
-      `${name} "${value}" is not an instant; use ISO-8601, e.g. 2026-11-23T15:00:00Z`,
-      'INVALID_TIME',
-    );
-  }
-  return new Date(ms).toISOString();
-};
 
 /**
  * The auditor-facing consent endpoints (issue 5), under `/api/v1/consent`; operator, auditor
@@ -91,38 +53,22 @@ export async function consentApi(app: FastifyInstance, deps: { db: pg.Pool }): P
     },
     async (request, reply) => {
       const tenantId = await scope(request.principal!, request.query.tenant);
-      const from = instant('from', request.query.from);
-      const to = instant('to', request.query.to);
+      const from = parseInstant('from', request.query.from);
+      const to = parseInstant('to', request.query.to);
       const csv = request.query.format === 'csv';
-      const client = await deps.db.connect();
-      const rows = streamLedger(client, { tenantId, from, to });
-      const format = csv
-        ? stringify({
-            header: true,
-            columns: [...EXPORT_COLUMNS],
-            cast: { object: (value) => JSON.stringify(value) },
-          })
-        : new Transform({
-            writableObjectMode: true,
-            transform(row: LedgerEntry, _encoding, done) {
-              done(null, `${JSON.stringify(row)}\n`);
-            },
-          });
-      const toEntries = new Transform({
-        objectMode: true,
-        transform(row, _encoding, done) {
-          done(null, toEntry(row));
-        },
-      });
-      const finished = pipeline(rows, toEntries, format).finally(() => client.release());
-      finished.catch((error) => request.log.error({ err: error }, 'consent export failed'));
+      const { output, done } = exportLedger(
+        await deps.db.connect(),
+        { tenantId, from, to },
+        csv ? 'csv' : 'ndjson',
+      );
+      done.catch((error) => request.log.error({ err: error }, 'consent export failed'));
       reply
         .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
         .header(
           'content-disposition',
           `attachment; filename="consent-${tenantId ?? 'all'}.${csv ? 'csv' : 'ndjson'}"`,
         );
-      return reply.send(format);
+      return reply.send(output);
     },
   );
 
@@ -146,7 +92,7 @@ export async function consentApi(app: FastifyInstance, deps: { db: pg.Pool }): P
       if (!tenantId) {
         throw new ValidationError('consent is per tenant: give ?tenant=<id>', 'TENANT_REQUIRED');
       }
-      const time = instant('time', request.query.time ?? new Date().toISOString())!;
+      const time = parseInstant('time', request.query.time ?? new Date().toISOString())!;
       const phone = toE164(request.params.phone);
       const history = await consentHistory(deps.db, phone, tenantId);
       return { phone, tenantId, time, ...consentAt(history, time) };

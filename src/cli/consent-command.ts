@@ -1,17 +1,10 @@
 import { Command, Option } from 'commander';
-import { stringify } from 'csv-stringify';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EXPORT_COLUMNS } from '../api/consent-api.ts';
 import { findTenant } from '../commands/register-tenant.ts';
 import { recordConsentGrant, recordConsentRevocation } from '../commands/record-consent.ts';
 import { verifyTenantChain } from '../consent/verify.ts';
-import {
-  consentHistory,
-  streamLedger,
-  toEntry,
-  type LedgerEntry,
-} from '../projections/consent-ledger/consent-queries.ts';
+import { exportLedger, parseInstant } from '../projections/consent-ledger/consent-export.ts';
+import { consentHistory, type LedgerEntry } from '../projections/consent-ledger/consent-queries.ts';
 import { systemClock } from '../shared/clock.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { toE164 } from '../shared/phone.ts';
@@ -85,52 +78,18 @@ export function consentCommand(): Command {
           config,
           opts: { tenant?: string; format: 'csv' | 'ndjson'; from?: string; to?: string },
         ) => {
-          for (const [name, value] of [
-            ['--from', opts.from],
-            ['--to', opts.to],
-          ] as const) {
-            if (value !== undefined && Number.isNaN(Date.parse(value))) {
-              throw new ValidationError(
-                `${name} "${value}" is not an instant; use ISO-8601`,
-                'INVALID_TIME',
-              );
-            }
-          }
+          const from = parseInstant('--from', opts.from);
+          const to = parseInstant('--to', opts.to);
           await withLog(config, async (ctx) => {
             const tenantId = opts.tenant
               ? (await findTenant(ctx.db.pool, opts.tenant)).tenantId
               : undefined;
-            const client = await ctx.db.pool.connect();
-            try {
-              const toEntries = new Transform({
-                objectMode: true,
-                transform: (row, _e, done) => done(null, toEntry(row)),
-              });
-              const format =
-                opts.format === 'csv'
-                  ? stringify({
-                      header: true,
-                      columns: [...EXPORT_COLUMNS],
-                      cast: { object: (v) => JSON.stringify(v) },
-                    })
-                  : new Transform({
-                      writableObjectMode: true,
-                      transform: (entry: LedgerEntry, _e, done) =>
-                        done(null, `${JSON.stringify(entry)}\n`),
-                    });
-              await pipeline(
-                streamLedger(client, {
-                  tenantId,
-                  from: opts.from && new Date(opts.from).toISOString(),
-                  to: opts.to && new Date(opts.to).toISOString(),
-                }),
-                toEntries,
-                format,
-                process.stdout,
-              );
-            } finally {
-              client.release();
-            }
+            const { output, done } = exportLedger(
+              await ctx.db.pool.connect(),
+              { tenantId, from, to },
+              opts.format,
+            );
+            await Promise.all([pipeline(output, process.stdout), done]);
           });
         },
       ),
@@ -205,17 +164,7 @@ export function consentCommand(): Command {
             evidence: string[];
           },
         ) => {
-          const evidence = Object.fromEntries(
-            opts.evidence.map((pair) => {
-              const at = pair.indexOf('=');
-              if (at < 1)
-                throw new ValidationError(
-                  `evidence "${pair}" is not key=value`,
-                  'INVALID_EVIDENCE',
-                );
-              return [pair.slice(0, at), pair.slice(at + 1)];
-            }),
-          );
+          const evidence = parseEvidence(opts.evidence);
           await withLog(config, async (ctx) => {
             const tenant = await findTenant(ctx.db.pool, opts.tenant);
             const result = await recordConsentGrant(

@@ -196,6 +196,12 @@ describe('consent ledger, end to end', () => {
     expect(await future.text()).toBe('');
     const bad = await api(`/consent/export?tenant=${tenantA}&from=yesterday`, keys.auditor);
     expect(bad.status).toBe(400);
+    const cli = await runCli(['consent', 'export', '--tenant', A, '--format', 'csv'], e.env);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toBe(csv);
+    const badCli = await runCli(['consent', 'export', '--from', 'yesterday'], e.env);
+    expect(badCli.code).toBe(1);
+    expect(badCli.stderr).toContain('--from "yesterday" is not an instant');
   });
 
   it('an auditor key reads consent across tenants but cannot write or read anything else', async () => {

@@ -1,0 +1,74 @@
+import { stringify } from 'csv-stringify';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { ValidationError } from '../../shared/errors.ts';
+import { streamLedger, toEntry, type LedgerEntry } from './consent-queries.ts';
+
+/** Columns of the CSV export, in order. */
+export const EXPORT_COLUMNS = [
+  'tenantId',
+  'seq',
+  'phone',
+  'kind',
+  'basis',
+  'source',
+  'channel',
+  'text',
+  'evidence',
+  'occurredAt',
+  'expiresAt',
+  'eventId',
+  'logPosition',
+  'prevHash',
+  'recordHash',
+] as const;
+
+/**
+ * An instant parameter (an export bound, a point in time) as UTC ISO-8601; undefined stays undefined.
+ * @throws ValidationError (`INVALID_TIME`) naming the bound when it is not an instant.
+ */
+export function parseInstant(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) {
+    throw new ValidationError(
+      `${name} "${value}" is not an instant; use ISO-8601, e.g. 2026-11-23T15:00:00Z`,
+      'INVALID_TIME',
+    );
+  }
+  return new Date(ms).toISOString();
+}
+
+/**
+ * The consent ledger as CSV ({@link EXPORT_COLUMNS}, evidence as JSON) or NDJSON (one
+ * {@link LedgerEntry} per line), read through a database cursor so memory stays bounded.
+ * `output` is the text to send on; `done` settles when the cursor is exhausted (or fails),
+ * after `client` is released.
+ */
+export function exportLedger(
+  client: pg.PoolClient,
+  filter: { tenantId?: string; from?: string; to?: string },
+  format: 'csv' | 'ndjson',
+): { output: Readable; done: Promise<void> } {
+  const toEntries = new Transform({
+    objectMode: true,
+    transform: (row, _encoding, next) => next(null, toEntry(row)),
+  });
+  const output =
+    format === 'csv'
+      ? stringify({
+          header: true,
+          columns: [...EXPORT_COLUMNS],
+          cast: { object: (value) => JSON.stringify(value) },
+        })
+      : new Transform({
+          writableObjectMode: true,
+          transform: (entry: LedgerEntry, _encoding, next) =>
+            next(null, `${JSON.stringify(entry)}\n`),
+        });
+  const done = pipeline(streamLedger(client, filter), toEntries, output).finally(() =>
+    client.release(),
+  );
+  return { output, done };
+}
