@@ -8,6 +8,8 @@ import type { EventLog } from '../log/event-log.ts';
 import type { Clock } from '../shared/clock.ts';
 import { LeadlineError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { LeadlineMetrics } from '../telemetry/metrics.ts';
+import { serveMetrics } from '../telemetry/metrics-endpoint.ts';
 import { dashboardPage } from './dashboard-page.ts';
 import { readApi } from './read-api.ts';
 import { unsubscribePage } from './unsubscribe-page.ts';
@@ -26,14 +28,17 @@ export interface ServerDeps {
   dashboardChanges?: Wakeups;
   /** Extra readiness check (e.g. the worker's consumers started). */
   isReady?: () => boolean;
-  /** False for the worker role: only `/healthz` and `/readyz`, for orchestrators. Default true. */
+  /** False for the worker role: only `/healthz`, `/readyz` and `/metrics`. Default true. */
   publicRoutes?: boolean;
+  /** Served at `GET /metrics` (operator key); webhook response times are recorded in it. */
+  metrics?: LeadlineMetrics;
 }
 
 /**
  * Builds the Fastify app: Twilio webhooks under `/twilio`, the read API under `/api/v1`,
  * the owner's dashboard at `/dashboard`, one-click unsubscribe at `/u/<token>`,
- * `/healthz` (the process is up) and `/readyz` (it can reach PostgreSQL). Errors are JSON
+ * `/healthz` (the process is up), `/readyz` (it can reach PostgreSQL) and, given metrics,
+ * `/metrics` (Prometheus, operator key). Errors are JSON
  * `{ error: { code, message } }` with the status their type carries.
  */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -79,6 +84,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (deps.isReady && !deps.isReady()) return reply.code(503).send({ status: 'starting' });
     return { status: 'ready' };
   });
+  if (deps.metrics) {
+    serveMetrics(app, { metrics: deps.metrics, db: deps.db, operatorApiKey: deps.operatorApiKey });
+  }
 
   if (deps.publicRoutes === false) return app;
   await app.register(swagger, {

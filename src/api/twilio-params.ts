@@ -47,7 +47,12 @@ export const gatherParams = z.object({
     .transform((d) => (d ? d : null)),
 });
 
-/** `POST /twilio/sms`. `SmsSid` is the legacy name of `MessageSid`. */
+/**
+ * `POST /twilio/sms`. `SmsSid` is the legacy name of `MessageSid`. Attachments (MMS) come as
+ * `NumMedia` and, for each N from 0 to `NumMedia` - 1, `MediaUrl{N}` and
+ * `MediaContentType{N}` (the MIME type); they become `media: [{ url, contentType }]` in
+ * Twilio's order (an index without a URL is skipped; a missing type is null).
+ */
 export const smsParams = z
   .object({
     MessageSid: z.string().optional(),
@@ -68,16 +73,21 @@ export const smsParams = z
       });
       return z.NEVER;
     }
-    const mediaUrls = Array.from({ length: p.NumMedia }, (_, i) => p[`MediaUrl${i}`]).filter(
-      (u): u is string => typeof u === 'string',
-    );
+    const media = Array.from({ length: p.NumMedia }, (_, i) => ({
+      url: p[`MediaUrl${i}`],
+      contentType: p[`MediaContentType${i}`],
+    }))
+      .filter((m): m is { url: string; contentType: unknown } => typeof m.url === 'string')
+      .map((m) => ({
+        url: m.url,
+        contentType: typeof m.contentType === 'string' && m.contentType ? m.contentType : null,
+      }));
     return {
       messageSid,
       from: p.From,
       to: p.To,
       body: p.Body,
-      numMedia: p.NumMedia,
-      mediaUrls,
+      media,
       optOutType: p.OptOutType ?? null,
     };
   });

@@ -13,6 +13,7 @@ import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import type { Clock } from '../shared/clock.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { randomId } from '../shared/ids.ts';
+import { activeTraceparent } from '../telemetry/trace-context.ts';
 import { tryE164 } from '../shared/phone.ts';
 import type { Tenant } from '../tenants/tenant.ts';
 import { callPeriod } from '../tenants/schedule.ts';
@@ -71,7 +72,8 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
   const commandDeps = (request: FastifyRequest) => ({
     log: deps.log,
     clock: deps.clock,
-    traceparent: (request.headers.traceparent as string | undefined) ?? null,
+    // The request's span when tracing is on (it continues any incoming `traceparent`).
+    traceparent: activeTraceparent() ?? (request.headers.traceparent as string | undefined) ?? null,
   });
   const reject = (
     request: FastifyRequest,

@@ -5,6 +5,7 @@ import { unsubscribeByLink } from '../commands/unsubscribe-by-link.ts';
 import type { EventLog } from '../log/event-log.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import type { Clock } from '../shared/clock.ts';
+import { activeTraceparent } from '../telemetry/trace-context.ts';
 
 /** Requests per minute one client address may make to `/u/<token>`. */
 export const UNSUBSCRIBE_RATE_PER_MINUTE = 20;
@@ -38,7 +39,8 @@ export async function unsubscribePage(
         db: deps.db,
         log: deps.log,
         clock: deps.clock,
-        traceparent: (request.headers.traceparent as string | undefined) ?? null,
+        traceparent:
+          activeTraceparent() ?? (request.headers.traceparent as string | undefined) ?? null,
       });
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
       if (result.outcome === 'unknown-link') {

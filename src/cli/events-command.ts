@@ -1,19 +1,11 @@
 import { Command } from 'commander';
-import type { RecordedLeadlineEvent } from '../events/catalogue.ts';
 import { NotFoundError } from '../shared/errors.ts';
+import { describeEvent } from './describe-event.ts';
+import { eventsTailCommand } from './events-tail.ts';
 import { runAction } from './run-action.ts';
 import { withLog } from './with-log.ts';
 
-/** One event for people: position, time, type, then its data as `key=value` pairs. */
-function describeEvent(event: RecordedLeadlineEvent): string {
-  const data = Object.entries(event.data as Record<string, unknown>)
-    .filter(([, value]) => value !== null && value !== undefined && value !== '')
-    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    .join(' ');
-  return [event.position, event.occurredAt, event.type, data].join('\t');
-}
-
-/** `leadline events show`. */
+/** `leadline events show` and `events tail` (see `events-tail.ts`). */
 export function eventsCommand(): Command {
   const events = new Command('events').description('read the log');
   events
@@ -39,5 +31,6 @@ export function eventsCommand(): Command {
         });
       }),
     );
+  events.addCommand(eventsTailCommand());
   return events;
 }

@@ -1,6 +1,9 @@
 import { Command } from 'commander';
+import { backupCommand, restoreCommand } from './backup-command.ts';
 import { consentCommand } from './consent-command.ts';
+import { deadlettersCommand } from './deadletters-command.ts';
 import { eventsCommand } from './events-command.ts';
+import { projectionsCommand } from './projections-command.ts';
 import { keysCommand } from './keys-command.ts';
 import { reviewsCommand } from './reviews-command.ts';
 import { serveCommand } from './serve-command.ts';
@@ -24,6 +27,10 @@ const program = new Command('leadline')
   .addCommand(consentCommand())
   .addCommand(eventsCommand())
   .addCommand(statusCommand())
+  .addCommand(backupCommand())
+  .addCommand(restoreCommand())
+  .addCommand(deadlettersCommand())
+  .addCommand(projectionsCommand())
   .addCommand(simulateCommand());
 
 await program.parseAsync(process.argv);

@@ -4,6 +4,7 @@ import { registerTenant } from '../commands/register-tenant.ts';
 import { startService, type Role } from '../runtime/service.ts';
 import { systemClock } from '../shared/clock.ts';
 import { createLogger } from '../shared/logger.ts';
+import { flushTracing } from '../telemetry/register.ts';
 import { runAction } from './run-action.ts';
 
 /** The demo tenant `serve --demo` registers: fictional 555 numbers, open around the clock. */
@@ -37,13 +38,16 @@ export function serveCommand(): Command {
           if (stopping) process.exit(130);
           stopping = true;
           logger.info({ signal }, 'shutting down');
-          service.stop().then(
-            () => process.exit(0),
-            (error) => {
-              logger.error({ err: error }, 'shutdown failed');
-              process.exit(1);
-            },
-          );
+          service
+            .stop()
+            .then(flushTracing)
+            .then(
+              () => process.exit(0),
+              (error) => {
+                logger.error({ err: error }, 'shutdown failed');
+                process.exit(1);
+              },
+            );
         };
         process.on('SIGINT', () => shutdown('SIGINT'));
         process.on('SIGTERM', () => shutdown('SIGTERM'));

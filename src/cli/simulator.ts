@@ -116,22 +116,33 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
       );
     }
     if (!missed) continue;
-    const text = (body: string) =>
-      client.post(
+    const text = (body: string, media: Array<{ url: string; contentType: string }> = []) => {
+      const messageSid = sid(media.length > 0 ? 'MM' : 'SM');
+      return client.post(
         '/twilio/sms',
         inboundSmsParams({
-          messageSid: sid('SM'),
+          messageSid,
           accountSid: options.accountSid,
           from,
           to: options.tenantNumber,
           body,
+          // Twilio's media URL form; Leadline records it and never fetches it.
+          media: media.map((m) => ({
+            ...m,
+            url: `https://api.twilio.com/2010-04-01/Accounts/${options.accountSid}/Messages/${messageSid}/Media/${sid('ME')}`,
+          })),
         }),
       );
+    };
     if (scenario === 'missed-then-text') {
       const body = LEAD_TEXTS[i % LEAD_TEXTS.length]!;
-      await text(body);
+      // The first lead's text carries a photo, as customers often send one of the leak.
+      const photo = i % LEAD_TEXTS.length === 0;
+      await text(body, photo ? [{ url: '', contentType: 'image/jpeg' }] : []);
       summary.textsSent++;
-      options.print(`  ${who} texted: "${body}" → acknowledged, owner alerted`);
+      options.print(
+        `  ${who} texted: "${body}"${photo ? ' with a photo' : ''} → acknowledged, owner alerted`,
+      );
     }
     if (scenario === 'missed-then-stop') {
       await text('STOP');

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { allConsumers } from '../runtime/consumers.ts';
+import type { HorizonStatus } from '../runtime/log-horizon.ts';
 import { serviceStatus } from '../runtime/service-status.ts';
 import { runAction } from './run-action.ts';
 import { withLog } from './with-log.ts';
@@ -7,7 +8,9 @@ import { withLog } from './with-log.ts';
 /** `leadline status`. */
 export function statusCommand(): Command {
   return new Command('status')
-    .description('consumer lag (events and seconds behind the log), the outbound queue, timers')
+    .description(
+      'consumer lag (events and seconds behind the log), the outbound queue, timers, log horizon',
+    )
     .option('--json', 'print JSON')
     .action(
       runAction(async (config, opts: { json?: boolean }) => {
@@ -16,6 +19,7 @@ export function statusCommand(): Command {
             ctx.db.pool,
             config.logBackend,
             allConsumers.map((c) => c.name),
+            await ctx.log.positions.heads?.(),
           );
           if (opts.json) {
             console.log(JSON.stringify(status, null, 2));
@@ -39,7 +43,26 @@ export function statusCommand(): Command {
             .join(', ');
           console.log(`outbound: ${queue || 'empty'}`);
           console.log(`timers: ${status.timers.waiting} waiting, ${status.timers.overdue} overdue`);
+          if (status.horizon) console.log(`horizon: ${describeHorizon(status.horizon)}`);
         });
       }),
     );
+}
+
+/**
+ * One line on the PostgreSQL log's horizon, e.g. `STALLED: 3 committed events held back for
+ * 12.5 s behind an open transaction (pid 4242, database leadline, idle in transaction for 14 s)`
+ * or `ok (nothing held back)`.
+ */
+export function describeHorizon(h: HorizonStatus): string {
+  const tx = h.oldestTransaction;
+  const culprit = tx
+    ? ` behind an open transaction (pid ${tx.pid}, database ${tx.database ?? '?'}, ` +
+      `${tx.state ?? 'state unknown'} for ${tx.ageSeconds} s)`
+    : '';
+  if (h.heldBackEvents === 0) return 'ok (nothing held back)';
+  return (
+    `${h.stalled ? 'STALLED' : 'ok'}: ${h.heldBackEvents} committed events held back for ` +
+    `${h.heldBackSeconds} s${culprit}`
+  );
 }

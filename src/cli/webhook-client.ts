@@ -119,14 +119,19 @@ export function gatherParams(
   };
 }
 
-/** Twilio-style parameters of an inbound SMS webhook. */
+/**
+ * Twilio-style parameters of an inbound SMS webhook. Attachments (`media`, making it an MMS)
+ * go as Twilio sends them: `NumMedia`, then `MediaUrl{N}` and `MediaContentType{N}` for each.
+ */
 export function inboundSmsParams(sms: {
   messageSid: string;
   accountSid: string;
   from: string;
   to: string;
   body: string;
+  media?: Array<{ url: string; contentType: string }>;
 }): Record<string, string> {
+  const media = sms.media ?? [];
   return {
     AccountSid: sms.accountSid,
     ApiVersion: '2010-04-01',
@@ -134,7 +139,13 @@ export function inboundSmsParams(sms: {
     From: sms.from,
     FromCountry: 'US',
     MessageSid: sms.messageSid,
-    NumMedia: '0',
+    NumMedia: String(media.length),
+    ...Object.fromEntries(
+      media.flatMap((m, i) => [
+        [`MediaUrl${i}`, m.url],
+        [`MediaContentType${i}`, m.contentType],
+      ]),
+    ),
     NumSegments: '1',
     SmsMessageSid: sms.messageSid,
     SmsSid: sms.messageSid,

@@ -18,8 +18,11 @@ export interface IncomingSms {
   from: E164;
   to: E164;
   body: string;
-  numMedia: number;
-  mediaUrls: string[];
+  /**
+   * Attachments (MMS) in Twilio's order, from `MediaUrl{N}` and `MediaContentType{N}`
+   * (N below `NumMedia`); `contentType` null when Twilio gave none.
+   */
+  media: Array<{ url: string; contentType: string | null }>;
   /** `OptOutType` when the number uses Twilio's Advanced Opt-Out (STOP, START, HELP). */
   optOutType: string | null;
 }
@@ -79,8 +82,7 @@ export function decideInboundSms(
         from: sms.from,
         to: sms.to,
         body: sms.body,
-        numMedia: sms.numMedia,
-        mediaUrls: sms.mediaUrls,
+        media: sms.media,
         keyword,
         optOutType: sms.optOutType,
         autoReply: keyword === null && isAutoReply(sms.body),

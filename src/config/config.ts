@@ -116,6 +116,11 @@ export const environmentSchema = z.object({
   LEADLINE_SEND_MAX_ATTEMPTS: positiveInt('LEADLINE_SEND_MAX_ATTEMPTS', 8),
   /** Fallback poll interval (ms) of log readers when no notification arrives. Default 1000. */
   LEADLINE_POLL_INTERVAL_MS: positiveInt('LEADLINE_POLL_INTERVAL_MS', 1_000),
+  /**
+   * Attempts at handling one event (backoff 100 ms doubling) before a consumer dead-letters it:
+   * a projection stops there, a processor parks the event's stream. Default 5.
+   */
+  LEADLINE_CONSUMER_MAX_ATTEMPTS: positiveInt('LEADLINE_CONSUMER_MAX_ATTEMPTS', 5),
 });
 
 /** The raw environment after validation. */
@@ -144,6 +149,8 @@ export interface Config {
   sendLeaseMs: number;
   /** Attempts per text before a transient failure is recorded as final. */
   sendMaxAttempts: number;
+  /** Attempts at one event before it is dead-lettered (`LEADLINE_CONSUMER_MAX_ATTEMPTS`). */
+  consumerMaxAttempts: number;
   pollIntervalMs: number;
 }
 
@@ -208,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     sendLeaseMs: e.LEADLINE_SEND_LEASE_MS,
     sendMaxAttempts: e.LEADLINE_SEND_MAX_ATTEMPTS,
+    consumerMaxAttempts: e.LEADLINE_CONSUMER_MAX_ATTEMPTS,
     pollIntervalMs: e.LEADLINE_POLL_INTERVAL_MS,
   };
 }

@@ -153,17 +153,12 @@ export const CallScreened = z.object({
   digits: z.string().nullable(),
 });
 
-/**
- * A text arrived on the tenant's number (`POST /twilio/sms`). `keyword` is the
- * carrier keyword family the whole message matched, if any.
- */
-export const SmsInbound = z.object({
+/** Fields of `SmsInbound` that every schema version has. */
+const smsInboundCommon = {
   messageSid: z.string(),
   from: e164,
   to: e164,
   body: z.string(),
-  numMedia: z.number().int().nonnegative(),
-  mediaUrls: z.array(z.string()),
   keyword: z.enum(['opt-out', 'opt-in', 'help']).nullable(),
   /** Twilio Advanced Opt-Out's `OptOutType` (STOP / START / HELP): Twilio has already replied. */
   optOutType: z.string().nullable().default(null),
@@ -171,6 +166,40 @@ export const SmsInbound = z.object({
   autoReply: z.boolean().default(false),
   /** Heading of the owner alert (`rules/urgency.ts`), decided when the text arrived. */
   urgency: z.enum(['EMERGENCY', 'STANDARD']).default('STANDARD'),
+};
+
+/**
+ * One attachment of an inbound text (MMS), from Twilio's `MediaUrl{N}` and
+ * `MediaContentType{N}` webhook parameters (N from 0 to `NumMedia` - 1). `contentType` is
+ * the MIME type (`image/jpeg`, `video/mp4` …), null when unknown (texts recorded before
+ * version 2 of `SmsInbound`).
+ */
+export const smsMediaSchema = z.object({
+  url: z.string(),
+  contentType: z.string().nullable(),
+});
+
+/**
+ * `SmsInbound` as recorded up to schema version 1: the attachments as `numMedia` (Twilio's
+ * `NumMedia`) and `mediaUrls` (its `MediaUrl{N}`), without their types. Never written any
+ * more; read back through `events/upcasters.ts`, which turns it into the current version.
+ */
+export const SmsInboundV1 = z.object({
+  ...smsInboundCommon,
+  numMedia: z.number().int().nonnegative(),
+  mediaUrls: z.array(z.string()),
+});
+
+/**
+ * A text arrived on the tenant's number (`POST /twilio/sms`). `keyword` is the
+ * carrier keyword family the whole message matched, if any. Schema version 2: `media` lists
+ * the attachments with their MIME types (version 1 had `numMedia` and `mediaUrls`, see
+ * {@link SmsInboundV1}).
+ */
+export const SmsInbound = z.object({
+  ...smsInboundCommon,
+  /** Attachments (MMS) in Twilio's order; empty for a plain text. */
+  media: z.array(smsMediaSchema),
 });
 
 /**
@@ -328,7 +357,7 @@ export const WebhookRejected = z.object({
   sid: z.string().nullable(),
 });
 
-/** Every event type, version 1, by name. */
+/** Every event type by name, each with the schema of its current version ({@link schemaVersions}). */
 export const eventSchemas = {
   TenantRegistered,
   TenantConfigured,
@@ -369,16 +398,56 @@ export type RecordedLeadlineEvent = {
   [T in EventType]: RecordedEvent<T, EventData<T>>;
 }[EventType];
 
-/** Current schema version of every event type. */
-export const CURRENT_SCHEMA_VERSION = 1;
+/**
+ * The current schema version of each event type: what `newEvent` stamps on every event it
+ * builds, and what readers of the log see after upcasting (`events/upcasters.ts`). Raise a
+ * type's version only together with an upcaster from the previous one; never change the
+ * shape of a version once events of it may be in a log.
+ *
+ * - `SmsInbound` 2: `media: [{ url, contentType }]` replaces `numMedia` and `mediaUrls`.
+ */
+export const schemaVersions: Record<EventType, number> = {
+  TenantRegistered: 1,
+  TenantConfigured: 1,
+  CallReceived: 1,
+  DialAnswered: 1,
+  DialMissed: 1,
+  EmergencyEscalated: 1,
+  EmergencyDeclined: 1,
+  CallScreened: 1,
+  SmsInbound: 2,
+  ReviewRequested: 1,
+  LeadStatusChanged: 1,
+  ConsentGranted: 1,
+  ConsentRevoked: 1,
+  OutboundSmsSent: 1,
+  OutboundSmsWithheld: 1,
+  OutboundSmsDeferred: 1,
+  OutboundSmsFailed: 1,
+  OutboundSmsStatusUpdated: 1,
+  QuotaExceeded: 1,
+  TimerElapsed: 1,
+  WebhookRejected: 1,
+};
 
 /**
- * Validates an event's `data` against its type's schema.
+ * The newest schema version of any event type (the largest of {@link schemaVersions}): an
+ * event with a higher version was certainly written by a newer Leadline. Versions are per
+ * type: check one event with `schemaVersions[type]`, or read it through `upcast`.
+ */
+export const CURRENT_SCHEMA_VERSION = Math.max(...Object.values(schemaVersions));
+
+/** True when `type` is an event type of the catalogue. */
+export const isEventType = (type: string): type is EventType =>
+  Object.prototype.hasOwnProperty.call(eventSchemas, type);
+
+/**
+ * Validates an event's `data` against the schema of its type's current version.
  * @throws Error naming the type and the failing field when the data does not match,
  *   or when the type is not in the catalogue.
  */
 export function validateEventData<T extends string>(type: T, data: unknown): unknown {
-  const schema = (eventSchemas as Record<string, z.ZodType>)[type];
+  const schema = isEventType(type) ? (eventSchemas[type] as z.ZodType) : undefined;
   if (!schema) throw new Error(`Unknown event type "${type}"`);
   const result = schema.safeParse(data);
   if (!result.success) {

@@ -1,7 +1,7 @@
 import type { Clock } from '../shared/clock.ts';
 import { deterministicId } from '../shared/ids.ts';
 import {
-  CURRENT_SCHEMA_VERSION,
+  schemaVersions,
   validateEventData,
   type EventData,
   type EventType,
@@ -27,7 +27,8 @@ export interface NewEventInput<T extends EventType> {
 }
 
 /**
- * Builds a validated event envelope with a deterministic id (`uuidv5(type:idempotencyKey)`).
+ * Builds a validated event envelope with a deterministic id (`uuidv5(type:idempotencyKey)`),
+ * stamped with the current schema version of its type (`schemaVersions`).
  * @throws Error when `data` does not match the type's schema.
  */
 export function newEvent<T extends EventType>(
@@ -38,7 +39,7 @@ export function newEvent<T extends EventType>(
   return {
     id: deterministicId(input.type, input.idempotencyKey),
     type: input.type,
-    schemaVersion: CURRENT_SCHEMA_VERSION,
+    schemaVersion: schemaVersions[input.type],
     streamId: input.streamId,
     tenantId: input.tenantId,
     occurredAt: (input.occurredAt ?? now).toISOString(),

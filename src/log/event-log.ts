@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { LeadlineEvent, RecordedLeadlineEvent } from '../events/catalogue.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { ConsumerPositions } from './consumer-positions.ts';
 
 /** What `append` reports for each event, in the order given. */
 export interface AppendResult {
@@ -40,6 +41,17 @@ export interface Consumer {
 export interface SubscribeOptions {
   /** `start` replays the whole log (replay mode); `checkpoint` (default) resumes. */
   from?: 'start' | 'checkpoint';
+  /**
+   * Every event is handled in replay mode, wherever the consumer starts (a rebuild under its
+   * own name, resumable from its own checkpoint).
+   */
+  replay?: boolean;
+  /**
+   * A PostgreSQL schema searched before `public` by the handler's transaction: a rebuild
+   * writes the new version of a read model into its own tables under the usual names.
+   * Must be a plain identifier (`[a-z_][a-z0-9_]*`).
+   */
+  searchPath?: string;
 }
 
 /** A running consumer. */
@@ -49,6 +61,26 @@ export interface Subscription {
   /** Stops after the batch in hand commits. */
   stop(): Promise<void>;
 }
+
+/** Options of {@link EventLog.follow}. */
+export interface FollowOptions {
+  /**
+   * Where to begin: `now` (default) delivers the events appended from the moment the reader
+   * is in place; `start` the whole log first; `{ last: n }` the n newest matching events
+   * first (on Kafka: among the last 1,000, or n if more, messages of each partition, by
+   * recorded time).
+   */
+  from?: 'now' | 'start' | { last: number };
+  /** Only events of these types (default: every type). */
+  types?: readonly string[];
+  /** Only events of this tenant (default: every tenant's, and those of none). */
+  tenantId?: string;
+  /** Called once, when the reader is in place: every event appended after it is delivered. */
+  onReady?: () => void;
+}
+
+/** Receives each event {@link EventLog.follow} delivers; awaited before the next. */
+export type FollowHandler = (event: RecordedLeadlineEvent) => void | Promise<void>;
 
 /**
  * The log port (design §3): an append-only, durable sequence of events, ordered per stream.
@@ -71,6 +103,17 @@ export interface EventLog {
    * stream, checkpoint stored in PostgreSQL in the handler's own transaction.
    */
   subscribe(consumer: Consumer, options?: SubscribeOptions): Subscription;
+  /**
+   * Delivers events as they are appended, filtered by type and tenant, until `signal` aborts
+   * (the promise then resolves). A reader that only looks (`leadline events tail`): it
+   * creates and moves no consumer checkpoint, Kafka offset or committed group offset, so
+   * operators may follow production. Order: the log's (PostgreSQL: one global order; Kafka:
+   * per partition). Events are upcast to their current schema version like every read.
+   * @throws UnknownSchemaVersionError when an event that passes the filters cannot be read.
+   */
+  follow?(options: FollowOptions, onEvent: FollowHandler, signal: AbortSignal): Promise<void>;
+  /** Where consumers have got to, for operators' tools (see {@link ConsumerPositions}). */
+  readonly positions: ConsumerPositions;
   /** Stops every subscription and releases connections. */
   close(): Promise<void>;
 }

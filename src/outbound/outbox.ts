@@ -1,6 +1,7 @@
 import type { ConsumerContext } from '../log/event-log.ts';
 import { DEFERRABLE_PURPOSES } from '../rules/quiet-hours.ts';
 import { deterministicId } from '../shared/ids.ts';
+import { activeTraceparent } from '../telemetry/trace-context.ts';
 import type { OutboundIntent } from './intent.ts';
 
 /** The channel the outbox NOTIFYs when rows become due; the sender listens on it. */
@@ -58,7 +59,8 @@ export async function enqueueIntents(
         intent.body,
         cause.eventId,
         cause.correlationId,
-        cause.traceparent,
+        // The span that enqueues (a traced processor's), else the cause's own context.
+        activeTraceparent() ?? cause.traceparent,
         intent.audience === 'lead' && DEFERRABLE_PURPOSES.has(intent.purpose),
         intent.sendWithinMs === undefined
           ? null

@@ -14,6 +14,9 @@ import { mintUnsubscribeLink } from '../consent/unsubscribe-link.ts';
 import { consentHistory } from '../projections/consent-ledger/consent-queries.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import { customerTimeZones } from '../shared/phone-timezones.ts';
+import { trace } from '@opentelemetry/api';
+import type { LeadlineMetrics, SendResultStatus } from '../telemetry/metrics.ts';
+import { activeTraceparent, inSpan, SpanKind } from '../telemetry/trace-context.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
 import {
   SmsSendError,
@@ -46,6 +49,8 @@ export interface SenderOptions {
   unsubscribeLink?: { publicBaseUrl: string; secret: string };
   /** Rows claimed at once. Default 10. */
   batchSize?: number;
+  /** Counts each result (`leadline_sms_send_results_total`). */
+  metrics?: LeadlineMetrics;
 }
 
 /** An `outbound_messages` row as claimed. */
@@ -110,8 +115,47 @@ export class OutboundSender extends DueWorker {
   /** Claims and handles one batch of due rows. @returns how many were handled. */
   async sendDue(): Promise<number> {
     const rows = await this.claim();
-    await Promise.all(rows.map((row) => this.handle(row)));
+    await Promise.all(rows.map((row) => this.handleInSpan(row)));
     return rows.length;
+  }
+
+  /**
+   * Handles one row in a span (`sender send <purpose>`) continuing the trace of the event that
+   * queued it (`outbound_messages.traceparent`), so the request to Twilio and the result event
+   * join the missed call's trace.
+   */
+  private handleInSpan(row: ClaimedRow): Promise<void> {
+    return inSpan(
+      `sender send ${row.purpose}`,
+      {
+        parent: row.traceparent,
+        kind: SpanKind.INTERNAL,
+        attributes: {
+          'leadline.outbox_id': row.outbox_id,
+          'leadline.purpose': row.purpose,
+          'leadline.audience': row.audience,
+          'leadline.attempt': row.attempts,
+        },
+      },
+      async () => {
+        row.traceparent = activeTraceparent() ?? row.traceparent;
+        await this.handle(row);
+      },
+    );
+  }
+
+  /** Counts one result and notes it on the active span. */
+  private result(
+    status: SendResultStatus,
+    detail: { errorCode?: string | null; reason?: string | null; messageSid?: string } = {},
+  ): void {
+    this.options.metrics?.recordSendResult(status, detail);
+    trace.getActiveSpan()?.setAttributes({
+      'leadline.send.result': status,
+      ...(detail.errorCode ? { 'leadline.send.error_code': detail.errorCode } : {}),
+      ...(detail.reason ? { 'leadline.send.reason': detail.reason } : {}),
+      ...(detail.messageSid ? { 'messaging.message.id': detail.messageSid } : {}),
+    });
   }
 
   private async claim(): Promise<ClaimedRow[]> {
@@ -224,6 +268,7 @@ export class OutboundSender extends DueWorker {
           },
           'send failed; will retry',
         );
+        this.result('retrying', { errorCode: sendError.code });
         await this.options.pool.query(
           `UPDATE outbound_messages SET status = 'pending', lease_until = NULL, last_error = $2,
              needs_reconcile = $4,
@@ -298,6 +343,7 @@ export class OutboundSender extends DueWorker {
        WHERE outbox_id = $1 AND lease_token = $3`,
       [row.outbox_id, until, row.lease_token],
     );
+    this.result('deferred', { reason: 'quiet-hours' });
   }
 
   /**
@@ -382,6 +428,7 @@ export class OutboundSender extends DueWorker {
       attempts: row.attempts,
     });
     await this.mark(row, 'sent', accepted.messageSid, null);
+    this.result('sent', { messageSid: accepted.messageSid });
   }
 
   private async finishWithheld(
@@ -391,6 +438,7 @@ export class OutboundSender extends DueWorker {
   ): Promise<void> {
     await this.record(row, 'OutboundSmsWithheld', { ...this.common(row), reason, detail });
     await this.mark(row, 'withheld', null, reason);
+    this.result('withheld', { reason });
   }
 
   private async finishFailed(row: ClaimedRow, error: SmsSendError): Promise<void> {
@@ -424,6 +472,7 @@ export class OutboundSender extends DueWorker {
       await applyConsentChange(this.options.pool, revoked);
     }
     await this.mark(row, 'failed', null, error.message);
+    this.result('failed', { errorCode: error.code });
   }
 
   private async mark(

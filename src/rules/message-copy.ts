@@ -86,21 +86,33 @@ export const copy = {
 
   /**
    * To the owner, about one or more texts from a lead (grouped over the tenant's debounce
-   * window), e.g. `STANDARD: 2 texts from (647) 555-0123: "…" / "…" (+1 photo)`. Each text is
-   * shortened so the alert stays within about four SMS segments.
+   * window), e.g. `STANDARD: 2 texts from (647) 555-0123: "…" / "…" (+1 photo, +1 video)`:
+   * the attachments of all the texts by kind (`rules/media.ts`; photos, videos, files, each
+   * only when there are any). Each text is shortened so the alert stays within about four
+   * SMS segments.
    */
   messageAlert: (
     sender: string,
-    texts: Array<{ body: string; photos: number }>,
+    texts: Array<{ body: string; photos: number; videos?: number; files?: number }>,
     o: { optedOut: boolean; urgency: Urgency },
   ) => {
-    const photos = texts.reduce((n, t) => n + t.photos, 0);
+    const total = (kind: 'photos' | 'videos' | 'files') =>
+      texts.reduce((n, t) => n + (t[kind] ?? 0), 0);
+    const attached = (
+      [
+        [total('photos'), 'photo'],
+        [total('videos'), 'video'],
+        [total('files'), 'file'],
+      ] as const
+    )
+      .filter(([n]) => n > 0)
+      .map(([n, noun]) => `+${n} ${noun}${n === 1 ? '' : 's'}`);
     const each = Math.max(60, Math.floor(480 / texts.length));
     const quoted = texts.map((t) => `"${truncate(t.body, texts.length === 1 ? 280 : each)}"`);
     return (
       `${o.urgency}: ${texts.length === 1 ? 'text' : `${texts.length} texts`} from ${formatForPeople(sender)}` +
       `${o.optedOut ? ' (opted out of texts)' : ''}: ${quoted.join(' / ')}` +
-      (photos > 0 ? ` (+${photos} photo${photos === 1 ? '' : 's'})` : '')
+      (attached.length > 0 ? ` (${attached.join(', ')})` : '')
     );
   },
 };

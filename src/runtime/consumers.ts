@@ -1,4 +1,6 @@
 import type { Consumer } from '../log/event-log.ts';
+import { NotFoundError } from '../shared/errors.ts';
+import type { PoisonPolicy } from '../log/dead-letters/poison-policy.ts';
 import { leadConversationProcessor } from '../processors/lead-conversation/processor.ts';
 import { quotaGuardProcessor } from '../processors/quota-guard/processor.ts';
 import { consentGateProjection } from '../projections/consent-gate/consent-gate.ts';
@@ -6,12 +8,89 @@ import { consentLedgerProjection } from '../projections/consent-ledger/consent-l
 import { dashboardProjection } from '../projections/dashboard/dashboard-projection.ts';
 import { tenantsProjection } from '../projections/tenants/tenants-projection.ts';
 
+/**
+ * What operators can do with one consumer of the log.
+ *
+ * - `version`: the version of what `handle` writes. Bump it when a change to the handler
+ *   changes the tables' contents, then `leadline projections rebuild <name>` builds the new
+ *   version beside the serving one and switches readers to it.
+ * - `tables`: the `public` tables that hold this consumer's state, and only its state; a
+ *   rebuild builds copies of them from the start of the log.
+ * - `onPoison`: a projection's correctness depends on order, so it `stop`s at an event it
+ *   cannot handle; a processor `park`s that event's stream and goes on with the others.
+ */
+export interface ConsumerSpec {
+  consumer: Consumer;
+  kind: 'projection' | 'processor';
+  version: number;
+  tables: string[];
+  onPoison: PoisonPolicy;
+}
+
 /** Every consumer a worker runs: projections first, then processors. */
-export const allConsumers: Consumer[] = [
-  tenantsProjection,
-  consentGateProjection,
-  consentLedgerProjection,
-  dashboardProjection,
-  leadConversationProcessor,
-  quotaGuardProcessor,
+export const consumerSpecs: ConsumerSpec[] = [
+  {
+    consumer: tenantsProjection,
+    kind: 'projection',
+    version: 1,
+    tables: ['tenants'],
+    onPoison: 'stop',
+  },
+  {
+    consumer: consentGateProjection,
+    kind: 'projection',
+    version: 1,
+    tables: ['consent_gate'],
+    onPoison: 'stop',
+  },
+  {
+    consumer: consentLedgerProjection,
+    kind: 'projection',
+    version: 1,
+    tables: ['consent_records', 'consent_chain_heads'],
+    onPoison: 'stop',
+  },
+  {
+    consumer: dashboardProjection,
+    kind: 'projection',
+    version: 1,
+    tables: ['dashboard_calls', 'dashboard_leads', 'dashboard_messages'],
+    onPoison: 'stop',
+  },
+  {
+    consumer: leadConversationProcessor,
+    kind: 'processor',
+    version: 1,
+    tables: ['lead_states'],
+    onPoison: 'park',
+  },
+  {
+    consumer: quotaGuardProcessor,
+    kind: 'processor',
+    version: 1,
+    tables: [],
+    onPoison: 'park',
+  },
 ];
+
+/** Every consumer a worker runs, in {@link consumerSpecs} order. */
+export const allConsumers: Consumer[] = consumerSpecs.map((spec) => spec.consumer);
+
+/** `projection:dashboard` → `dashboard`: the name operators type. */
+export const shortName = (spec: ConsumerSpec): string => spec.consumer.name.replace(/^[a-z]+:/, '');
+
+/**
+ * The spec of the consumer called `name`, by full (`projection:dashboard`) or short
+ * (`dashboard`) name.
+ * @throws NotFoundError naming the known consumers when there is none.
+ */
+export function consumerSpec(name: string): ConsumerSpec {
+  const spec = consumerSpecs.find((s) => s.consumer.name === name || shortName(s) === name);
+  if (!spec) {
+    throw new NotFoundError(
+      `no projection or processor "${name}"; known: ${consumerSpecs.map(shortName).join(', ')}`,
+      'CONSUMER_NOT_FOUND',
+    );
+  }
+  return spec;
+}

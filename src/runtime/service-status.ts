@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { horizonStatus, type HorizonStatus } from './log-horizon.ts';
 
 /** How far one consumer is behind the head of the log. */
 export interface ConsumerLag {
@@ -20,6 +21,8 @@ export interface ServiceStatus {
   outbound: Record<string, number>;
   /** Durable timers not yet fired, and how many of those are overdue. */
   timers: { waiting: number; overdue: number };
+  /** PostgreSQL log: whether a long transaction holds readers back. Null on Kafka. */
+  horizon: HorizonStatus | null;
 }
 
 const POSTGRES_LAG = `
@@ -46,14 +49,18 @@ const KAFKA_LAG = `
 
 /**
  * The service's state as operators read it (`leadline status`): each consumer's lag against
- * the head of the log in events and seconds, the outbound queue by state, and timers.
- * PostgreSQL log: the head is the `events` table. Kafka: the head is Leadline's own registry
- * of appends (`kafka_appends`), not the broker's high-water mark.
+ * the head of the log in events and seconds, the outbound queue by state, timers, and (on
+ * PostgreSQL) whether a long transaction holds the log's readers back.
+ * PostgreSQL log: the head is the `events` table. Kafka: given `brokerHeads` (the log's
+ * `positions.heads()`), events behind are counted against the broker's high-water marks; the
+ * age of the oldest unhandled event comes from Leadline's registry of appends
+ * (`kafka_appends`), which is also the head when `brokerHeads` is not given.
  */
 export async function serviceStatus(
   db: pg.Pool,
   logBackend: 'postgres' | 'kafka',
   consumers: string[],
+  brokerHeads?: Map<string, bigint>,
 ): Promise<ServiceStatus> {
   const lag = await db.query<{
     consumer: string;
@@ -63,6 +70,24 @@ export async function serviceStatus(
     oldest: Date | null;
   }>(logBackend === 'postgres' ? POSTGRES_LAG : KAFKA_LAG, [consumers]);
   const byName = new Map(lag.rows.map((r) => [r.consumer, r]));
+  if (logBackend === 'kafka' && brokerHeads) {
+    // Events behind the broker's high-water marks: the true head, whoever produced to it.
+    const { rows } = await db.query<{ consumer_name: string; key: string; next_offset: string }>(
+      `SELECT consumer_name, topic || '/' || partition AS key, next_offset FROM kafka_offsets
+        WHERE consumer_name = ANY($1)`,
+      [consumers],
+    );
+    for (const consumer of consumers) {
+      let behind = 0n;
+      for (const [key, high] of brokerHeads) {
+        const next = rows.find((r) => r.consumer_name === consumer && r.key === key);
+        const gap = high - BigInt(next?.next_offset ?? 0);
+        if (gap > 0n) behind += gap;
+      }
+      const row = byName.get(consumer);
+      if (row) row.behind = behind.toString();
+    }
+  }
   const outbound = await db.query<{ state: string; n: number }>(
     `SELECT CASE WHEN status = 'pending' AND deferred_until IS NOT NULL AND next_attempt_at > now() THEN 'deferred'
                  WHEN status = 'pending' AND attempts > 0 THEN 'retrying'
@@ -90,5 +115,6 @@ export async function serviceStatus(
     }),
     outbound: Object.fromEntries(outbound.rows.map((r) => [r.state, r.n])),
     timers: timers.rows[0] ?? { waiting: 0, overdue: 0 },
+    horizon: logBackend === 'postgres' ? await horizonStatus(db) : null,
   };
 }

@@ -10,10 +10,13 @@ import type { SmsTransport } from '../outbound/sms-transport.ts';
 import { createTwilioTransport } from '../outbound/twilio-transport.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
-import { allConsumers } from './consumers.ts';
+import { consumerSpecs } from './consumers.ts';
+import { withPoisonPolicy } from '../log/dead-letters/poison-policy.ts';
 import { Wakeups } from '../db/wakeups.ts';
 import { DASHBOARD_CHANNEL } from '../projections/dashboard/dashboard-projection.ts';
 import { openEventLog } from './open-log.ts';
+import { serviceStatus } from './service-status.ts';
+import { tracedConsumer } from '../telemetry/traced-consumer.ts';
 
 /** Which parts of Leadline a process runs. */
 export type Role = 'all' | 'api' | 'worker';
@@ -61,9 +64,33 @@ export async function startService(config: Config, options: StartOptions): Promi
   try {
     const log = await openEventLog(config, db, logger);
     stops.push(() => log.close());
+    // GET /metrics: gauges read from the database (at most once per 5 s), this process's
+    // webhook timings and send results. Loaded here so that other commands do not load it.
+    const { createMetrics } = await import('../telemetry/metrics.ts');
+    const metrics = createMetrics({
+      status: async () =>
+        serviceStatus(
+          db.pool,
+          config.logBackend,
+          consumerSpecs.map((spec) => spec.consumer.name),
+          await log.positions.heads?.(),
+        ),
+      logger,
+    });
+    stops.push(() => metrics.shutdown());
 
     if (role !== 'api') {
-      const subscriptions: Subscription[] = allConsumers.map((consumer) => log.subscribe(consumer));
+      const subscriptions: Subscription[] = consumerSpecs.map((spec) =>
+        log.subscribe(
+          tracedConsumer(
+            withPoisonPolicy(spec.consumer, {
+              policy: spec.onPoison,
+              maxAttempts: config.consumerMaxAttempts,
+              pool: db.pool,
+            }),
+          ),
+        ),
+      );
       stops.push(async () => {
         await Promise.all(subscriptions.map((s) => s.stop()));
       });
@@ -91,6 +118,7 @@ export async function startService(config: Config, options: StartOptions): Promi
         maxAttempts: config.sendMaxAttempts,
         unsubscribeLink: { publicBaseUrl: config.publicBaseUrl, secret: secrets.linkSecret },
         pollIntervalMs: config.pollIntervalMs,
+        metrics,
       });
       await sender.start();
       stops.push(() => sender.stop());
@@ -126,6 +154,7 @@ export async function startService(config: Config, options: StartOptions): Promi
         webhookAuthToken: secrets.webhookAuthToken,
         operatorApiKey: secrets.operatorApiKey,
         publicRoutes: role !== 'worker',
+        metrics,
       });
       address = await app.listen({ port: config.port, host: config.host });
       stops.push(() => app.close());

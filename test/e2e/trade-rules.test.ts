@@ -601,8 +601,7 @@ describe('rules of the trade, end to end', () => {
           from: customer as E164,
           to: NUMBER as E164,
           body: 'STOP',
-          numMedia: 0,
-          mediaUrls: [],
+          media: [],
           optOutType: null,
         },
         {

@@ -9,6 +9,10 @@ import type { LeadlineEvent, RecordedLeadlineEvent } from '../../src/events/cata
 import { newEvent } from '../../src/events/new-event.ts';
 import type { Consumer, EventLog } from '../../src/log/event-log.ts';
 import { systemClock } from '../../src/shared/clock.ts';
+import { silentLogger } from '../../src/shared/logger.ts';
+import { withPoisonPolicy } from '../../src/log/dead-letters/poison-policy.ts';
+import { listDeadLetters } from '../../src/log/dead-letters/dead-letter-store.ts';
+import { retryDeadLetter, skipDeadLetter } from '../../src/log/dead-letters/resolve-dead-letter.ts';
 
 /** What the contract suite needs from an adapter under test. */
 export interface LogUnderTest {
@@ -247,6 +251,106 @@ export function describeLogContract(adapter: string, open: () => Promise<LogUnde
       expect((await effects(name)).filter((r) => r.stream_id === stream).map((r) => r.seq)).toEqual(
         [0, 1, 2],
       );
+    });
+
+    /** A recording consumer that throws on the events whose seq of `stream` is in `poison`. */
+    function failingConsumer(name: string, stream: string, poison: Set<number>): Consumer {
+      const inner = recordingConsumer(name);
+      return {
+        name,
+        async handle(event, ctx) {
+          const seq = Number((event.data as { status: string }).status);
+          if (event.streamId === stream && poison.has(seq)) throw new Error(`cannot handle ${seq}`);
+          await inner.handle(event, ctx);
+        },
+      };
+    }
+
+    async function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const value = await probe();
+        if (value !== undefined) return value;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(50);
+      }
+    }
+
+    const seqsOf = async (name: string, stream: string) =>
+      (await effects(name)).filter((r) => r.stream_id === stream).map((r) => r.seq);
+
+    it('stops a projection at a poison event after the attempts run out, and goes on when an operator skips it', async () => {
+      const stream = uniqueStream('poison-stop');
+      const name = uniqueName('poison-stop');
+      await subject.log.append([0, 1, 2, 3, 4].map((seq) => contractEvent(stream, seq)));
+      const sub = subject.log.subscribe(
+        withPoisonPolicy(failingConsumer(name, stream, new Set([2])), {
+          policy: 'stop',
+          maxAttempts: 3,
+          pool: db,
+        }),
+      );
+      const [letter] = await waitFor(async () => {
+        const found = await listDeadLetters(db, { consumer: name });
+        return found.length > 0 ? found : undefined;
+      }, 'a dead letter');
+      expect(letter).toMatchObject({
+        policy: 'stop',
+        status: 'open',
+        attempts: 3,
+        streamId: stream,
+      });
+      expect(letter!.error).toContain('cannot handle 2');
+      await sleep(500);
+      // Stopped: nothing after the poison event of its stream is applied.
+      expect(await seqsOf(name, stream)).toEqual([0, 1]);
+
+      const result = await skipDeadLetter(letter!.id, {
+        pool: db,
+        bind: async () => ({ consumer: recordingConsumer(name), replay: false }),
+        log: silentLogger,
+      });
+      expect(result.outcome).toBe('skipped');
+      await sub.whenCaughtUp();
+      await sub.stop();
+      expect(await seqsOf(name, stream)).toEqual([0, 1, 3, 4]);
+      expect(await listDeadLetters(db, { consumer: name })).toEqual([]);
+    });
+
+    it("parks a processor's poison event with the rest of its stream while other streams go on; a retry replays them in order", async () => {
+      const stream = uniqueStream('poison-park');
+      const other = uniqueStream('poison-other');
+      const name = uniqueName('poison-park');
+      const poison = new Set([1]);
+      const sub = subject.log.subscribe(
+        withPoisonPolicy(failingConsumer(name, stream, poison), {
+          policy: 'park',
+          maxAttempts: 2,
+          pool: db,
+          refreshMs: 0,
+        }),
+      );
+      await subject.log.append([0, 1, 2].map((seq) => contractEvent(stream, seq)));
+      await subject.log.append([0, 1, 2].map((seq) => contractEvent(other, seq)));
+      await subject.log.append([contractEvent(stream, 3)]);
+      await sub.whenCaughtUp();
+      expect(await seqsOf(name, other)).toEqual([0, 1, 2]);
+      expect(await seqsOf(name, stream)).toEqual([0]);
+      const [letter] = await listDeadLetters(db, { consumer: name });
+      expect(letter).toMatchObject({ policy: 'park', status: 'open', attempts: 2, parked: 3 });
+
+      poison.clear(); // the bug is fixed
+      const result = await retryDeadLetter(letter!.id, {
+        pool: db,
+        bind: async () => ({ consumer: recordingConsumer(name), replay: false }),
+        log: silentLogger,
+      });
+      expect(result).toEqual({ outcome: 'resolved', handled: 3 });
+      await subject.log.append([contractEvent(stream, 4)]);
+      await sub.whenCaughtUp();
+      await sub.stop();
+      expect(await seqsOf(name, stream)).toEqual([0, 1, 2, 3, 4]);
+      expect(await listDeadLetters(db, { consumer: name })).toEqual([]);
     });
 
     it('wakes a waiting consumer promptly after an append', async () => {

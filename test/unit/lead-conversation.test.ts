@@ -85,6 +85,11 @@ const answered = (callSid: string) =>
     },
     callSid,
   );
+/** An MMS attachment as Twilio reports it (`MediaUrl{N}`, `MediaContentType{N}`). */
+const photo = (n: number, contentType: string | null = 'image/jpeg') => ({
+  url: `https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM0/Media/ME${n}`,
+  contentType,
+});
 const sms = (
   messageSid: string,
   body: string,
@@ -93,7 +98,7 @@ const sms = (
     optOutType?: string;
     autoReply?: boolean;
     urgency?: 'EMERGENCY' | 'STANDARD';
-    numMedia?: number;
+    media?: Array<{ url: string; contentType: string | null }>;
   } = {},
   minutes = 0,
 ) =>
@@ -104,8 +109,7 @@ const sms = (
       from: CALLER,
       to: tenant.twilioNumber,
       body,
-      numMedia: extra.numMedia ?? 0,
-      mediaUrls: [],
+      media: extra.media ?? [],
       keyword,
       optOutType: extra.optOutType ?? null,
       autoReply: extra.autoReply ?? false,
@@ -296,7 +300,13 @@ describe('lead-conversation decisions', () => {
     it('texts within the window become one alert listing them all, with their photos', () => {
       const texts = [
         sms('SM1', 'Hi', null, {}, 0),
-        sms('SM2', 'My kitchen sink is clogged', null, { numMedia: 2 }, seconds(20)),
+        sms(
+          'SM2',
+          'My kitchen sink is clogged',
+          null,
+          { media: [photo(1), photo(2)] },
+          seconds(20),
+        ),
         sms('SM3', 'Can you come Tuesday?', null, {}, seconds(45)),
       ];
       const last = given(...texts.slice(0, 2)).decision(texts[2]!);
@@ -340,6 +350,46 @@ describe('lead-conversation decisions', () => {
         'EMERGENCY: 2 texts from (647) 555-0123: "Hi are you there" / "Basement is flooding now!"',
       );
       expect(given(waiting, emergency).when(elapsed('SM1', seconds(30)))).toEqual([]);
+    });
+
+    it('the alert says what was attached: photos, videos and other files, by MIME type', () => {
+      const decision = given().decision(
+        sms(
+          'SM1',
+          'Pipe burst, see attached',
+          null,
+          {
+            urgency: 'EMERGENCY',
+            media: [
+              photo(1, 'image/jpeg'),
+              photo(2, 'video/mp4'),
+              photo(3, 'image/png'),
+              photo(4, 'application/pdf'),
+              photo(5, null), // recorded before types were (SmsInbound version 1): a photo
+            ],
+          },
+          0,
+        ),
+      );
+      expect(decision.intents.find((i) => i.audience === 'owner')!.body).toBe(
+        'EMERGENCY: text from (647) 555-0123: "Pipe burst, see attached" (+3 photos, +1 video, +1 file)',
+      );
+    });
+
+    it('a batch saved before videos and files were counted still alerts with its photos', () => {
+      const legacy: LeadState = {
+        ...initialLeadState(),
+        pendingAlert: {
+          batchId: 'SM1',
+          firstAt: new Date(T0).toISOString(),
+          dueAt: new Date(T0 + 30_000).toISOString(),
+          texts: [{ messageSid: 'SM1', body: 'Leak under the sink', photos: 1 }],
+        },
+      };
+      const decision = decide(legacy, elapsed('SM1', seconds(30)), tenant);
+      expect(decision.intents[0]!.body).toBe(
+        'STANDARD: text from (647) 555-0123: "Leak under the sink" (+1 photo)',
+      );
     });
 
     it('a tenant with the window set to 0 is alerted of every text at once', () => {

@@ -1,5 +1,6 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import type { LeadlineEvent, RecordedLeadlineEvent } from '../../events/catalogue.ts';
+import { upcast } from '../../events/upcasters.ts';
 
 /**
  * Encodes an event as a Kafka message: key `streamId` (one stream, one partition, in order),
@@ -24,8 +25,11 @@ export const kafkaPosition = (topic: string, partition: number, offset: string):
   `${topic}/${partition}/${offset}`;
 
 /**
- * Decodes a message produced by {@link encode}.
- * @throws Error when the value is missing or not an event envelope.
+ * Decodes a message produced by {@link encode}, brought to the current schema version of its
+ * type (`events/upcasters.ts`): every reader of the Kafka log (`read`, subscriptions,
+ * `follow`) goes through here, so none sees an old version.
+ * @throws Error when the value is missing or not an event envelope;
+ *   UnknownSchemaVersionError for a version or type this code cannot read.
  */
 export function decode(
   topic: string,
@@ -38,8 +42,8 @@ export function decode(
   if (!envelope.id || !envelope.type || !envelope.streamId) {
     throw new Error(`not an event envelope at ${kafkaPosition(topic, partition, message.offset)}`);
   }
-  return {
+  return upcast({
     ...envelope,
     position: kafkaPosition(topic, partition, message.offset),
-  } as RecordedLeadlineEvent;
+  }) as RecordedLeadlineEvent;
 }

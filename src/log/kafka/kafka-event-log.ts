@@ -8,12 +8,17 @@ import type {
   AppendResult,
   Consumer,
   EventLog,
+  FollowHandler,
+  FollowOptions,
   SubscribeOptions,
   Subscription,
 } from '../event-log.ts';
+import { followKafka } from './kafka-follow.ts';
 import { AppendRegistry, type KafkaLocation } from './append-registry.ts';
 import { decode, encode, kafkaPosition } from './codec.ts';
 import { createKafka } from './kafka-client.ts';
+import type { ConsumerPositions } from '../consumer-positions.ts';
+import { kafkaPositions } from './positions.ts';
 import { KafkaSubscription } from './kafka-subscription.ts';
 import { allTopics, topicFor, topicNames, type TopicNames } from './topics.ts';
 
@@ -208,6 +213,11 @@ export class KafkaEventLog implements EventLog {
     return found.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
   }
 
+  /** See {@link EventLog.positions}. */
+  get positions(): ConsumerPositions {
+    return kafkaPositions(this.admin, this.options.prefix ?? 'leadline', allTopics(this.topics));
+  }
+
   subscribe(consumer: Consumer, options: SubscribeOptions = {}): Subscription {
     const subscription = new KafkaSubscription(consumer, options, {
       kafka: this.kafka,
@@ -218,6 +228,22 @@ export class KafkaEventLog implements EventLog {
       log: this.options.log,
     });
     return this.subscriptions.track(subscription);
+  }
+
+  /** See {@link EventLog.follow} and `kafka-follow.ts`: a throwaway group, no offsets kept. */
+  follow(options: FollowOptions, onEvent: FollowHandler, signal: AbortSignal): Promise<void> {
+    return followKafka(
+      {
+        kafka: this.kafka,
+        admin: this.admin,
+        topics: allTopics(this.topics),
+        groupPrefix: this.options.prefix ?? 'leadline',
+        log: this.options.log,
+      },
+      options,
+      onEvent,
+      signal,
+    );
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../shared/logger.ts';
 import type { Consumer, SubscribeOptions, Subscription } from '../event-log.ts';
 import { decode } from './codec.ts';
+import { isHalt, retryDelayMs, searchPathStatement } from '../retry-delay.ts';
 
 /** What a Kafka subscription needs. */
 export interface KafkaSubscriptionSettings {
@@ -110,17 +111,18 @@ export class KafkaSubscription implements Subscription {
             return;
           } catch (error) {
             failures++;
-            const delay = Math.min(30_000, 100 * 2 ** Math.min(failures - 1, 9));
-            log.error(
-              {
-                err: error,
-                consumer: this.consumer.name,
-                topic: batch.topic,
-                partition: batch.partition,
-                retryInMs: delay,
-              },
-              'consumer batch failed; retrying',
-            );
+            const delay = retryDelayMs(error, failures);
+            if (!isHalt(error))
+              log.error(
+                {
+                  err: error,
+                  consumer: this.consumer.name,
+                  topic: batch.topic,
+                  partition: batch.partition,
+                  retryInMs: delay,
+                },
+                'consumer batch failed; retrying',
+              );
             // Keep the group membership alive through the backoff (session timeout 6 s).
             for (let waited = 0; waited < delay && isRunning() && !this.stopped; waited += 1_000) {
               await sleep(Math.min(1_000, delay - waited));
@@ -172,6 +174,7 @@ export class KafkaSubscription implements Subscription {
     const client = await this.settings.pool.connect();
     try {
       await client.query('BEGIN');
+      if (this.options.searchPath) await client.query(searchPathStatement(this.options.searchPath));
       const position = () =>
         client.query<{ next_offset: string }>(
           `SELECT next_offset FROM kafka_offsets
@@ -204,21 +207,23 @@ export class KafkaSubscription implements Subscription {
         const offset = BigInt(message.offset);
         if (offset < next) continue; // already applied by this consumer name
         const event = decode(batch.topic, batch.partition, message);
-        await this.consumer.handle(event, {
-          db: client,
-          replay: offset < replayLimit,
-          log: this.settings.log.child({ consumer: this.consumer.name, eventId: event.id }),
-        });
+        try {
+          await this.consumer.handle(event, {
+            db: client,
+            replay: this.options.replay === true || offset < replayLimit,
+            log: this.settings.log.child({ consumer: this.consumer.name, eventId: event.id }),
+          });
+        } catch (error) {
+          if (!isHalt(error)) throw error;
+          // Stopped at a dead letter: keep what was handled before it, then retry from it.
+          await this.storeNext(client, batch, next, handled);
+          await client.query('COMMIT');
+          throw error;
+        }
         next = offset + 1n;
         handled++;
       }
-      if (handled > 0) {
-        await client.query(
-          `UPDATE kafka_offsets SET next_offset = $4, events_handled = events_handled + $5, updated_at = now()
-            WHERE consumer_name = $1 AND topic = $2 AND partition = $3`,
-          [this.consumer.name, batch.topic, batch.partition, next.toString(), handled],
-        );
-      }
+      await this.storeNext(client, batch, next, handled);
       await client.query('COMMIT');
       return handled > 0 ? next : undefined;
     } catch (error) {
@@ -226,6 +231,22 @@ export class KafkaSubscription implements Subscription {
       throw error;
     } finally {
       client.release();
+    }
+  }
+
+  /** Stores this partition's next offset in the batch's transaction (nothing when none was handled). */
+  private async storeNext(
+    client: pg.PoolClient,
+    batch: Batch,
+    next: bigint,
+    handled: number,
+  ): Promise<void> {
+    if (handled > 0) {
+      await client.query(
+        `UPDATE kafka_offsets SET next_offset = $4, events_handled = events_handled + $5, updated_at = now()
+            WHERE consumer_name = $1 AND topic = $2 AND partition = $3`,
+        [this.consumer.name, batch.topic, batch.partition, next.toString(), handled],
+      );
     }
   }
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { postgresPositions } from './positions.ts';
 import { SubscriptionSet } from '../subscription-set.ts';
 import type { LeadlineEvent, RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -6,9 +7,12 @@ import type {
   AppendResult,
   Consumer,
   EventLog,
+  FollowHandler,
+  FollowOptions,
   SubscribeOptions,
   Subscription,
 } from '../event-log.ts';
+import { followPostgres } from './follow.ts';
 import { EVENT_COLUMNS, eventsToColumns, rowToEvent, type EventRow } from './rows.ts';
 import { PgSubscription } from './subscription.ts';
 import { Wakeups } from '../../db/wakeups.ts';
@@ -100,6 +104,8 @@ export class PostgresEventLog implements EventLog {
     return rows.map(rowToEvent);
   }
 
+  readonly positions = postgresPositions;
+
   subscribe(consumer: Consumer, options: SubscribeOptions = {}): Subscription {
     const subscription = new PgSubscription(consumer, options, {
       url: this.options.url,
@@ -111,6 +117,21 @@ export class PostgresEventLog implements EventLog {
       standbyRetryMs: this.options.standbyRetryMs,
     });
     return this.subscriptions.track(subscription);
+  }
+
+  /** See {@link EventLog.follow} and `follow.ts`: gap-safe reads, no checkpoint. */
+  follow(options: FollowOptions, onEvent: FollowHandler, signal: AbortSignal): Promise<void> {
+    return followPostgres(
+      {
+        pool: this.options.pool,
+        epoch: () => this.epoch,
+        wakeups: this.wakeups,
+        pollIntervalMs: this.options.pollIntervalMs ?? 1_000,
+      },
+      options,
+      onEvent,
+      signal,
+    );
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { LeadlineEvent, RecordedLeadlineEvent } from '../../events/catalogue.ts';
+import { upcast } from '../../events/upcasters.ts';
 
 /** Columns selected whenever events are read back. */
 export const EVENT_COLUMNS = `position, epoch, transaction_id, event_id, stream_id, type, schema_version,
@@ -22,8 +23,11 @@ export interface EventRow {
   data: unknown;
 }
 
-/** Turns a row back into the event envelope it was appended as. */
-export function rowToEvent(row: EventRow): RecordedLeadlineEvent {
+/**
+ * Turns a row back into the event envelope exactly as it was appended, at its stored schema
+ * version (backups keep events as written).
+ */
+export function storedRowToEvent(row: EventRow): RecordedLeadlineEvent {
   return {
     id: row.event_id,
     type: row.type,
@@ -38,6 +42,16 @@ export function rowToEvent(row: EventRow): RecordedLeadlineEvent {
     data: row.data,
     position: row.position,
   } as RecordedLeadlineEvent;
+}
+
+/**
+ * Turns a row back into the event envelope it was appended as, brought to the current schema
+ * version of its type (`events/upcasters.ts`): every reader of the PostgreSQL log (`read`,
+ * subscriptions, `follow`) goes through here, so none sees an old version.
+ * @throws UnknownSchemaVersionError for a version or type this code cannot read.
+ */
+export function rowToEvent(row: EventRow): RecordedLeadlineEvent {
+  return upcast(storedRowToEvent(row));
 }
 
 /** Column arrays for the `unnest` bulk insert, in the order of the INSERT's column list. */

@@ -13,6 +13,8 @@ import {
 import { readBatch } from './read-batch.ts';
 import { rowToEvent } from './rows.ts';
 import type { Wakeups } from '../../db/wakeups.ts';
+import { isHalt, retryDelayMs, searchPathStatement } from '../retry-delay.ts';
+import { readerLockKey } from './positions.ts';
 
 /** Tuning of a PostgreSQL subscription. */
 export interface PgSubscriptionSettings {
@@ -78,8 +80,13 @@ export class PgSubscription implements Subscription {
         }
         while (!this.stopped) {
           const generation = this.settings.wakeups.current();
-          const { full, heldBack } = await this.handleBatch(client);
+          const { full, heldBack, halted } = await this.handleBatch(client);
           failures = 0;
+          if (halted) {
+            // Stopped at a dead letter (what came before it is committed): look again soon.
+            await sleep(retryDelayMs(halted, 1));
+            continue;
+          }
           if (full) continue;
           if (heldBack) {
             // Committed events wait behind an older open transaction; their NOTIFY may
@@ -92,11 +99,13 @@ export class PgSubscription implements Subscription {
       } catch (error) {
         if (this.stopped) break;
         failures++;
-        const delay = Math.min(30_000, 100 * 2 ** Math.min(failures - 1, 9));
-        this.log.error(
-          { err: error, consumer: this.consumer.name, attempt: failures, retryInMs: delay },
-          'consumer batch failed; retrying',
-        );
+        const delay = retryDelayMs(error, failures);
+        if (!isHalt(error)) {
+          this.log.error(
+            { err: error, consumer: this.consumer.name, attempt: failures, retryInMs: delay },
+            'consumer batch failed; retrying',
+          );
+        }
         await sleep(delay);
       } finally {
         await client.end().catch(() => {});
@@ -106,7 +115,7 @@ export class PgSubscription implements Subscription {
 
   /** Takes the consumer's advisory lock, waiting as a standby while another process holds it. */
   private async becomeActiveReader(client: pg.Client): Promise<boolean> {
-    const key = `leadline-consumer:${this.consumer.name}`;
+    const key = readerLockKey(this.consumer.name);
     let announced = false;
     while (!this.stopped) {
       const { rows } = await client.query<{ ok: boolean }>(
@@ -128,10 +137,11 @@ export class PgSubscription implements Subscription {
 
   private async handleBatch(
     client: pg.Client,
-  ): Promise<{ handled: number; full: boolean; heldBack: boolean }> {
+  ): Promise<{ handled: number; full: boolean; heldBack: boolean; halted?: unknown }> {
     const limit = this.settings.batchSize ?? 100;
     await client.query('BEGIN');
     try {
+      if (this.options.searchPath) await client.query(searchPathStatement(this.options.searchPath));
       const checkpoint = await readCheckpoint(client, this.consumer.name);
       const batch = await readBatch(client, checkpoint, this.settings.epoch(), limit);
       if (batch.rows.length === 0) {
@@ -139,15 +149,28 @@ export class PgSubscription implements Subscription {
         return { handled: 0, full: false, heldBack: batch.heldBackByHorizon };
       }
       let last = checkpoint;
+      let handled = 0;
       for (const row of batch.rows) {
-        last = { epoch: row.epoch, transactionId: row.transaction_id, position: row.position };
-        const replay = this.replayUntil ? compareCheckpoints(last, this.replayUntil) <= 0 : false;
+        const at = { epoch: row.epoch, transactionId: row.transaction_id, position: row.position };
+        const replay =
+          this.options.replay === true ||
+          (this.replayUntil ? compareCheckpoints(at, this.replayUntil) <= 0 : false);
         const event = rowToEvent(row);
-        await this.consumer.handle(event, {
-          db: client,
-          replay,
-          log: this.log.child({ consumer: this.consumer.name, eventId: event.id }),
-        });
+        try {
+          await this.consumer.handle(event, {
+            db: client,
+            replay,
+            log: this.log.child({ consumer: this.consumer.name, eventId: event.id }),
+          });
+        } catch (error) {
+          if (!isHalt(error)) throw error;
+          // Keep what was handled before the dead letter; stop in front of it.
+          if (handled > 0) await storeCheckpoint(client, this.consumer.name, last, handled);
+          await client.query('COMMIT');
+          return { handled, full: false, heldBack: false, halted: error };
+        }
+        last = at;
+        handled++;
       }
       await storeCheckpoint(client, this.consumer.name, last, batch.rows.length);
       await client.query('COMMIT');

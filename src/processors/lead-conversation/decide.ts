@@ -1,5 +1,6 @@
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import type { OutboundIntent } from '../../outbound/intent.ts';
+import { countMedia } from '../../rules/media.ts';
 import { copy } from '../../rules/message-copy.ts';
 import { LANDLINE } from '../../rules/message-status.ts';
 import { classifyReviewReply } from '../../rules/review-reply.ts';
@@ -77,7 +78,7 @@ const only = (intents: OutboundIntent[]): LeadDecision => ({ intents, timers: []
  *   an opted-out lead is the carrier opt-in keyword, never a review; a YES with no pending
  *   request is an ordinary message.
  * - Any other text: one acknowledgement per conversation window (12 h, unless opted out)
- *   and an owner alert headed EMERGENCY or STANDARD, mentioning photos. STANDARD texts are
+ *   and an owner alert headed EMERGENCY or STANDARD, mentioning photos, videos and files. STANDARD texts are
  *   grouped: the alert waits for the tenant's debounce window (default 30 s) after the last
  *   text, but no longer than its maximum wait (default 5 min) after the first, on a durable
  *   timer (`TimerElapsed`); an EMERGENCY goes at once, taking any waiting texts with it.
@@ -199,8 +200,7 @@ export function decide(
             : event.data.dialCallStatus,
       );
     case 'SmsInbound': {
-      const { messageSid, body, keyword, from, optOutType, autoReply, urgency, numMedia } =
-        event.data;
+      const { messageSid, body, keyword, from, optOutType, autoReply, urgency, media } = event.data;
       const twilioReplied = Boolean(optOutType); // Advanced Opt-Out answered it already
       if (keyword === 'opt-out') {
         if (state.optedOut || twilioReplied) return nothing;
@@ -267,7 +267,7 @@ export function decide(
           toLead(`${messageSid}:acknowledgement`, 'acknowledgement', copy.acknowledgement(tenant)),
         );
       }
-      const text = { messageSid, body, photos: numMedia };
+      const text = { messageSid, body, ...countMedia(media) };
       const waiting = state.pendingAlert?.texts ?? [];
       if ((urgency ?? 'STANDARD') === 'EMERGENCY' || tenant.alertDebounceSeconds === 0) {
         // Never delayed; texts already waiting go with it rather than in a later alert.

@@ -35,7 +35,17 @@ export interface PendingAlert {
   firstAt: string;
   /** UTC ISO-8601. */
   dueAt: string;
-  texts: Array<{ messageSid: string; body: string; photos: number }>;
+  /**
+   * Each text with its attachments by kind (`rules/media.ts`). `videos` and `files` are
+   * absent from batches saved before they were counted (every attachment was a photo then).
+   */
+  texts: Array<{
+    messageSid: string;
+    body: string;
+    photos: number;
+    videos?: number;
+    files?: number;
+  }>;
 }
 
 /** How many calls' outcomes a lead's state keeps. */

@@ -24,6 +24,7 @@ interface TimerRow {
   kind: EventData<'TimerElapsed'>['kind'];
   key: string;
   due_at: Date;
+  traceparent: string | null;
 }
 
 /**
@@ -48,7 +49,7 @@ export class TimerRunner extends DueWorker {
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<TimerRow>(
-        `SELECT timer_id, tenant_id, stream_id, kind, key, due_at FROM timers
+        `SELECT timer_id, tenant_id, stream_id, kind, key, due_at, traceparent FROM timers
           WHERE fired_at IS NULL AND due_at <= now()
           ORDER BY due_at LIMIT 50 FOR UPDATE SKIP LOCKED`,
       );
@@ -67,6 +68,7 @@ export class TimerRunner extends DueWorker {
                   dueAt: t.due_at.toISOString(),
                 },
                 idempotencyKey: t.timer_id,
+                traceparent: t.traceparent,
               },
               this.options.clock,
             ),

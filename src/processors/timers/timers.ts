@@ -1,5 +1,6 @@
 import type { EventData } from '../../events/catalogue.ts';
 import type { ConsumerContext } from '../../log/event-log.ts';
+import { activeTraceparent } from '../../telemetry/trace-context.ts';
 
 /** The channel the timers table NOTIFYs when a timer is set; the runner listens on it. */
 export const TIMERS_CHANNEL = 'leadline_timers';
@@ -18,7 +19,8 @@ export interface TimerRequest {
  * Sets or moves timers inside the consumer's transaction (so they commit with its
  * checkpoint). A timer that already fired is not set again: its `TimerElapsed` is in the
  * log. Replay mode sets nothing: the `TimerElapsed` events of the past are already in the
- * log, and a replay must not cause new ones (design §4).
+ * log, and a replay must not cause new ones (design §4). A timer keeps the trace context of
+ * the span that set (or last moved) it; its `TimerElapsed` continues that trace.
  */
 export async function setTimers(
   ctx: ConsumerContext,
@@ -28,11 +30,20 @@ export async function setTimers(
   if (timers.length === 0 || ctx.replay) return;
   for (const t of timers) {
     await ctx.db.query(
-      `INSERT INTO timers (timer_id, tenant_id, stream_id, kind, key, due_at)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (timer_id) DO UPDATE SET due_at = EXCLUDED.due_at
+      `INSERT INTO timers (timer_id, tenant_id, stream_id, kind, key, due_at, traceparent)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (timer_id) DO UPDATE SET due_at = EXCLUDED.due_at,
+         traceparent = COALESCE(EXCLUDED.traceparent, timers.traceparent)
        WHERE timers.fired_at IS NULL`,
-      [t.timerId, owner.tenantId, owner.streamId, t.kind, t.key, t.dueAt],
+      [
+        t.timerId,
+        owner.tenantId,
+        owner.streamId,
+        t.kind,
+        t.key,
+        t.dueAt,
+        activeTraceparent() ?? null,
+      ],
     );
   }
   await ctx.db.query(`SELECT pg_notify('${TIMERS_CHANNEL}', '')`);

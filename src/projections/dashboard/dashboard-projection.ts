@@ -15,12 +15,13 @@ export const DASHBOARD_CHANNEL = 'leadline_dashboard';
  */
 export const dashboardProjection: Consumer = {
   name: 'projection:dashboard',
-  async handle(event, { db }) {
+  async handle(event, { db, replay }) {
     const lead = parseLeadStreamId(event.streamId);
     if (!lead) return;
     await apply(db, lead.tenantId, lead.phone, event);
     // Delivered on commit: the dashboard's live stream (`/api/v1/stream`) tells the page.
-    await db.query('SELECT pg_notify($1, $2)', [DASHBOARD_CHANNEL, lead.tenantId]);
+    // Not while replaying: a rebuild writes tables nobody reads yet.
+    if (!replay) await db.query('SELECT pg_notify($1, $2)', [DASHBOARD_CHANNEL, lead.tenantId]);
   },
 };
 

@@ -1,0 +1,78 @@
+import type { Admin } from 'kafkajs';
+import type { ConsumerPositions } from '../consumer-positions.ts';
+
+/**
+ * {@link ConsumerPositions} of the Kafka log: per-partition rows of `kafka_offsets`; the head
+ * is Leadline's registry of appends; readers are the members of the consumer group
+ * `<groupPrefix>.<name>`.
+ */
+export function kafkaPositions(
+  admin: Admin,
+  groupPrefix: string,
+  topics: string[],
+): ConsumerPositions {
+  return {
+    async heads() {
+      const heads = new Map<string, bigint>();
+      for (const topic of topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) {
+          heads.set(`${topic}/${p.partition}`, BigInt(p.high));
+        }
+      }
+      return heads;
+    },
+    async lock(db, name) {
+      await db.query('SELECT 1 FROM kafka_offsets WHERE consumer_name = $1 FOR UPDATE', [name]);
+    },
+    async same(db, a, b) {
+      const { rows } = await db.query<{ differ: string }>(
+        `SELECT count(*) AS differ FROM
+           (SELECT topic, partition, next_offset FROM kafka_offsets WHERE consumer_name = $1) x
+           FULL JOIN (SELECT topic, partition, next_offset FROM kafka_offsets WHERE consumer_name = $2) y
+             USING (topic, partition)
+          WHERE COALESCE(x.next_offset, 0) <> COALESCE(y.next_offset, 0)`,
+        [a, b],
+      );
+      return Number(rows[0]!.differ) === 0;
+    },
+    async copy(db, from, to) {
+      await db.query(
+        `INSERT INTO kafka_offsets (consumer_name, topic, partition, next_offset)
+         SELECT $2, topic, partition, next_offset FROM kafka_offsets WHERE consumer_name = $1
+         ON CONFLICT (consumer_name, topic, partition) DO UPDATE
+           SET next_offset = EXCLUDED.next_offset, updated_at = now()`,
+        [from, to],
+      );
+    },
+    async forget(db, name) {
+      await db.query('DELETE FROM kafka_offsets WHERE consumer_name = $1', [name]);
+      await admin.deleteGroups([`${groupPrefix}.${name}`]).catch(() => {});
+    },
+    async handled(db, name) {
+      const { rows } = await db.query<{ n: string | null }>(
+        'SELECT sum(events_handled) AS n FROM kafka_offsets WHERE consumer_name = $1',
+        [name],
+      );
+      return Number(rows[0]?.n ?? 0);
+    },
+    async describe(db, name) {
+      const { rows } = await db.query<{ topic: string; partition: number; next_offset: string }>(
+        `SELECT topic, partition, next_offset FROM kafka_offsets WHERE consumer_name = $1
+          ORDER BY topic, partition`,
+        [name],
+      );
+      if (rows.length === 0) return null;
+      return rows.map((r) => `${r.topic}/${r.partition}@${r.next_offset}`).join(' ');
+    },
+    async total(db) {
+      const { rows } = await db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM kafka_appends WHERE state = 'appended'`,
+      );
+      return Number(rows[0]!.n);
+    },
+    async activeReaders(_db, name) {
+      const { groups } = await admin.describeGroups([`${groupPrefix}.${name}`]);
+      return groups[0]?.members.length ?? 0;
+    },
+  };
+}

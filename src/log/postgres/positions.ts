@@ -1,0 +1,60 @@
+import type { ConsumerPositions } from '../consumer-positions.ts';
+
+/** Advisory-lock key of a consumer's reader (see `PgSubscription.becomeActiveReader`). */
+export const readerLockKey = (name: string): string => `leadline-consumer:${name}`;
+
+/** {@link ConsumerPositions} of the PostgreSQL log: rows of `consumer_checkpoints`. */
+export const postgresPositions: ConsumerPositions = {
+  async lock(db, name) {
+    await db.query('SELECT 1 FROM consumer_checkpoints WHERE consumer_name = $1 FOR UPDATE', [
+      name,
+    ]);
+  },
+  async same(db, a, b) {
+    const { rows } = await db.query<{ same: boolean }>(
+      `SELECT (x.epoch, x.transaction_id, x.position) IS NOT DISTINCT FROM (y.epoch, y.transaction_id, y.position) AS same
+         FROM (SELECT 1) one
+         LEFT JOIN consumer_checkpoints x ON x.consumer_name = $1
+         LEFT JOIN consumer_checkpoints y ON y.consumer_name = $2`,
+      [a, b],
+    );
+    return rows[0]!.same;
+  },
+  async copy(db, from, to) {
+    await db.query(
+      `INSERT INTO consumer_checkpoints (consumer_name, epoch, transaction_id, position, events_handled)
+       SELECT $2, epoch, transaction_id, position, 0 FROM consumer_checkpoints WHERE consumer_name = $1
+       ON CONFLICT (consumer_name) DO UPDATE SET epoch = EXCLUDED.epoch,
+         transaction_id = EXCLUDED.transaction_id, position = EXCLUDED.position, updated_at = now()`,
+      [from, to],
+    );
+  },
+  async forget(db, name) {
+    await db.query('DELETE FROM consumer_checkpoints WHERE consumer_name = $1', [name]);
+  },
+  async handled(db, name) {
+    const { rows } = await db.query<{ n: string }>(
+      'SELECT events_handled AS n FROM consumer_checkpoints WHERE consumer_name = $1',
+      [name],
+    );
+    return Number(rows[0]?.n ?? 0);
+  },
+  async describe(db, name) {
+    const { rows } = await db.query<{ position: string }>(
+      'SELECT position FROM consumer_checkpoints WHERE consumer_name = $1',
+      [name],
+    );
+    return rows[0]?.position ?? null;
+  },
+  async total(db) {
+    const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM events');
+    return Number(rows[0]!.n);
+  },
+  async activeReaders(db, name) {
+    const { rows } = await db.query<{ free: boolean }>(
+      'SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS free',
+      [readerLockKey(name)],
+    );
+    return rows[0]!.free ? 0 : 1;
+  },
+};

@@ -1,0 +1,462 @@
+import type { Admin } from 'kafkajs';
+import path from 'node:path';
+import pg from 'pg';
+import type { Config } from '../../config/config.ts';
+import { clientConfig } from '../../db/client-config.ts';
+import type { Database } from '../../db/database.ts';
+import type { LeadlineEvent } from '../../events/catalogue.ts';
+import type { Consumer, EventLog, Subscription } from '../../log/event-log.ts';
+import { createKafka } from '../../log/kafka/kafka-client.ts';
+import { allTopics, topicNames } from '../../log/kafka/topics.ts';
+import { PostgresEventLog } from '../../log/postgres/postgres-event-log.ts';
+import { tenantsProjection } from '../../projections/tenants/tenants-projection.ts';
+import { LeadlineError } from '../../shared/errors.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { allConsumers } from '../consumers.ts';
+import { openEventLog } from '../open-log.ts';
+import type { BackupHeader } from './backup-format.ts';
+import { readBackup, type BackupSummary } from './read-backup.ts';
+
+/** Events per append (one transaction on PostgreSQL, one produce request on Kafka). */
+export const RESTORE_BATCH = 1_000;
+
+/** A rebuild that handles nothing for this long (ms) is given up: 5 minutes. */
+const REBUILD_STALL_MS = 5 * 60 * 1_000;
+
+/** Where a restore has got to, for a progress display. */
+export type RestoreProgress =
+  | { phase: 'verify'; events: number }
+  | { phase: 'append'; done: number; total: number }
+  | { phase: 'rebuild'; consumers: string[]; handled: number; total: number };
+
+/** Options of {@link restoreBackup}. */
+export interface RestoreOptions {
+  config: Config;
+  /** The target database (migrated); the log `config.logBackend` names is opened on it. */
+  db: Database;
+  logger: Logger;
+  /** Path of a `leadline-….ndjson.gz` backup. */
+  file: string;
+  /** Events per append. Default {@link RESTORE_BATCH}. */
+  batchSize?: number;
+  onProgress?: (progress: RestoreProgress) => void;
+  /** The file as {@link verifyBackup} found it, when the caller checked it first. */
+  verified?: VerifiedBackup;
+}
+
+/** A backup file read through and found complete and valid. */
+export interface VerifiedBackup {
+  summary: BackupSummary;
+  /** How long the check took (ms). */
+  ms: number;
+}
+
+/**
+ * Reads the whole backup once and checks it (header, every line, count, SHA-256): the first
+ * step of a restore, which writes nothing unless this passes. Needs no database.
+ * @throws InvalidBackupError naming the line at the first problem; Error for an unreadable file.
+ */
+export async function verifyBackup(
+  file: string,
+  onProgress: (progress: RestoreProgress) => void = () => {},
+): Promise<VerifiedBackup> {
+  const started = Date.now();
+  const summary = await readBackup(file, {
+    batchSize: 10_000,
+    onBatch: async (_events, lastLine) => onProgress({ phase: 'verify', events: lastLine - 1 }),
+  });
+  return { summary, ms: Date.now() - started };
+}
+
+/** What a restore did. Durations in ms. */
+export interface RestoreResult {
+  header: BackupHeader;
+  /** Event lines in the backup. */
+  events: number;
+  /** Events written now. */
+  appended: number;
+  /** Events already in the log (a resumed restore, or copies in a Kafka backup). */
+  duplicates: number;
+  /** True when an interrupted restore of the same backup was finished. */
+  resumed: boolean;
+  /** One-click unsubscribe tokens of texts already sent, recorded again. */
+  unsubscribeLinks: number;
+  /** Consumers rebuilt, in the order they ran. */
+  consumers: string[];
+  verifyMs: number;
+  appendMs: number;
+  rebuildMs: number;
+  totalMs: number;
+}
+
+/**
+ * Restores a backup (`leadline restore`) into the log and database of `options`:
+ *
+ * 1. reads the whole file once and checks it (header, every line, count, SHA-256) before
+ *    writing anything ({@link verifyBackup}, unless `options.verified` says it was done);
+ * 2. refuses unless the target log is empty, no other restore runs, and no worker is reading
+ *    the log (PostgreSQL: nobody holds a consumer's lock, and the restore holds them all
+ *    until its own rebuild starts; Kafka: no consumer group has members when it starts), or
+ *    the log holds an interrupted restore of this same backup (then it resumes);
+ * 3. appends the events in file order in batches, ids, times, trace context and data
+ *    unchanged (`EventLog.append` is idempotent on id, so resuming writes no copies), and
+ *    records the one-click unsubscribe tokens of texts already sent (`/u/<token>` in
+ *    `OutboundSmsSent` bodies), so links customers hold keep working;
+ * 4. rebuilds every consumer of `allConsumers` from its checkpoint (the start, on a fresh
+ *    database) to the head, in replay mode (`ctx.replay` is forced true: the outbox refuses
+ *    to enqueue and no timer is set, so history sends nothing), the tenant directory first
+ *    since the others look tenants up; then stops them, checkpoints at the head, so a later
+ *    `leadline serve` starts from there and re-sends nothing.
+ *
+ * Not in the log, so not restored: the outbound queue (texts not yet sent when the backup was
+ * taken are not sent), durable timers, API keys, calls in progress.
+ *
+ * @throws InvalidBackupError (from `readBackup`) for a bad file, before anything is written.
+ * @throws LeadlineError `RESTORE_TARGET_NOT_EMPTY` or `RESTORE_TARGET_BUSY` when refused.
+ * @throws Error when a consumer makes no progress for 5 minutes, or the log fails.
+ */
+export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
+  const { config, db, logger, file } = options;
+  const batchSize = options.batchSize ?? RESTORE_BATCH;
+  const progress = options.onProgress ?? (() => {});
+  const started = Date.now();
+  const verified = options.verified ?? (await verifyBackup(file, progress));
+  const header = verified.summary.header;
+  const total = verified.summary.events;
+
+  const guard = await TargetGuard.take(config, db, logger);
+  let log: EventLog | undefined;
+  try {
+    const resumed = await guard.claimTarget(header, path.basename(file));
+
+    log =
+      config.logBackend === 'postgres'
+        ? await PostgresEventLog.open({
+            url: db.url,
+            pool: db.pool,
+            log: logger,
+            pollIntervalMs: Math.min(config.pollIntervalMs, 250),
+            batchSize: 1_000,
+          })
+        : await openEventLog(config, db, logger);
+
+    const appendStarted = Date.now();
+    let appended = 0;
+    let duplicates = 0;
+    let unsubscribeLinks = 0;
+    await readBackup(file, {
+      batchSize,
+      onHeader: (again) => {
+        if (again.backupId !== header.backupId)
+          throw new Error(`${file} changed during the restore`);
+      },
+      onBatch: async (events) => {
+        const results = await log!.append(events);
+        const dupes = results.filter((r) => r.duplicate).length;
+        duplicates += dupes;
+        appended += results.length - dupes;
+        unsubscribeLinks += await recordUnsubscribeLinks(db.pool, events);
+        progress({ phase: 'append', done: appended + duplicates, total });
+      },
+    });
+    await db.pool.query('UPDATE restore_runs SET appended_at = now() WHERE backup_id = $1', [
+      header.backupId,
+    ]);
+    const appendMs = Date.now() - appendStarted;
+
+    // Our own subscriptions take the consumers' locks from here on.
+    await guard.releaseConsumers();
+    const rebuildStarted = Date.now();
+    const stages = [
+      allConsumers.filter((c) => c === tenantsProjection),
+      allConsumers.filter((c) => c !== tenantsProjection),
+    ].filter((stage) => stage.length > 0);
+    for (const stage of stages) {
+      await rebuild(log, db.pool, config.logBackend, stage, total, progress);
+    }
+    const rebuildMs = Date.now() - rebuildStarted;
+    await db.pool.query('UPDATE restore_runs SET finished_at = now() WHERE backup_id = $1', [
+      header.backupId,
+    ]);
+    return {
+      header,
+      events: total,
+      appended,
+      duplicates,
+      resumed,
+      unsubscribeLinks,
+      consumers: stages.flat().map((c) => c.name),
+      verifyMs: verified.ms,
+      appendMs,
+      rebuildMs,
+      totalMs: Date.now() - started + (options.verified ? verified.ms : 0),
+    };
+  } finally {
+    await log?.close();
+    await guard.release();
+  }
+}
+
+/** `consumer` with `ctx.replay` forced true: everything restored is history. */
+function replaying(consumer: Consumer): Consumer {
+  // Same prototype and own fields (name, and whatever else a consumer declares); only
+  // `handle` differs.
+  return Object.assign(
+    Object.create(Object.getPrototypeOf(consumer) as object) as Consumer,
+    consumer,
+    {
+      handle: (event, ctx) => consumer.handle.call(consumer, event, { ...ctx, replay: true }),
+    } satisfies Pick<Consumer, 'handle'>,
+  );
+}
+
+/** Runs `stage` in replay mode until each has handled the whole log, then stops them. */
+async function rebuild(
+  log: EventLog,
+  pool: pg.Pool,
+  backend: 'postgres' | 'kafka',
+  stage: Consumer[],
+  events: number,
+  progress: (p: RestoreProgress) => void,
+): Promise<void> {
+  const names = stage.map((c) => c.name);
+  // `replay: true` makes the adapter hand every event over as history; the wrapper makes sure
+  // of it for the handler whatever the adapter does, since a slip would text every customer.
+  const subscriptions: Subscription[] = stage.map((c) =>
+    log.subscribe(replaying(c), { replay: true }),
+  );
+  try {
+    let lastHandled = -1;
+    let lastMove = Date.now();
+    for (;;) {
+      const caughtUp = await Promise.all(
+        subscriptions.map((s) =>
+          s.whenCaughtUp(1_000).then(
+            () => true,
+            () => false,
+          ),
+        ),
+      );
+      const handled = await handledSoFar(pool, backend, names);
+      const total = events * names.length;
+      progress({ phase: 'rebuild', consumers: names, handled: Math.min(handled, total), total });
+      if (caughtUp.every(Boolean)) return;
+      if (handled !== lastHandled) {
+        lastHandled = handled;
+        lastMove = Date.now();
+      } else if (Date.now() - lastMove > REBUILD_STALL_MS) {
+        throw new Error(
+          `rebuilding ${names.join(', ')} made no progress for ${REBUILD_STALL_MS / 60_000} minutes (see the service log at LOG_LEVEL=info); run the restore again to resume`,
+        );
+      }
+    }
+  } finally {
+    await Promise.all(subscriptions.map((s) => s.stop()));
+  }
+}
+
+/** Events handled so far by `names`, summed (their checkpoints' counters). */
+async function handledSoFar(
+  pool: pg.Pool,
+  backend: 'postgres' | 'kafka',
+  names: string[],
+): Promise<number> {
+  const table = backend === 'postgres' ? 'consumer_checkpoints' : 'kafka_offsets';
+  const { rows } = await pool.query<{ n: string }>(
+    `SELECT COALESCE(sum(events_handled), 0)::text AS n FROM ${table} WHERE consumer_name = ANY($1)`,
+    [names],
+  );
+  return Number(rows[0]!.n);
+}
+
+const UNSUBSCRIBE_TOKEN = /\/u\/([A-Za-z0-9_-]{22})(?![A-Za-z0-9_-])/;
+
+/**
+ * Records the one-click unsubscribe tokens carried by sent texts (the `unsubscribe_links`
+ * table is not in the log), so a link a customer received before the backup still works.
+ * @returns how many tokens were new.
+ */
+async function recordUnsubscribeLinks(pool: pg.Pool, events: LeadlineEvent[]): Promise<number> {
+  const tokens: string[] = [];
+  const tenants: string[] = [];
+  const phones: string[] = [];
+  for (const event of events) {
+    if (event.type !== 'OutboundSmsSent' || !event.tenantId) continue;
+    const token = UNSUBSCRIBE_TOKEN.exec(event.data.body)?.[1];
+    if (!token) continue;
+    tokens.push(token);
+    tenants.push(event.tenantId);
+    phones.push(event.data.to);
+  }
+  if (tokens.length === 0) return 0;
+  const result = await pool.query(
+    `INSERT INTO unsubscribe_links (token, tenant_id, phone)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (token) DO NOTHING`,
+    [tokens, tenants, phones],
+  );
+  return result.rowCount ?? 0;
+}
+
+/**
+ * What makes a restore safe to start, held for its duration: one dedicated PostgreSQL session
+ * holding the `leadline-restore` advisory lock and, on PostgreSQL, every consumer's advisory
+ * lock (so no worker can start reading restored events outside replay mode) until
+ * {@link TargetGuard.releaseConsumers}.
+ */
+class TargetGuard {
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly config: Config,
+    private readonly logger: Logger,
+    private consumerLocks: string[],
+  ) {}
+
+  /**
+   * @throws LeadlineError `RESTORE_TARGET_BUSY` when another restore or a worker is running.
+   */
+  static async take(config: Config, db: Database, logger: Logger): Promise<TargetGuard> {
+    const client = new pg.Client(clientConfig(db.url));
+    client.on('error', (error) => logger.warn({ err: error }, 'restore guard connection error'));
+    await client.connect();
+    const guard = new TargetGuard(client, config, logger, []);
+    try {
+      if (!(await guard.tryLock('leadline-restore'))) {
+        throw busy('another `leadline restore` is running against this database');
+      }
+      if (config.logBackend === 'postgres') {
+        for (const consumer of allConsumers) {
+          const key = `leadline-consumer:${consumer.name}`;
+          if (!(await guard.tryLock(key))) {
+            throw busy(
+              `a Leadline worker is running against this database (it reads ${consumer.name}); stop every \`leadline serve\` before restoring`,
+            );
+          }
+          guard.consumerLocks.push(key);
+        }
+      } else {
+        await guard.checkNoKafkaWorkers();
+      }
+      return guard;
+    } catch (error) {
+      await guard.release();
+      throw error;
+    }
+  }
+
+  private async tryLock(key: string): Promise<boolean> {
+    const { rows } = await this.client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
+      [key],
+    );
+    return rows[0]?.ok === true;
+  }
+
+  private async kafkaAdmin<T>(body: (admin: Admin) => Promise<T>): Promise<T> {
+    const { brokers, topicPrefix } = this.config.kafka;
+    const admin = createKafka(
+      brokers,
+      `${topicPrefix}-restore-${process.pid}`,
+      this.logger,
+    ).admin();
+    await admin.connect();
+    try {
+      return await body(admin);
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
+  private async checkNoKafkaWorkers(): Promise<void> {
+    const prefix = this.config.kafka.topicPrefix;
+    const groups = allConsumers.map((c) => `${prefix}.${c.name}`);
+    const described = await this.kafkaAdmin((admin) => admin.describeGroups(groups));
+    const active = described.groups.find((g) => g.members.length > 0);
+    if (active) {
+      throw busy(
+        `a Leadline worker is reading this Kafka log (consumer group ${active.groupId} has members); stop every \`leadline serve\` before restoring`,
+      );
+    }
+  }
+
+  /** Events already in the target log (Kafka: records in the topics, and appends registered). */
+  private async eventsInTarget(): Promise<number> {
+    if (this.config.logBackend === 'postgres') {
+      const { rows } = await this.client.query<{ n: string }>(
+        'SELECT count(*)::text AS n FROM events',
+      );
+      return Number(rows[0]!.n);
+    }
+    const { rows } = await this.client.query<{ n: string }>(
+      'SELECT count(*)::text AS n FROM kafka_appends',
+    );
+    const registered = Number(rows[0]!.n);
+    const inTopics = await this.kafkaAdmin(async (admin) => {
+      const existing = new Set(await admin.listTopics());
+      let n = 0;
+      for (const topic of allTopics(topicNames(this.config.kafka.topicPrefix))) {
+        if (!existing.has(topic)) continue;
+        for (const o of await admin.fetchTopicOffsets(topic)) n += Number(o.high) - Number(o.low);
+      }
+      return n;
+    });
+    return Math.max(registered, inTopics);
+  }
+
+  /**
+   * Claims the target for `header`'s backup: records the restore when the log is empty, or
+   * recognises an interrupted restore of the same backup.
+   * @returns true when resuming.
+   * @throws LeadlineError `RESTORE_TARGET_NOT_EMPTY` otherwise.
+   */
+  async claimTarget(header: BackupHeader, fileName: string): Promise<boolean> {
+    const present = await this.eventsInTarget();
+    const { rows } = await this.client.query<{
+      backup_id: string;
+      file_name: string;
+      finished_at: Date | null;
+    }>('SELECT backup_id, file_name, finished_at FROM restore_runs ORDER BY started_at DESC');
+    const same = rows.find((r) => r.backup_id === header.backupId);
+    if (present === 0) {
+      await this.client.query(
+        `INSERT INTO restore_runs (backup_id, file_name, source_log, events) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (backup_id) DO UPDATE SET file_name = EXCLUDED.file_name,
+           started_at = now(), appended_at = NULL, finished_at = NULL`,
+        [header.backupId, fileName, header.logBackend, header.events],
+      );
+      return false;
+    }
+    if (same && !same.finished_at) return true;
+    const where =
+      this.config.logBackend === 'kafka'
+        ? `Kafka topics ${this.config.kafka.topicPrefix}.*`
+        : 'the events table';
+    const unfinished = rows.find((r) => !r.finished_at);
+    const hint = same
+      ? ` (this backup was restored here already, finished ${same.finished_at!.toISOString()})`
+      : unfinished
+        ? ` (an interrupted restore of ${unfinished.file_name} is in it: run \`leadline restore\` with that file to finish it)`
+        : '';
+    throw new LeadlineError(
+      'RESTORE_TARGET_NOT_EMPTY',
+      `restore needs an empty log, but ${where} already holds ${present} events${hint}; point DATABASE_URL (or LEADLINE_DATA_DIR${this.config.logBackend === 'kafka' ? ', and KAFKA_TOPIC_PREFIX' : ''}) at a new, empty database`,
+      409,
+    );
+  }
+
+  /** Lets our own subscriptions take the consumers' locks. */
+  async releaseConsumers(): Promise<void> {
+    for (const key of this.consumerLocks.splice(0)) {
+      await this.client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
+    }
+  }
+
+  /** Releases every lock (by closing the session). */
+  async release(): Promise<void> {
+    this.consumerLocks = [];
+    await this.client.end().catch(() => {});
+  }
+}
+
+function busy(message: string): LeadlineError {
+  return new LeadlineError('RESTORE_TARGET_BUSY', message, 409);
+}

@@ -1,0 +1,241 @@
+import type pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Consumer, EventLog, Subscription } from '../../log/event-log.ts';
+import { listDeadLetters } from '../../log/dead-letters/dead-letter-store.ts';
+import { withPoisonPolicy } from '../../log/dead-letters/poison-policy.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { REBUILD_SUFFIX } from '../consumer-binding.ts';
+import { shortName, type ConsumerSpec } from '../consumers.ts';
+import type { Progress } from './progress.ts';
+import {
+  createRebuildTables,
+  dropSchema,
+  lockServingTables,
+  rebuildSchemaName,
+  swapTables,
+} from './rebuild-tables.ts';
+import { servingVersion } from './projection-versions.ts';
+
+/** Settings of {@link rebuildConsumer}. */
+export interface RebuildSettings {
+  log: EventLog;
+  pool: pg.Pool;
+  logger: Logger;
+  /** Attempts at one event before the rebuild dead-letters it (`LEADLINE_CONSUMER_MAX_ATTEMPTS`). */
+  maxAttempts: number;
+  /** False: build and catch up, then stop without switching (`--no-switch`). */
+  switchWhenCaughtUp: boolean;
+  /** Aborting pauses the rebuild: what it built is kept and the next run resumes it. */
+  signal: AbortSignal;
+  onProgress: (progress: Progress) => void;
+  /** How often progress is reported (ms). Default 500. */
+  progressIntervalMs?: number;
+  /** How long the switch may wait for the serving tables' locks, per attempt (ms). Default 5000. */
+  lockTimeoutMs?: number;
+}
+
+/** How a rebuild ended. */
+export type RebuildOutcome =
+  | { outcome: 'switched'; version: number; events: number; seconds: number; rate: number }
+  | { outcome: 'caught-up'; version: number; events: number; seconds: number; rate: number }
+  | { outcome: 'interrupted'; done: number; total: number }
+  | { outcome: 'stopped'; deadLetterId: string; error: string };
+
+const SWITCH_ATTEMPTS = 10;
+const TRANSIENT_SWITCH_FAILURES = new Set(['55P03', '40P01', '40001']);
+
+/**
+ * Rebuilds one consumer's state from the start of the log without taking it offline
+ * (design §5): the consumer runs under `<name>#rebuild` in replay mode (nothing is sent, no
+ * timer is set) into copies of its tables in `rebuild_<name>`, while the serving version
+ * keeps serving and its live consumer keeps applying new events. Once caught up, one
+ * transaction locks the serving tables, checks the rebuild has handled exactly what the
+ * live consumer has (or takes over its position when no worker reads it), swaps the tables
+ * and records the new version; then the old tables are dropped.
+ *
+ * Resumable: the rebuild's tables and checkpoint are kept when it is interrupted, and the
+ * next run for the same code version goes on from there.
+ * @throws Error when the switch cannot get its locks in {@link SWITCH_ATTEMPTS} attempts.
+ */
+export async function rebuildConsumer(
+  spec: ConsumerSpec,
+  settings: RebuildSettings,
+): Promise<RebuildOutcome> {
+  const { pool, log } = settings;
+  const liveName = spec.consumer.name;
+  const rebuildName = `${liveName}${REBUILD_SUFFIX}`;
+  const schema = rebuildSchemaName(shortName(spec));
+  await startOrResume(spec, schema, rebuildName, settings);
+
+  const rebuilding: Consumer = {
+    name: rebuildName,
+    handle: (event, ctx) => spec.consumer.handle(event, ctx),
+  };
+  const guarded = withPoisonPolicy(rebuilding, {
+    policy: spec.onPoison,
+    maxAttempts: settings.maxAttempts,
+    pool,
+  });
+  const subscribe = (): Subscription =>
+    log.subscribe(guarded, { replay: true, searchPath: schema });
+
+  const startedAt = Date.now();
+  const doneAtStart = await log.positions.handled(pool, rebuildName);
+  const progress = async (): Promise<Progress> => {
+    const done = await log.positions.handled(pool, rebuildName);
+    const seconds = (Date.now() - startedAt) / 1000;
+    return {
+      done,
+      total: await log.positions.total(pool),
+      rate: seconds > 0 ? (done - doneAtStart) / seconds : 0,
+    };
+  };
+
+  let subscription = subscribe();
+  for (;;) {
+    await sleep(settings.progressIntervalMs ?? 500, undefined, { signal: settings.signal }).catch(
+      () => {},
+    );
+    const now = await progress();
+    settings.onProgress(now);
+    if (settings.signal.aborted) {
+      await subscription.stop();
+      return { outcome: 'interrupted', done: now.done, total: now.total };
+    }
+    const stop = (await listDeadLetters(pool, { consumer: rebuildName })).find(
+      (letter) => letter.policy === 'stop' && letter.status === 'open',
+    );
+    if (stop) {
+      await subscription.stop();
+      return { outcome: 'stopped', deadLetterId: stop.id, error: stop.error };
+    }
+    if (now.done >= now.total) break;
+  }
+  await subscription.whenCaughtUp(120_000);
+  await subscription.stop();
+  const [unresolved] = await listDeadLetters(pool, { consumer: rebuildName });
+  if (unresolved) {
+    // A parked stream is missing from the rebuilt state: never switch to it like that.
+    return { outcome: 'stopped', deadLetterId: unresolved.id, error: unresolved.error };
+  }
+  const finished = await progress();
+  settings.onProgress(finished);
+  const summary = {
+    version: spec.version,
+    events: finished.done,
+    seconds: (Date.now() - startedAt) / 1000,
+    rate: finished.rate,
+  };
+  if (!settings.switchWhenCaughtUp) {
+    await pool.query(
+      'UPDATE projection_rebuilds SET caught_up_at = now() WHERE consumer_name = $1',
+      [liveName],
+    );
+    return { outcome: 'caught-up', ...summary };
+  }
+
+  for (let attempt = 1; ; attempt++) {
+    const result = await trySwitch(spec, schema, rebuildName, settings);
+    if (result === 'switched') break;
+    if (attempt >= SWITCH_ATTEMPTS) {
+      throw new Error(
+        `could not switch ${liveName} after ${attempt} attempts (${result}); the rebuild is kept: run it again`,
+      );
+    }
+    settings.logger.info({ consumer: liveName, attempt, reason: result }, 'switch deferred');
+    // The live consumer moved on (or a lock was busy): catch up again, then retry.
+    subscription = subscribe();
+    await subscription.whenCaughtUp(120_000);
+    await subscription.stop();
+  }
+  await log.positions.forget(pool, rebuildName);
+  return { outcome: 'switched', ...summary };
+}
+
+/** Creates (or keeps, for the same version) the rebuild's schema, tables and record. */
+async function startOrResume(
+  spec: ConsumerSpec,
+  schema: string,
+  rebuildName: string,
+  settings: RebuildSettings,
+): Promise<void> {
+  const { pool, log } = settings;
+  const { rows } = await pool.query<{ version: number }>(
+    'SELECT version FROM projection_rebuilds WHERE consumer_name = $1',
+    [spec.consumer.name],
+  );
+  if (rows[0] && rows[0].version !== spec.version) {
+    // A rebuild of another code version: what it built is of no use.
+    await dropSchema(pool, schema);
+    await pool.query('DELETE FROM projection_rebuilds WHERE consumer_name = $1', [
+      spec.consumer.name,
+    ]);
+  }
+  if (!rows[0] || rows[0].version !== spec.version) {
+    await log.positions.forget(pool, rebuildName);
+    await dropSchema(pool, schema);
+  }
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await createRebuildTables(client, schema, spec.tables);
+    await client.query(
+      `INSERT INTO projection_rebuilds (consumer_name, version, schema_name) VALUES ($1, $2, $3)
+       ON CONFLICT (consumer_name) DO NOTHING`,
+      [spec.consumer.name, spec.version, schema],
+    );
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * One attempt at the switch, in one transaction.
+ * @returns `switched`, or why not this time (`live consumer moved on`, `lock busy`).
+ */
+async function trySwitch(
+  spec: ConsumerSpec,
+  schema: string,
+  rebuildName: string,
+  settings: RebuildSettings,
+): Promise<string> {
+  const { pool, log } = settings;
+  const liveName = spec.consumer.name;
+  const previous = await servingVersion(pool, liveName);
+  const retired = `retired_${schema.replace(/^rebuild_/, '')}_v${previous}`;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await lockServingTables(client, spec.tables, settings.lockTimeoutMs ?? 5_000);
+    await log.positions.lock(client, liveName);
+    if ((await log.positions.activeReaders(client, liveName)) === 0) {
+      // No worker reads it now (and on PostgreSQL none can start before we commit).
+      await log.positions.copy(client, rebuildName, liveName);
+    } else if (!(await log.positions.same(client, rebuildName, liveName))) {
+      await client.query('ROLLBACK');
+      return 'live consumer moved on';
+    }
+    await swapTables(client, schema, retired, spec.tables);
+    await client.query(
+      `INSERT INTO projection_versions (consumer_name, version) VALUES ($1, $2)
+       ON CONFLICT (consumer_name) DO UPDATE SET version = EXCLUDED.version, switched_at = now()`,
+      [liveName, spec.version],
+    );
+    await client.query('DELETE FROM projection_rebuilds WHERE consumer_name = $1', [liveName]);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    const code = (error as { code?: string }).code;
+    if (code && TRANSIENT_SWITCH_FAILURES.has(code)) return `lock busy (${code})`;
+    throw error;
+  } finally {
+    client.release();
+  }
+  await dropSchema(pool, retired);
+  await dropSchema(pool, schema);
+  return 'switched';
+}

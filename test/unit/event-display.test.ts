@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import type { RecordedLeadlineEvent } from '../../src/events/catalogue.ts';
+import { newEvent } from '../../src/events/new-event.ts';
+import { describeEvent, maskEvent } from '../../src/cli/describe-event.ts';
+import { parseEventTypes, tailLine } from '../../src/cli/events-tail.ts';
+import { fixedClock } from '../../src/shared/clock.ts';
+
+const TENANT = '1c6a3d51-2f61-5b40-9e3c-65fd13a2f4b0';
+const recorded = (event: ReturnType<typeof newEvent>, position = '42') =>
+  ({ ...event, position }) as RecordedLeadlineEvent;
+const clock = fixedClock('2026-06-01T14:00:00Z');
+
+const text = recorded(
+  newEvent(
+    {
+      type: 'SmsInbound',
+      streamId: `lead:${TENANT}:+16475550123`,
+      tenantId: TENANT,
+      idempotencyKey: 'MM1',
+      data: {
+        messageSid: 'MM1',
+        from: '+16475550123',
+        to: '+14165550100',
+        body: 'I live at 12 Elm St, call 416 555 0199',
+        media: [{ url: 'https://api.twilio.com/x/Media/ME1', contentType: 'image/jpeg' }],
+        keyword: null,
+        optOutType: null,
+        autoReply: false,
+        urgency: 'STANDARD',
+      },
+    },
+    clock,
+  ),
+);
+
+describe('events as operators see them (events show / events tail)', () => {
+  it('masks phone numbers and redacts bodies and media URLs, leaving ids, types and times', () => {
+    const masked = maskEvent(text);
+    expect(masked.streamId).toBe(`lead:${TENANT}:+1********23`);
+    expect(masked.data).toMatchObject({
+      messageSid: 'MM1',
+      from: '+1********23',
+      to: '+1********00',
+      body: '[redacted]',
+      media: [{ url: '[redacted]', contentType: 'image/jpeg' }],
+    });
+    const line = tailLine(text, {});
+    expect(line).not.toContain('6475550123');
+    expect(line).not.toContain('Elm St');
+    expect(line.split('\t')).toEqual([
+      '42',
+      '2026-06-01T14:00:00.000Z',
+      'SmsInbound',
+      expect.stringContaining('messageSid=MM1 from=+1********23'),
+      `lead:${TENANT}:+1********23`,
+    ]);
+    // Unmasked, the line is `events show`'s, plus the stream.
+    expect(tailLine(text, { unmasked: true })).toBe(
+      `${describeEvent(text)}\tlead:${TENANT}:+16475550123`,
+    );
+    expect(JSON.parse(tailLine(text, { json: true }))).toMatchObject({
+      id: text.id,
+      data: { body: '[redacted]' },
+    });
+  });
+
+  it('masks numbers quoted in error messages, and consent texts', () => {
+    const failed = maskEvent(
+      recorded(
+        newEvent(
+          {
+            type: 'OutboundSmsFailed',
+            streamId: `lead:${TENANT}:+16475550123`,
+            tenantId: TENANT,
+            idempotencyKey: 'o1',
+            data: {
+              outboxId: 'o1',
+              dedupeKey: 'k',
+              purpose: 'acknowledgement',
+              audience: 'lead',
+              to: '+16475550123',
+              from: '+14165550100',
+              body: 'Thanks',
+              errorCode: '21211',
+              errorMessage: "The 'To' number +16475550123 is not a valid phone number.",
+              attempts: 1,
+            },
+          },
+          clock,
+        ),
+      ),
+    );
+    expect(failed.data).toMatchObject({
+      errorMessage: "The 'To' number +1********23 is not a valid phone number.",
+      errorCode: '21211',
+    });
+  });
+
+  it('--type takes catalogue names, comma-separated, and refuses others by name', () => {
+    expect(parseEventTypes('SmsInbound, DialMissed,SmsInbound')).toEqual([
+      'SmsInbound',
+      'DialMissed',
+    ]);
+    expect(() => parseEventTypes('SmsInbound,Sms')).toThrow(
+      /unknown event type "Sms"; known types: TenantRegistered/,
+    );
+    expect(() => parseEventTypes(' , ')).toThrow('--type needs at least one event type');
+  });
+});
