@@ -7,7 +7,8 @@
  *  - rebuilds the dashboard projection and the lead-conversation processor with
  *    `rebuildConsumer` (replay mode into new tables, then the switch), as
  *    `leadline projections rebuild` does.
- * Prints events/s for each. Run: `npm run bench:rebuild` (EVENTS=100000 for a quick look).
+ * Prints events/s for each. Run: `npm run bench:rebuild` (EVENTS=100000 for a quick look;
+ * REBUILDS=dashboard, or REBUILDS= for the reads only).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -119,7 +120,10 @@ try {
   report('sequential read through the log (no-op consumer)', handled, performance.now() - t);
 
   // 3. Rebuilds, as `leadline projections rebuild <name>` runs them.
-  for (const name of ['dashboard', 'lead-conversation']) {
+  const rebuilds = (process.env.REBUILDS ?? 'dashboard,lead-conversation')
+    .split(',')
+    .filter(Boolean);
+  for (const name of rebuilds) {
     t = performance.now();
     const outcome = await rebuildConsumer(consumerSpec(name), {
       log,

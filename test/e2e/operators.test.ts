@@ -124,7 +124,7 @@ describe('operators: a rebuild beside the serving version, paused and resumed', 
   let e: E2eEnv;
   let tenantId: string;
   const NUMBER = '+14165555000';
-  const SEEDED = 20_000;
+  const SEEDED = 10_000;
 
   beforeAll(async () => {
     // The API role only: no worker reads the log, so the seeded history is projected only by
