@@ -144,6 +144,7 @@ class PoisonGuard implements Consumer {
     this.failures.delete(event.id);
     const retried = this.retrying.get(event.id);
     if (retried) {
+      // Resolved with this batch's commit; until then the request stays in `halts`.
       await setDeadLetterStatus(ctx.db, retried, 'resolved');
       this.retrying.delete(event.id);
     }
@@ -169,17 +170,21 @@ class PoisonGuard implements Consumer {
       case 'open':
         throw new ConsumerHaltedError(this.name, halt);
       case 'skip-requested':
+        // Kept in `halts` until the database says `skipped`: if this batch rolls back, the
+        // request still stands and is honoured on the next try.
         await setDeadLetterStatus(ctx.db, halt, 'skipped');
-        this.halts!.delete(event.id);
         ctx.log.warn({ deadLetter: halt }, 'dead letter skipped by an operator');
         return true;
       case 'skipped':
         this.halts!.delete(event.id);
         return true;
       case 'retry-requested':
-        this.halts!.delete(event.id);
-        this.failures.delete(event.id);
-        this.retrying.set(event.id, halt);
+        // Kept in `halts` until the database says `resolved` (a rolled-back batch must not
+        // lose the request); attempts restart only when the request is first seen.
+        if (!this.retrying.has(event.id)) {
+          this.failures.delete(event.id);
+          this.retrying.set(event.id, halt);
+        }
         return false;
       default:
         this.halts!.delete(event.id);

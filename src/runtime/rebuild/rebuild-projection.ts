@@ -212,12 +212,26 @@ async function trySwitch(
     await client.query('BEGIN');
     await lockServingTables(client, spec.tables, settings.lockTimeoutMs ?? 5_000);
     await log.positions.lock(client, liveName);
-    if ((await log.positions.activeReaders(client, liveName)) === 0) {
-      // No worker reads it now (and on PostgreSQL none can start before we commit).
-      await log.positions.copy(client, rebuildName, liveName);
-    } else if (!(await log.positions.same(client, rebuildName, liveName))) {
+    const same = await log.positions.same(client, rebuildName, liveName);
+    if (!same && spec.kind === 'processor') {
+      // A processor's live position must match exactly: events the rebuild replayed (in replay
+      // mode: nothing sent) that the live processor has not handled would never be acted on.
       await client.query('ROLLBACK');
+      if ((await log.positions.activeReaders(client, liveName)) === 0) {
+        throw new Error(
+          `${liveName} is behind the rebuild and no worker runs it: start a worker, let it catch up, then run the rebuild again (it resumes)`,
+        );
+      }
       return 'live consumer moved on';
+    }
+    if (!same) {
+      if ((await log.positions.activeReaders(client, liveName)) === 0) {
+        // No worker reads this projection now (and on PostgreSQL none can start before we commit).
+        await log.positions.copy(client, rebuildName, liveName);
+      } else {
+        await client.query('ROLLBACK');
+        return 'live consumer moved on';
+      }
     }
     await swapTables(client, schema, retired, spec.tables);
     await client.query(
