@@ -13,11 +13,32 @@ import { serveMetrics } from '../telemetry/metrics-endpoint.ts';
 import { dashboardPage } from './dashboard-page.ts';
 import { readApi } from './read-api.ts';
 import { unsubscribePage } from './unsubscribe-page.ts';
-import { twilioWebhooks } from './twilio-webhooks.ts';
+import { twilioWebhooks, type TwilioWebhookDeps } from './twilio-webhooks.ts';
+import { withDeadline } from '../shared/faults.ts';
+
+/**
+ * What the Twilio webhook routes need beyond the server's own dependencies (see
+ * `twilio-webhooks.ts`): the log as webhooks append to it (spooling while the log is
+ * unreachable), memory-backed routing and call steps, and the account they belong to.
+ */
+export type WebhookDeps = Pick<
+  TwilioWebhookDeps,
+  'log' | 'accountSid' | 'unsignedPerMinute' | 'tenants' | 'callSteps' | 'reach' | 'defer'
+>;
 
 /** What the HTTP server needs. */
 export interface ServerDeps {
   log: EventLog;
+  /** The webhook routes' dependencies (absent for the worker role, which serves none). */
+  webhooks?: WebhookDeps;
+  /**
+   * Which client addresses may name the real client in `X-Forwarded-For` (Fastify's
+   * `trustProxy`: true, false, or comma-separated addresses, CIDRs, `loopback`). Rate limits
+   * key on the client address, so only a proxy of yours may set it. Default `loopback`.
+   */
+  trustProxy?: boolean | string;
+  /** What waits in the webhook spool, reported by `/readyz`. */
+  intakeStatus?: () => { entries: number; oldestSeconds: number };
   db: pg.Pool;
   clock: Clock;
   logger: Logger;
@@ -45,7 +66,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     disableRequestLogging: false,
-    trustProxy: true,
+    trustProxy: deps.trustProxy ?? 'loopback',
     bodyLimit: 1024 * 1024,
   });
   await app.register(formbody);
@@ -76,13 +97,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.get('/healthz', async () => ({ status: 'ok', publicBaseUrl: deps.publicBaseUrl }));
   app.get('/readyz', async (_request, reply) => {
+    const spool = deps.intakeStatus?.();
     try {
-      await deps.db.query('SELECT 1');
+      await withDeadline(deps.db.query('SELECT 1'), 2_000, 'readiness probe');
     } catch {
-      return reply.code(503).send({ status: 'unavailable', reason: 'PostgreSQL unreachable' });
+      return reply
+        .code(503)
+        .send({ status: 'unavailable', reason: 'PostgreSQL unreachable', spool });
     }
-    if (deps.isReady && !deps.isReady()) return reply.code(503).send({ status: 'starting' });
-    return { status: 'ready' };
+    if (deps.isReady && !deps.isReady()) return reply.code(503).send({ status: 'starting', spool });
+    return { status: 'ready', spool };
   });
   if (deps.metrics) {
     serveMetrics(app, { metrics: deps.metrics, db: deps.db, operatorApiKey: deps.operatorApiKey });
@@ -107,14 +131,18 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await app.register(twilioWebhooks, {
-    prefix: '/twilio',
-    log: deps.log,
-    db: deps.db,
-    clock: deps.clock,
-    authToken: deps.webhookAuthToken,
-    publicBaseUrl: deps.publicBaseUrl,
-  });
+  if (deps.webhooks) {
+    await app.register(twilioWebhooks, {
+      ...deps.webhooks,
+      prefix: '/twilio',
+      db: deps.db,
+      clock: deps.clock,
+      logger: deps.logger,
+      authToken: deps.webhookAuthToken,
+      publicBaseUrl: deps.publicBaseUrl,
+      onRefused: (route, reason) => deps.metrics?.recordWebhookRefused(route, reason),
+    });
+  }
   await app.register(unsubscribePage, { db: deps.db, log: deps.log, clock: deps.clock });
   await app.register(dashboardPage);
   await app.register(readApi, {

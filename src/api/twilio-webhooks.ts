@@ -1,20 +1,25 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { z } from 'zod';
+import type { CallSteps } from '../commands/call-steps.ts';
 import { receiveCall } from '../commands/receive-call.ts';
-import { recordedAnswer } from '../commands/call-steps.ts';
 import { receiveDialResult } from '../commands/receive-dial-result.ts';
 import { receiveEmergencyChoice, receiveScreening } from '../commands/receive-voice-menus.ts';
 import { receiveSms } from '../commands/receive-sms.ts';
-import { recordSmsStatus } from '../commands/record-sms-status.ts';
+import { recordSmsStatus, type SmsStatus } from '../commands/record-sms-status.ts';
 import { rejectWebhook } from '../commands/reject-webhook.ts';
+import type { DatabaseReach } from '../db/reach.ts';
+import type { SpoolEntry } from '../intake/spool-entry.ts';
 import type { EventLog } from '../log/event-log.ts';
-import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
+import type { TenantRouting } from '../projections/tenants/tenant-routing.ts';
+import { leadCallerId } from '../rules/caller-id.ts';
 import type { Clock } from '../shared/clock.ts';
 import { ValidationError } from '../shared/errors.ts';
+import { isUnavailable, withDeadline } from '../shared/faults.ts';
 import { randomId } from '../shared/ids.ts';
-import { activeTraceparent } from '../telemetry/trace-context.ts';
+import type { Logger } from '../shared/logger.ts';
 import { tryE164 } from '../shared/phone.ts';
+import { activeTraceparent } from '../telemetry/trace-context.ts';
 import type { Tenant } from '../tenants/tenant.ts';
 import { callPeriod } from '../tenants/schedule.ts';
 import {
@@ -27,6 +32,7 @@ import {
   screeningResultTwiml,
   screeningWhisperTwiml,
 } from '../rules/voice-responses.ts';
+import { guardTwilioRoutes, type WebhookRefusal } from './twilio-guard.ts';
 import {
   dialActionParams,
   gatherParams,
@@ -35,17 +41,36 @@ import {
   voiceParams,
 } from './twilio-params.ts';
 import { voiceUrls } from './voice-urls.ts';
-import { checkTwilioSignature, sendTwiml } from './twilio-signature.ts';
+import { sendTwiml } from './twilio-signature.ts';
 
 /** What the webhook routes need. */
 export interface TwilioWebhookDeps {
+  /**
+   * The log as webhooks append to it: durable in the log, or in the local spool while the
+   * log is unreachable (`src/intake`).
+   */
   log: EventLog;
   db: pg.Pool;
   clock: Clock;
+  logger: Logger;
   /** Token that signs webhooks (`TWILIO_AUTH_TOKEN` or the local one). */
   authToken: string;
   /** What Twilio calls, without trailing slash; signatures are computed over it. */
   publicBaseUrl: string;
+  /** `TWILIO_ACCOUNT_SID`: a signed webhook naming another account is refused. */
+  accountSid: string | undefined;
+  /** Unsigned requests allowed per client address per minute. */
+  unsignedPerMinute: number;
+  /** Tenant routing that answers from memory while PostgreSQL is unreachable. */
+  tenants: TenantRouting;
+  /** First answers of call steps, kept in memory while PostgreSQL is unreachable. */
+  callSteps: CallSteps;
+  /** How read-your-writes steps treat an unreachable PostgreSQL. */
+  reach: DatabaseReach;
+  /** Keeps work that needs the database (a status callback) for when it is back. */
+  defer: (entry: SpoolEntry) => Promise<void>;
+  /** Counts refused requests. */
+  onRefused?: (route: string, reason: WebhookRefusal) => void;
 }
 
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
@@ -59,57 +84,60 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   return result.data;
 }
 
+/** Longest (ms) a status callback waits for the database before it is spooled instead. */
+const STATUS_LOOKUP_DEADLINE_MS = 2_000;
+
 /**
  * Twilio's webhooks (design §10): `POST /twilio/voice`, `/twilio/voice/status` (the `<Dial>`
  * action callback), `/twilio/voice/emergency` (the after-hours emergency menu's key),
  * `/twilio/voice/screen` and `/twilio/voice/screen/result` (the call-screening whisper and its
- * key), `/twilio/sms` and `/twilio/sms/status`. Every request must carry a valid
- * `X-Twilio-Signature`; a missing or wrong one gets 403 and records only `WebhookRejected`.
- * A `To` no tenant owns records only `WebhookRejected` (voice hears "not in service", SMS
- * gets an empty response). Retries are harmless: every event id derives from the Sid.
+ * key), `/twilio/sms` and `/twilio/sms/status`.
+ *
+ * - Only signed, form-encoded, bounded requests get in (`twilio-guard.ts`); a refusal stores
+ *   nothing. A `To` no tenant owns records `WebhookRejected` (signed: it is Twilio telling us)
+ *   and nothing else: voice hears "not in service", SMS gets an empty response.
+ * - Only a real E.164 `From` is a lead (`rules/caller-id.ts`): a withheld, placeholder, SIP or
+ *   client caller is answered and nothing is recorded or texted.
+ * - No webhook is refused because PostgreSQL or the log is away: routing and schedules come
+ *   from memory, facts go to the spool when the log does not answer in time, and a status
+ *   callback waits in the spool for the database. 2xx still means durable.
+ * - Retries are harmless: every event id derives from the Sid.
  */
 export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDeps): Promise<void> {
+  await guardTwilioRoutes(app, {
+    authToken: deps.authToken,
+    publicBaseUrl: deps.publicBaseUrl,
+    accountSid: deps.accountSid,
+    unsignedPerMinute: deps.unsignedPerMinute,
+    logger: deps.logger,
+    onRefused: deps.onRefused,
+  });
+
   const commandDeps = (request: FastifyRequest) => ({
     log: deps.log,
     clock: deps.clock,
+    reach: deps.reach,
     // The request's span when tracing is on (it continues any incoming `traceparent`).
     traceparent: activeTraceparent() ?? (request.headers.traceparent as string | undefined) ?? null,
-  });
-  const reject = (
-    request: FastifyRequest,
-    reason: 'missing-signature' | 'invalid-signature' | 'unknown-number',
-  ) => {
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const sid = [body.CallSid, body.MessageSid, body.SmsSid].find((v) => typeof v === 'string');
-    const to = typeof body.To === 'string' ? body.To : null;
-    return rejectWebhook(
-      { route: request.routeOptions.url ?? request.url, reason, to, sid: (sid as string) ?? null },
-      { ...commandDeps(request), uniqueId: randomId },
-    );
-  };
-
-  app.addHook('preHandler', async (request, reply) => {
-    const check = checkTwilioSignature(request, deps.authToken, deps.publicBaseUrl);
-    if (check === 'valid') return;
-    request.log.warn({ reason: check, url: request.url }, 'webhook signature rejected');
-    await reject(request, check);
-    return reply
-      .code(403)
-      .type('text/plain')
-      .send(
-        check === 'missing-signature'
-          ? 'Forbidden: X-Twilio-Signature header is missing'
-          : 'Forbidden: X-Twilio-Signature does not match this request',
-      );
   });
 
   /** The tenant owning `to`, or undefined after recording the rejection. */
   async function tenantFor(request: FastifyRequest, to: string): Promise<Tenant | undefined> {
     const number = tryE164(to);
-    const tenant = number ? await tenantDirectory.findByNumber(deps.db, number) : undefined;
+    const tenant = number ? await deps.tenants.findByNumber(number) : undefined;
     if (!tenant) {
       request.log.warn({ to }, 'webhook for a number no tenant owns');
-      await reject(request, 'unknown-number');
+      const body = request.body as Record<string, unknown>;
+      const sid = [body.CallSid, body.MessageSid, body.SmsSid].find((v) => typeof v === 'string');
+      await rejectWebhook(
+        {
+          route: request.routeOptions.url ?? request.url,
+          reason: 'unknown-number',
+          to: to.slice(0, 64),
+          sid: typeof sid === 'string' ? sid.slice(0, 64) : null,
+        },
+        { ...commandDeps(request), uniqueId: randomId },
+      );
     }
     return tenant;
   }
@@ -124,24 +152,30 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
       );
     }
     const leg = query.leg === 'on-call' ? ('on-call' as const) : ('owner' as const);
-    const tenant = await tenantDirectory.get(deps.db, query.tenantId);
-    if (!tenant) await reject(request, 'unknown-number');
+    const tenant = await deps.tenants.get(query.tenantId);
+    if (!tenant) request.log.warn('callback for a tenant that does not exist');
     return { tenant, callSid: query.callSid, leg, query };
   }
   const urlsFor = (tenant: Tenant, callSid: string, caller: string) =>
     voiceUrls(deps.publicBaseUrl, tenant.tenantId, callSid, caller);
+  const voiceDeps = (request: FastifyRequest, tenant: Tenant, callSid: string, caller: string) => ({
+    ...commandDeps(request),
+    db: deps.db,
+    callSteps: deps.callSteps,
+    urls: urlsFor(tenant, callSid, caller),
+  });
 
   app.post('/voice', async (request, reply) => {
     const params = parse(voiceParams, request.body);
     const tenant = await tenantFor(request, params.To);
     if (!tenant) return sendTwiml(reply, notInServiceTwiml());
-    const from = tryE164(params.From);
+    const from = leadCallerId(params.From);
     if (!from) {
-      // Withheld caller ID ("Anonymous"): rung like any call in business hours, the
-      // after-hours notice otherwise (no menu: there is no one to text if the on-call phone
-      // misses), and nothing is recorded: there is no lead to follow up.
-      request.log.info({ callSid: params.CallSid }, 'call from a withheld number');
-      const urls = urlsFor(tenant, params.CallSid, params.From);
+      // Withheld, placeholder or non-phone caller ID: rung like any call in business hours,
+      // the after-hours notice otherwise (no menu: there is no one to text if the on-call
+      // phone misses), and nothing is recorded: there is no lead to follow up.
+      request.log.info({ callSid: params.CallSid }, 'call without a caller ID to text back');
+      const urls = urlsFor(tenant, params.CallSid, '');
       const open = callPeriod(tenant, deps.clock.now()) !== 'after-hours';
       return sendTwiml(
         reply,
@@ -151,7 +185,7 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
     const twiml = await receiveCall(
       tenant,
       { callSid: params.CallSid, from, to: tenant.twilioNumber, callStatus: params.CallStatus },
-      { ...commandDeps(request), urls: urlsFor(tenant, params.CallSid, from), db: deps.db },
+      voiceDeps(request, tenant, params.CallSid, from),
     );
     return sendTwiml(reply, twiml);
   });
@@ -166,11 +200,11 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
       );
     }
     if (!tenant) return sendTwiml(reply, notInServiceTwiml());
-    const from = tryE164(params.From);
+    const from = leadCallerId(params.From);
     if (!from) return sendTwiml(reply, missedCallTwiml(tenant));
     const screenedIn =
       query.screened === '1'
-        ? (await recordedAnswer(deps.db, callSid, `screen:${leg}`)) === 'accepted'
+        ? (await deps.callSteps.recorded(callSid, `screen:${leg}`)) === 'accepted'
         : undefined;
     const twiml = await receiveDialResult(
       tenant,
@@ -198,13 +232,13 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
       );
     }
     if (!tenant) return sendTwiml(reply, notInServiceTwiml());
-    const from = tryE164(params.From);
-    if (!from)
-      throw new ValidationError(`From "${params.From}" is not a phone number`, 'INVALID_WEBHOOK');
+    const from = leadCallerId(params.From);
+    // No menu is offered to a caller without a caller ID; a key from one hangs up politely.
+    if (!from) return sendTwiml(reply, afterHoursTwiml(tenant));
     const twiml = await receiveEmergencyChoice(
       tenant,
       { callSid, from, digits: params.Digits },
-      { ...commandDeps(request), db: deps.db, urls: urlsFor(tenant, callSid, from) },
+      voiceDeps(request, tenant, callSid, from),
     );
     return sendTwiml(reply, twiml);
   });
@@ -221,7 +255,7 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
     const params = parse(gatherParams, request.body);
     const { tenant, callSid, leg, query } = await callOf(request);
     if (!tenant) return sendTwiml(reply, hangupTwiml());
-    const caller = tryE164(query.caller ?? '');
+    const caller = leadCallerId(query.caller);
     if (!caller) {
       // A withheld caller: nothing to record against, so the key press alone decides.
       return sendTwiml(reply, screeningResultTwiml(params.Digits === '1'));
@@ -229,7 +263,7 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
     const twiml = await receiveScreening(
       tenant,
       { callSid, caller, leg, digits: params.Digits },
-      { ...commandDeps(request), db: deps.db, urls: urlsFor(tenant, callSid, caller) },
+      voiceDeps(request, tenant, callSid, caller),
     );
     return sendTwiml(reply, twiml);
   });
@@ -238,16 +272,16 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
     const sms = parse(smsParams, request.body);
     const tenant = await tenantFor(request, sms.to);
     if (!tenant) return sendTwiml(reply, emptyTwiml());
-    const from = tryE164(sms.from);
-    if (!from)
-      throw new ValidationError(`From "${sms.from}" is not a phone number`, 'INVALID_WEBHOOK');
+    const from = leadCallerId(sms.from);
+    if (!from) {
+      // A short code, an alphanumeric sender or a placeholder: nobody to answer or follow up.
+      request.log.info({ messageSid: sms.messageSid }, 'text without a number to answer');
+      return sendTwiml(reply, emptyTwiml());
+    }
     await receiveSms(
       tenant,
       { ...sms, from, to: tenant.twilioNumber },
-      {
-        ...commandDeps(request),
-        db: deps.db,
-      },
+      { ...commandDeps(request), db: deps.db },
     );
     return sendTwiml(reply, emptyTwiml());
   });
@@ -255,17 +289,40 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
   app.post('/sms/status', async (request, reply) => {
     const params = parse(smsStatusParams, request.body);
     const { outboxId } = request.query as { outboxId?: string };
-    const found = await recordSmsStatus(
-      {
-        messageSid: params.MessageSid,
-        status: params.MessageStatus,
-        errorCode: params.ErrorCode ?? null,
-        outboxId: outboxId && UUID.test(outboxId) ? outboxId : null,
-      },
-      { ...commandDeps(request), db: deps.db },
-    );
-    if (!found)
-      request.log.warn({ messageSid: params.MessageSid }, 'status callback for an unknown message');
+    const status: SmsStatus = {
+      messageSid: params.MessageSid,
+      status: params.MessageStatus,
+      errorCode: params.ErrorCode ?? null,
+      outboxId: outboxId && UUID.test(outboxId) ? outboxId : null,
+    };
+    // While PostgreSQL is away (or does not answer in time), the message this callback
+    // belongs to cannot be found: keep the callback in the spool until it is back.
+    let deferred = deps.reach.isDown();
+    if (!deferred) {
+      try {
+        const found = await withDeadline(
+          recordSmsStatus(status, { ...commandDeps(request), db: deps.db }),
+          STATUS_LOOKUP_DEADLINE_MS,
+          'status callback',
+        );
+        if (!found) {
+          request.log.warn(
+            { messageSid: params.MessageSid },
+            'status callback for an unknown message',
+          );
+        }
+      } catch (error) {
+        if (!isUnavailable(error)) throw error;
+        deferred = true;
+      }
+    }
+    if (deferred) {
+      await deps.defer({
+        kind: 'sms-status',
+        status,
+        traceparent: commandDeps(request).traceparent,
+      });
+    }
     return sendTwiml(reply, emptyTwiml());
   });
 }

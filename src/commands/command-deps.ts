@@ -1,3 +1,4 @@
+import type { DatabaseReach } from '../db/reach.ts';
 import type { EventLog } from '../log/event-log.ts';
 import type { Clock } from '../shared/clock.ts';
 
@@ -7,4 +8,9 @@ export interface CommandDeps {
   clock: Clock;
   /** W3C `traceparent` of the request, stored in the event's envelope. */
   traceparent?: string | null;
+  /**
+   * The webhook path's PostgreSQL policy: read-your-writes steps (the consent gate) fall back
+   * instead of failing while the database is unreachable. Absent (CLI): failures propagate.
+   */
+  reach?: DatabaseReach;
 }

@@ -8,7 +8,8 @@ import { callPeriod, type CallPeriod } from '../tenants/schedule.ts';
 import type { Tenant } from '../tenants/tenant.ts';
 import { afterHoursTwiml, emergencyMenuTwiml, ringOwnerTwiml } from '../rules/voice-responses.ts';
 import { isOptedOut } from '../projections/consent-gate/consent-gate.ts';
-import { firstAnswer } from './call-steps.ts';
+import type { CallSteps } from './call-steps.ts';
+import { readYourWrites } from '../db/reach.ts';
 import { inquiryConsent } from './inquiry-consent.ts';
 import type { CommandDeps } from './command-deps.ts';
 
@@ -60,11 +61,10 @@ export function decideIncomingCall(
 export async function receiveCall(
   tenant: Tenant,
   call: IncomingCall,
-  deps: CommandDeps & { urls: VoiceUrls; db: pg.Pool },
+  deps: CommandDeps & { urls: VoiceUrls; db: pg.Pool; callSteps: CallSteps },
 ): Promise<string> {
   const fresh = decideIncomingCall(tenant, call, deps.clock.now(), deps.urls);
-  const action = await firstAnswer(
-    deps.db,
+  const action = await deps.callSteps.first(
     { callSid: call.callSid, step: 'answer', tenantId: tenant.tenantId },
     fresh.data.action,
   );
@@ -81,7 +81,14 @@ export async function receiveCall(
     },
     deps.clock,
   );
-  const optedOut = await isOptedOut(deps.db, tenant.tenantId, call.from);
+  // Unknown while the database is away: the grant is recorded (an implied grant never
+  // undoes an opt-out: consent-at.ts), rather than the call refused.
+  const optedOut = await readYourWrites(
+    deps.reach,
+    'consent gate',
+    () => isOptedOut(deps.db, tenant.tenantId, call.from),
+    () => false,
+  );
   await deps.log.append(
     optedOut ? [event] : [event, inquiryConsent(tenant, event, { callSid: call.callSid }, deps)],
   );

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { newEvent } from '../events/new-event.ts';
-import { applyConsentChange, isOptedOut } from '../projections/consent-gate/consent-gate.ts';
+import { isOptedOut } from '../projections/consent-gate/consent-gate.ts';
 import { inquiryConsent } from './inquiry-consent.ts';
+import { readYourWrites } from '../db/reach.ts';
 import { leadStreamId } from '../events/streams.ts';
 import type { LeadlineEvent } from '../events/catalogue.ts';
 import type { E164 } from '../shared/phone.ts';
@@ -11,6 +12,7 @@ import { isRevocationRequest } from '../rules/revocation-phrases.ts';
 import { classifyKeyword, type KeywordFamily } from '../rules/sms-keywords.ts';
 import { classifyUrgency } from '../rules/urgency.ts';
 import type { CommandDeps } from './command-deps.ts';
+import { updateConsentGate } from './update-consent-gate.ts';
 
 /** An inbound text as Twilio reports it to `POST /twilio/sms`. */
 export interface IncomingSms {
@@ -138,9 +140,14 @@ export async function receiveSms(
   sms: IncomingSms,
   deps: CommandDeps & { db: pg.Pool },
 ): Promise<void> {
-  const optedOut = await isOptedOut(deps.db, tenant.tenantId, sms.from);
+  // Unknown while the database is away: an ordinary text then records its implied grant,
+  // which never undoes an opt-out (consent-at.ts).
+  const optedOut = await readYourWrites(
+    deps.reach,
+    'consent gate',
+    () => isOptedOut(deps.db, tenant.tenantId, sms.from),
+    () => false,
+  );
   const events = decideInboundSms(tenant, sms, deps, optedOut);
-  await deps.log.append(events);
-  // A STOP must stop texts already queued at once, whatever the processors' lag.
-  for (const event of events) await applyConsentChange(deps.db, event);
+  await updateConsentGate(deps, events, await deps.log.append(events));
 }

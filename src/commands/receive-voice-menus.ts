@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { VoiceUrls } from '../api/voice-urls.ts';
 import { newEvent } from '../events/new-event.ts';
 import { leadStreamId } from '../events/streams.ts';
@@ -9,11 +8,11 @@ import {
 } from '../rules/voice-responses.ts';
 import type { E164 } from '../shared/phone.ts';
 import type { Tenant } from '../tenants/tenant.ts';
-import { firstAnswer } from './call-steps.ts';
+import type { CallSteps } from './call-steps.ts';
 import type { CommandDeps } from './command-deps.ts';
 
 /** What the voice menus' commands need. */
-type MenuDeps = CommandDeps & { db: pg.Pool; urls: VoiceUrls };
+type MenuDeps = CommandDeps & { urls: VoiceUrls; callSteps: CallSteps };
 
 /**
  * Handles the emergency menu's `<Gather action>` (`POST /twilio/voice/emergency`): `1`
@@ -28,8 +27,7 @@ export async function receiveEmergencyChoice(
   deps: MenuDeps,
 ): Promise<string> {
   const wanted = choice.digits === '1' && tenant.emergencyPhone ? 'escalate' : 'decline';
-  const decided = await firstAnswer(
-    deps.db,
+  const decided = await deps.callSteps.first(
     { callSid: choice.callSid, step: 'emergency-menu', tenantId: tenant.tenantId },
     wanted,
   );
@@ -82,8 +80,7 @@ export async function receiveScreening(
   screening: { callSid: string; caller: E164; leg: 'owner' | 'on-call'; digits: string | null },
   deps: MenuDeps,
 ): Promise<string> {
-  const outcome = await firstAnswer(
-    deps.db,
+  const outcome = await deps.callSteps.first(
     { callSid: screening.callSid, step: `screen:${screening.leg}`, tenantId: tenant.tenantId },
     screening.digits === '1' ? 'accepted' : 'declined',
   );

@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import type { LeadlineEvent } from '../events/catalogue.ts';
 import { newEvent } from '../events/new-event.ts';
-import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts';
 import { UNSUBSCRIBED_RECIPIENT } from '../rules/message-status.ts';
 import type { CommandDeps } from './command-deps.ts';
+import { updateConsentGate } from './update-consent-gate.ts';
 
 /** A message status callback (`MessageStatus`: queued, sent, delivered, undelivered, failed, …). */
 export interface SmsStatus {
@@ -76,7 +76,6 @@ export async function recordSmsStatus(
       ),
     );
   }
-  await deps.log.append(events);
-  for (const event of events) await applyConsentChange(deps.db, event);
+  await updateConsentGate(deps, events, await deps.log.append(events));
   return true;
 }

@@ -121,6 +121,36 @@ export const environmentSchema = z.object({
    * a projection stops there, a processor parks the event's stream. Default 5.
    */
   LEADLINE_CONSUMER_MAX_ATTEMPTS: positiveInt('LEADLINE_CONSUMER_MAX_ATTEMPTS', 5),
+  /**
+   * Which peers may name the client in `X-Forwarded-For` (rate limits key on the client
+   * address): `true`, `false`, or comma-separated addresses, CIDRs and the names `loopback`,
+   * `linklocal`, `uniquelocal`. Default `loopback` (a proxy or tunnel on the same machine).
+   */
+  LEADLINE_TRUST_PROXY: optionalString.pipe(
+    z
+      .string()
+      .regex(
+        /^[\w.:/,\s-]+$/,
+        'LEADLINE_TRUST_PROXY must be true, false, or addresses / CIDRs / loopback',
+      )
+      .default('loopback')
+      .transform((v) => (v === 'true' ? true : v === 'false' ? false : v)),
+  ),
+  /**
+   * Most bytes of webhook facts kept in the local spool (`$LEADLINE_DATA_DIR/spool`) while the
+   * log is unreachable; beyond it webhooks are answered 503. Default 268435456 (256 MiB).
+   */
+  LEADLINE_SPOOL_MAX_BYTES: positiveInt('LEADLINE_SPOOL_MAX_BYTES', 256 * 1024 * 1024),
+  /**
+   * Longest (ms) a webhook waits for the log to take its facts before it spools them on local
+   * disk instead (Twilio gives up on a webhook after 15 s). Default 5000.
+   */
+  LEADLINE_APPEND_DEADLINE_MS: positiveInt('LEADLINE_APPEND_DEADLINE_MS', 5_000),
+  /**
+   * Unsigned (or wrongly signed) webhook requests allowed per client address per minute before
+   * they are answered 429; correctly signed requests are never limited. Default 30.
+   */
+  LEADLINE_WEBHOOK_UNSIGNED_LIMIT: positiveInt('LEADLINE_WEBHOOK_UNSIGNED_LIMIT', 30),
 });
 
 /** The raw environment after validation. */
@@ -152,6 +182,14 @@ export interface Config {
   /** Attempts at one event before it is dead-lettered (`LEADLINE_CONSUMER_MAX_ATTEMPTS`). */
   consumerMaxAttempts: number;
   pollIntervalMs: number;
+  /** `LEADLINE_TRUST_PROXY`: Fastify's `trustProxy`. */
+  trustProxy: boolean | string;
+  /** The webhook spool's directory and bound. */
+  spool: { dir: string; maxBytes: number };
+  /** `LEADLINE_APPEND_DEADLINE_MS`. */
+  appendDeadlineMs: number;
+  /** `LEADLINE_WEBHOOK_UNSIGNED_LIMIT`: unsigned webhook requests per address per minute. */
+  unsignedWebhooksPerMinute: number;
 }
 
 /**
@@ -217,5 +255,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sendMaxAttempts: e.LEADLINE_SEND_MAX_ATTEMPTS,
     consumerMaxAttempts: e.LEADLINE_CONSUMER_MAX_ATTEMPTS,
     pollIntervalMs: e.LEADLINE_POLL_INTERVAL_MS,
+    trustProxy: e.LEADLINE_TRUST_PROXY,
+    spool: {
+      dir: path.join(path.resolve(e.LEADLINE_DATA_DIR), 'spool'),
+      maxBytes: e.LEADLINE_SPOOL_MAX_BYTES,
+    },
+    appendDeadlineMs: e.LEADLINE_APPEND_DEADLINE_MS,
+    unsignedWebhooksPerMinute: e.LEADLINE_WEBHOOK_UNSIGNED_LIMIT,
   };
 }

@@ -5,6 +5,7 @@ import { loadOrCreateLocalSecrets } from '../config/local-secrets.ts';
 import type { Logger } from '../shared/logger.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { migrate } from './migrate.ts';
+import { ThrottledLog } from '../shared/throttled-log.ts';
 
 /** The PostgreSQL server Leadline uses (read models, outbox, checkpoints, and the log by default). */
 export interface Database {
@@ -18,6 +19,29 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** How long (ms) taking a pooled connection may wait before it fails as unavailable. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * Handles every pooled connection's `error` event, idle or checked out. node-postgres emits
+ * `error` on a connection the server ends (57P01 "terminating connection due to
+ * administrator command" or an unexpected postmaster exit, 25P03 idle-in-transaction
+ * timeout) or that breaks; unhandled, Node ends the process. The failed connection is dropped
+ * by the pool when released, the caller's query fails and is retried by its owner; the log
+ * line is throttled (one per 10 s) because an outage breaks every connection at once.
+ */
+export function watchConnections(pool: pg.Pool, log: Logger): void {
+  const throttled = new ThrottledLog(log);
+  const report = (error: Error) =>
+    throttled.warn(
+      'connection',
+      { err: error, code: (error as { code?: string }).code },
+      'PostgreSQL connection lost; reconnecting',
+    );
+  pool.on('error', report);
+  pool.on('connect', (client) => client.on('error', report));
+}
+
 /**
  * Opens the database: `DATABASE_URL` when set, otherwise the embedded PostgreSQL under the
  * data directory (started or joined). Runs migrations unless `migrateSchema` is false.
@@ -27,14 +51,23 @@ export interface Database {
 export async function openDatabase(
   config: Config,
   log: Logger,
-  { migrateSchema = true }: { migrateSchema?: boolean } = {},
+  {
+    migrateSchema = true,
+    superviseEmbedded = false,
+  }: {
+    migrateSchema?: boolean;
+    /** Restart the embedded server whenever it goes away (`leadline serve`). */
+    superviseEmbedded?: boolean;
+  } = {},
 ): Promise<Database> {
   let url = config.databaseUrl;
   let stopServer = async () => {};
   let kind: Database['kind'] = 'external';
   if (!url) {
     const secrets = await loadOrCreateLocalSecrets(config.dataDir);
-    const embedded = await startEmbeddedPostgres(config.dataDir, secrets.postgresPassword, log);
+    const embedded = await startEmbeddedPostgres(config.dataDir, secrets.postgresPassword, log, {
+      supervise: superviseEmbedded,
+    });
     url = embedded.url;
     stopServer = embedded.stop;
     kind = 'embedded';
@@ -45,8 +78,14 @@ export async function openDatabase(
     await stopServer();
     throw error;
   }
-  const pool = new pg.Pool({ ...clientConfig(url), max: 10 });
-  pool.on('error', (error) => log.warn({ err: error }, 'idle PostgreSQL connection failed'));
+  const pool = new pg.Pool({
+    ...clientConfig(url),
+    max: 10,
+    // A server that accepts TCP but never answers (stopped, overloaded) must not hold a
+    // caller forever: waiting for a connection fails after this long.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  watchConnections(pool, log);
   return {
     url,
     pool,

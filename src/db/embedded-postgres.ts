@@ -48,6 +48,18 @@ interface PostmasterInfo {
   port: number;
 }
 
+/** Options of {@link startEmbeddedPostgres}. */
+export interface EmbeddedOptions {
+  /**
+   * Keep the server running (`leadline serve`): when its postmaster dies (killed, crashed, or
+   * stopped by another process that owned it), start it again on the same data directory and
+   * port, through PostgreSQL's crash recovery, retrying with backoff until it is back.
+   */
+  supervise?: boolean;
+  /** How often (ms) a supervised server's postmaster is looked at. Default 250. */
+  checkIntervalMs?: number;
+}
+
 /**
  * Starts (or joins) the embedded PostgreSQL that lives in `<dataDir>/pg`.
  *
@@ -58,6 +70,7 @@ interface PostmasterInfo {
  *   If the process that started it is gone, this process adopts it and stops it on exit.
  * - A `postmaster.pid` left behind by a dead server is removed when PostgreSQL would not
  *   (the pid was reused by an unrelated process).
+ * - With `supervise`, a server that goes away is started again (see {@link EmbeddedOptions}).
  *
  * @param password the superuser password (kept in the data directory's secrets).
  * @throws Error when PostgreSQL cannot be initialised or started; the message includes its log.
@@ -66,6 +79,7 @@ export async function startEmbeddedPostgres(
   dataDir: string,
   password: string,
   log: Logger,
+  options: EmbeddedOptions = {},
 ): Promise<EmbeddedDatabase> {
   const pgDir = path.join(dataDir, 'pg');
   await mkdir(dataDir, { recursive: true });
@@ -74,29 +88,7 @@ export async function startEmbeddedPostgres(
   if (process.getuid?.() === 0) await chmod(dataDir, 0o755);
 
   const running = await findRunningServer(pgDir);
-  if (running) {
-    const url = connectionUrl(password, running.port);
-    await waitUntilAccepting(url, 10_000);
-    const ownerAlive = await ownerIsAlive(dataDir);
-    if (!ownerAlive) await writeOwner(dataDir);
-    const cancelSafetyNet = ownerAlive ? () => {} : stopOnExit(() => running.pid);
-    log.info(
-      { pid: running.pid, port: running.port, adopted: !ownerAlive },
-      ownerAlive ? 'joined running embedded PostgreSQL' : 'adopted orphaned embedded PostgreSQL',
-    );
-    return {
-      url,
-      owned: !ownerAlive,
-      stop: ownerAlive
-        ? async () => {}
-        : async () => {
-            cancelSafetyNet();
-            await stopByPid(running.pid, log);
-          },
-    };
-  }
-
-  const port = await freePort();
+  const port = running?.port ?? (await freePort());
   const pgLog: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir: pgDir,
@@ -121,6 +113,30 @@ export async function startEmbeddedPostgres(
     },
     onError: (error: unknown) => log.error({ err: error }, 'embedded PostgreSQL error'),
   });
+  const url = connectionUrl(password, port);
+
+  if (running) {
+    await waitUntilAccepting(url, 10_000);
+    const ownerAlive = await ownerIsAlive(dataDir);
+    if (!ownerAlive) await writeOwner(dataDir);
+    log.info(
+      { pid: running.pid, port: running.port, adopted: !ownerAlive },
+      ownerAlive ? 'joined running embedded PostgreSQL' : 'adopted orphaned embedded PostgreSQL',
+    );
+    if (!ownerAlive || options.supervise) {
+      const supervisor = new Supervisor(
+        server,
+        dataDir,
+        running.pid,
+        !ownerAlive,
+        pgLog,
+        log,
+        options,
+      );
+      return { url, owned: !ownerAlive, stop: () => supervisor.stop() };
+    }
+    return { url, owned: false, stop: async () => {} };
+  }
 
   const fresh = !(await exists(path.join(pgDir, 'PG_VERSION')));
   try {
@@ -138,20 +154,93 @@ export async function startEmbeddedPostgres(
   }
   await writeOwner(dataDir);
   const serverPid = (await findRunningServer(pgDir))?.pid;
-  const cancelSafetyNet = stopOnExit(() => serverPid);
-  const url = connectionUrl(password, port);
+  const supervisor = new Supervisor(server, dataDir, serverPid, true, pgLog, log, options);
   if (fresh) await createDatabase(connectionUrl(password, port, 'postgres'));
   log.info({ port, dir: pgDir }, 'embedded PostgreSQL started');
-  return {
-    url,
-    owned: true,
-    stop: async () => {
-      cancelSafetyNet();
-      await server.stop();
-      await rm(path.join(dataDir, 'pg-owner.pid'), { force: true });
-      log.info('embedded PostgreSQL stopped');
-    },
-  };
+  return { url, owned: true, stop: () => supervisor.stop() };
+}
+
+/**
+ * Watches a running embedded server. When this process owns it, stops it on exit (fast
+ * shutdown). When supervising, starts it again whenever its postmaster is found gone, and
+ * owns it from then on (a joined server's owner may have stopped it on its way out). PostgreSQL's own crash recovery
+ * replays its WAL on the restart, so every committed transaction is there again; the
+ * restart keeps the port, so connection strings stay valid and clients reconnect by
+ * themselves.
+ */
+class Supervisor {
+  private stopping = false;
+  private restarting: Promise<void> | undefined;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private cancelSafetyNet: () => void = () => {};
+  private readonly pgDir: string;
+
+  constructor(
+    private readonly server: EmbeddedPostgres,
+    private readonly dataDir: string,
+    private pid: number | undefined,
+    private owned: boolean,
+    private readonly pgLog: string[],
+    private readonly log: Logger,
+    options: EmbeddedOptions,
+  ) {
+    this.pgDir = path.join(dataDir, 'pg');
+    if (owned) this.cancelSafetyNet = stopOnExit(() => this.pid);
+    if (options.supervise) {
+      this.timer = setInterval(() => this.check(), options.checkIntervalMs ?? 250);
+      this.timer.unref();
+    }
+  }
+
+  private check(): void {
+    if (this.stopping || this.restarting || (this.pid && isAlive(this.pid))) return;
+    this.log.error({ pid: this.pid }, 'embedded PostgreSQL is gone; starting it again');
+    this.restarting = this.restart().finally(() => (this.restarting = undefined));
+  }
+
+  private async restart(): Promise<void> {
+    const startedAt = Date.now();
+    for (let attempt = 1; !this.stopping; attempt++) {
+      const running = await findRunningServer(this.pgDir);
+      if (running) {
+        this.pid = running.pid; // another Leadline process was quicker
+        return;
+      }
+      try {
+        this.pgLog.length = 0;
+        await this.server.start();
+        this.pid = (await findRunningServer(this.pgDir))?.pid;
+        await writeOwner(this.dataDir);
+        if (!this.owned) this.cancelSafetyNet = stopOnExit(() => this.pid);
+        this.owned = true;
+        this.log.warn(
+          { pid: this.pid, attempt, downMs: Date.now() - startedAt },
+          'embedded PostgreSQL restarted (crash recovery done)',
+        );
+        return;
+      } catch (error) {
+        // Typically "pre-existing shared memory block is still in use" while the old
+        // server's backends are still exiting: try again shortly.
+        this.log.warn(
+          { attempt, err: error, postgres: this.pgLog.join('').slice(-2_000) },
+          'embedded PostgreSQL did not start yet; retrying',
+        );
+        await sleep(Math.min(2_000, 100 * 2 ** Math.min(attempt, 5)));
+      }
+    }
+  }
+
+  /** Stops supervising, then stops the server (fast shutdown) and waits for it to exit. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.restarting;
+    if (!this.owned) return;
+    this.cancelSafetyNet();
+    if (this.pid) await stopByPid(this.pid, this.log);
+    await rm(path.join(this.dataDir, 'pg-owner.pid'), { force: true });
+    this.log.info('embedded PostgreSQL stopped');
+  }
 }
 
 function connectionUrl(password: string, port: number, database = DATABASE): string {
@@ -233,7 +322,7 @@ async function stopByPid(pid: number, log: Logger): Promise<void> {
     return;
   }
   for (let i = 0; i < 300 && isAlive(pid); i++) await sleep(100);
-  log.info({ pid }, 'adopted embedded PostgreSQL stopped');
+  if (isAlive(pid)) log.warn({ pid }, 'embedded PostgreSQL did not stop within 30 s');
 }
 
 async function waitUntilAccepting(url: string, timeoutMs: number): Promise<void> {

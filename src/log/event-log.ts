@@ -10,6 +10,12 @@ export interface AppendResult {
   position: string;
   /** True when an event with this id was already in the log: nothing was written. */
   duplicate: boolean;
+  /**
+   * True when the log was unreachable and the event was made durable in the local spool
+   * instead (`src/intake`); it reaches the log, exactly once, when the log is back.
+   * `position` is then empty.
+   */
+  spooled?: boolean;
 }
 
 /**

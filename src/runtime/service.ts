@@ -17,6 +17,15 @@ import { DASHBOARD_CHANNEL } from '../projections/dashboard/dashboard-projection
 import { openEventLog } from './open-log.ts';
 import { serviceStatus } from './service-status.ts';
 import { tracedConsumer } from '../telemetry/traced-consumer.ts';
+import type { WebhookDeps } from '../api/server.ts';
+import { CallSteps } from '../commands/call-steps.ts';
+import { recordSmsStatus } from '../commands/record-sms-status.ts';
+import { DatabaseReach } from '../db/reach.ts';
+import { Intake } from '../intake/intake.ts';
+import { Spool } from '../intake/spool.ts';
+import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts';
+import { TenantRouting } from '../projections/tenants/tenant-routing.ts';
+import type { LeadlineMetrics } from '../telemetry/metrics.ts';
 
 /** Which parts of Leadline a process runs. */
 export type Role = 'all' | 'api' | 'worker';
@@ -54,7 +63,7 @@ export async function startService(config: Config, options: StartOptions): Promi
   const clock = options.clock ?? systemClock;
   const logger = options.logger;
   const secrets = await resolveSecrets(config);
-  const db = await openDatabase(config, logger);
+  const db = await openDatabase(config, logger, { superviseEmbedded: true });
   const stops: Array<() => Promise<void>> = [() => db.close()];
   const stopAll = async () => {
     for (const stop of stops.splice(0).reverse()) {
@@ -67,7 +76,9 @@ export async function startService(config: Config, options: StartOptions): Promi
     // GET /metrics: gauges read from the database (at most once per 5 s), this process's
     // webhook timings and send results. Loaded here so that other commands do not load it.
     const { createMetrics } = await import('../telemetry/metrics.ts');
+    let intakeStatus: (() => { entries: number; oldestSeconds: number }) | undefined;
     const metrics = createMetrics({
+      intake: () => intakeStatus?.() ?? { entries: 0, oldestSeconds: 0 },
       status: async () =>
         serviceStatus(
           db.pool,
@@ -134,6 +145,17 @@ export async function startService(config: Config, options: StartOptions): Promi
       stops.push(() => timers.stop());
     }
 
+    // The webhook path (api and all): facts go to the log, or to the local spool while the
+    // log is unreachable; routing and call steps answer from memory while PostgreSQL is.
+    const webhooks =
+      role === 'worker'
+        ? undefined
+        : await openWebhookIntake(config, db, log, logger, clock, metrics);
+    if (webhooks) {
+      stops.push(() => webhooks.intake.stop());
+      intakeStatus = () => webhooks.intake.status();
+    }
+
     let address: string | undefined;
     {
       // Every role listens: api and all for webhooks and the read API, worker for its
@@ -155,6 +177,9 @@ export async function startService(config: Config, options: StartOptions): Promi
         operatorApiKey: secrets.operatorApiKey,
         publicRoutes: role !== 'worker',
         metrics,
+        webhooks: webhooks?.deps,
+        intakeStatus: webhooks && (() => webhooks.intake.status()),
+        trustProxy: config.trustProxy,
       });
       address = await app.listen({ port: config.port, host: config.host });
       stops.push(() => app.close());
@@ -174,4 +199,58 @@ export async function startService(config: Config, options: StartOptions): Promi
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The webhook path's intake: the spool under the data directory and its drain, tenant
+ * routing warmed from the database, call steps, and the database policy they share.
+ */
+async function openWebhookIntake(
+  config: Config,
+  db: Database,
+  log: EventLog,
+  logger: Logger,
+  clock: Clock,
+  metrics: LeadlineMetrics,
+): Promise<{ intake: Intake; deps: WebhookDeps }> {
+  const reach = new DatabaseReach({ logger });
+  const spool = await Spool.open(config.spool.dir, { maxBytes: config.spool.maxBytes });
+  const intake = new Intake({
+    log,
+    spool,
+    appendDeadlineMs: config.appendDeadlineMs,
+    logger: logger.child({ component: 'intake' }),
+    afterAppend: async (events) => {
+      for (const event of events) await applyConsentChange(db.pool, event);
+    },
+    recordStatus: (entry) =>
+      recordSmsStatus(entry.status, {
+        log,
+        db: db.pool,
+        clock,
+        traceparent: entry.traceparent,
+      }),
+    onSpooled: (kind) => metrics.recordSpooled(kind),
+  });
+  if (spool.pending() > 0) {
+    logger.warn(
+      { entries: spool.pending() },
+      'webhooks spooled by an earlier run are waiting; recording them in the log',
+    );
+  }
+  intake.start();
+  const tenants = new TenantRouting(db.pool, reach);
+  await tenants.warm();
+  return {
+    intake,
+    deps: {
+      log: intake.log,
+      accountSid: config.twilio.accountSid,
+      unsignedPerMinute: config.unsignedWebhooksPerMinute,
+      tenants,
+      callSteps: new CallSteps(db.pool, reach),
+      reach,
+      defer: (entry) => intake.defer(entry),
+    },
+  };
 }

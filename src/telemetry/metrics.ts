@@ -24,6 +24,11 @@ export interface MetricsOptions {
    * gauges. Called at most once per `statusCacheMs`, however often `/metrics` is scraped.
    */
   status?: () => Promise<ServiceStatus>;
+  /**
+   * What waits in this process's webhook spool (`leadline_intake_spool_entries`,
+   * `leadline_intake_spool_oldest_seconds`); absent: not reported.
+   */
+  intake?: () => { entries: number; oldestSeconds: number };
   /** How long (ms) one status reading serves scrapes. Default 5000. */
   statusCacheMs?: number;
   logger?: Logger;
@@ -45,6 +50,10 @@ export interface MetricsOptions {
  * - `leadline_webhook_duration_seconds{route,status_code}`: histogram of Twilio webhook
  *   response times, by route template (`/twilio/voice/status`).
  * - `leadline_sms_send_results_total{status,error_code,reason}`: the sender's results.
+ * - `leadline_webhooks_refused_total{route,reason}`: webhooks refused unread or unstored.
+ * - `leadline_intake_spooled_total{kind}`, `leadline_intake_spool_entries`,
+ *   `leadline_intake_spool_oldest_seconds`: the webhook spool (facts kept on local disk
+ *   while the log or the database is unreachable).
  *
  * The gauges come from the database, so every process reports the same values; the histogram
  * and the counter are this process's own.
@@ -60,6 +69,14 @@ export interface LeadlineMetrics {
     status: SendResultStatus,
     detail?: { errorCode?: string | null; reason?: string | null },
   ): void;
+  /**
+   * Counts one webhook refused before any handler ran (`leadline_webhooks_refused_total
+   * {route,reason}`): missing or invalid signature, another account, not form-encoded, too
+   * large, rate-limited. Nothing of such a request is stored.
+   */
+  recordWebhookRefused(route: string, reason: string): void;
+  /** Counts one entry written to the webhook spool (`leadline_intake_spooled_total{kind}`). */
+  recordSpooled(kind: string): void;
   /** Every metric in the Prometheus text format (0.0.4). */
   scrape(): Promise<string>;
   /** Stops the meter provider. */
@@ -85,6 +102,29 @@ export function createMetrics(options: MetricsOptions = {}): LeadlineMetrics {
     description:
       'Results of the sender: sent, retrying, failed, withheld, deferred; with the error code (Twilio code or HTTP status) and the reason',
   });
+
+  const webhooksRefused = meter.createCounter('leadline_webhooks_refused', {
+    description:
+      'Webhooks refused before any handler ran, by route and reason (missing-signature, invalid-signature, wrong-account, unsupported-media-type, body-too-large, rate-limited); nothing of them is stored',
+  });
+  const spooled = meter.createCounter('leadline_intake_spooled', {
+    description:
+      'Webhook facts written to the local spool because the log or the database was unreachable, by kind',
+  });
+  if (options.intake) {
+    const intake = options.intake;
+    meter
+      .createObservableGauge('leadline_intake_spool_entries', {
+        description: 'Webhook facts waiting in the local spool for the log',
+      })
+      .addCallback((observer) => observer.observe(intake().entries));
+    meter
+      .createObservableGauge('leadline_intake_spool_oldest_seconds', {
+        description: 'Age of the oldest webhook fact waiting in the local spool (0 when empty)',
+        unit: 's',
+      })
+      .addCallback((observer) => observer.observe(intake().oldestSeconds));
+  }
 
   if (options.status) {
     const readStatus = cached(options.status, options.statusCacheMs ?? 5_000);
@@ -143,6 +183,12 @@ export function createMetrics(options: MetricsOptions = {}): LeadlineMetrics {
         error_code: detail.errorCode ?? '',
         reason: detail.reason ?? '',
       });
+    },
+    recordWebhookRefused(route, reason) {
+      webhooksRefused.add(1, { route, reason });
+    },
+    recordSpooled(kind) {
+      spooled.add(1, { kind });
     },
     async scrape() {
       const { resourceMetrics, errors } = await exporter.collect();

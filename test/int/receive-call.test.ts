@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { voiceUrls } from '../../src/api/voice-urls.ts';
+import { CallSteps } from '../../src/commands/call-steps.ts';
 import { receiveCall } from '../../src/commands/receive-call.ts';
 import { clientConfig } from '../../src/db/client-config.ts';
 import { leadStreamId } from '../../src/events/streams.ts';
@@ -41,9 +42,11 @@ describe('a Twilio retry of the voice webhook across the business-hours boundary
       to: tenant.twilioNumber,
       callStatus: 'ringing',
     };
+    const callSteps = new CallSteps(pool);
     const deps = (at: string) => ({
       log,
       db: pool,
+      callSteps,
       clock: fixedClock(at),
       urls: voiceUrls('https://x.example', tenant.tenantId, call.callSid, call.from),
     });

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import type { Consumer, ConsumerContext } from '../event-log.ts';
+import { isTransient } from '../../shared/faults.ts';
 import {
   deadLetterStatus,
   haltingDeadLetters,
@@ -51,22 +52,6 @@ export class ConsumerHaltedError extends Error {
         `see \`leadline deadletters list\`, then retry or skip it`,
     );
   }
-}
-
-/**
- * SQLSTATE classes and Node error codes of failures that say nothing about the event:
- * connection loss (08), shutdown (57P), serialization failure and deadlock (40). They are
- * retried without limit; only failures of the handler itself count towards `maxAttempts`.
- */
-function isTransient(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') {
-    if (/^(08|57P|40)/.test(code)) return true;
-    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code)) return true;
-  }
-  return /Connection terminated|Client has encountered a connection error/i.test(
-    (error as Error)?.message ?? '',
-  );
 }
 
 const describe = (error: unknown): string =>

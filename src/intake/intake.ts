@@ -1,0 +1,239 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LeadlineEvent } from '../events/catalogue.ts';
+import type { AppendResult, EventLog } from '../log/event-log.ts';
+import { isUnavailable, withDeadline } from '../shared/faults.ts';
+import type { Logger } from '../shared/logger.ts';
+import { ThrottledLog } from '../shared/throttled-log.ts';
+import type { Spool } from './spool.ts';
+import type { SpoolEntry, SpooledEntry } from './spool-entry.ts';
+
+/** Settings of {@link Intake}. */
+export interface IntakeOptions {
+  /** The log the facts belong in. */
+  log: EventLog;
+  spool: Spool;
+  /** Longest (ms) a webhook waits for the log before it spools instead. */
+  appendDeadlineMs: number;
+  logger: Logger;
+  /**
+   * After spooled events reach the log: the read-your-writes tables their webhook would have
+   * written (the consent gate). Best effort: the projections catch up from the log anyway.
+   */
+  afterAppend?: (events: LeadlineEvent[]) => Promise<void>;
+  /**
+   * Records a status callback that was spooled because the database was unreachable.
+   * @returns false when no outbound message matches (the callback is dropped, as when live).
+   */
+  recordStatus: (entry: Extract<SpoolEntry, { kind: 'sms-status' }>) => Promise<boolean>;
+  /** Entries drained in one go. Default 100. */
+  batchSize?: number;
+  /** Counts entries spooled and drained. */
+  onSpooled?: (kind: SpoolEntry['kind']) => void;
+}
+
+/** What {@link Intake.status} reports (readiness, metrics). */
+export interface IntakeStatus {
+  /** Entries waiting in the spool. */
+  entries: number;
+  bytes: number;
+  /** Age of the oldest waiting entry (s), 0 when none. */
+  oldestSeconds: number;
+}
+
+/**
+ * The webhook path's way into the log (design §12: "2xx means durable" through faults).
+ *
+ * {@link Intake.log} is the log as webhooks see it: its `append` is durable before it
+ * resolves, in the log when the log answers within `appendDeadlineMs`, otherwise in the
+ * local {@link Spool} (fsynced files under the data directory). While anything waits in
+ * the spool, every later webhook spools too, so the facts of one call or conversation reach
+ * the log in the order they happened. A background drain appends what the spool holds, in
+ * order, once the log answers, and removes each entry only after its append resolved; an
+ * entry appended twice (a crash between the append and the removal) is a no-op, since event
+ * ids are deterministic and the log's append is idempotent: exactly once in the log.
+ *
+ * Only availability failures ({@link isUnavailable}) spool; anything else is a defect and
+ * fails the webhook as before. An entry the log refuses for another reason is moved aside
+ * (`rejected/`) so it cannot hold up the rest.
+ */
+export class Intake {
+  /** The log for webhooks: reads, subscriptions and positions are the real log's. */
+  readonly log: EventLog;
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly throttled: ThrottledLog;
+
+  constructor(private readonly options: IntakeOptions) {
+    this.throttled = new ThrottledLog(options.logger);
+    const inner = options.log;
+    this.log = {
+      append: (events) => this.append(events),
+      read: (streamId) => inner.read(streamId),
+      subscribe: (consumer, subscribeOptions) => inner.subscribe(consumer, subscribeOptions),
+      ...(inner.follow ? { follow: inner.follow.bind(inner) } : {}),
+      positions: inner.positions,
+      close: () => inner.close(),
+    };
+  }
+
+  /** Starts draining (what an earlier process left first). */
+  start(): void {
+    this.running = this.drainLoop();
+  }
+
+  /** Stops draining after the entry in hand; what is left stays for the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+  }
+
+  /** What waits in the spool. */
+  status(now = Date.now()): IntakeStatus {
+    const oldest = this.options.spool.oldestAt();
+    return {
+      entries: this.options.spool.pending(),
+      bytes: this.options.spool.bytes(),
+      oldestSeconds: oldest === undefined ? 0 : Math.max(0, (now - oldest) / 1000),
+    };
+  }
+
+  /**
+   * Keeps `entry` durably for the drain to record later (a status callback that needs the
+   * database). @throws SpoolFullError when the spool is full.
+   */
+  async defer(entry: SpoolEntry): Promise<void> {
+    await this.options.spool.write(entry);
+    this.options.onSpooled?.(entry.kind);
+    this.wake?.();
+  }
+
+  private async append(events: LeadlineEvent[]): Promise<AppendResult[]> {
+    if (events.length === 0) return [];
+    if (this.options.spool.pending() === 0) {
+      try {
+        return await withDeadline(
+          this.options.log.append(events),
+          this.options.appendDeadlineMs,
+          'append to the log',
+        );
+      } catch (error) {
+        if (!isUnavailable(error)) throw error;
+        this.throttled.warn(
+          'spooling',
+          { err: error },
+          'the log is unreachable; webhooks are spooled on local disk until it is back',
+        );
+      }
+    }
+    await this.defer({ kind: 'append', events });
+    return events.map((e) => ({ id: e.id, position: '', duplicate: false, spooled: true }));
+  }
+
+  private async drainLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      if (this.options.spool.pending() === 0) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, 1_000).unref();
+        });
+        continue;
+      }
+      try {
+        await this.drainOnce();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        this.throttled.warn(
+          'drain',
+          { err: error, waiting: this.options.spool.pending() },
+          'spooled webhooks could not be recorded yet; retrying',
+        );
+        await sleep(Math.min(2_000, 100 * 2 ** Math.min(failures, 5)));
+      }
+    }
+  }
+
+  /**
+   * Records the oldest waiting entries: runs of `append` entries in one append, status
+   * callbacks one by one, in spool order.
+   * @throws the first availability failure (the drain retries later); other failures move
+   *   the entry aside.
+   */
+  private async drainOnce(): Promise<void> {
+    const batch = await this.options.spool.read(this.options.batchSize ?? 100);
+    for (let i = 0; i < batch.length && !this.stopped;) {
+      const entry = batch[i]!;
+      if (entry.entry.kind === 'append') {
+        let end = i;
+        while (end < batch.length && batch[end]!.entry.kind === 'append') end++;
+        await this.appendRun(batch.slice(i, end));
+        i = end;
+      } else {
+        await this.recordEntry(entry, () =>
+          this.options.recordStatus(entry.entry as Extract<SpoolEntry, { kind: 'sms-status' }>),
+        );
+        i++;
+      }
+    }
+    if (batch.length > 0) {
+      this.options.logger.info(
+        { drained: batch.length, waiting: this.options.spool.pending() },
+        'spooled webhooks recorded in the log',
+      );
+    }
+  }
+
+  private async appendRun(run: SpooledEntry[]): Promise<void> {
+    const eventsOf = (one: SpooledEntry) =>
+      (one.entry as Extract<SpoolEntry, { kind: 'append' }>).events;
+    const events = run.flatMap(eventsOf);
+    try {
+      await this.options.log.append(events);
+    } catch (error) {
+      if (isUnavailable(error)) throw error;
+      // Refused for another reason: record them one by one, moving aside the one at fault.
+      for (const one of run) {
+        await this.recordEntry(one, async () => {
+          await this.options.log.append(eventsOf(one));
+          await this.after(eventsOf(one));
+        });
+      }
+      return;
+    }
+    await this.after(events);
+    await this.options.spool.remove(run);
+  }
+
+  /** Runs `record` for one entry: removes it when done, moves it aside when refused. */
+  private async recordEntry(entry: SpooledEntry, record: () => Promise<unknown>): Promise<void> {
+    try {
+      const found = await record();
+      if (found === false) {
+        this.options.logger.warn(
+          { entry: entry.name },
+          'spooled status callback for an unknown message; dropped',
+        );
+      }
+    } catch (error) {
+      if (isUnavailable(error)) throw error;
+      this.options.logger.error(
+        { err: error, entry: entry.name },
+        "a spooled webhook cannot be recorded; moved to the spool's rejected/ folder",
+      );
+      await this.options.spool.reject(entry.name, error, entry.bytes);
+      return;
+    }
+    await this.options.spool.remove([entry]);
+  }
+
+  private async after(events: LeadlineEvent[]): Promise<void> {
+    await this.options
+      .afterAppend?.(events)
+      .catch((error) =>
+        this.options.logger.warn({ err: error }, 'read-your-writes update after the drain failed'),
+      );
+  }
+}

@@ -1,0 +1,35 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import type { E164 } from '../shared/phone.ts';
+
+/**
+ * Numbers Twilio puts in `From` when the network gives no caller ID: each spells a word on a
+ * phone keypad (Twilio support, "Why do I see strange numbers like +266696687 in my logs?").
+ * They look like E.164 but nobody answers them: never a lead, never texted.
+ */
+export const TWILIO_PLACEHOLDER_CALLER_IDS: ReadonlyMap<string, string> = new Map([
+  ['+266696687', 'ANONYMOUS'],
+  ['+86282452253', 'UNAVAILABLE'],
+  ['+7378742833', 'RESTRICTED'],
+  ['+2562533', 'BLOCKED'],
+  ['+8656696', 'UNKNOWN'],
+]);
+
+/** E.164: a plus sign, a non-zero first digit, at most 15 digits (ITU-T E.164). */
+const E164_SHAPE = /^\+[1-9]\d{6,14}$/;
+
+/**
+ * The caller a Twilio webhook's `From` names, when it is a real phone number that can be
+ * called and texted back, in E.164; `undefined` otherwise (pure). Twilio writes PSTN callers
+ * in E.164, so anything else is not a lead: `Anonymous` and other words, the keypad
+ * placeholders above, `sip:…` and `client:…` identities, short codes and alphanumeric sender
+ * ids. A number that libphonenumber finds impossible for its country is refused too
+ * (`isPossible`, which keeps NANP 555 test numbers).
+ */
+export function leadCallerId(from: string | undefined): E164 | undefined {
+  if (!from) return undefined;
+  const raw = from.trim();
+  if (!E164_SHAPE.test(raw) || TWILIO_PLACEHOLDER_CALLER_IDS.has(raw)) return undefined;
+  const parsed = parsePhoneNumberFromString(raw);
+  if (!parsed || !parsed.isPossible() || parsed.number !== raw) return undefined;
+  return parsed.number as E164;
+}
