@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialActionParams, voiceCallParams } from '../../src/cli/webhook-client.ts';
 import { leadStreamId } from '../../src/events/streams.ts';
 import { ACCOUNT_SID, e2eBackends, newSid, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
+import { countDeliveries, distinctCallers, missedCallBurst } from '../support/burst.ts';
 import { waitUntilSettled } from '../support/settle.ts';
 
 const NUMBER = '+14165550120';
@@ -10,7 +11,7 @@ const OWNER = '+14165550129';
 
 describe.each(e2eBackends())(
   'SIGKILL between the webhook and the send, on the $backend log: the text goes out exactly once',
-  ({ env }) => {
+  ({ backend, env }) => {
     let e: E2eEnv;
     let tenantId: string;
     let callerSeq = 0;
@@ -82,6 +83,45 @@ describe.each(e2eBackends())(
       expect(e.twilio.to(caller)).toHaveLength(1);
       expect(await sentEvents(caller)).toBe(1);
     });
+
+    it('killed mid-burst: every caller answered is texted once, the owner alerted once', async () => {
+      const number = '+14165550121';
+      const owner = '+14165550128';
+      await e.addTenant({
+        name: 'Burst Plumbing',
+        number,
+        owner,
+        extra: ['--daily-quota', '5000', '--owner-alert-cap', '5000'],
+      });
+      // Killed with calls in flight; then the burst goes on against the restarted service.
+      const callers = distinctCallers('+1905559', 48);
+      const before = await missedCallBurst(e, {
+        number,
+        callers: callers.slice(0, 24),
+        concurrency: 4,
+        paceMs: 100,
+        fault: { at: 12, run: () => e.service.kill('SIGKILL').then(() => undefined) },
+      });
+      await e.service.start();
+      const after = await missedCallBurst(e, {
+        number,
+        callers: callers.slice(24),
+        concurrency: 4,
+      });
+      const outcomes = [...before, ...after];
+      await waitUntilSettled(e.databaseUrl, undefined, 90_000);
+      const counts = countDeliveries(e, owner, outcomes);
+      console.log(
+        `[crash] ${backend}: service SIGKILLed mid-burst: ${outcomes.length} callers, ` +
+          `${counts.answered} answered, lost ${counts.lost}, duplicate texts ${counts.duplicateTexts}, ` +
+          `duplicate owner alerts ${counts.duplicateAlerts}`,
+      );
+      // Callers after the restart were answered (those in flight at the kill were not).
+      expect(after.every((o) => o.answered)).toBe(true);
+      expect(counts.lost).toBe(0);
+      expect(counts.duplicateTexts).toBe(0);
+      expect(counts.duplicateAlerts).toBe(0);
+    }, 180_000);
 
     it('killed while Twilio was unreachable: sent once Twilio is back', async () => {
       const caller = nextCaller();

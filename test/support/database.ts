@@ -6,10 +6,10 @@ import { silentLogger } from '../../src/shared/logger.ts';
 
 /**
  * Creates a fresh, migrated database on the test server and returns its URL. Every test
- * file (or test) gets its own, so tests never see each other's events.
+ * file (or test) gets its own, so tests never see each other's events. `admin`: a superuser
+ * URL of another server (default: the run's test server).
  */
-export async function createTestDatabase(): Promise<string> {
-  const admin = inject('pgAdminUrl');
+export async function createTestDatabase(admin = inject('pgAdminUrl')): Promise<string> {
   const name = `t_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();

@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -77,8 +77,17 @@ export function e2eBackends(): Array<{
 export async function startE2eEnv(
   extraEnv: Record<string, string> = {},
   args: string[] = ['serve'],
+  options: {
+    /**
+     * Run on the embedded default (no `DATABASE_URL`: the service starts PostgreSQL under
+     * its data directory); `databaseUrl` then points at that server.
+     */
+    embedded?: boolean;
+    /** A database of the caller's (another server than the run's test server). */
+    databaseUrl?: string;
+  } = {},
 ): Promise<E2eEnv> {
-  const databaseUrl = await createTestDatabase();
+  let databaseUrl = options.embedded ? '' : (options.databaseUrl ?? (await createTestDatabase()));
   const twilio = await new FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start();
   const port = await freePort();
   const env = {
@@ -96,9 +105,11 @@ export async function startE2eEnv(
     ...extraEnv,
   };
   const service = await new ServiceProcess(env, args).start(
-    Number(process.env.E2E_START_TIMEOUT ?? 60_000),
+    Number(process.env.E2E_START_TIMEOUT ?? (options.embedded ? 120_000 : 60_000)),
   );
+  if (options.embedded) databaseUrl = await embeddedUrl(env.LEADLINE_DATA_DIR);
   const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  db.on('error', () => {}); // fault tests take the server away under it
   let log: EventLog | undefined;
   const eventLog = async () => {
     log ??= await openEventLog(
@@ -148,6 +159,16 @@ export async function startE2eEnv(
       await db.end();
     },
   };
+}
+
+/** The connection string of the embedded PostgreSQL a service runs under `dataDir`. */
+export async function embeddedUrl(dataDir: string): Promise<string> {
+  const pid = await readFile(path.join(dataDir, 'pg/postmaster.pid'), 'utf8');
+  const port = Number(pid.split('\n')[3]);
+  const secrets = JSON.parse(await readFile(path.join(dataDir, 'secrets.json'), 'utf8')) as {
+    postgresPassword: string;
+  };
+  return `postgres://postgres:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${port}/leadline`;
 }
 
 let sidCounter = 0;

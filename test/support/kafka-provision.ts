@@ -81,35 +81,77 @@ export async function provisionKafka(): Promise<ProvisionedKafka> {
       stop: none,
     };
   }
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'leadline-test-kafka-'));
-  const env = {
-    ...process.env,
-    KAFKA_DIR: dir,
-    KAFKA_PORT: String(await freePort()),
-    KAFKA_CONTROLLER_PORT: String(await freePort()),
+  const broker = await LocalBroker.create();
+  try {
+    await broker.start();
+  } catch (error) {
+    await broker.remove();
+    throw error;
+  }
+  const stop = () => broker.remove();
+  return {
+    brokers: broker.brokers,
+    source: `local Apache Kafka (deploy/kafka) in ${broker.dir}`,
+    skipReason: '',
+    stop,
   };
-  const started = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'deploy/kafka/start.mjs')], {
-      cwd: ROOT,
-      env,
+}
+
+/**
+ * A local Apache Kafka broker of `deploy/kafka` in its own directory and ports, which a test
+ * may stop and start again on the same data (a broker restart mid-burst).
+ */
+export class LocalBroker {
+  private constructor(
+    readonly dir: string,
+    private readonly env: NodeJS.ProcessEnv,
+    readonly brokers: string,
+  ) {}
+
+  /** Picks a directory and free ports; nothing runs until {@link start}. */
+  static async create(): Promise<LocalBroker> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'leadline-test-kafka-'));
+    const port = await freePort();
+    const env = {
+      ...process.env,
+      KAFKA_DIR: dir,
+      KAFKA_PORT: String(port),
+      KAFKA_CONTROLLER_PORT: String(await freePort()),
+    };
+    return new LocalBroker(dir, env, `127.0.0.1:${port}`);
+  }
+
+  /** Starts the broker (on its existing data, if any) and waits until it answers. */
+  async start(): Promise<void> {
+    const started = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [path.join(ROOT, 'deploy/kafka/start.mjs')], {
+        cwd: ROOT,
+        env: this.env,
+      });
+      let out = '';
+      child.stdout.on('data', (c) => (out += c));
+      child.stderr.on('data', (c) => (out += c));
+      child.on('exit', (code) => resolve({ code, out }));
     });
-    let out = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (out += c));
-    child.on('exit', (code) => resolve({ code, out }));
-  });
-  const stop = async () => {
+    if (started.code !== 0) {
+      throw new Error(
+        `the local Kafka broker did not start (exit ${started.code}):\n${started.out}`,
+      );
+    }
+  }
+
+  /** Stops the broker (SIGTERM, then SIGKILL after 30 s); its data stays. */
+  async stop(): Promise<void> {
     await run(process.execPath, [path.join(ROOT, 'deploy/kafka/stop.mjs')], {
       cwd: ROOT,
-      env,
+      env: this.env,
       timeout: 60_000,
     }).catch(() => {});
-    await rm(dir, { recursive: true, force: true });
-  };
-  if (started.code !== 0) {
-    await stop();
-    throw new Error(`the local Kafka broker did not start (exit ${started.code}):\n${started.out}`);
   }
-  const brokers = started.out.trim().split('\n').pop()!.trim();
-  return { brokers, source: `local Apache Kafka (deploy/kafka) in ${dir}`, skipReason: '', stop };
+
+  /** Stops the broker and deletes its directory. */
+  async remove(): Promise<void> {
+    await this.stop();
+    await rm(this.dir, { recursive: true, force: true });
+  }
 }
