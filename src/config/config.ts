@@ -145,7 +145,7 @@ export const environmentSchema = z.object({
    * Longest (ms) a webhook waits for the log to take its facts before it spools them on local
    * disk instead (Twilio gives up on a webhook after 15 s). Default 3000.
    */
-  LEADLINE_APPEND_DEADLINE_MS: positiveInt("LEADLINE_APPEND_DEADLINE_MS", 3_000),
+  LEADLINE_APPEND_DEADLINE_MS: positiveInt('LEADLINE_APPEND_DEADLINE_MS', 3_000),
   /**
    * Unsigned (or wrongly signed) webhook requests allowed per client address per minute before
    * they are answered 429; correctly signed requests are never limited. Default 30.
