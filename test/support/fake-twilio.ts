@@ -212,9 +212,9 @@ export class FakeTwilio {
       account_sid: this.accountSid,
       api_version: '2010-04-01',
       body: m.body,
-      date_created: m.dateCreated.toUTCString(),
+      date_created: rfc2822(m.dateCreated),
       date_sent: null, // still queued: Twilio has not sent it
-      date_updated: m.dateCreated.toUTCString(),
+      date_updated: rfc2822(m.dateCreated),
       direction: 'outbound-api',
       error_code: null,
       error_message: null,
@@ -237,3 +237,6 @@ export class FakeTwilio {
 
 /** A Message SID as Twilio makes them: `SM` and 32 hex digits. */
 const newMessageSid = () => 'SM' + randomBytes(16).toString('hex');
+
+/** A date as Twilio writes it (RFC 2822 in GMT, whole seconds): `Fri, 24 May 2019 17:44:46 +0000`. */
+const rfc2822 = (date: Date) => date.toUTCString().replace('GMT', '+0000');
