@@ -80,6 +80,18 @@ describe("reconciling an uncertain attempt against Twilio's paged history", () =
     expect(failure).toMatchObject({ permanent: false, uncertain: true });
   });
 
+  it("the fake refuses a list parameter Twilio's description does not have, and a PageSize above 1000", async () => {
+    const list = (query: string) =>
+      fetch(`${twilio.url}/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json?${query}`, {
+        headers: {
+          authorization: 'Basic ' + Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64'),
+        },
+      });
+    expect((await list('To=%2B14165550139&DateCreated%3E=2026-01-01')).status).toBe(400);
+    expect((await list('PageSize=1001')).status).toBe(400);
+    expect((await list('PageSize=1000&Page=0')).status).toBe(200);
+  });
+
   describe('two identical texts to one number in the window', () => {
     let seq = 0;
     /** An outbox row for the alert, as a claimed row looks; `messageSid` when recorded. */
