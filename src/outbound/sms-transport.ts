@@ -35,9 +35,9 @@ export interface SentSmsQuery {
   /** The earliest creation instant (UTC, inclusive) a match may have; older history is not read. */
   since: Date;
   /**
-   * When to give up reading further pages (UTC): a request is not started after it, and
-   * {@link SmsSendError} (`uncertain`) is thrown instead, so that the caller neither re-sends
-   * nor outlives its claim. The request in flight may still take one request timeout.
+   * When to give up reading (UTC, against the wall clock): no page request is started after
+   * it; {@link SmsSendError} (`uncertain`) is thrown instead, so that the caller neither
+   * re-sends nor outlives its claim. A request in flight may still take one request timeout.
    */
   deadline: Date;
 }
