@@ -18,6 +18,7 @@ import { trace } from '@opentelemetry/api';
 import type { LeadlineMetrics, SendResultStatus } from '../telemetry/metrics.ts';
 import { activeTraceparent, inSpan, SpanKind } from '../telemetry/trace-context.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
+import { reconcileAttempt } from './reconcile.ts';
 import {
   SmsSendError,
   type AcceptedSms,
@@ -79,6 +80,8 @@ interface ClaimedRow {
   not_after: Date | null;
   /** Solicitation to a customer: waits for daytime in their zone. */
   respects_quiet_hours: boolean;
+  /** Quiet hours held the row until this instant, or null: no attempt was made before it. */
+  deferred_until: Date | null;
   /** This claim's token: every update of the row is conditional on it. */
   lease_token: string;
   /** Status before this claim: `sending` means the previous claimer vanished mid-send. */
@@ -229,7 +232,22 @@ export class OutboundSender extends DueWorker {
         return await this.finishSent(row, { messageSid: row.message_sid, status: 'accepted' });
       }
       if (row.previous_status === 'sending' || row.needs_reconcile) {
-        const already = await this.options.transport.findSent(request, row.created_at);
+        const already = await reconcileAttempt(
+          {
+            pool: this.options.pool,
+            transport: this.options.transport,
+            leaseMs: this.options.leaseMs,
+          },
+          {
+            outboxId: row.outbox_id,
+            leaseToken: row.lease_token,
+            to: request.to,
+            from: request.from,
+            body: request.body,
+            createdAt: row.created_at,
+            deferredUntil: row.deferred_until,
+          },
+        );
         reconciled = true;
         if (already) {
           log.info(

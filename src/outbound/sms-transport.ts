@@ -1,7 +1,10 @@
 /** One text to send. */
 export interface SmsRequest {
+  /** Recipient, E.164 (`+14165550199`). */
   to: string;
+  /** Sender: the tenant's Twilio number, E.164. */
   from: string;
+  /** The exact text, as the recipient gets it. */
   body: string;
   /** Where Twilio posts `MessageStatus` updates. */
   statusCallback?: string;
@@ -9,8 +12,34 @@ export interface SmsRequest {
 
 /** A text the provider accepted. */
 export interface AcceptedSms {
+  /** Twilio's Message SID (`SM…`). */
   messageSid: string;
+  /** Twilio's status when last seen (`accepted`, `queued`, `sent`, `delivered`, …). */
   status: string;
+}
+
+/** A text found in the provider's history by {@link SmsTransport.findSent}. */
+export interface SentSms extends AcceptedSms {
+  /** When the provider created it (Twilio's `date_created`: UTC, whole seconds). */
+  createdAt: Date;
+}
+
+/** What {@link SmsTransport.findSent} looks for. */
+export interface SentSmsQuery {
+  /** Recipient, E.164: exact match. */
+  to: string;
+  /** Sender, E.164: exact match. */
+  from: string;
+  /** Exact match, character for character. */
+  body: string;
+  /** The earliest creation instant (UTC, inclusive) a match may have; older history is not read. */
+  since: Date;
+  /**
+   * When to give up reading (UTC, against the wall clock): no page request is started after
+   * it; {@link SmsSendError} (`uncertain`) is thrown instead, so that the caller neither
+   * re-sends nor outlives its claim. A request in flight may still take one request timeout.
+   */
+  deadline: Date;
 }
 
 /**
@@ -42,8 +71,13 @@ export interface SmsTransport {
    */
   send(request: SmsRequest): Promise<AcceptedSms>;
   /**
-   * Looks for a text already accepted with the same `to`, `from` and `body` since `since`:
-   * asked before re-sending an attempt whose outcome is unknown (the process died mid-send).
+   * Every text the provider accepted from `from` to `to` with exactly `body`, created at or
+   * after `since`, oldest first (several when identical texts went out): asked before
+   * re-sending an attempt whose outcome is unknown (the process died mid-send, or the request
+   * timed out). Reads the provider's whole history back to `since`, however many pages that
+   * takes, and only as far as that.
+   * @throws SmsSendError on failure, always `uncertain` (nothing is known about the attempt):
+   *   the provider refused or failed the request, was unreachable, or `deadline` passed.
    */
-  findSent(request: SmsRequest, since: Date): Promise<AcceptedSms | undefined>;
+  findSent(query: SentSmsQuery): Promise<SentSms[]>;
 }

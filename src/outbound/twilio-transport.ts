@@ -1,8 +1,11 @@
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
+import { readSentHistory } from './twilio-history.ts';
 import {
   SmsSendError,
   type AcceptedSms,
+  type SentSms,
+  type SentSmsQuery,
   type SmsRequest,
   type SmsTransport,
 } from './sms-transport.ts';
@@ -15,6 +18,8 @@ export interface TwilioTransportOptions {
   apiUrl?: string;
   /** Per-request timeout (ms). Default 10000. */
   timeoutMs?: number;
+  /** Messages per page when reading Twilio's history (`PageSize`, 1–1000). Default 50, Twilio's. */
+  pageSize?: number;
 }
 
 /**
@@ -39,9 +44,10 @@ class RebasingRequestClient extends twilio.RequestClient {
 }
 
 /**
- * The Twilio adapter of {@link SmsTransport}, through the official `twilio` SDK
- * (`POST /2010-04-01/Accounts/{AccountSid}/Messages.json`, and its list with `To`, `From`,
- * `DateSent>` filters to check an uncertain attempt).
+ * The Twilio adapter of {@link SmsTransport}, through the official `twilio` SDK:
+ * `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` to send, and `GET` of the same list
+ * with `To`, `From` and `PageSize`, following `next_page_uri`, to look for an uncertain
+ * attempt (see `twilio-history.ts`).
  */
 export function createTwilioTransport(options: TwilioTransportOptions): SmsTransport {
   const timeout = options.timeoutMs ?? 10_000;
@@ -64,22 +70,19 @@ export function createTwilioTransport(options: TwilioTransportOptions): SmsTrans
         throw toSendError(error);
       }
     },
-    async findSent(request: SmsRequest, since: Date): Promise<AcceptedSms | undefined> {
+    async findSent(query: SentSmsQuery): Promise<SentSms[]> {
       try {
-        // Not filtered by DateSent: a message still queued or accepted has no date_sent yet.
-        // Twilio lists newest first; compare date_created ourselves.
-        const messages = await client.messages.list({
-          to: request.to,
-          from: request.from,
-          limit: 50,
-        });
-        const earliest = since.getTime() - 60_000;
-        const match = messages.find(
-          (m) => m.body === request.body && m.dateCreated.getTime() >= earliest,
-        );
-        return match && { messageSid: match.sid, status: match.status };
+        return await readSentHistory(client.messages, query, options.pageSize ?? 50);
       } catch (error) {
-        throw toSendError(error);
+        if (error instanceof SmsSendError) throw error;
+        const cause = toSendError(error);
+        // A failed look-up says nothing about the text: never permanent, always uncertain.
+        throw new SmsSendError(
+          `reading Twilio's history failed: ${cause.message}`,
+          false,
+          cause.code,
+          true,
+        );
       }
     },
   };

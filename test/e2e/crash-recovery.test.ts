@@ -75,6 +75,31 @@ describe.each(e2eBackends())(
       expect(await sentEvents(caller)).toBe(1);
     });
 
+    it('killed while Twilio held the owner alert, then 60 more texts to the owner: alerted once', async () => {
+      const caller = nextCaller();
+      const alertsFor = () => e.twilio.to(OWNER).filter((m) => m.body.includes(caller.slice(-4)));
+      e.twilio.respondNext('hang', 'hang'); // the text to the caller and the owner's alert
+      await missedCall(caller);
+      const deadline = Date.now() + 10_000;
+      while (alertsFor().length === 0 && Date.now() < deadline) await sleep(20);
+      const [original] = alertsFor();
+      expect(original).toBeDefined();
+      await e.service.kill('SIGKILL');
+      // Before the lease runs out, more than a page (50) of other texts reach the owner.
+      e.twilio.seedSent(OWNER, NUMBER, 60);
+      await e.service.start();
+      await waitUntilSettled(e.databaseUrl);
+      expect(alertsFor()).toHaveLength(1);
+      // The recovered attempt read Twilio's history past its first page.
+      expect(e.twilio.requests.some((r) => r.method === 'GET' && r.params.PageToken)).toBe(true);
+      const sent = (await e.readStream(leadStreamId(tenantId, caller))).filter(
+        (ev) => ev.type === 'OutboundSmsSent' && ev.data.to === OWNER,
+      );
+      expect(sent.map((ev) => ev.type === 'OutboundSmsSent' && ev.data.messageSid)).toEqual([
+        original!.sid,
+      ]);
+    });
+
     it('Twilio accepted but its answer never came (timeout): reconciled, not sent again', async () => {
       const caller = nextCaller();
       e.twilio.respondNext('hang', 'hang');

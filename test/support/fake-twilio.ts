@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadMessageCreateSpec } from './twilio-spec.ts';
+import { listMessages } from './fake-twilio-list.ts';
+import { loadMessageCreateSpec, loadMessageListSpec } from './twilio-spec.ts';
 
 /** A text the fake Twilio accepted. */
 export interface FakeMessage {
@@ -21,18 +22,22 @@ type Behaviour = 'accept' | 'hang' | 'fail-500' | 'reset';
  * (`POST/GET /2010-04-01/Accounts/{AccountSid}/Messages.json`): HTTP Basic auth with the
  * account SID and auth token, form parameters checked against Twilio's own OpenAPI
  * description (unknown parameter → 400, missing `To` → 21604, missing `Body` → 21602, missing
- * `From` → 21603, `To` not E.164 → 21211), JSON bodies in Twilio's shape. Tests script
- * failures per request: hang after accepting, 500, or reset the connection.
+ * `From` → 21603, `To` not E.164 → 21211), JSON bodies in Twilio's shape. The list pages as
+ * Twilio's does (newest first, 50 to a page, `next_page_uri`; see `fake-twilio-list.ts`) and
+ * refuses query parameters Twilio's OpenAPI description does not list. Every message stays
+ * `queued` (`date_sent` null). Tests script failures per request: hang after accepting, 500,
+ * or reset the connection; {@link FakeTwilio.seedSent} adds texts other senders sent.
  */
 export class FakeTwilio {
   readonly messages: FakeMessage[] = [];
-  /** Every request body received, valid or not, for assertions about what was sent. */
+  /** Every request received, valid or not: the form body of a POST, the query of a GET. */
   readonly requests: Array<{ method: string; path: string; params: Record<string, string> }> = [];
   private readonly scripted: Behaviour[] = [];
   private readonly refused = new Map<string, { code: number; message: string }>();
   private readonly failing = new Map<string, number>();
   private readonly sockets = new Set<Socket>();
   private readonly spec = loadMessageCreateSpec();
+  private readonly listSpec = loadMessageListSpec();
   private server: http.Server | undefined;
   url = '';
 
@@ -69,6 +74,25 @@ export class FakeTwilio {
   failNextTo(to: string, count: number): this {
     this.failing.set(to, count);
     return this;
+  }
+
+  /**
+   * Puts `count` texts from `from` to `to` into Twilio's history, created now, as if another
+   * sender on the same account had sent them (bodies `Other sender's text 1`, `2`, …; no status
+   * callback). They are listed like any other message and counted by {@link to}.
+   * @returns the messages added, oldest first.
+   */
+  seedSent(to: string, from: string, count: number): FakeMessage[] {
+    const added = Array.from({ length: count }, (_, i) => ({
+      sid: newMessageSid(),
+      to,
+      from,
+      body: `Other sender's text ${i + 1}`,
+      statusCallback: undefined,
+      dateCreated: new Date(),
+    }));
+    this.messages.push(...added);
+    return added;
   }
 
   /** Messages sent to `to`. */
@@ -113,7 +137,11 @@ export class FakeTwilio {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const url = new URL(req.url ?? '/', this.url);
-    const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+    const params = Object.fromEntries(
+      req.method === 'GET'
+        ? url.searchParams
+        : new URLSearchParams(Buffer.concat(chunks).toString('utf8')),
+    );
     this.requests.push({ method: req.method ?? '', path: url.pathname, params });
 
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(url.pathname);
@@ -159,7 +187,7 @@ export class FakeTwilio {
     }
     if (behaviour === 'fail-500') return this.error(res, 500, 20500, 'Internal Server Error');
     const message: FakeMessage = {
-      sid: 'SM' + randomBytes(16).toString('hex'),
+      sid: newMessageSid(),
       to: params.To!,
       from: params.From!,
       body: params.Body!,
@@ -173,28 +201,10 @@ export class FakeTwilio {
   }
 
   private list(url: URL, res: http.ServerResponse) {
-    const to = url.searchParams.get('To');
-    const from = url.searchParams.get('From');
-    // Twilio filters DateSent on date_sent, which a queued message does not have yet.
-    const after = url.searchParams.get('DateSent>');
-    const found = this.messages
-      .filter((m) => (!to || m.to === to) && (!from || m.from === from) && !after)
-      .reverse(); // newest first, as Twilio lists them
-    const uri = url.pathname + url.search;
+    const answer = listMessages(this.messages, url, this.listSpec, (m) => this.resource(m));
+    if (answer.status !== 200) return this.error(res, answer.status, answer.code, answer.message);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        messages: found.map((m) => this.resource(m)),
-        end: Math.max(0, found.length - 1),
-        first_page_uri: uri,
-        next_page_uri: null,
-        page: 0,
-        page_size: 50,
-        previous_page_uri: null,
-        start: 0,
-        uri,
-      }),
-    );
+    res.end(JSON.stringify(answer.body));
   }
 
   private resource(m: FakeMessage) {
@@ -202,9 +212,9 @@ export class FakeTwilio {
       account_sid: this.accountSid,
       api_version: '2010-04-01',
       body: m.body,
-      date_created: m.dateCreated.toUTCString(),
+      date_created: rfc2822(m.dateCreated),
       date_sent: null, // still queued: Twilio has not sent it
-      date_updated: m.dateCreated.toUTCString(),
+      date_updated: rfc2822(m.dateCreated),
       direction: 'outbound-api',
       error_code: null,
       error_message: null,
@@ -224,3 +234,9 @@ export class FakeTwilio {
     };
   }
 }
+
+/** A Message SID as Twilio makes them: `SM` and 32 hex digits. */
+const newMessageSid = () => 'SM' + randomBytes(16).toString('hex');
+
+/** A date as Twilio writes it (RFC 2822 in GMT, whole seconds): `Fri, 24 May 2019 17:44:46 +0000`. */
+const rfc2822 = (date: Date) => date.toUTCString().replace('GMT', '+0000');

@@ -9,6 +9,8 @@ export const TWILIO_OAI_PATH =
   process.env.TWILIO_OAI_PATH ??
   path.resolve(here, '../../../shared/twilio-oai/twilio_api_v2010.json');
 
+const MESSAGES_PATH = '/2010-04-01/Accounts/{AccountSid}/Messages.json';
+
 /** The form parameters Twilio documents for `POST …/Messages.json`. */
 export interface MessageCreateSpec {
   known: Set<string>;
@@ -17,22 +19,51 @@ export interface MessageCreateSpec {
   statuses: string[];
 }
 
+/** The query parameters Twilio documents for `GET …/Messages.json` (operation ListMessage). */
+export interface MessageListSpec {
+  /** `To`, `From`, `DateSent`, `DateSent<`, `DateSent>`, `PageSize`, `Page`, `PageToken`. */
+  known: Set<string>;
+  /** The largest `PageSize` Twilio accepts (the schema's `maximum`: 1000). */
+  maxPageSize: number;
+}
+
 /**
- * Reads the Messages-create request body from Twilio's own OpenAPI file.
+ * Twilio's OpenAPI description, parsed.
  * @throws Error naming the path when the file is missing, so no test silently checks nothing.
  */
-export function loadMessageCreateSpec(): MessageCreateSpec {
+function readTwilioOai() {
   if (!existsSync(TWILIO_OAI_PATH)) {
     throw new Error(
       `Twilio's OpenAPI description not found at ${TWILIO_OAI_PATH} (set TWILIO_OAI_PATH)`,
     );
   }
-  const doc = JSON.parse(readFileSync(TWILIO_OAI_PATH, 'utf8'));
-  const post = doc.paths['/2010-04-01/Accounts/{AccountSid}/Messages.json'].post;
+  return JSON.parse(readFileSync(TWILIO_OAI_PATH, 'utf8'));
+}
+
+/**
+ * Reads the Messages-create request body from Twilio's own OpenAPI file.
+ * @throws Error naming the path when the file is missing.
+ */
+export function loadMessageCreateSpec(): MessageCreateSpec {
+  const doc = readTwilioOai();
+  const post = doc.paths[MESSAGES_PATH].post;
   const schema = post.requestBody.content['application/x-www-form-urlencoded'].schema;
   return {
     known: new Set(Object.keys(schema.properties)),
     required: schema.required ?? [],
     statuses: doc.components.schemas.message_enum_status.enum,
   };
+}
+
+/**
+ * Reads the Messages-list query parameters from Twilio's own OpenAPI file.
+ * @throws Error naming the path when the file is missing, or when it has no `PageSize` maximum.
+ */
+export function loadMessageListSpec(): MessageListSpec {
+  const parameters: Array<{ name: string; in: string; schema?: { maximum?: number } }> =
+    readTwilioOai().paths[MESSAGES_PATH].get.parameters;
+  const query = parameters.filter((p) => p.in === 'query');
+  const maxPageSize = query.find((p) => p.name === 'PageSize')?.schema?.maximum;
+  if (!maxPageSize) throw new Error(`no PageSize maximum for ListMessage in ${TWILIO_OAI_PATH}`);
+  return { known: new Set(query.map((p) => p.name)), maxPageSize };
 }
