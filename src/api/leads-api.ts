@@ -30,9 +30,16 @@ const tenantOnlyQuery = {
   properties: { tenant: tenantParam },
   additionalProperties: false,
 } as const;
+// Bounds (src/shared/time-bounds.ts): dates 2000-01-01 … 2100-12-31, at most 366 days.
 const period = {
-  from: { type: 'string', description: 'first local date, YYYY-MM-DD (default today)' },
-  to: { type: 'string', description: 'last local date, YYYY-MM-DD (default `from`)' },
+  from: {
+    type: 'string',
+    description: 'first local date, YYYY-MM-DD, 2000-01-01 … 2100-12-31 (default today)',
+  },
+  to: {
+    type: 'string',
+    description: 'last local date, YYYY-MM-DD (default `from`); at most 366 days after `from`',
+  },
 } as const;
 
 /**

@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { actors } from '../support/actors.ts';
+import { OPERATOR_KEY, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
+import { waitUntilSettled } from '../support/settle.ts';
+
+const A = '+14165556000';
+const B = '+14165556100';
+
+/** A cursor as `/leads` hands them out (`<ISO instant>|<E.164>`, base64url) around any text. */
+const cursor = (text: string) => Buffer.from(text).toString('base64url');
+
+/**
+ * Hostile input to the read API (issue 12): what a caller who does not play by the rules gets.
+ * Every answer is a refusal with a reason, never a 500, never data of another tenant.
+ */
+describe('read API under hostile input', () => {
+  let e: E2eEnv;
+  let tenantA = '';
+  let keyA = '';
+  const { api, createKey } = actors(() => e);
+
+  beforeAll(async () => {
+    e = await startE2eEnv({ LOG_BACKEND: 'postgres' });
+    tenantA = await e.addTenant({ name: 'Hardened Plumbing', number: A, owner: '+14165556099' });
+    await e.addTenant({ name: 'Other Hardened Drains', number: B, owner: '+14165556199' });
+    keyA = await createKey('--role', 'tenant', '--tenant', A);
+    await waitUntilSettled(e.databaseUrl);
+  });
+  afterAll(async () => {
+    await e?.close();
+  });
+
+  /** Asserts `path` answers 400 with a `{ error: { code, message } }` naming the problem. */
+  async function refused(path: string, code: RegExp, key = keyA): Promise<string> {
+    const res = await api(path, key);
+    const text = await res.text();
+    expect(res.status, `${path.slice(0, 120)}: ${text.slice(0, 300)}`).toBe(400);
+    const body = JSON.parse(text) as { error: { code: string; message: string } };
+    expect(body.error.code, path.slice(0, 120)).toMatch(code);
+    expect(body.error.message.length).toBeGreaterThan(0);
+    return body.error.message;
+  }
+
+  describe('dates and times are bounded: 400 with a reason, never a 500', () => {
+    const huge = '2'.repeat(5_000);
+
+    it.each(['/funnel', '/summary'])('%s: from/to', async (route) => {
+      const message = await refused(`${route}?from=0001-01-01&to=9999-12-31`, /^INVALID_DATE$/);
+      expect(message).toMatch(/2000-01-01.*2100-12-31/);
+      for (const query of [
+        'from=1999-12-31',
+        'to=2101-01-01',
+        'from=2026-02-30',
+        'from=2026-13-01',
+        'from=x',
+        'to=26-01-01',
+        'from=2026-01-01T00:00:00Z',
+        `from=${huge}`,
+        'from=2026-03-01&to=2026-02-28',
+      ]) {
+        await refused(`${route}?${query}`, /^INVALID_DATE$/);
+      }
+      expect(await refused(`${route}?from=2025-01-01&to=2026-01-02`, /^INVALID_DATE$/)).toMatch(
+        /366 days/,
+      );
+      // The widest allowed: 366 days (a leap year), and the last date of the range.
+      for (const query of ['from=2024-01-01&to=2024-12-31', 'from=2100-12-31']) {
+        expect((await api(`${route}?${query}`, keyA)).status, query).toBe(200);
+      }
+    });
+
+    it('consent at a time, and the export bounds', async () => {
+      const phone = encodeURIComponent('+16475556001');
+      for (const time of [
+        '0001-01-01T00:00:00Z',
+        '9999-12-31T23:59:59Z',
+        '%2B275760-09-13T00:00:00Z',
+        '2026-02-30T12:00:00Z',
+        'x',
+        '1',
+        'Nov 23 2026',
+        huge,
+      ]) {
+        await refused(`/consent/${phone}/at?tenant=${tenantA}&time=${time}`, /^INVALID_TIME$/);
+      }
+      for (const bound of ['from', 'to']) {
+        for (const value of ['0001-01-01', '9999-12-31T00:00:00Z', '2026-02-30', 'x', huge]) {
+          await refused(`/consent/export?${bound}=${value}`, /^INVALID_TIME$/);
+        }
+      }
+      const at = await api(
+        `/consent/${phone}/at?tenant=${tenantA}&time=2026-11-23T15:00:00Z`,
+        keyA,
+      );
+      expect(at.status).toBe(200);
+      const exported = await api('/consent/export?from=2026-01-01&to=2026-12-31T23:59:59Z', keyA);
+      expect(exported.status).toBe(200);
+      await exported.text();
+    });
+
+    it('a leads cursor the API did not hand out', async () => {
+      for (const forged of [
+        cursor('1|+16475556001'),
+        cursor('0001-01-01T00:00:00.000Z|+16475556001'),
+        cursor('+275760-09-13T00:00:00.000Z|+16475556001'),
+        cursor('2026-11-23T15:00:00.000Z|x'),
+        cursor('2026-11-23T15:00:00.000Z'),
+        'not base64!',
+      ]) {
+        await refused(`/leads?cursor=${encodeURIComponent(forged)}`, /^INVALID_CURSOR$/);
+      }
+      // A well-formed position is still a cursor.
+      const ok = await api(
+        `/leads?cursor=${cursor('2026-11-23T15:00:00.000Z|+16475556001')}`,
+        keyA,
+      );
+      expect(ok.status).toBe(200);
+      // An operator key gets the same answers.
+      await refused(
+        `/funnel?tenant=${tenantA}&from=0001-01-01&to=9999-12-31`,
+        /^INVALID_DATE$/,
+        OPERATOR_KEY,
+      );
+    });
+  });
+});
