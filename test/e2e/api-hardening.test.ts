@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leadStreamId } from '../../src/events/streams.ts';
 import { actors } from '../support/actors.ts';
 import { OPERATOR_KEY, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
 import { waitUntilSettled } from '../support/settle.ts';
@@ -16,15 +17,23 @@ const cursor = (text: string) => Buffer.from(text).toString('base64url');
 describe('read API under hostile input', () => {
   let e: E2eEnv;
   let tenantA = '';
+  let tenantB = '';
   let keyA = '';
-  const { api, createKey } = actors(() => e);
+  let keyB = '';
+  const { api, createKey, sms } = actors(() => e);
 
   beforeAll(async () => {
     e = await startE2eEnv({ LOG_BACKEND: 'postgres' });
     tenantA = await e.addTenant({ name: 'Hardened Plumbing', number: A, owner: '+14165556099' });
-    await e.addTenant({ name: 'Other Hardened Drains', number: B, owner: '+14165556199' });
-    keyA = await createKey('--role', 'tenant', '--tenant', A);
-    await waitUntilSettled(e.databaseUrl);
+    tenantB = await e.addTenant({
+      name: 'Other Hardened Drains',
+      number: B,
+      owner: '+14165556199',
+    });
+    [keyA, keyB] = await Promise.all([
+      createKey('--role', 'tenant', '--tenant', A),
+      createKey('--role', 'tenant', '--tenant', B),
+    ]);
   });
   afterAll(async () => {
     await e?.close();
@@ -122,5 +131,35 @@ describe('read API under hostile input', () => {
         OPERATOR_KEY,
       );
     });
+  });
+
+  it('a key cannot move a lead its tenant does not have: 404, nothing written', async () => {
+    const onlyB = '+16475556002';
+    await sms(onlyB, B, 'Do you fix water heaters?');
+    await waitUntilSettled(e.databaseUrl);
+    const path = `/leads/${encodeURIComponent(onlyB)}/status`;
+    const post = (key: string, query = '') =>
+      api(`${path}${query}`, key, { method: 'POST', body: JSON.stringify({ status: 'booked' }) });
+    for (const res of [await post(keyA), await post(OPERATOR_KEY, `?tenant=${tenantA}`)]) {
+      expect(res.status).toBe(404);
+      expect(await res.json()).toMatchObject({ error: { code: 'LEAD_NOT_FOUND' } });
+    }
+    // A number nobody knows is no lead either.
+    const unknown = await api('/leads/%2B16475556999/status', keyA, {
+      method: 'POST',
+      body: JSON.stringify({ status: 'lost' }),
+    });
+    expect(unknown.status).toBe(404);
+    expect(await e.readStream(leadStreamId(tenantA, onlyB))).toEqual([]);
+    expect(await e.readStream(leadStreamId(tenantA, '+16475556999'))).toEqual([]);
+    expect((await e.readStream(leadStreamId(tenantB, onlyB))).map((ev) => ev.type)).not.toContain(
+      'LeadStatusChanged',
+    );
+    // Its own lead it can move.
+    const own = await api(path, keyB, {
+      method: 'POST',
+      body: JSON.stringify({ status: 'contacted' }),
+    });
+    expect(own.status).toBe(202);
   });
 });

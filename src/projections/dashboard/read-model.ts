@@ -235,6 +235,20 @@ export async function readLeads(
   };
 }
 
+/**
+ * Whether `phone` (E.164) is a lead of `tenantId` in the dashboard read model: a number that
+ * called or texted the tenant (a row in `dashboard_leads`). Another tenant's lead is not.
+ * The model lags the log by the projection's lag, so a lead whose first call is a moment old
+ * may not be here yet.
+ */
+export async function leadExists(db: pg.Pool, tenantId: string, phone: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'SELECT 1 FROM dashboard_leads WHERE tenant_id = $1 AND phone = $2',
+    [tenantId, phone],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
 /** One entry of a lead's timeline. */
 export interface TimelineEntry {
   at: string;
