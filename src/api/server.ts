@@ -12,6 +12,7 @@ import type { LeadlineMetrics } from '../telemetry/metrics.ts';
 import { serveMetrics } from '../telemetry/metrics-endpoint.ts';
 import { dashboardPage } from './dashboard-page.ts';
 import { readApi } from './read-api.ts';
+import { docsSecurity, securityHeaders } from './security-headers.ts';
 import { unsubscribePage } from './unsubscribe-page.ts';
 import { twilioWebhooks } from './twilio-webhooks.ts';
 
@@ -89,6 +90,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   }
 
   if (deps.publicRoutes === false) return app;
+  await securityHeaders(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -105,7 +107,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     transform: ({ schema, url }) =>
       url.startsWith('/api/v1/') ? { schema, url } : { schema: { ...schema, hide: true }, url },
   });
-  await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/api/v1/docs',
+    uiHooks: { onRequest: docsSecurity },
+  });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(twilioWebhooks, {
     prefix: '/twilio',

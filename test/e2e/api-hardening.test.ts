@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leadStreamId } from '../../src/events/streams.ts';
 import { actors } from '../support/actors.ts';
@@ -161,5 +162,33 @@ describe('read API under hostile input', () => {
       body: JSON.stringify({ status: 'contacted' }),
     });
     expect(own.status).toBe(202);
+  });
+
+  describe('HTML pages cannot be framed and carry the usual security headers', () => {
+    it.each(['/dashboard', '/u/AAAAAAAAAAAAAAAAAAAAAA', '/api/v1/docs/', '/api/v1/docs'])(
+      '%s',
+      async (path) => {
+        const res = await fetch(`${e.service.baseUrl}${path}`);
+        expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+        const csp = res.headers.get('content-security-policy') ?? '';
+        expect(csp).toContain("frame-ancestors 'none'");
+        expect(csp).toContain("object-src 'none'");
+        expect(csp).toContain("base-uri 'none'");
+        expect(res.headers.get('x-frame-options')).toBe('DENY');
+        expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+        await res.text();
+      },
+    );
+
+    it("the dashboard's one inline script runs by its hash, not by 'unsafe-inline'", async () => {
+      const res = await fetch(`${e.service.baseUrl}/dashboard`);
+      const html = await res.text();
+      const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1]!;
+      const hash = createHash('sha256').update(script, 'utf8').digest('base64');
+      const scriptSrc = /script-src ([^;]*)/.exec(res.headers.get('content-security-policy')!)![1];
+      expect(scriptSrc).toBe(`'sha256-${hash}'`);
+      expect(res.headers.get('content-security-policy')).toContain("connect-src 'self'");
+    });
   });
 });
