@@ -6,7 +6,9 @@ import type pg from 'pg';
 import type { Wakeups } from '../db/wakeups.ts';
 import type { EventLog } from '../log/event-log.ts';
 import type { Clock } from '../shared/clock.ts';
-import { LeadlineError } from '../shared/errors.ts';
+import { AuthFailureLimiter, type AuthFailureLimits } from '../auth/auth-failure-limiter.ts';
+import { loadConfig } from '../config/config.ts';
+import { LeadlineError, TooManyRequestsError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { LeadlineMetrics } from '../telemetry/metrics.ts';
 import { serveMetrics } from '../telemetry/metrics-endpoint.ts';
@@ -33,6 +35,12 @@ export interface ServerDeps {
   publicRoutes?: boolean;
   /** Served at `GET /metrics` (operator key); webhook response times are recorded in it. */
   metrics?: LeadlineMetrics;
+  /**
+   * Wrong API keys allowed per client address and window on `/api/v1` and `/metrics`.
+   * Absent: `LEADLINE_AUTH_FAILURE_LIMIT` / `_WINDOW_MS` from the environment (validated at
+   * start by `loadConfig`).
+   */
+  authFailures?: AuthFailureLimits;
 }
 
 /**
@@ -40,7 +48,8 @@ export interface ServerDeps {
  * the owner's dashboard at `/dashboard`, one-click unsubscribe at `/u/<token>`,
  * `/healthz` (the process is up), `/readyz` (it can reach PostgreSQL) and, given metrics,
  * `/metrics` (Prometheus, operator key). Errors are JSON
- * `{ error: { code, message } }` with the status their type carries.
+ * `{ error: { code, message } }` with the status their type carries (429 also with
+ * `Retry-After`).
  */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -54,6 +63,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof LeadlineError) {
       request.log.info({ code: error.code }, error.message);
+      if (error instanceof TooManyRequestsError) {
+        reply.header('retry-after', String(error.retryAfterSeconds));
+      }
       return reply
         .code(error.statusCode)
         .send({ error: { code: error.code, message: error.message } });
@@ -85,8 +97,18 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (deps.isReady && !deps.isReady()) return reply.code(503).send({ status: 'starting' });
     return { status: 'ready' };
   });
+  // One limit of wrong API keys per client address, shared by /metrics and /api/v1.
+  const authFailures = new AuthFailureLimiter(
+    deps.authFailures ?? loadConfig(process.env).authFailures,
+    { onOutcome: (outcome) => deps.metrics?.recordAuthFailure(outcome) },
+  );
   if (deps.metrics) {
-    serveMetrics(app, { metrics: deps.metrics, db: deps.db, operatorApiKey: deps.operatorApiKey });
+    serveMetrics(app, {
+      metrics: deps.metrics,
+      db: deps.db,
+      operatorApiKey: deps.operatorApiKey,
+      authFailures,
+    });
   }
 
   if (deps.publicRoutes === false) return app;
@@ -129,6 +151,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     clock: deps.clock,
     dashboardChanges: deps.dashboardChanges,
     operatorApiKey: deps.operatorApiKey,
+    authFailures,
   });
   return app;
 }

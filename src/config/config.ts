@@ -121,6 +121,14 @@ export const environmentSchema = z.object({
    * a projection stops there, a processor parks the event's stream. Default 5.
    */
   LEADLINE_CONSUMER_MAX_ATTEMPTS: positiveInt('LEADLINE_CONSUMER_MAX_ATTEMPTS', 5),
+  /**
+   * Wrong API keys one client address may present to `/api/v1` and `/metrics` per window;
+   * then every attempt from it is 429 until the window ends (`auth/auth-failure-limiter.ts`).
+   * Default 20.
+   */
+  LEADLINE_AUTH_FAILURE_LIMIT: positiveInt('LEADLINE_AUTH_FAILURE_LIMIT', 20),
+  /** The window (ms) of `LEADLINE_AUTH_FAILURE_LIMIT`, from an address's first failure. Default 60000. */
+  LEADLINE_AUTH_FAILURE_WINDOW_MS: positiveInt('LEADLINE_AUTH_FAILURE_WINDOW_MS', 60_000),
 });
 
 /** The raw environment after validation. */
@@ -152,6 +160,8 @@ export interface Config {
   /** Attempts at one event before it is dead-lettered (`LEADLINE_CONSUMER_MAX_ATTEMPTS`). */
   consumerMaxAttempts: number;
   pollIntervalMs: number;
+  /** Failed API keys per client address and window (`LEADLINE_AUTH_FAILURE_LIMIT`, `_WINDOW_MS`). */
+  authFailures: { limit: number; windowMs: number };
 }
 
 /**
@@ -217,5 +227,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sendMaxAttempts: e.LEADLINE_SEND_MAX_ATTEMPTS,
     consumerMaxAttempts: e.LEADLINE_CONSUMER_MAX_ATTEMPTS,
     pollIntervalMs: e.LEADLINE_POLL_INTERVAL_MS,
+    authFailures: {
+      limit: e.LEADLINE_AUTH_FAILURE_LIMIT,
+      windowMs: e.LEADLINE_AUTH_FAILURE_WINDOW_MS,
+    },
   };
 }

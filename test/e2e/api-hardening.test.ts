@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leadStreamId } from '../../src/events/streams.ts';
 import { actors } from '../support/actors.ts';
 import { OPERATOR_KEY, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
+import { sampleValue } from '../support/prometheus-text.ts';
 import { waitUntilSettled } from '../support/settle.ts';
 
+/** `LEADLINE_AUTH_FAILURE_LIMIT` of the service under test. */
+const LIMIT = 10;
 const A = '+14165556000';
 const B = '+14165556100';
 
@@ -24,7 +28,7 @@ describe('read API under hostile input', () => {
   const { api, createKey, sms } = actors(() => e);
 
   beforeAll(async () => {
-    e = await startE2eEnv({ LOG_BACKEND: 'postgres' });
+    e = await startE2eEnv({ LOG_BACKEND: 'postgres', LEADLINE_AUTH_FAILURE_LIMIT: String(LIMIT) });
     tenantA = await e.addTenant({ name: 'Hardened Plumbing', number: A, owner: '+14165556099' });
     tenantB = await e.addTenant({
       name: 'Other Hardened Drains',
@@ -190,5 +194,73 @@ describe('read API under hostile input', () => {
       expect(scriptSrc).toBe(`'sha256-${hash}'`);
       expect(res.headers.get('content-security-policy')).toContain("connect-src 'self'");
     });
+  });
+
+  /**
+   * `GET path` with `key` as bearer from the local address `localAddress` (any 127.x.y.z is
+   * this machine): a client the service tells apart by its address, no proxy header needed.
+   */
+  function from(
+    localAddress: string,
+    path: string,
+    key: string,
+  ): Promise<{ status: number; retryAfter: string | undefined; body: string }> {
+    return new Promise((resolve, reject) => {
+      const request = http.request(
+        `${e.service.baseUrl}${path}`,
+        { localAddress, agent: false, headers: { authorization: `Bearer ${key}` } },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode!,
+              retryAfter: res.headers['retry-after'] as string | undefined,
+              body,
+            }),
+          );
+        },
+      );
+      request.on('error', reject);
+      request.end();
+    });
+  }
+
+  it('guessing keys: after the limit one address gets 429 with Retry-After, on /api/v1 and /metrics alike; other addresses go on', async () => {
+    const guesser = '127.0.0.3';
+    const wrongKey = (i: number) => `ll_${i.toString(16).padStart(12, '0')}_${'x'.repeat(43)}`;
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        from(guesser, i % 3 === 0 ? '/metrics' : `/api/v1/summary?tenant=${tenantA}`, wrongKey(i)),
+      ),
+    );
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(LIMIT);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(300 - LIMIT);
+    for (const limited of answers.filter((a) => a.status === 429)) {
+      expect(Number(limited.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(Number(limited.retryAfter)).toBeLessThanOrEqual(60);
+      expect(JSON.parse(limited.body)).toMatchObject({
+        error: { code: 'TOO_MANY_AUTH_FAILURES', message: expect.stringMatching(/retry/i) },
+      });
+    }
+    // While limited, the address gets no answer about any key, a good one included: a 200
+    // would tell a guesser it had found one.
+    expect((await from(guesser, '/api/v1/summary', keyA)).status).toBe(429);
+    expect((await from(guesser, '/metrics', OPERATOR_KEY)).status).toBe(429);
+    // Another address is not limited: good keys work, a wrong one is a plain 401.
+    expect((await from('127.0.0.4', '/api/v1/summary', keyA)).status).toBe(200);
+    expect((await from('127.0.0.4', '/api/v1/summary', wrongKey(999))).status).toBe(401);
+    expect((await api('/summary', keyA)).status).toBe(200);
+
+    const metrics = await fetch(`${e.service.baseUrl}/metrics`, {
+      headers: { authorization: `Bearer ${OPERATOR_KEY}` },
+    });
+    const text = await metrics.text();
+    const failures = (outcome: string) =>
+      sampleValue(text, 'leadline_auth_failures_total', { outcome });
+    expect(failures('rejected')).toBe(LIMIT + 1);
+    expect(failures('limited')).toBe(300 - LIMIT + 2);
   });
 });
