@@ -20,6 +20,9 @@ import { toE164 } from '../shared/phone.ts';
  *   basis and record, and why (`consent/consent-at.ts`).
  * - `GET /consent/export?tenant=&format=csv|ndjson&from=&to=` — the ledger streamed through a
  *   database cursor (bounded memory), oldest first.
+ *
+ * Times (`time`, `from`, `to`) are ISO-8601 instants between 2000-01-01 and 2100-12-31
+ * (`shared/time-bounds.ts`); anything else is 400 `INVALID_TIME`.
  */
 export async function consentApi(app: FastifyInstance, deps: { db: pg.Pool }): Promise<void> {
   const scope = async (principal: Principal, tenant: string | undefined) => {
@@ -44,8 +47,8 @@ export async function consentApi(app: FastifyInstance, deps: { db: pg.Pool }): P
           properties: {
             tenant: { type: 'string', minLength: 1 },
             format: { type: 'string', enum: ['csv', 'ndjson'], default: 'ndjson' },
-            from: { type: 'string' },
-            to: { type: 'string' },
+            from: { type: 'string', description: 'ISO-8601 instant, 2000-01-01 … 2100-12-31' },
+            to: { type: 'string', description: 'ISO-8601 instant, 2000-01-01 … 2100-12-31' },
           },
           additionalProperties: false,
         },

@@ -6,6 +6,7 @@ import { changeLeadStatus, type LeadStatus } from '../commands/change-lead-statu
 import type { Wakeups } from '../db/wakeups.ts';
 import type { EventLog } from '../log/event-log.ts';
 import {
+  leadExists,
   periodIn,
   type Period,
   readFunnel,
@@ -30,15 +31,23 @@ const tenantOnlyQuery = {
   properties: { tenant: tenantParam },
   additionalProperties: false,
 } as const;
+// Bounds (src/shared/time-bounds.ts): dates 2000-01-01 … 2100-12-31, at most 366 days.
 const period = {
-  from: { type: 'string', description: 'first local date, YYYY-MM-DD (default today)' },
-  to: { type: 'string', description: 'last local date, YYYY-MM-DD (default `from`)' },
+  from: {
+    type: 'string',
+    description: 'first local date, YYYY-MM-DD, 2000-01-01 … 2100-12-31 (default today)',
+  },
+  to: {
+    type: 'string',
+    description: 'last local date, YYYY-MM-DD (default `from`); at most 366 days after `from`',
+  },
 } as const;
 
 /**
  * The owner's read API (issue 6), under `/api/v1`, built from projections: summary, funnel,
  * leads (cursor-paginated), one lead's timeline, the outbound queue, tenants, and the one
- * write an owner makes here, a lead's status. Operator keys choose a tenant with `?tenant=`;
+ * write an owner makes here, a lead's status (only of a lead the tenant has: else 404
+ * `LEAD_NOT_FOUND`, nothing written). Operator keys choose a tenant with `?tenant=`;
  * tenant keys see only their own (another is 403); auditor keys are refused (403).
  */
 export async function leadsApi(
@@ -168,7 +177,8 @@ export async function leadsApi(
     '/leads/:phone/status',
     {
       schema: {
-        summary: 'Move a lead along: contacted, booked or lost (recorded as an event)',
+        summary:
+          'Move a lead along: contacted, booked or lost (recorded as an event); 404 for a number that is not a lead of the tenant',
         tags: ['leads'],
         querystring: tenantOnlyQuery,
         body: {
@@ -184,10 +194,16 @@ export async function leadsApi(
     },
     async (request, reply) => {
       const tenant = await tenantOf(request, request.query.tenant);
+      // Only the tenant's own leads: a number it never heard from (or another tenant's lead)
+      // would get a stream, a status and, for `booked`, a consent grant it never earned.
+      const phone = toE164(request.params.phone);
+      if (!(await leadExists(deps.db, tenant.tenantId, phone))) {
+        throw new NotFoundError(`No lead ${phone} for this tenant`, 'LEAD_NOT_FOUND');
+      }
       const result = await changeLeadStatus(
         tenant,
         {
-          phone: request.params.phone,
+          phone,
           status: request.body.status,
           changedBy: request.principal!.keyId,
           note: request.body.note ?? null,

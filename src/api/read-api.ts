@@ -12,6 +12,7 @@ import { authenticate, requireRole, tenantInScope } from '../auth/access.ts';
 import { consentApi } from './consent-api.ts';
 import { leadsApi } from './leads-api.ts';
 import type { Principal } from '../auth/api-keys.ts';
+import type { AuthFailureLimiter } from '../auth/auth-failure-limiter.ts';
 
 /** What the API needs. */
 export interface ReadApiDeps {
@@ -21,6 +22,8 @@ export interface ReadApiDeps {
   operatorApiKey: string;
   /** Notifications of dashboard changes, for the live stream. */
   dashboardChanges?: Wakeups;
+  /** Limits wrong API keys per client address (429 beyond); absent: no limit. */
+  authFailures?: AuthFailureLimiter;
 }
 
 declare module 'fastify' {
@@ -33,7 +36,8 @@ declare module 'fastify' {
 /**
  * The API under `/api/v1`. Reads are built only from projections; writes record events.
  * Bearer API key required (`src/auth`): operator keys see everything, tenant keys their own
- * tenant, auditor keys only the consent endpoints.
+ * tenant, auditor keys only the consent endpoints. An address that presents too many wrong
+ * keys gets 429 with `Retry-After` (`auth/auth-failure-limiter.ts`), a correct key included.
  *
  * - `GET /api/v1/dashboard` — every tenant with its totals; `?tenant=<id>` — that tenant's
  *   totals and its most recent leads, calls and messages.

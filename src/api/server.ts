@@ -6,12 +6,14 @@ import type pg from 'pg';
 import type { Wakeups } from '../db/wakeups.ts';
 import type { EventLog } from '../log/event-log.ts';
 import type { Clock } from '../shared/clock.ts';
-import { LeadlineError } from '../shared/errors.ts';
+import { AuthFailureLimiter, type AuthFailureLimits } from '../auth/auth-failure-limiter.ts';
+import { LeadlineError, TooManyRequestsError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { LeadlineMetrics } from '../telemetry/metrics.ts';
 import { serveMetrics } from '../telemetry/metrics-endpoint.ts';
 import { dashboardPage } from './dashboard-page.ts';
 import { readApi } from './read-api.ts';
+import { docsSecurity, securityHeaders } from './security-headers.ts';
 import { unsubscribePage } from './unsubscribe-page.ts';
 import { twilioWebhooks, type TwilioWebhookDeps } from './twilio-webhooks.ts';
 import { withDeadline } from '../shared/faults.ts';
@@ -53,6 +55,11 @@ export interface ServerDeps {
   publicRoutes?: boolean;
   /** Served at `GET /metrics` (operator key); webhook response times are recorded in it. */
   metrics?: LeadlineMetrics;
+  /**
+   * Wrong API keys allowed per client address and window on `/api/v1` and `/metrics`
+   * (`LEADLINE_AUTH_FAILURE_LIMIT` / `_WINDOW_MS`). Absent: 20 per 60 s.
+   */
+  authFailures?: AuthFailureLimits;
 }
 
 /**
@@ -60,7 +67,8 @@ export interface ServerDeps {
  * the owner's dashboard at `/dashboard`, one-click unsubscribe at `/u/<token>`,
  * `/healthz` (the process is up), `/readyz` (it can reach PostgreSQL) and, given metrics,
  * `/metrics` (Prometheus, operator key). Errors are JSON
- * `{ error: { code, message } }` with the status their type carries.
+ * `{ error: { code, message } }` with the status their type carries (429 also with
+ * `Retry-After`).
  */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -74,6 +82,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof LeadlineError) {
       request.log.info({ code: error.code }, error.message);
+      if (error instanceof TooManyRequestsError) {
+        reply.header('retry-after', String(error.retryAfterSeconds));
+      }
       return reply
         .code(error.statusCode)
         .send({ error: { code: error.code, message: error.message } });
@@ -108,11 +119,22 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (deps.isReady && !deps.isReady()) return reply.code(503).send({ status: 'starting', spool });
     return { status: 'ready', spool };
   });
+  // One limit of wrong API keys per client address, shared by /metrics and /api/v1.
+  const authFailures = new AuthFailureLimiter(
+    deps.authFailures ?? { limit: 20, windowMs: 60_000 },
+    { onOutcome: (outcome) => deps.metrics?.recordAuthFailure(outcome) },
+  );
   if (deps.metrics) {
-    serveMetrics(app, { metrics: deps.metrics, db: deps.db, operatorApiKey: deps.operatorApiKey });
+    serveMetrics(app, {
+      metrics: deps.metrics,
+      db: deps.db,
+      operatorApiKey: deps.operatorApiKey,
+      authFailures,
+    });
   }
 
   if (deps.publicRoutes === false) return app;
+  await securityHeaders(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -129,7 +151,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     transform: ({ schema, url }) =>
       url.startsWith('/api/v1/') ? { schema, url } : { schema: { ...schema, hide: true }, url },
   });
-  await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/api/v1/docs',
+    uiHooks: { onRequest: docsSecurity },
+  });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (deps.webhooks) {
     await app.register(twilioWebhooks, {
@@ -152,6 +177,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     clock: deps.clock,
     dashboardChanges: deps.dashboardChanges,
     operatorApiKey: deps.operatorApiKey,
+    authFailures,
   });
   return app;
 }

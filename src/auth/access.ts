@@ -2,26 +2,34 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { ForbiddenError, UnauthorizedError } from '../shared/errors.ts';
+import type { AuthFailureLimiter } from './auth-failure-limiter.ts';
 import { findPrincipal, type Principal, type Role } from './api-keys.ts';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /**
  * Authenticates `Authorization: Bearer <key>`: a key from `leadline keys create`, or the
- * deployment's `OPERATOR_API_KEY` (compared in constant time), which is an operator.
- * @throws UnauthorizedError (401) when the key is missing, unknown or revoked.
+ * deployment's `OPERATOR_API_KEY` (compared in constant time), which is an operator. Given
+ * `authFailures`, a presented key is checked through it: wrong keys count against the
+ * client address (`request.ip`), and an address over the limit is refused unchecked. A
+ * request without a key is no guess and is not counted.
+ * @throws UnauthorizedError (401) when the key is missing, unknown or revoked;
+ *   TooManyRequestsError (429) when the address has presented too many wrong keys.
  */
 export async function authenticate(
   request: FastifyRequest,
-  deps: { db: pg.Pool; operatorApiKey: string },
+  deps: { db: pg.Pool; operatorApiKey: string; authFailures?: AuthFailureLimiter },
 ): Promise<Principal> {
   const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
   if (!match) throw new UnauthorizedError();
   const presented = match[1]!;
-  if (timingSafeEqual(digest(presented), digest(deps.operatorApiKey))) {
-    return { role: 'operator', tenantId: null, keyId: 'env' };
-  }
-  const principal = await findPrincipal(deps.db, presented);
+  const verify = async () =>
+    timingSafeEqual(digest(presented), digest(deps.operatorApiKey))
+      ? ({ role: 'operator', tenantId: null, keyId: 'env' } satisfies Principal)
+      : await findPrincipal(deps.db, presented);
+  const principal = deps.authFailures
+    ? await deps.authFailures.attempt(request.ip, verify)
+    : await verify();
   if (!principal) throw new UnauthorizedError('This API key is not valid (unknown or revoked).');
   return principal;
 }

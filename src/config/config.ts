@@ -151,6 +151,14 @@ export const environmentSchema = z.object({
    * they are answered 429; correctly signed requests are never limited. Default 30.
    */
   LEADLINE_WEBHOOK_UNSIGNED_LIMIT: positiveInt('LEADLINE_WEBHOOK_UNSIGNED_LIMIT', 30),
+  /**
+   * Wrong API keys one client address may present to `/api/v1` and `/metrics` per window;
+   * then every attempt from it is 429 until the window ends (`auth/auth-failure-limiter.ts`).
+   * Default 20.
+   */
+  LEADLINE_AUTH_FAILURE_LIMIT: positiveInt('LEADLINE_AUTH_FAILURE_LIMIT', 20),
+  /** The window (ms) of `LEADLINE_AUTH_FAILURE_LIMIT`, from an address's first failure. Default 60000. */
+  LEADLINE_AUTH_FAILURE_WINDOW_MS: positiveInt('LEADLINE_AUTH_FAILURE_WINDOW_MS', 60_000),
 });
 
 /** The raw environment after validation. */
@@ -190,6 +198,8 @@ export interface Config {
   appendDeadlineMs: number;
   /** `LEADLINE_WEBHOOK_UNSIGNED_LIMIT`: unsigned webhook requests per address per minute. */
   unsignedWebhooksPerMinute: number;
+  /** Failed API keys per client address and window (`LEADLINE_AUTH_FAILURE_LIMIT`, `_WINDOW_MS`). */
+  authFailures: { limit: number; windowMs: number };
 }
 
 /**
@@ -262,5 +272,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     appendDeadlineMs: e.LEADLINE_APPEND_DEADLINE_MS,
     unsignedWebhooksPerMinute: e.LEADLINE_WEBHOOK_UNSIGNED_LIMIT,
+    authFailures: {
+      limit: e.LEADLINE_AUTH_FAILURE_LIMIT,
+      windowMs: e.LEADLINE_AUTH_FAILURE_WINDOW_MS,
+    },
   };
 }

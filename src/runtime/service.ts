@@ -180,6 +180,7 @@ export async function startService(config: Config, options: StartOptions): Promi
         webhooks: webhooks?.deps,
         intakeStatus: webhooks && (() => webhooks.intake.status()),
         trustProxy: config.trustProxy,
+        authFailures: config.authFailures,
       });
       address = await app.listen({ port: config.port, host: config.host });
       stops.push(() => app.close());

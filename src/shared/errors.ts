@@ -44,6 +44,21 @@ export class NotFoundError extends LeadlineError {
   }
 }
 
+/**
+ * The caller must wait before trying again (HTTP 429); the API sends `retryAfterSeconds` as
+ * the `Retry-After` header.
+ */
+export class TooManyRequestsError extends LeadlineError {
+  constructor(
+    message: string,
+    /** Whole seconds until a new attempt can succeed, at least 1. */
+    readonly retryAfterSeconds: number,
+    code = 'TOO_MANY_AUTH_FAILURES',
+  ) {
+    super(code, message, 429);
+  }
+}
+
 /** Configuration is missing or invalid; raised at start-up, before anything runs. */
 export class ConfigurationError extends LeadlineError {
   constructor(message: string) {

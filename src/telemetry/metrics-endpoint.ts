@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { authenticate, requireRole } from '../auth/access.ts';
+import type { AuthFailureLimiter } from '../auth/auth-failure-limiter.ts';
 import type { LeadlineMetrics } from './metrics.ts';
 
 /** What {@link serveMetrics} needs. */
@@ -9,6 +10,8 @@ export interface MetricsEndpointDeps {
   db: pg.Pool;
   /** The deployment's `OPERATOR_API_KEY` (or the generated one). */
   operatorApiKey: string;
+  /** Counts wrong keys per client address with the API's (one limit for both). */
+  authFailures?: AuthFailureLimiter;
 }
 
 /**
@@ -20,7 +23,8 @@ export interface MetricsEndpointDeps {
  * `/metrics` takes an operator key as bearer (`OPERATOR_API_KEY` or `leadline keys create
  * --role operator`), on every role, the worker's health port included: consumer names, queue
  * sizes and latencies are operators' business. Prometheus sends it with `authorization:
- * { credentials_file: … }`. 401 without a valid key, 403 for another role.
+ * { credentials_file: … }`. 401 without a valid key, 403 for another role, 429 from an
+ * address that presented too many wrong keys (`deps.authFailures`).
  */
 export function serveMetrics(app: FastifyInstance, deps: MetricsEndpointDeps): void {
   app.addHook('onResponse', async (request, reply) => {

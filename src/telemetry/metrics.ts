@@ -14,6 +14,12 @@ export const OUTBOUND_STATES = ['pending', 'deferred', 'retrying', 'sending', 'f
  */
 export type SendResultStatus = 'sent' | 'retrying' | 'failed' | 'withheld' | 'deferred';
 
+/**
+ * A refused API key attempt, as `leadline_auth_failures_total{outcome}` counts it: `rejected`
+ * (a wrong key: 401) or `limited` (refused unchecked, its address failed too often: 429).
+ */
+export type AuthFailureOutcome = 'rejected' | 'limited';
+
 /** Upper bounds (s) of the webhook latency buckets; Twilio gives up on a webhook after 15 s. */
 const WEBHOOK_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15];
 
@@ -54,6 +60,8 @@ export interface MetricsOptions {
  * - `leadline_intake_spooled_total{kind}`, `leadline_intake_spool_entries`,
  *   `leadline_intake_spool_oldest_seconds`: the webhook spool (facts kept on local disk
  *   while the log or the database is unreachable).
+ * - `leadline_auth_failures_total{outcome="rejected"|"limited"}`: wrong API keys on `/api/v1`
+ *   and `/metrics`, and attempts refused by the failed-authentication limit.
  *
  * The gauges come from the database, so every process reports the same values; the histogram
  * and the counter are this process's own.
@@ -77,6 +85,8 @@ export interface LeadlineMetrics {
   recordWebhookRefused(route: string, reason: string): void;
   /** Counts one entry written to the webhook spool (`leadline_intake_spooled_total{kind}`). */
   recordSpooled(kind: string): void;
+  /** Counts one refused API key attempt (see {@link AuthFailureOutcome}). */
+  recordAuthFailure(outcome: AuthFailureOutcome): void;
   /** Every metric in the Prometheus text format (0.0.4). */
   scrape(): Promise<string>;
   /** Stops the meter provider. */
@@ -101,6 +111,10 @@ export function createMetrics(options: MetricsOptions = {}): LeadlineMetrics {
   const sendResults = meter.createCounter('leadline_sms_send_results', {
     description:
       'Results of the sender: sent, retrying, failed, withheld, deferred; with the error code (Twilio code or HTTP status) and the reason',
+  });
+  const authFailures = meter.createCounter('leadline_auth_failures', {
+    description:
+      'Refused API keys on /api/v1 and /metrics: rejected (wrong key, 401) or limited (the address failed too often, 429)',
   });
 
   const webhooksRefused = meter.createCounter('leadline_webhooks_refused', {
@@ -189,6 +203,9 @@ export function createMetrics(options: MetricsOptions = {}): LeadlineMetrics {
     },
     recordSpooled(kind) {
       spooled.add(1, { kind });
+    },
+    recordAuthFailure(outcome) {
+      authFailures.add(1, { outcome });
     },
     async scrape() {
       const { resourceMetrics, errors } = await exporter.collect();

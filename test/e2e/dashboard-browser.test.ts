@@ -60,8 +60,18 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await e?.close();
   });
 
-  async function signIn(key: string, viewport = { width: 1280, height: 900 }): Promise<Page> {
+  /** What the browser refused under a page's Content-Security-Policy, on any page opened. */
+  const cspViolations: string[] = [];
+  async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
     const page = await browser.newPage({ viewport });
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    return page;
+  }
+
+  async function signIn(key: string, viewport = { width: 1280, height: 900 }): Promise<Page> {
+    const page = await newPage(viewport);
     await page.goto(`${e.service.baseUrl}/dashboard`);
     await page.fill('#key', key);
     await page.click('button[type=submit]');
@@ -116,12 +126,26 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
   });
 
   it('a wrong key is refused and sends the user back to sign in', async () => {
-    const page = await browser.newPage();
+    const page = await newPage();
     await page.goto(`${e.service.baseUrl}/dashboard`);
     await page.fill('#key', 'll_0123456789ab_notavalidkeynotavalidkeynotavalid');
     await page.click('button[type=submit]');
     await page.waitForSelector('#login-error:has-text("not valid")');
     expect(await page.locator('#app').isHidden()).toBe(true);
     await page.close();
+  });
+
+  it('every page runs under its Content-Security-Policy: docs and unsubscribe page render, nothing is refused', async () => {
+    const docs = await newPage();
+    await docs.goto(`${e.service.baseUrl}/api/v1/docs/`);
+    await docs.waitForSelector('.swagger-ui .info .title:has-text("Leadline API")');
+    await docs.close();
+    const unsubscribe = await newPage();
+    await unsubscribe.goto(`${e.service.baseUrl}/u/AAAAAAAAAAAAAAAAAAAAAA`);
+    expect(await unsubscribe.locator('h1').innerText()).toBe('Link not recognised');
+    // Its own style applies (by hash): the page is a narrow column, not the browser's default.
+    expect(await unsubscribe.evaluate('getComputedStyle(document.body).maxWidth')).not.toBe('none');
+    await unsubscribe.close();
+    expect(cspViolations).toEqual([]);
   });
 });

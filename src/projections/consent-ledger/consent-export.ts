@@ -2,7 +2,7 @@ import { stringify } from 'csv-stringify';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { ValidationError } from '../../shared/errors.ts';
+import { parseBoundedInstant } from '../../shared/time-bounds.ts';
 import { streamLedger, toEntry, type LedgerEntry } from './consent-queries.ts';
 
 /** Columns of the CSV export, in order. */
@@ -25,19 +25,12 @@ export const EXPORT_COLUMNS = [
 ] as const;
 
 /**
- * An instant parameter (an export bound, a point in time) as UTC ISO-8601; undefined stays undefined.
- * @throws ValidationError (`INVALID_TIME`) naming the bound when it is not an instant.
+ * An instant parameter (an export bound, a point in time) as UTC ISO-8601; undefined stays
+ * undefined. ISO-8601 only, bounded to 2000-01-01 … 2100-12-31 (`shared/time-bounds.ts`).
+ * @throws ValidationError (`INVALID_TIME`) naming the bound when it is not such an instant.
  */
 export function parseInstant(name: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) {
-    throw new ValidationError(
-      `${name} "${value}" is not an instant; use ISO-8601, e.g. 2026-11-23T15:00:00Z`,
-      'INVALID_TIME',
-    );
-  }
-  return new Date(ms).toISOString();
+  return value === undefined ? undefined : parseBoundedInstant(name, value);
 }
 
 /**

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import type pg from 'pg';
 import { leadScore, type LeadFacts } from '../../rules/lead-score.ts';
 import { ValidationError } from '../../shared/errors.ts';
+import { checkPeriod, parseBoundedDate, parseBoundedInstant } from '../../shared/time-bounds.ts';
 
 /** A period in a tenant's zone: `[from, to)` as UTC instants, and the local dates asked. */
 export interface Period {
@@ -13,27 +14,24 @@ export interface Period {
 
 /**
  * The UTC bounds of local dates `[fromDate, toDate]` (inclusive, `YYYY-MM-DD`) in `timezone`;
- * today when absent. DST-correct (a day may last 23 or 25 hours).
- * @throws ValidationError (`INVALID_DATE`) for a date that is not `YYYY-MM-DD` or a range
- *   that ends before it starts.
+ * today when absent (one end alone is a one-day period). DST-correct (a day may last 23 or
+ * 25 hours). Dates are bounded (`shared/time-bounds.ts`): 2000-01-01 to 2100-12-31, at most
+ * 366 days in one period.
+ * @throws ValidationError (`INVALID_DATE`) for a date that is not a real `YYYY-MM-DD`, is
+ *   outside the bounds, or a range that ends before it starts or is longer than 366 days.
  */
 export function periodIn(timezone: string, now: Date, fromDate?: string, toDate?: string): Period {
   const today = DateTime.fromJSDate(now, { zone: timezone }).toISODate()!;
-  const parse = (name: string, value: string) => {
-    const d = DateTime.fromISO(value, { zone: timezone });
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || !d.isValid) {
-      throw new ValidationError(`${name} "${value}" is not a date; use YYYY-MM-DD`, 'INVALID_DATE');
-    }
-    return d.startOf('day');
-  };
-  const start = parse('from', fromDate ?? toDate ?? today);
-  const end = parse('to', toDate ?? fromDate ?? today);
-  if (end < start) throw new ValidationError('to is before from', 'INVALID_DATE');
+  const localFrom = parseBoundedDate('from', fromDate ?? toDate ?? today);
+  const localTo = parseBoundedDate('to', toDate ?? fromDate ?? today);
+  checkPeriod(localFrom, localTo);
+  const start = DateTime.fromISO(localFrom, { zone: timezone }).startOf('day');
+  const end = DateTime.fromISO(localTo, { zone: timezone }).startOf('day');
   return {
     from: start.toUTC().toISO()!,
     to: end.plus({ days: 1 }).toUTC().toISO()!,
-    localFrom: start.toISODate()!,
-    localTo: end.toISODate()!,
+    localFrom,
+    localTo,
   };
 }
 
@@ -156,11 +154,24 @@ export interface LeadPage {
 
 const encodeCursor = (at: Date, phone: string) =>
   Buffer.from(`${at.toISOString()}|${phone}`).toString('base64url');
+/**
+ * The position a cursor names: the last contact (UTC ISO-8601, as {@link encodeCursor} wrote
+ * it, within the API's time bounds) and the lead's phone number (`+digits`).
+ * @throws ValidationError (`INVALID_CURSOR`) for anything else.
+ */
 function decodeCursor(cursor: string): [string, string] {
-  const [at, phone] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!at || !phone || Number.isNaN(Date.parse(at))) {
-    throw new ValidationError('cursor is not one this API returned', 'INVALID_CURSOR');
+  const [at, phone, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const invalid = () =>
+    new ValidationError('cursor is not one this API returned', 'INVALID_CURSOR');
+  // Lead phones are `+digits` (`parseLeadStreamId`).
+  if (!at || !phone || rest.length > 0 || !/^\+\d{1,20}$/.test(phone)) throw invalid();
+  let normalised: string | undefined;
+  try {
+    normalised = parseBoundedInstant('cursor', at);
+  } catch {
+    // not an instant, or out of bounds: refused below
   }
+  if (normalised !== at) throw invalid();
   return [at, phone];
 }
 
@@ -222,6 +233,20 @@ export async function readLeads(
     nextCursor:
       rows.length > options.limit && last ? encodeCursor(last.last_contact_at, last.phone) : null,
   };
+}
+
+/**
+ * Whether `phone` (E.164) is a lead of `tenantId` in the dashboard read model: a number that
+ * called or texted the tenant (a row in `dashboard_leads`). Another tenant's lead is not.
+ * The model lags the log by the projection's lag, so a lead whose first call is a moment old
+ * may not be here yet.
+ */
+export async function leadExists(db: pg.Pool, tenantId: string, phone: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'SELECT 1 FROM dashboard_leads WHERE tenant_id = $1 AND phone = $2',
+    [tenantId, phone],
+  );
+  return (rowCount ?? 0) > 0;
 }
 
 /** One entry of a lead's timeline. */
