@@ -23,6 +23,25 @@ async function spooled(e: E2eEnv): Promise<number> {
   return sampleValue(await res.text(), 'leadline_intake_spooled_total') ?? 0;
 }
 
+/**
+ * Waits until the service is ready and its webhook spool is empty: what was answered during
+ * the outage is in the log. Only then can "settled" mean every caller was handled.
+ */
+async function spoolDrained(e: E2eEnv, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(`${e.service.baseUrl}/readyz`);
+      const body = (await res.json()) as { spool?: { entries: number } };
+      if (res.status === 200 && body.spool?.entries === 0) return;
+    } catch {
+      // not answering yet
+    }
+    if (Date.now() > deadline) throw new Error('the webhook spool was not drained in time');
+    await sleep(200);
+  }
+}
+
 /** Polls `/readyz` until it answers 200; resolves with the time it took (ms). */
 async function readyAgain(e: E2eEnv, sinceMs: number, timeoutMs = 60_000): Promise<number> {
   for (;;) {
@@ -61,10 +80,10 @@ describe.each(e2eBackends())(
       let readyAfterMs = 0;
       const outcomes = await missedCallBurst(e, {
         number: NUMBER,
-        callers: distinctCallers('+1905556', 40),
+        callers: distinctCallers('+1905556', 24),
         concurrency: 4,
         fault: {
-          at: 10,
+          at: 6,
           run: async () => {
             process.kill(await postmaster(), 'SIGKILL');
             killedAt = Date.now();
@@ -73,6 +92,7 @@ describe.each(e2eBackends())(
           },
         },
       });
+      await spoolDrained(e);
       await waitUntilSettled(e.databaseUrl, undefined, 90_000);
       const counts = countDeliveries(e, OWNER, outcomes);
       const slowest = Math.max(...outcomes.flatMap((o) => o.durationsMs));
@@ -135,10 +155,10 @@ describe('the Kafka broker stopped and started again mid-burst', () => {
     let outageMs = 0;
     const outcomes = await missedCallBurst(e, {
       number: NUMBER,
-      callers: distinctCallers('+1905557', 40),
+      callers: distinctCallers('+1905557', 24),
       concurrency: 4,
       fault: {
-        at: 10,
+        at: 6,
         run: async () => {
           const stoppedAt = Date.now();
           await broker!.stop();
@@ -148,6 +168,7 @@ describe('the Kafka broker stopped and started again mid-burst', () => {
         },
       },
     });
+    await spoolDrained(e);
     await waitUntilSettled(e.databaseUrl, undefined, 120_000);
     const counts = countDeliveries(e, OWNER, outcomes);
     const slowest = Math.max(...outcomes.flatMap((o) => o.durationsMs));
@@ -234,10 +255,10 @@ describe('DATABASE_URL: the PostgreSQL server stopped and started again mid-burs
     let readyAfterMs = 0;
     const outcomes = await missedCallBurst(e, {
       number: NUMBER,
-      callers: distinctCallers('+1905558', 30),
+      callers: distinctCallers('+1905558', 20),
       concurrency: 3,
       fault: {
-        at: 8,
+        at: 5,
         run: async () => {
           pgctl('stop');
           await sleep(1_000);
@@ -248,6 +269,7 @@ describe('DATABASE_URL: the PostgreSQL server stopped and started again mid-burs
         },
       },
     });
+    await spoolDrained(e);
     await waitUntilSettled(e.databaseUrl, undefined, 90_000);
     const counts = countDeliveries(e, OWNER, outcomes);
     console.log(

@@ -152,64 +152,66 @@ describe.each(e2eBackends())('hostile webhooks on the $backend log', ({ backend,
       expect(e.twilio.to(to)).toHaveLength(0);
   });
 
-  it('unauthenticated floods store nothing and are rate-limited per address; signed traffic is never limited', async () => {
-    const callers = distinctCallers('+1289556', 5);
-    const realStreams = callers.map((c) => leadStreamId(tenantId, c));
-    const before = await logSize(realStreams);
-    const refusedBefore = await metric('leadline_webhooks_refused_total');
-    const statuses: number[] = [];
-    const signed: number[] = [];
-    let sent = 0;
-    const flood = async () => {
-      while (sent < 1_000) {
-        const i = sent++;
-        const call = {
-          callSid: newSid('CA'),
-          accountSid: ACCOUNT_SID,
-          from: nextCaller(),
-          to: NUMBER,
-        };
-        const forged = await e.webhooks.post('/twilio/voice', voiceCallParams(call), {
-          signature: i % 2 ? null : 'bm90IGEgc2lnbmF0dXJl',
-        });
-        statuses.push(forged.status);
-      }
-    };
-    const realCalls = async () => {
-      // Real missed calls from Twilio during the flood, from the same address.
-      for (const caller of callers) {
-        const real = { callSid: newSid('CA'), accountSid: ACCOUNT_SID, from: caller, to: NUMBER };
-        const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(real));
-        const action = /<Dial[^>]*action="([^"]+)"/.exec(voice.body)![1]!;
-        const dial = await e.webhooks.post(
-          e.webhooks.relativeTo(action),
-          dialActionParams(real, 'no-answer'),
-        );
-        signed.push(voice.status, dial.status);
-        while (sent < 200 * (signed.length / 2)) await new Promise((r) => setTimeout(r, 5));
-      }
-    };
-    await Promise.all([...Array.from({ length: 8 }, flood), realCalls()]);
-    const forbidden = statuses.filter((s) => s === 403).length;
-    const limited = statuses.filter((s) => s === 429).length;
-    expect(forbidden).toBe(20);
-    expect(limited).toBe(1_000 - 20);
-    expect(signed).toEqual(Array(10).fill(200));
-    await settle();
-    const appended = (await logSize(realStreams)) - before;
-    expect(appended).toBe(0);
-    const counts = countDeliveries(
-      e,
-      OWNER,
-      callers.map((caller) => ({ caller, answered: true, statuses: [200], durationsMs: [] })),
-    );
-    expect(counts.lost).toBe(0);
-    expect((await metric('leadline_webhooks_refused_total')) - refusedBefore).toBe(1_000);
-    console.log(
-      `[hostile] ${backend}: 1,000 unsigned requests: ${forbidden} × 403, ${limited} × 429, ` +
-        `${appended} events appended; 5 signed calls during the flood all answered and texted`,
-    );
-  });
+  // The unsigned path never reaches the log, whichever it is: the flood runs once.
+  if (backend === 'postgres')
+    it('unauthenticated floods store nothing and are rate-limited per address; signed traffic is never limited', async () => {
+      const callers = distinctCallers('+1289556', 5);
+      const realStreams = callers.map((c) => leadStreamId(tenantId, c));
+      const before = await logSize(realStreams);
+      const refusedBefore = await metric('leadline_webhooks_refused_total');
+      const statuses: number[] = [];
+      const signed: number[] = [];
+      let sent = 0;
+      const flood = async () => {
+        while (sent < 1_000) {
+          const i = sent++;
+          const call = {
+            callSid: newSid('CA'),
+            accountSid: ACCOUNT_SID,
+            from: nextCaller(),
+            to: NUMBER,
+          };
+          const forged = await e.webhooks.post('/twilio/voice', voiceCallParams(call), {
+            signature: i % 2 ? null : 'bm90IGEgc2lnbmF0dXJl',
+          });
+          statuses.push(forged.status);
+        }
+      };
+      const realCalls = async () => {
+        // Real missed calls from Twilio during the flood, from the same address.
+        for (const caller of callers) {
+          const real = { callSid: newSid('CA'), accountSid: ACCOUNT_SID, from: caller, to: NUMBER };
+          const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(real));
+          const action = /<Dial[^>]*action="([^"]+)"/.exec(voice.body)![1]!;
+          const dial = await e.webhooks.post(
+            e.webhooks.relativeTo(action),
+            dialActionParams(real, 'no-answer'),
+          );
+          signed.push(voice.status, dial.status);
+          while (sent < 200 * (signed.length / 2)) await new Promise((r) => setTimeout(r, 5));
+        }
+      };
+      await Promise.all([...Array.from({ length: 8 }, flood), realCalls()]);
+      const forbidden = statuses.filter((s) => s === 403).length;
+      const limited = statuses.filter((s) => s === 429).length;
+      expect(forbidden).toBe(20);
+      expect(limited).toBe(1_000 - 20);
+      expect(signed).toEqual(Array(10).fill(200));
+      await settle();
+      const appended = (await logSize(realStreams)) - before;
+      expect(appended).toBe(0);
+      const counts = countDeliveries(
+        e,
+        OWNER,
+        callers.map((caller) => ({ caller, answered: true, statuses: [200], durationsMs: [] })),
+      );
+      expect(counts.lost).toBe(0);
+      expect((await metric('leadline_webhooks_refused_total')) - refusedBefore).toBe(1_000);
+      console.log(
+        `[hostile] ${backend}: 1,000 unsigned requests: ${forbidden} × 403, ${limited} × 429, ` +
+          `${appended} events appended; 5 signed calls during the flood all answered and texted`,
+      );
+    });
 
   it('bodies that are not Twilio form posts, too large, or of another account are refused unstored', async () => {
     const before = await logSize();

@@ -41,7 +41,10 @@ const ROUTES = [
 
 /** Percent-encodes text as a client would (a lone surrogate cannot be sent: it becomes U+FFFD). */
 const enc = (text: string) => encodeURIComponent(text.toWellFormed());
-const sid = (prefix: string) => fc.stringMatching(/^[0-9a-f]{32}$/).map((h) => prefix + h);
+const sid = (prefix: string) =>
+  fc
+    .uint8Array({ minLength: 16, maxLength: 16 })
+    .map((bytes) => prefix + Buffer.from(bytes).toString('hex'));
 const hostileText = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }), // any code point, lone surrogates included
   fc.constantFrom('\u0000', 'a\u0000b', '\uD800', '\uDFFF\uD800', '%', '+', '&=', '\r\n'),

@@ -31,8 +31,19 @@ export class AppendRegistry {
     private readonly stallMs = 60_000,
   ) {}
 
-  /** Claims `events`' ids; waits for claims held by concurrent appenders. */
-  async claim(events: Array<{ id: string; streamId: string }>): Promise<Claims> {
+  /**
+   * Claims `events`' ids; waits for claims held by concurrent appenders.
+   *
+   * `ownOutcome(id)` tells about a claim this process made itself whose produce has not been
+   * settled in the registry (its append gave up, or the registry was unreachable when it
+   * settled or released): a promise of where the event landed, or null when its produce failed.
+   * Such a claim is waited for in memory rather than for `stallMs`: landed → settled here and
+   * reported as appended; failed → taken over and produced by this caller.
+   */
+  async claim(
+    events: Array<{ id: string; streamId: string }>,
+    ownOutcome: (id: string) => Promise<KafkaLocation | null> | undefined = () => undefined,
+  ): Promise<Claims> {
     const { rows } = await this.pool.query<{ event_id: string }>(
       `INSERT INTO kafka_appends (event_id, stream_id)
        SELECT * FROM unnest($1::uuid[], $2::text[])
@@ -42,6 +53,19 @@ export class AppendRegistry {
     const toProduce = new Set(rows.map((r) => r.event_id));
     const appended = new Map<string, KafkaLocation>();
     let pending = events.map((e) => e.id).filter((id) => !toProduce.has(id));
+    const landed = new Map<string, KafkaLocation>();
+    for (const id of pending) {
+      const own = ownOutcome(id);
+      if (!own) continue;
+      const at = await own;
+      if (at) landed.set(id, at);
+      else toProduce.add(id);
+    }
+    if (landed.size > 0) {
+      await this.settle(landed);
+      for (const [id, at] of landed) appended.set(id, at);
+    }
+    pending = pending.filter((id) => !toProduce.has(id) && !appended.has(id));
     const deadline = Date.now() + this.stallMs;
     while (pending.length > 0) {
       const found = await this.pool.query<{

@@ -50,6 +50,11 @@ export interface KafkaEventLogOptions {
 export class KafkaEventLog implements EventLog {
   private readonly subscriptions = new SubscriptionSet();
   private readonly partitioner = Partitioners.DefaultPartitioner();
+  /**
+   * Ids this process claimed whose outcome the registry does not hold yet: where they landed,
+   * or null when their produce failed (see {@link AppendRegistry.claim}).
+   */
+  private readonly unsettled = new Map<string, Promise<KafkaLocation | null>>();
 
   private constructor(
     private readonly kafka: Kafka,
@@ -117,10 +122,21 @@ export class KafkaEventLog implements EventLog {
   async append(events: LeadlineEvent[]): Promise<AppendResult[]> {
     if (events.length === 0) return [];
     const unique = [...new Map(events.map((e) => [e.id, e])).values()];
-    const claims = await this.registry.claim(unique);
+    const claims = await this.registry.claim(unique, (id) => this.unsettled.get(id));
+    for (const id of claims.appended.keys()) this.unsettled.delete(id);
     const toProduce = unique.filter((e) => claims.toProduce.has(e.id));
     const produced = new Map<string, KafkaLocation>();
     if (toProduce.length > 0) {
+      // Until the registry records the outcome, a later append of the same ids in this
+      // process (the webhook spool's drain, after this append was given up on) learns it here.
+      let outcome!: (landed: Map<string, KafkaLocation> | null) => void;
+      const landed = new Promise<Map<string, KafkaLocation> | null>((r) => (outcome = r));
+      for (const e of toProduce)
+        this.unsettled.set(
+          e.id,
+          landed.then((m) => m?.get(e.id) ?? null),
+        );
+      const ids = toProduce.map((e) => e.id);
       // Group per topic partition, keeping order, so each event's offset is base + index.
       const byPartition = new Map<
         string,
@@ -160,10 +176,16 @@ export class KafkaEventLog implements EventLog {
           );
         }
       } catch (error) {
-        await this.registry.release(toProduce.map((e) => e.id)).catch(() => {});
+        outcome(null);
+        await this.registry
+          .release(ids)
+          .then(() => ids.forEach((id) => this.unsettled.delete(id)))
+          .catch(() => {});
         throw error;
       }
+      outcome(produced);
       await this.registry.settle(produced);
+      for (const id of ids) this.unsettled.delete(id);
     }
     const reported = new Set<string>();
     return events.map((e) => {
