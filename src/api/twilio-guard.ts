@@ -50,8 +50,9 @@ const checks = new WeakMap<FastifyRequest, SignatureCheck>();
  *    counted (`onRefused`) and logged at most once per 10 s per reason. (Twilio puts
  *    `AccountSid` in every webhook; without a configured account, as with the local
  *    token of the embedded default, it is not checked.)
- * 5. Every parameter is sanitised (`webhook-text.ts`: NUL, lone surrogates, length) after
- *    the signature check, which must see the values as Twilio signed them.
+ * 5. Every parameter, of the body and of the query, is sanitised (`webhook-text.ts`: NUL,
+ *    lone surrogates, length) after the signature check, which must see the values as
+ *    Twilio signed them.
  */
 export async function guardTwilioRoutes(
   app: FastifyInstance,
@@ -134,6 +135,8 @@ export async function guardTwilioRoutes(
       );
     }
     request.body = params;
+    // The query is ours (callback URLs Leadline wrote), but signed is not the same as sane.
+    request.query = sanitizeParams(request.query);
   });
 
   app.addHook('onError', async (request, _reply, error) => {

@@ -144,17 +144,25 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
 
   /** The tenant and parent `CallSid` a callback URL carries (see `voice-urls.ts`). */
   async function callOf(request: FastifyRequest) {
-    const query = request.query as Record<string, string | undefined>;
-    if (!query.tenantId || !query.callSid) {
+    const query = request.query as Record<string, unknown>;
+    const tenantId = query.tenantId;
+    const callSid = query.callSid;
+    if (
+      typeof tenantId !== 'string' ||
+      typeof callSid !== 'string' ||
+      !UUID.test(tenantId) ||
+      !CALL_SID.test(callSid)
+    ) {
       throw new ValidationError(
-        'this callback URL must carry tenantId and callSid (Leadline sets them in the TwiML it returns)',
+        'this callback URL must carry a tenantId and a callSid (Leadline sets them in the TwiML it returns)',
         'INVALID_WEBHOOK',
       );
     }
     const leg = query.leg === 'on-call' ? ('on-call' as const) : ('owner' as const);
-    const tenant = await deps.tenants.get(query.tenantId);
+    const tenant = await deps.tenants.get(tenantId);
     if (!tenant) request.log.warn('callback for a tenant that does not exist');
-    return { tenant, callSid: query.callSid, leg, query };
+    const caller = typeof query.caller === 'string' ? query.caller : undefined;
+    return { tenant, callSid, leg, caller, screened: query.screened === '1' };
   }
   const urlsFor = (tenant: Tenant, callSid: string, caller: string) =>
     voiceUrls(deps.publicBaseUrl, tenant.tenantId, callSid, caller);
@@ -192,7 +200,7 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
 
   app.post('/voice/status', async (request, reply) => {
     const params = parse(dialActionParams, request.body);
-    const { tenant, callSid, leg, query } = await callOf(request);
+    const { tenant, callSid, leg, screened } = await callOf(request);
     if (callSid !== params.CallSid) {
       throw new ValidationError(
         `Dial action for CallSid ${params.CallSid} arrived on the URL of ${callSid}`,
@@ -202,10 +210,9 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
     if (!tenant) return sendTwiml(reply, notInServiceTwiml());
     const from = leadCallerId(params.From);
     if (!from) return sendTwiml(reply, missedCallTwiml(tenant));
-    const screenedIn =
-      query.screened === '1'
-        ? (await deps.callSteps.recorded(callSid, `screen:${leg}`)) === 'accepted'
-        : undefined;
+    const screenedIn = screened
+      ? (await deps.callSteps.recorded(callSid, `screen:${leg}`)) === 'accepted'
+      : undefined;
     const twiml = await receiveDialResult(
       tenant,
       {
@@ -245,17 +252,17 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
 
   app.post('/voice/screen', async (request, reply) => {
     parse(gatherParams, request.body);
-    const { tenant, leg, query } = await callOf(request);
+    const { tenant, callSid, leg, caller } = await callOf(request);
     if (!tenant) return sendTwiml(reply, hangupTwiml());
-    const urls = urlsFor(tenant, query.callSid!, query.caller ?? '');
+    const urls = urlsFor(tenant, callSid, caller ?? '');
     return sendTwiml(reply, screeningWhisperTwiml(tenant, urls.screenResult(leg)));
   });
 
   app.post('/voice/screen/result', async (request, reply) => {
     const params = parse(gatherParams, request.body);
-    const { tenant, callSid, leg, query } = await callOf(request);
+    const { tenant, callSid, leg, caller: rawCaller } = await callOf(request);
     if (!tenant) return sendTwiml(reply, hangupTwiml());
-    const caller = leadCallerId(query.caller);
+    const caller = leadCallerId(rawCaller);
     if (!caller) {
       // A withheld caller: nothing to record against, so the key press alone decides.
       return sendTwiml(reply, screeningResultTwiml(params.Digits === '1'));
@@ -328,3 +335,4 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CALL_SID = /^CA[0-9a-zA-Z]{8,64}$/;

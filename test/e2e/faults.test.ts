@@ -5,7 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { countDeliveries, distinctCallers, missedCallBurst } from '../support/burst.ts';
-import { e2eBackends, OPERATOR_KEY, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
+import { OPERATOR_KEY, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
 import { LocalBroker } from '../support/kafka-provision.ts';
 import { sampleValue } from '../support/prometheus-text.ts';
 import { createTestDatabase } from '../support/database.ts';
@@ -57,65 +57,80 @@ async function readyAgain(e: E2eEnv, sinceMs: number, timeoutMs = 60_000): Promi
   }
 }
 
-describe.each(e2eBackends())(
-  'the embedded PostgreSQL killed (SIGKILL) under load, on the $backend log',
-  ({ backend, env }) => {
-    let e: E2eEnv;
-    beforeAll(async () => {
-      e = await startE2eEnv(env, ['serve'], { embedded: true });
-      await e.addTenant({ name: 'Fault Plumbing', number: NUMBER, owner: OWNER, extra: GENEROUS });
-    });
-    afterAll(async () => {
-      await e?.close();
-    });
+/**
+ * Drives a burst of missed calls at the service, runs `fault` once `at` callers have
+ * started, waits until the spool is drained and everything settled, prints the counts with
+ * `label`, and asserts what a caller and the owner must see: no webhook refused, every caller
+ * texted once and the owner alerted once, no duplicates, and the outage real (webhooks were
+ * spooled). @returns the counts, for further assertions.
+ */
+async function burstThroughFault(
+  e: E2eEnv,
+  label: string,
+  burst: { callers: string[]; concurrency: number; at: number; fault: () => Promise<string> },
+) {
+  let faultNote = '';
+  const spooledBefore = await spooled(e);
+  const outcomes = await missedCallBurst(e, {
+    number: NUMBER,
+    callers: burst.callers,
+    concurrency: burst.concurrency,
+    fault: { at: burst.at, run: async () => void (faultNote = await burst.fault()) },
+  });
+  await spoolDrained(e);
+  await waitUntilSettled(e.databaseUrl, undefined, 120_000);
+  const counts = countDeliveries(e, OWNER, outcomes);
+  const slowest = Math.max(...outcomes.flatMap((o) => o.durationsMs));
+  const kept = (await spooled(e)) - spooledBefore;
+  console.log(
+    `[faults] ${label} (${faultNote}): ${outcomes.length} callers, ${counts.refused} webhooks ` +
+      `refused, slowest webhook ${slowest} ms, spooled ${kept}, lost ${counts.lost}, ` +
+      `duplicate texts ${counts.duplicateTexts}, duplicate owner alerts ${counts.duplicateAlerts}`,
+  );
+  expect(counts.refused).toBe(0);
+  expect(counts.answered).toBe(outcomes.length);
+  expect(counts.lost).toBe(0);
+  expect(counts.duplicateTexts).toBe(0);
+  expect(counts.duplicateAlerts).toBe(0);
+  expect(kept).toBeGreaterThan(0);
+  return counts;
+}
 
-    it('no webhook is refused while it is down; it is restarted; every caller is texted exactly once', async () => {
-      const postmaster = async () =>
-        Number(
-          (await readFile(path.join(e.env.LEADLINE_DATA_DIR!, 'pg/postmaster.pid'), 'utf8')).split(
-            '\n',
-          )[0],
-        );
-      let killedAt = 0;
-      let readyAfterMs = 0;
-      const outcomes = await missedCallBurst(e, {
-        number: NUMBER,
-        callers: distinctCallers('+1905556', 24),
-        concurrency: 4,
-        fault: {
-          at: 6,
-          run: async () => {
-            process.kill(await postmaster(), 'SIGKILL');
-            killedAt = Date.now();
-            // Seen from outside: not ready while it is down, then ready by itself.
-            readyAfterMs = await readyAgain(e, killedAt);
-          },
-        },
-      });
-      await spoolDrained(e);
-      await waitUntilSettled(e.databaseUrl, undefined, 90_000);
-      const counts = countDeliveries(e, OWNER, outcomes);
-      const slowest = Math.max(...outcomes.flatMap((o) => o.durationsMs));
-      console.log(
-        `[faults] ${backend}: postmaster SIGKILL under load: ${outcomes.length} callers, ` +
-          `${counts.refused} webhooks refused, ready again ${readyAfterMs} ms after the kill, ` +
-          `slowest webhook ${slowest} ms, spooled ${await spooled(e)}, lost ${counts.lost}, ` +
-          `duplicate texts ${counts.duplicateTexts}, ` +
-          `duplicate owner alerts ${counts.duplicateAlerts}`,
-      );
-      expect(counts.refused).toBe(0);
-      expect(counts.answered).toBe(outcomes.length);
-      expect(counts.lost).toBe(0);
-      expect(counts.duplicateTexts).toBe(0);
-      expect(counts.duplicateAlerts).toBe(0);
-      expect(readyAfterMs).toBeGreaterThan(0);
-      // The outage was real: webhooks were kept in the spool while PostgreSQL was away.
-      expect(await spooled(e)).toBeGreaterThan(0);
-    });
-  },
-);
+/** The pid of the embedded postmaster a service runs under its data directory. */
+const postmaster = async (e: E2eEnv) =>
+  Number(
+    (await readFile(path.join(e.env.LEADLINE_DATA_DIR!, 'pg/postmaster.pid'), 'utf8')).split(
+      '\n',
+    )[0],
+  );
 
-describe('the Kafka broker stopped and started again mid-burst', () => {
+/** SIGKILLs the embedded postmaster; says how long until `/readyz` was 200 again, unaided. */
+const killPostmaster = (e: E2eEnv) => async () => {
+  process.kill(await postmaster(e), 'SIGKILL');
+  return `ready again ${await readyAgain(e, Date.now())} ms after the kill`;
+};
+
+describe('on the embedded default (PostgreSQL log)', () => {
+  let e: E2eEnv;
+  beforeAll(async () => {
+    e = await startE2eEnv({ LOG_BACKEND: 'postgres' }, ['serve'], { embedded: true });
+    await e.addTenant({ name: 'Fault Plumbing', number: NUMBER, owner: OWNER, extra: GENEROUS });
+  });
+  afterAll(async () => {
+    await e?.close();
+  });
+
+  it('the postmaster SIGKILLed under load: no webhook refused, restarted by itself, every caller texted once', async () => {
+    await burstThroughFault(e, 'postgres: postmaster SIGKILL under load', {
+      callers: distinctCallers('+1905556', 24),
+      concurrency: 4,
+      at: 6,
+      fault: killPostmaster(e),
+    });
+  });
+});
+
+describe('on Kafka (a broker of its own) with the embedded PostgreSQL', () => {
   const brokers = inject('kafkaBrokers');
   let broker: LocalBroker | undefined;
   let e: E2eEnv;
@@ -134,54 +149,52 @@ describe('the Kafka broker stopped and started again mid-burst', () => {
       skip = `cannot start a broker of its own: ${String(error).split('\n')[0]}`;
       return;
     }
-    e = await startE2eEnv({
-      LOG_BACKEND: 'kafka',
-      KAFKA_BROKERS: broker.brokers,
-      KAFKA_TOPIC_PREFIX: 'faults',
-      KAFKA_PARTITIONS: '3',
-    });
+    e = await startE2eEnv(
+      {
+        LOG_BACKEND: 'kafka',
+        KAFKA_BROKERS: broker.brokers,
+        KAFKA_TOPIC_PREFIX: 'faults',
+        KAFKA_PARTITIONS: '3',
+      },
+      ['serve'],
+      { embedded: true },
+    );
     await e.addTenant({ name: 'Broker Plumbing', number: NUMBER, owner: OWNER, extra: GENEROUS });
   });
   afterAll(async () => {
     await e?.close();
     await broker?.remove();
   });
+  const skipping = (context: { skip: () => void }) => {
+    if (!skip) return;
+    console.log(`[faults] Kafka faults skipped: ${skip}`);
+    context.skip();
+  };
 
-  it('no webhook is refused, nothing is lost or doubled', async (context) => {
-    if (skip) {
-      console.log(`[faults] broker restart skipped: ${skip}`);
-      context.skip();
-    }
-    let outageMs = 0;
-    const outcomes = await missedCallBurst(e, {
-      number: NUMBER,
+  it('the postmaster SIGKILLed under load: no webhook refused, restarted by itself, every caller texted once', async (context) => {
+    skipping(context);
+    await burstThroughFault(e, 'kafka: postmaster SIGKILL under load', {
+      callers: distinctCallers('+1905556', 24),
+      concurrency: 4,
+      at: 6,
+      fault: killPostmaster(e),
+    });
+  });
+
+  it('the broker stopped and started mid-burst: no webhook refused, nothing lost or doubled', async (context) => {
+    skipping(context);
+    await burstThroughFault(e, 'kafka: broker stopped and started mid-burst', {
       callers: distinctCallers('+1905557', 24),
       concurrency: 4,
-      fault: {
-        at: 6,
-        run: async () => {
-          const stoppedAt = Date.now();
-          await broker!.stop();
-          await sleep(2_000);
-          await broker!.start();
-          outageMs = Date.now() - stoppedAt;
-        },
+      at: 6,
+      fault: async () => {
+        const stoppedAt = Date.now();
+        await broker!.stop();
+        await sleep(2_000);
+        await broker!.start();
+        return `${Date.now() - stoppedAt} ms down`;
       },
     });
-    await spoolDrained(e);
-    await waitUntilSettled(e.databaseUrl, undefined, 120_000);
-    const counts = countDeliveries(e, OWNER, outcomes);
-    const slowest = Math.max(...outcomes.flatMap((o) => o.durationsMs));
-    console.log(
-      `[faults] kafka: broker stopped and started mid-burst (${outageMs} ms down): ` +
-        `${outcomes.length} callers, ${counts.refused} webhooks refused, slowest webhook ${slowest} ms, ` +
-        `spooled ${await spooled(e)}, lost ${counts.lost}, duplicate texts ${counts.duplicateTexts}, ` +
-        `duplicate owner alerts ${counts.duplicateAlerts}`,
-    );
-    expect(counts.refused).toBe(0);
-    expect(counts.lost).toBe(0);
-    expect(counts.duplicateTexts).toBe(0);
-    expect(counts.duplicateAlerts).toBe(0);
   });
 });
 
@@ -252,37 +265,24 @@ describe('DATABASE_URL: the PostgreSQL server stopped and started again mid-burs
       context.skip();
     }
     let notReadyWhileDown = 0;
-    let readyAfterMs = 0;
-    const outcomes = await missedCallBurst(e, {
-      number: NUMBER,
-      callers: distinctCallers('+1905558', 20),
-      concurrency: 3,
-      fault: {
+    await burstThroughFault(
+      e,
+      `postgres (DATABASE_URL, PostgreSQL ${cluster!.version}): server stopped 3 s mid-burst`,
+      {
+        callers: distinctCallers('+1905558', 20),
+        concurrency: 3,
         at: 5,
-        run: async () => {
+        fault: async () => {
           pgctl('stop');
           await sleep(1_000);
           notReadyWhileDown = (await fetch(`${e.service.baseUrl}/readyz`)).status;
           await sleep(2_000);
           pgctl('start');
-          readyAfterMs = await readyAgain(e, Date.now());
+          const readyMs = await readyAgain(e, Date.now());
+          return `/readyz while down ${notReadyWhileDown}, ready ${readyMs} ms after it was back`;
         },
       },
-    });
-    await spoolDrained(e);
-    await waitUntilSettled(e.databaseUrl, undefined, 90_000);
-    const counts = countDeliveries(e, OWNER, outcomes);
-    console.log(
-      `[faults] postgres (DATABASE_URL, PostgreSQL ${cluster!.version}): server stopped 3 s mid-burst: ` +
-        `${outcomes.length} callers, ${counts.refused} webhooks refused, /readyz while down ${notReadyWhileDown}, ` +
-        `ready ${readyAfterMs} ms after it was back, spooled ${await spooled(e)}, lost ${counts.lost}, ` +
-        `duplicate texts ${counts.duplicateTexts}, duplicate owner alerts ${counts.duplicateAlerts}`,
     );
     expect(notReadyWhileDown).toBe(503);
-    expect(counts.refused).toBe(0);
-    expect(counts.lost).toBe(0);
-    expect(counts.duplicateTexts).toBe(0);
-    expect(counts.duplicateAlerts).toBe(0);
-    expect(await spooled(e)).toBeGreaterThan(0);
   });
 });

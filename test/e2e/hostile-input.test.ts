@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   dialActionParams,
+  gatherParams,
   inboundSmsParams,
   voiceCallParams,
 } from '../../src/cli/webhook-client.ts';
@@ -231,6 +232,14 @@ describe.each(e2eBackends())('hostile webhooks on the $backend log', ({ backend,
       To: '+1' + '4'.repeat(600_000),
     });
     expect(huge.status).toBe(413);
+    // A callback URL is ours, but a signed one with a broken query is still refused, never a 500.
+    for (const query of [
+      '?tenantId=%00&callSid=' + call.callSid,
+      `?tenantId=${tenantId}&callSid=%00`,
+    ]) {
+      const res = await e.webhooks.post(`/twilio/voice/screen${query}`, gatherParams(call, ''));
+      expect(res.status).toBe(400);
+    }
     const otherAccount = await e.webhooks.post('/twilio/voice', {
       ...params,
       AccountSid: 'AC' + '1'.repeat(32),

@@ -46,9 +46,21 @@ const sid = (prefix: string) =>
     .uint8Array({ minLength: 16, maxLength: 16 })
     .map((bytes) => prefix + Buffer.from(bytes).toString('hex'));
 const hostileText = fc.oneof(
-  fc.string({ unit: 'binary', maxLength: 40 }), // any code point, lone surrogates included
-  fc.constantFrom('\u0000', 'a\u0000b', '\uD800', '\uDFFF\uD800', '%', '+', '&=', '\r\n'),
-  fc.constantFrom('x'.repeat(10_000), 'ü'.repeat(5_000)), // 10 kB values
+  { weight: 6, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) }, // lone surrogates too
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      '\u0000',
+      'a\u0000b',
+      '\uD800',
+      '\uDFFF\uD800',
+      '%',
+      '+',
+      '&=',
+      '\r\n',
+    ),
+  },
+  { weight: 1, arbitrary: fc.constantFrom('x'.repeat(10_000), 'ü'.repeat(5_000)) }, // 10 kB values
 );
 const phone = fc.oneof(
   fc.constantFrom(
@@ -160,7 +172,7 @@ const anyRequest = (tenantId: string) =>
   fc.record({
     route: fc.constantFrom(...ROUTES),
     query: query(tenantId),
-    fields: fc.array(field, { maxLength: 24 }),
+    fields: fc.array(field, { maxLength: 16 }),
     json: fc.integer({ min: 0, max: 19 }).map((n) => n === 0),
   });
 
