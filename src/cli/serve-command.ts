@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { registerTenant } from '../commands/register-tenant.ts';
-import { startService, type Role } from '../runtime/service.ts';
+import type { Role } from '../runtime/service.ts';
 import { systemClock } from '../shared/clock.ts';
 import { createLogger } from '../shared/logger.ts';
 import { flushTracing } from '../telemetry/register.ts';
@@ -32,6 +32,8 @@ export function serveCommand(): Command {
     .action(
       runAction(async (config, opts: { role: Role; demo?: boolean }) => {
         const logger = createLogger(config.logLevel);
+        // Loaded here: the HTTP server, the sender and the metrics stay out of other commands.
+        const { startService } = await import('../runtime/service.ts');
         const service = await startService(config, { role: opts.role, logger });
         let stopping = false;
         const shutdown = (signal: string) => {

@@ -4,7 +4,6 @@ import { Command } from 'commander';
 import { resolveSecrets } from '../config/local-secrets.ts';
 import { toE164 } from '../shared/phone.ts';
 import { runAction } from './run-action.ts';
-import { simulate } from './simulator.ts';
 import { wholeNumber } from './whole-number.ts';
 
 /** `leadline simulate`. */
@@ -23,7 +22,9 @@ export function simulateCommand(): Command {
           config.twilio.accountSid ??
           `AC${createHash('sha256').update(secrets.webhookAuthToken).digest('hex').slice(0, 32)}`;
         const url = opts.url.replace(/\/+$/, '');
-        const summary = await simulate({
+        const summary = await (
+          await import('./simulator.ts')
+        ).simulate({
           url,
           tenantNumber: toE164(opts.tenantNumber),
           calls: opts.calls,

@@ -1,8 +1,6 @@
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
 import type { EventLog } from '../log/event-log.ts';
-import { PostgresEventLog } from '../log/postgres/postgres-event-log.ts';
-import { KafkaEventLog } from '../log/kafka/kafka-event-log.ts';
 import type { Logger } from '../shared/logger.ts';
 
 /**
@@ -15,7 +13,9 @@ export async function openEventLog(
   db: Database,
   logger: Logger,
 ): Promise<EventLog> {
+  // Each adapter is loaded only when it is the log (kafkajs stays out of the PostgreSQL case).
   if (config.logBackend === 'kafka') {
+    const { KafkaEventLog } = await import('../log/kafka/kafka-event-log.ts');
     return KafkaEventLog.open({
       brokers: config.kafka.brokers,
       prefix: config.kafka.topicPrefix,
@@ -25,6 +25,7 @@ export async function openEventLog(
       log: logger,
     });
   }
+  const { PostgresEventLog } = await import('../log/postgres/postgres-event-log.ts');
   return PostgresEventLog.open({
     url: db.url,
     pool: db.pool,
