@@ -184,7 +184,7 @@ describe('on Kafka (a broker of its own) with the embedded PostgreSQL', () => {
   it('the broker stopped and started mid-burst: no webhook refused, nothing lost or doubled', async (context) => {
     skipping(context);
     await burstThroughFault(e, 'kafka: broker stopped and started mid-burst', {
-      callers: distinctCallers('+1905557', 24),
+      callers: distinctCallers('+1905557', 24, 100),
       concurrency: 4,
       at: 6,
       fault: async () => {

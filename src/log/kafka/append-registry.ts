@@ -27,8 +27,14 @@ export interface Claims {
 export class AppendRegistry {
   constructor(
     private readonly pool: pg.Pool,
-    /** Longer than the producer's own retries (kafkajs: 8 retries, backoff to 30 s). */
-    private readonly stallMs = 60_000,
+    /**
+     * How long (ms) a claim may stay unsettled before another appender takes it over: longer
+     * than the producer's own retries (5, backoff from 100 ms doubling: about 3 s of waits,
+     * see `KafkaEventLog.open`), short enough that a process killed between claiming and
+     * producing holds up the next append of those ids (a recovered send, a drained spool)
+     * for seconds, not a minute.
+     */
+    private readonly stallMs = 20_000,
   ) {}
 
   /**

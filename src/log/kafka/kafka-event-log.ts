@@ -94,6 +94,10 @@ export class KafkaEventLog implements EventLog {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // Fewer retries than the client's default: a broker away for longer is the append's
+      // caller's business (webhooks spool, workers retry), and the registry's stall bound
+      // (20 s) stays above what one produce can take.
+      retry: { initialRetryTime: 100, retries: 5 },
     });
     await producer.connect();
     return new KafkaEventLog(
