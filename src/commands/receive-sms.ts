@@ -149,5 +149,6 @@ export async function receiveSms(
     () => false,
   );
   const events = decideInboundSms(tenant, sms, deps, optedOut);
-  await updateConsentGate(deps, events, await deps.log.append(events));
+  await deps.log.append(events);
+  await updateConsentGate(deps, events);
 }

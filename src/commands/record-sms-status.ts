@@ -76,6 +76,7 @@ export async function recordSmsStatus(
       ),
     );
   }
-  await updateConsentGate(deps, events, await deps.log.append(events));
+  await deps.log.append(events);
+  await updateConsentGate(deps, events);
   return true;
 }

@@ -1,29 +1,36 @@
 import type pg from 'pg';
 import type { LeadlineEvent } from '../events/catalogue.ts';
-import type { AppendResult } from '../log/event-log.ts';
 import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts';
-import { readYourWrites } from '../db/reach.ts';
+import { isUnavailable, withDeadline } from '../shared/faults.ts';
 import type { CommandDeps } from './command-deps.ts';
+
+/** Longest (ms) the webhook path waits to write the consent gate. */
+const GATE_DEADLINE_MS = 2_000;
 
 /**
  * Writes the consent changes among `events` to the consent gate right after their append, so
- * a STOP stops queued texts at once whatever the processors' lag. Skipped when the append was
- * spooled (the drain writes the gate when it appends them; nothing is sent meanwhile, since
- * the sender needs the database too), and best effort on the webhook path (`deps.reach`): the
- * consent-gate projection applies the same changes from the log.
+ * a STOP stops queued texts at once whatever the processors' lag, and also when the append
+ * was spooled: the sender may still be running (on Kafka, the broker can be away while
+ * PostgreSQL is up), and only the gate would tell it. On the webhook path (`deps.reach`), a
+ * gate that cannot be reached is left to the spool's drain and the consent-gate projection,
+ * which apply the same change from the log (the gate ignores a change older than it holds).
+ *
+ * @throws whatever the write throws, except availability failures on the webhook path.
  */
 export async function updateConsentGate(
   deps: Pick<CommandDeps, 'reach'> & { db: pg.Pool },
   events: readonly LeadlineEvent[],
-  appended: readonly AppendResult[],
 ): Promise<void> {
-  if (appended.some((a) => a.spooled)) return;
   for (const event of events) {
-    await readYourWrites(
-      deps.reach,
-      'consent gate',
-      () => applyConsentChange(deps.db, event),
-      () => undefined,
-    );
+    if (event.type !== 'ConsentRevoked' && event.type !== 'ConsentGranted') continue;
+    if (!deps.reach) {
+      await applyConsentChange(deps.db, event);
+      continue;
+    }
+    try {
+      await withDeadline(applyConsentChange(deps.db, event), GATE_DEADLINE_MS, 'consent gate');
+    } catch (error) {
+      if (!isUnavailable(error)) throw error;
+    }
   }
 }

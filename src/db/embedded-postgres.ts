@@ -210,7 +210,13 @@ class Supervisor {
     for (let attempt = 1; !this.stopping; attempt++) {
       const running = await findRunningServer(this.pgDir);
       if (running) {
-        this.pid = running.pid; // another Leadline process was quicker
+        // Another Leadline process was quicker: it owns this server now, not we.
+        this.pid = running.pid;
+        if (this.owned && (await ownerIsAlive(this.dataDir))) {
+          this.cancelSafetyNet();
+          this.cancelSafetyNet = () => {};
+          this.owned = false;
+        }
         return;
       }
       try {

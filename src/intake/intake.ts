@@ -27,8 +27,28 @@ export interface IntakeOptions {
   recordStatus: (entry: Extract<SpoolEntry, { kind: 'sms-status' }>) => Promise<boolean>;
   /** Entries drained in one go. Default 100. */
   batchSize?: number;
-  /** Counts entries spooled and drained. */
+  /** Counts entries spooled. */
   onSpooled?: (kind: SpoolEntry['kind']) => void;
+  /** Counts entries the log refused for what they hold (moved to `rejected/`). */
+  onRejected?: (kind: SpoolEntry['kind']) => void;
+}
+
+/**
+ * True when the log or the database refused an entry for what it holds, so trying again can
+ * never succeed: SQLSTATE classes 22 (data exception) and 23 (integrity constraint), an event
+ * that fails its schema (zod) or whose version this code cannot read, or a 4xx of ours. Every
+ * other failure is retried.
+ */
+function isRefusal(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const { code, name, statusCode } = error as {
+    code?: unknown;
+    name?: unknown;
+    statusCode?: unknown;
+  };
+  if (typeof code === 'string' && /^(22|23)[0-9A-Z]{3}$/.test(code)) return true;
+  if (name === 'ZodError' || name === 'UnknownSchemaVersionError') return true;
+  return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500;
 }
 
 /** What {@link Intake.status} reports (readiness, metrics). */
@@ -53,8 +73,9 @@ export interface IntakeStatus {
  * ids are deterministic and the log's append is idempotent: exactly once in the log.
  *
  * Only availability failures ({@link isUnavailable}) spool; anything else is a defect and
- * fails the webhook as before. An entry the log refuses for another reason is moved aside
- * (`rejected/`) so it cannot hold up the rest.
+ * fails the webhook as before. The drain retries every failure except a refusal of the
+ * entry itself (bad data: {@link isRefusal}), which is moved aside (`rejected/`, counted) so
+ * it cannot hold up the rest.
  */
 export class Intake {
   /** The log for webhooks: reads, subscriptions and positions are the real log's. */
@@ -63,6 +84,8 @@ export class Intake {
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private readonly throttled: ThrottledLog;
+  /** The last append in flight per stream (see {@link Intake.append}). */
+  private readonly tails = new Map<string, Promise<void>>();
 
   constructor(private readonly options: IntakeOptions) {
     this.throttled = new ThrottledLog(options.logger);
@@ -109,7 +132,27 @@ export class Intake {
     this.wake?.();
   }
 
-  private async append(events: LeadlineEvent[]): Promise<AppendResult[]> {
+  /**
+   * Appends of one stream in this process, one after another: a fact must not reach the log
+   * (directly) while an earlier fact of its stream is still on its way (and may yet be
+   * spooled behind it).
+   */
+  private append(events: LeadlineEvent[]): Promise<AppendResult[]> {
+    const streams = [...new Set(events.map((e) => e.streamId))];
+    const before = Promise.all(streams.map((s) => this.tails.get(s)));
+    const done = before.then(() => this.appendNow(events));
+    const tail = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    for (const stream of streams) this.tails.set(stream, tail);
+    void tail.then(() => {
+      for (const stream of streams) if (this.tails.get(stream) === tail) this.tails.delete(stream);
+    });
+    return done;
+  }
+
+  private async appendNow(events: LeadlineEvent[]): Promise<AppendResult[]> {
     if (events.length === 0) return [];
     if (this.options.spool.pending() === 0) {
       try {
@@ -193,8 +236,8 @@ export class Intake {
     try {
       await this.options.log.append(events);
     } catch (error) {
-      if (isUnavailable(error)) throw error;
-      // Refused for another reason: record them one by one, moving aside the one at fault.
+      if (!isRefusal(error)) throw error;
+      // Refused for what it holds: record them one by one, moving aside the one at fault.
       for (const one of run) {
         await this.recordEntry(one, async () => {
           await this.options.log.append(eventsOf(one));
@@ -218,12 +261,15 @@ export class Intake {
         );
       }
     } catch (error) {
-      if (isUnavailable(error)) throw error;
+      // Anything but a refusal of the entry itself (a full disk, a cancelled statement, a
+      // deadlock, the log away) is retried: an acknowledged webhook is never thrown away.
+      if (!isRefusal(error)) throw error;
       this.options.logger.error(
         { err: error, entry: entry.name },
         "a spooled webhook cannot be recorded; moved to the spool's rejected/ folder",
       );
-      await this.options.spool.reject(entry.name, error, entry.bytes);
+      this.options.onRejected?.(entry.entry.kind);
+      await this.options.spool.reject(entry.name, error);
       return;
     }
     await this.options.spool.remove([entry]);

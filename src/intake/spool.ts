@@ -29,14 +29,17 @@ const ENTRY = /^(\d{15})-(\d{9})-[0-9a-f]{8}\.json$/;
  * renamed into place and the directory fsynced, so a write that returned survives a crash
  * of the process or the machine, and a write that did not return never looks complete.
  * Names sort in write order (`<ms since epoch, 15 digits>-<sequence>-<random>.json`), which
- * is the order entries are drained in. An entry that can never be recorded is moved to
- * `rejected/` with a `.error` file beside it, for an operator.
+ * is the order entries are drained in; the queue of names is kept in memory (one process owns
+ * a spool directory), so draining costs no directory listing. An entry that can never be
+ * recorded is moved to `rejected/` with a `.error` file beside it, for an operator.
  */
 export class Spool {
   private sequence = 0;
-  private count = 0;
+  /** Names of the entries waiting, oldest first, with their sizes. */
+  private readonly queue: Array<{ name: string; bytes: number }> = [];
+  /** Names being written (fsync not done): nothing at or after the oldest is drained yet. */
+  private readonly writing = new Set<string>();
   private size = 0;
-  private oldest: number | undefined;
 
   private constructor(
     readonly dir: string,
@@ -44,25 +47,27 @@ export class Spool {
   ) {}
 
   /**
-   * Opens (creating) the spool in `dir`: counts what an earlier process left in it, and
+   * Opens (creating) the spool in `dir`: queues what an earlier process left in it, and
    * removes temporary files of writes that never completed (never acknowledged to anyone).
    */
   static async open(dir: string, options: SpoolOptions): Promise<Spool> {
     await mkdir(path.join(dir, 'rejected'), { recursive: true, mode: 0o700 });
     const spool = new Spool(dir, options);
-    for (const name of await readdir(dir)) {
+    const names = (await readdir(dir)).sort();
+    for (const name of names) {
       if (name.endsWith('.tmp')) await rm(path.join(dir, name), { force: true });
+      else if (ENTRY.test(name)) {
+        const bytes = (await stat(path.join(dir, name))).size;
+        spool.queue.push({ name, bytes });
+        spool.size += bytes;
+      }
     }
-    const entries = await spool.names();
-    for (const name of entries) spool.size += (await stat(path.join(dir, name))).size;
-    spool.count = entries.length;
-    spool.oldest = entries[0] ? Number(ENTRY.exec(entries[0])![1]) : undefined;
     return spool;
   }
 
-  /** Entries waiting. */
+  /** Entries waiting, those still being written included. */
   pending(): number {
-    return this.count;
+    return this.queue.length + this.writing.size;
   }
 
   /** Bytes waiting. */
@@ -72,7 +77,8 @@ export class Spool {
 
   /** When the oldest waiting entry was written (ms since the epoch), if any. */
   oldestAt(): number | undefined {
-    return this.count > 0 ? this.oldest : undefined;
+    const first = this.queue[0]?.name;
+    return first ? Number(ENTRY.exec(first)![1]) : undefined;
   }
 
   /**
@@ -87,40 +93,58 @@ export class Spool {
     const name = `${String(now).padStart(15, '0')}-${String(++this.sequence % 1e9).padStart(9, '0')}-${randomBytes(4).toString('hex')}.json`;
     const target = path.join(this.dir, name);
     const temporary = `${target}.tmp`;
-    const file = await open(temporary, 'wx', 0o600);
+    this.size += bytes; // reserved: concurrent writes cannot overshoot the bound together
+    this.writing.add(name);
     try {
-      await file.writeFile(content);
-      await file.sync();
+      const file = await open(temporary, 'wx', 0o600);
+      try {
+        await file.writeFile(content);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(temporary, target);
+      await this.syncDirectory();
+    } catch (error) {
+      this.size -= bytes;
+      await rm(temporary, { force: true }).catch(() => {});
+      throw error;
     } finally {
-      await file.close();
+      this.writing.delete(name);
     }
-    await rename(temporary, target);
-    await this.syncDirectory();
-    if (this.count === 0) this.oldest = now;
-    this.count++;
-    this.size += bytes;
+    // Keep the queue in name order even if the clock stepped back between two writes.
+    let at = this.queue.length;
+    while (at > 0 && this.queue[at - 1]!.name > name) at--;
+    this.queue.splice(at, 0, { name, bytes });
   }
 
-  /** Up to `limit` waiting entries, oldest first. An unreadable one is moved to `rejected/`. */
+  /**
+   * Up to `limit` waiting entries, oldest first, stopping before any entry still being
+   * written ahead of them (so a slow fsync cannot be overtaken). An unreadable one is moved
+   * to `rejected/`.
+   */
   async read(limit: number): Promise<SpooledEntry[]> {
+    const firstWriting = [...this.writing].sort()[0];
     const found: SpooledEntry[] = [];
-    for (const name of (await this.names()).slice(0, limit)) {
+    for (const { name, bytes } of this.queue.slice(0, limit)) {
+      if (firstWriting !== undefined && name > firstWriting) break;
       let content: string;
       try {
         content = await readFile(path.join(this.dir, name), 'utf8');
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // drained elsewhere
-        throw error;
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        this.forget(name); // removed from outside
+        continue;
       }
       try {
         found.push({
           name,
           spooledAt: Number(ENTRY.exec(name)![1]),
           entry: parseSpoolEntry(content),
-          bytes: Buffer.byteLength(content),
+          bytes,
         });
       } catch (error) {
-        await this.reject(name, error, Buffer.byteLength(content));
+        await this.reject(name, error);
       }
     }
     return found;
@@ -130,37 +154,30 @@ export class Spool {
   async remove(entries: readonly SpooledEntry[]): Promise<void> {
     for (const entry of entries) {
       await rm(path.join(this.dir, entry.name), { force: true });
-      this.forget(entry.bytes);
+      this.forget(entry.name);
     }
     await this.syncDirectory();
-    await this.refreshOldest();
   }
 
   /** Moves an entry that can never be recorded to `rejected/`, with the error beside it. */
-  async reject(name: string, error: unknown, bytes: number): Promise<void> {
+  async reject(name: string, error: unknown): Promise<void> {
     const rejected = path.join(this.dir, 'rejected', name);
     await rename(path.join(this.dir, name), rejected);
     const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    await open(`${rejected}.error`, 'w', 0o600).then(async (f) => {
-      await f.writeFile(why + '\n');
-      await f.close();
-    });
-    this.forget(bytes);
-    await this.refreshOldest();
+    const file = await open(`${rejected}.error`, 'w', 0o600);
+    try {
+      await file.writeFile(why + '\n');
+    } finally {
+      await file.close();
+    }
+    this.forget(name);
   }
 
-  private forget(bytes: number): void {
-    this.count = Math.max(0, this.count - 1);
-    this.size = Math.max(0, this.size - bytes);
-  }
-
-  private async refreshOldest(): Promise<void> {
-    const first = (await this.names())[0];
-    this.oldest = first ? Number(ENTRY.exec(first)![1]) : undefined;
-  }
-
-  private async names(): Promise<string[]> {
-    return (await readdir(this.dir)).filter((n) => ENTRY.test(n)).sort();
+  private forget(name: string): void {
+    const at = this.queue.findIndex((q) => q.name === name);
+    if (at < 0) return;
+    this.size = Math.max(0, this.size - this.queue[at]!.bytes);
+    this.queue.splice(at, 1);
   }
 
   private async syncDirectory(): Promise<void> {

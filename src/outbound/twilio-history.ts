@@ -14,8 +14,8 @@ import { SmsSendError, type SentSms, type SentSmsQuery } from './sms-transport.t
  * accepted does not have yet; exactly the messages an interrupted attempt may have left.
  * Twilio lists newest first (its documentation: by `DateSent`, the most recent first), 50 to a
  * page by default, with `next_page_uri`; this follows `next_page_uri` (the SDK's `nextPage`)
- * until a message older than `since` appears: one created before it and, if Twilio has sent it,
- * sent before it too, so everything after it in either order is older still. A message is a
+ * until a message sent (and created) before `since` appears, so everything after it is
+ * older still; messages not sent yet never end the scan (see {@link olderThan}). A message is a
  * match when its `body` equals `query.body` and its `date_created` (whole seconds, UTC) is at or
  * after `since`.
  *
@@ -68,13 +68,16 @@ interface HistoryPage {
 }
 
 /**
- * Whether `message` and every message Twilio lists after it are older than `since` (ms):
- * created before it, and sent before it or not sent.
+ * Whether every message Twilio lists after `message` is older than `since` (ms): it was sent
+ * before `since` (and created before it). Twilio sorts the list by `date_sent`, newest first;
+ * where messages without one (queued, failed before sending) fall in that order is not
+ * documented, so such a message never ends the scan: an old failed text listed first cannot
+ * hide a recent one behind it.
  */
 function olderThan(message: MessageInstance, since: number): boolean {
   const created = instant(message.dateCreated);
   const sent = instant(message.dateSent);
-  return created !== null && created < since && (sent === null || sent < since);
+  return created !== null && created < since && sent !== null && sent < since;
 }
 
 /**

@@ -232,6 +232,7 @@ async function openWebhookIntake(
         traceparent: entry.traceparent,
       }),
     onSpooled: (kind) => metrics.recordSpooled(kind),
+    onRejected: (kind) => metrics.recordSpoolRejected(kind),
   });
   if (spool.pending() > 0) {
     logger.warn(

@@ -57,7 +57,8 @@ export interface MetricsOptions {
  *   response times, by route template (`/twilio/voice/status`).
  * - `leadline_sms_send_results_total{status,error_code,reason}`: the sender's results.
  * - `leadline_webhooks_refused_total{route,reason}`: webhooks refused unread or unstored.
- * - `leadline_intake_spooled_total{kind}`, `leadline_intake_spool_entries`,
+ * - `leadline_intake_spooled_total{kind}`, `leadline_intake_rejected_total{kind}`,
+ *   `leadline_intake_spool_entries`,
  *   `leadline_intake_spool_oldest_seconds`: the webhook spool (facts kept on local disk
  *   while the log or the database is unreachable).
  * - `leadline_auth_failures_total{outcome="rejected"|"limited"}`: wrong API keys on `/api/v1`
@@ -85,6 +86,11 @@ export interface LeadlineMetrics {
   recordWebhookRefused(route: string, reason: string): void;
   /** Counts one entry written to the webhook spool (`leadline_intake_spooled_total{kind}`). */
   recordSpooled(kind: string): void;
+  /**
+   * Counts one spooled entry the log refused for what it holds, moved to the spool's
+   * `rejected/` folder (`leadline_intake_rejected_total{kind}`): an operator must look.
+   */
+  recordSpoolRejected(kind: string): void;
   /** Counts one refused API key attempt (see {@link AuthFailureOutcome}). */
   recordAuthFailure(outcome: AuthFailureOutcome): void;
   /** Every metric in the Prometheus text format (0.0.4). */
@@ -124,6 +130,10 @@ export function createMetrics(options: MetricsOptions = {}): LeadlineMetrics {
   const spooled = meter.createCounter('leadline_intake_spooled', {
     description:
       'Webhook facts written to the local spool because the log or the database was unreachable, by kind',
+  });
+  const spoolRejected = meter.createCounter('leadline_intake_rejected', {
+    description:
+      "Spooled webhook facts the log refused for what they hold, moved to the spool's rejected/ folder, by kind",
   });
   if (options.intake) {
     const intake = options.intake;
@@ -203,6 +213,9 @@ export function createMetrics(options: MetricsOptions = {}): LeadlineMetrics {
     },
     recordSpooled(kind) {
       spooled.add(1, { kind });
+    },
+    recordSpoolRejected(kind) {
+      spoolRejected.add(1, { kind });
     },
     recordAuthFailure(outcome) {
       authFailures.add(1, { outcome });

@@ -24,9 +24,9 @@ const DATE_FILTERS = ['DateSent', 'DateSent<', 'DateSent>'];
  * carrying `PageSize`, `Page` and `PageToken=PA<sid of this page's last message>` (as in
  * Twilio's own example, so a page stays put while newer messages arrive), and
  * `previous_page_uri` with `PageToken=PB<sid of its first message>`. Without a token, `Page`
- * counts pages from the newest. Every message in the fake stays queued (`date_sent` null, as
- * Twilio shows a message it has not sent yet), and a `DateSent`, `DateSent<` or `DateSent>`
- * filter compares `date_sent`, so a request with one lists nothing.
+ * counts pages from the newest. A message is queued (`date_sent` null) for its first second,
+ * then sent; filtering by `DateSent`, `DateSent<` or `DateSent>` is not modelled: a request
+ * with one lists nothing (Leadline never sends one).
  *
  * Refused with 400: a query parameter the OpenAPI description does not list (code 21609, as the
  * fake refuses unknown POST parameters), a `PageSize` outside 1–1000, a negative or non-integer

@@ -24,8 +24,8 @@ type Behaviour = 'accept' | 'hang' | 'fail-500' | 'reset';
  * description (unknown parameter → 400, missing `To` → 21604, missing `Body` → 21602, missing
  * `From` → 21603, `To` not E.164 → 21211), JSON bodies in Twilio's shape. The list pages as
  * Twilio's does (newest first, 50 to a page, `next_page_uri`; see `fake-twilio-list.ts`) and
- * refuses query parameters Twilio's OpenAPI description does not list. Every message stays
- * `queued` (`date_sent` null). Tests script failures per request: hang after accepting, 500,
+ * refuses query parameters Twilio's OpenAPI description does not list. A message is `queued`
+ * (`date_sent` null) for its first second, then `sent` (as Twilio sends one promptly). Tests script failures per request: hang after accepting, 500,
  * or reset the connection; {@link FakeTwilio.seedSent} adds texts other senders sent.
  */
 export class FakeTwilio {
@@ -208,12 +208,16 @@ export class FakeTwilio {
   }
 
   private resource(m: FakeMessage) {
+    // Twilio sends an accepted text within moments: a second after it was created, the fake
+    // shows it sent (`date_sent` set); until then queued, with no `date_sent`.
+    const sentAt = m.dateCreated.getTime() + 1_000;
+    const sent = Date.now() >= sentAt;
     return {
       account_sid: this.accountSid,
       api_version: '2010-04-01',
       body: m.body,
       date_created: rfc2822(m.dateCreated),
-      date_sent: null, // still queued: Twilio has not sent it
+      date_sent: sent ? rfc2822(new Date(sentAt)) : null,
       date_updated: rfc2822(m.dateCreated),
       direction: 'outbound-api',
       error_code: null,
@@ -225,7 +229,7 @@ export class FakeTwilio {
       price: null,
       price_unit: 'USD',
       sid: m.sid,
-      status: 'queued',
+      status: sent ? 'sent' : 'queued',
       subresource_uris: {
         media: `/2010-04-01/Accounts/${this.accountSid}/Messages/${m.sid}/Media.json`,
       },

@@ -44,7 +44,9 @@ export class AppendRegistry {
    * settled in the registry (its append gave up, or the registry was unreachable when it
    * settled or released): a promise of where the event landed, or null when its produce failed.
    * Such a claim is waited for in memory rather than for `stallMs`: landed → settled here and
-   * reported as appended; failed → taken over and produced by this caller.
+   * reported as appended; failed → claimed afresh (its row was released) or taken over (its
+   * row is still `producing`), and produced by this caller; an id another append has settled
+   * meanwhile is waited for like any other.
    */
   async claim(
     events: Array<{ id: string; streamId: string }>,
@@ -60,13 +62,15 @@ export class AppendRegistry {
     const appended = new Map<string, KafkaLocation>();
     let pending = events.map((e) => e.id).filter((id) => !toProduce.has(id));
     const landed = new Map<string, KafkaLocation>();
+    const failed: string[] = [];
     for (const id of pending) {
       const own = ownOutcome(id);
       if (!own) continue;
       const at = await own;
       if (at) landed.set(id, at);
-      else toProduce.add(id);
+      else failed.push(id);
     }
+    for (const id of await this.reclaim(failed, events)) toProduce.add(id);
     if (landed.size > 0) {
       await this.settle(landed);
       for (const [id, at] of landed) appended.set(id, at);
@@ -102,6 +106,32 @@ export class AppendRegistry {
       await sleep(10);
     }
     return { toProduce, appended };
+  }
+
+  /**
+   * Claims again ids whose own produce failed: afresh where the failed append released its
+   * row; where the row is still `producing` (the release did not reach the registry), it is
+   * this process's own failed claim, taken over. Two appends of the same ids in one process
+   * that both saw the failure may both produce: a copy, harmless (at-least-once, see above).
+   * @returns the ids this caller now holds.
+   */
+  private async reclaim(
+    ids: string[],
+    events: Array<{ id: string; streamId: string }>,
+  ): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const streams = ids.map((id) => events.find((e) => e.id === id)!.streamId);
+    await this.pool.query(
+      `INSERT INTO kafka_appends (event_id, stream_id)
+       SELECT * FROM unnest($1::uuid[], $2::text[])
+       ON CONFLICT (event_id) DO NOTHING`,
+      [ids, streams],
+    );
+    const { rows } = await this.pool.query<{ event_id: string }>(
+      `SELECT event_id FROM kafka_appends WHERE event_id = ANY($1::uuid[]) AND state = 'producing'`,
+      [ids],
+    );
+    return rows.map((r) => r.event_id);
   }
 
   /** Records where produced events landed. */

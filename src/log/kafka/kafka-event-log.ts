@@ -135,12 +135,17 @@ export class KafkaEventLog implements EventLog {
       // process (the webhook spool's drain, after this append was given up on) learns it here.
       let outcome!: (landed: Map<string, KafkaLocation> | null) => void;
       const landed = new Promise<Map<string, KafkaLocation> | null>((r) => (outcome = r));
-      for (const e of toProduce)
-        this.unsettled.set(
-          e.id,
-          landed.then((m) => m?.get(e.id) ?? null),
-        );
+      const mine = new Map(
+        toProduce.map((e) => [e.id, landed.then((m) => m?.get(e.id) ?? null)] as const),
+      );
+      for (const [id, promise] of mine) this.unsettled.set(id, promise);
       const ids = toProduce.map((e) => e.id);
+      /** Forgets this append's outcomes, unless a later append of the same ids replaced them. */
+      const forget = () => {
+        for (const [id, promise] of mine) {
+          if (this.unsettled.get(id) === promise) this.unsettled.delete(id);
+        }
+      };
       // Group per topic partition, keeping order, so each event's offset is base + index.
       const byPartition = new Map<
         string,
@@ -180,16 +185,19 @@ export class KafkaEventLog implements EventLog {
           );
         }
       } catch (error) {
+        // Release before telling a waiting append, so it claims afresh rather than producing
+        // under a row this release would then delete.
+        const released = await this.registry.release(ids).then(
+          () => true,
+          () => false,
+        );
         outcome(null);
-        await this.registry
-          .release(ids)
-          .then(() => ids.forEach((id) => this.unsettled.delete(id)))
-          .catch(() => {});
+        if (released) forget();
         throw error;
       }
       outcome(produced);
       await this.registry.settle(produced);
-      for (const id of ids) this.unsettled.delete(id);
+      forget();
     }
     const reported = new Set<string>();
     return events.map((e) => {

@@ -35,7 +35,11 @@ export class TenantRouting {
     return readYourWrites(
       this.reach,
       'tenant routing',
-      async () => this.remember(await tenantDirectory.findByNumber(this.db, number)),
+      async () => {
+        const tenant = await tenantDirectory.findByNumber(this.db, number);
+        if (!tenant) this.byNumber.delete(number); // released: not routed from memory either
+        return this.remember(tenant);
+      },
       () => this.byNumber.get(number),
     );
   }
