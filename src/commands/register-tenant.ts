@@ -4,6 +4,7 @@ import {
   type LeadlineEvent,
   type RecordedLeadlineEvent,
 } from '../events/catalogue.ts';
+import { withTransaction } from '../db/transaction.ts';
 import { newEvent } from '../events/new-event.ts';
 import { tenantStreamId } from '../events/streams.ts';
 import type { EventLog } from '../log/event-log.ts';
@@ -161,19 +162,12 @@ export async function findTenant(db: pg.Pool, tenantIdOrNumber: string): Promise
 async function appendAndProject(event: LeadlineEvent, deps: TenantCommandDeps): Promise<boolean> {
   const [result] = await deps.log.append([event]);
   if (result!.duplicate) return true;
-  const client = await deps.db.connect();
-  try {
-    await client.query('BEGIN');
-    await tenantsProjection.handle(
-      { ...event, position: result!.position } as RecordedLeadlineEvent,
-      { db: client, replay: false, log: silentLogger },
-    );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  await withTransaction(deps.db, (client) =>
+    tenantsProjection.handle({ ...event, position: result!.position } as RecordedLeadlineEvent, {
+      db: client,
+      replay: false,
+      log: silentLogger,
+    }),
+  );
   return false;
 }

@@ -12,7 +12,7 @@ import {
   voiceCallParams,
 } from '../../src/cli/webhook-client.ts';
 import { ACCOUNT_SID, e2eBackends, newSid, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
-import { runCli } from '../support/service-process.ts';
+import { runCli, track } from '../support/service-process.ts';
 import { SERVICE_CONSUMERS, waitUntilSettled } from '../support/settle.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/leadline.js');
@@ -30,10 +30,12 @@ class Tail {
   private readonly child: ChildProcess;
 
   constructor(args: string[], env: Record<string, string>) {
-    this.child = spawn(process.execPath, [BIN, 'events', 'tail', ...args], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.child = track(
+      spawn(process.execPath, [BIN, 'events', 'tail', ...args], {
+        env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     this.child.stdout!.on('data', (chunk: Buffer) => {
       const text = this.partial + chunk.toString('utf8');
       const parts = text.split('\n');

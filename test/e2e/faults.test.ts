@@ -198,11 +198,18 @@ describe('on Kafka (a broker of its own) with the embedded PostgreSQL', () => {
   });
 });
 
+/**
+ * `pg_ctlcluster` runs synchronously, so nothing else in this worker (not even the test's
+ * timeout) can run while it does: its output is ignored (a postmaster that inherited a pipe
+ * would hold it open for ever) and it is killed after 90 s.
+ */
+const PGCTL_OPTIONS = { stdio: 'ignore', timeout: 90_000, killSignal: 'SIGKILL' } as const;
+
 /** The machine's own PostgreSQL cluster (Debian's `pg_ctlcluster`), if there is one. */
 function systemCluster(): { version: string; adminUrl: string } | undefined {
   try {
     const version = readdirSync('/etc/postgresql')[0];
-    execFileSync('pg_lsclusters', [], { stdio: 'ignore' });
+    execFileSync('pg_lsclusters', [], PGCTL_OPTIONS);
     return version
       ? { version, adminUrl: 'postgres://postgres@127.0.0.1:5432/postgres' }
       : undefined;
@@ -216,13 +223,17 @@ describe('DATABASE_URL: the PostgreSQL server stopped and started again mid-burs
   let e: E2eEnv;
   let skip = '';
   const pgctl = (action: 'stop' | 'start') =>
-    execFileSync('pg_ctlcluster', [
-      '--skip-systemctl-redirect',
-      cluster!.version,
-      'main',
-      action,
-      ...(action === 'stop' ? ['-m', 'fast'] : []),
-    ]);
+    execFileSync(
+      'pg_ctlcluster',
+      [
+        '--skip-systemctl-redirect',
+        cluster!.version,
+        'main',
+        action,
+        ...(action === 'stop' ? ['-m', 'fast'] : []),
+      ],
+      PGCTL_OPTIONS,
+    );
   beforeAll(async () => {
     if (!cluster) {
       skip = 'no system PostgreSQL cluster (pg_ctlcluster) on this machine';
@@ -237,9 +248,7 @@ describe('DATABASE_URL: the PostgreSQL server stopped and started again mid-burs
       execFileSync(
         'pg_ctlcluster',
         ['--skip-systemctl-redirect', cluster.version, 'main', 'start'],
-        {
-          stdio: 'ignore',
-        },
+        PGCTL_OPTIONS,
       );
     } catch {
       // already running

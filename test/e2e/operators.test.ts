@@ -9,7 +9,7 @@ import { leadStreamId } from '../../src/events/streams.ts';
 import { systemClock } from '../../src/shared/clock.ts';
 import { actors } from '../support/actors.ts';
 import { e2eBackends, OPERATOR_KEY, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
-import { runCli } from '../support/service-process.ts';
+import { runCli, track } from '../support/service-process.ts';
 import { waitUntilSettled } from '../support/settle.ts';
 
 /** A JSON response body, read ad hoc by the assertions. */
@@ -182,13 +182,11 @@ describe('operators: a rebuild beside the serving version, paused and resumed', 
     expect(leadsBefore.leads).toHaveLength(100);
 
     // Start a rebuild and press Ctrl-C once it reports progress.
-    const child = spawn(
-      process.execPath,
-      ['bin/leadline.js', 'projections', 'rebuild', 'dashboard'],
-      {
+    const child = track(
+      spawn(process.execPath, ['bin/leadline.js', 'projections', 'rebuild', 'dashboard'], {
         cwd: ROOT,
         env: { ...process.env, ...e.env },
-      },
+      }),
     );
     let stdout = '';
     let stderr = '';

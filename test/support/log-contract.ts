@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/shared/logger.ts';
 import { withPoisonPolicy } from '../../src/log/dead-letters/poison-policy.ts';
 import { listDeadLetters } from '../../src/log/dead-letters/dead-letter-store.ts';
 import { retryDeadLetter, skipDeadLetter } from '../../src/log/dead-letters/resolve-dead-letter.ts';
+import { track } from './service-process.ts';
 
 /** What the contract suite needs from an adapter under test. */
 export interface LogUnderTest {
@@ -397,10 +398,12 @@ async function startConsumerChild(
   name: string,
   env: Record<string, string>,
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, name], {
-    env: { ...process.env, ...env, CHILD_DELAY_MS: '10' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = track(
+    spawn(process.execPath, ['--import', 'tsx', CHILD, name], {
+      env: { ...process.env, ...env, CHILD_DELAY_MS: '10' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   let output = '';
   child.stderr!.on('data', (c) => (output += c));
   await new Promise<void>((resolve, reject) => {

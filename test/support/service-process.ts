@@ -8,6 +8,29 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/leadline.js');
 
+/** Every child this test process started and has not yet seen exit. */
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  // A test that failed half-way must not leave a service running that keeps the worker (and
+  // so the whole run) alive: SIGKILL whatever is left, synchronously.
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/**
+ * Remembers `child` until it exits, so that it is SIGKILLed if this test process exits first
+ * (a failed test must not leave a process behind that keeps the run alive). @returns `child`.
+ */
+export function track<T extends ChildProcess>(child: T): T {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+/** How long a CLI command may run before it is killed (ms). */
+const CLI_TIMEOUT_MS = 180_000;
+/** How long a stopping service may take before it is SIGKILLed (ms). */
+const STOP_TIMEOUT_MS = 30_000;
+
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   const srv = createServer();
@@ -19,20 +42,31 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Runs `leadline <args>` to completion. */
+/**
+ * Runs `leadline <args>` to completion. A command still running after `timeoutMs` is
+ * SIGKILLed and reported as exit code -1 with the reason at the end of `stderr`.
+ */
 export async function runCli(
   args: string[],
   env: Record<string, string>,
+  timeoutMs = CLI_TIMEOUT_MS,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-  });
+  const child = track(
+    spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    }),
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c) => (stdout += c));
   child.stderr.on('data', (c) => (stderr += c));
+  const timer = setTimeout(() => {
+    stderr += `\n[test] leadline ${args[0]} still running after ${timeoutMs} ms: SIGKILLed`;
+    child.kill('SIGKILL');
+  }, timeoutMs);
   const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
   return { code: code ?? -1, stdout, stderr };
 }
 
@@ -61,11 +95,13 @@ export class ServiceProcess {
   /** Starts the process and waits until `/readyz` is 200. */
   async start(timeoutMs = 60_000): Promise<this> {
     this.output = '';
-    const child = spawn(process.execPath, [BIN, ...this.args], {
-      cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'warn', ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = track(
+      spawn(process.execPath, [BIN, ...this.args], {
+        cwd: ROOT,
+        env: { ...process.env, LOG_LEVEL: 'warn', ...this.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     this.child = child;
     child.stdout!.on('data', (c) => (this.output += c));
     child.stderr!.on('data', (c) => (this.output += c));
@@ -79,20 +115,30 @@ export class ServiceProcess {
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline)
+      if (Date.now() > deadline) {
+        await this.kill('SIGKILL');
         throw new Error(`leadline not ready in ${timeoutMs} ms:\n${this.output}`);
+      }
       await sleep(100);
     }
   }
 
-  /** Sends `signal` and waits for the process to exit. @returns its exit code (null if killed). */
+  /**
+   * Sends `signal` and waits for the process to exit; one still running `STOP_TIMEOUT_MS`
+   * later is SIGKILLed (and says so in `output`). @returns its exit code (null if killed).
+   */
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null)
       return child?.exitCode ?? null;
     const exited = once(child, 'exit');
     child.kill(signal);
+    const timer = setTimeout(() => {
+      this.output += `\n[test] still running ${STOP_TIMEOUT_MS} ms after ${signal}: SIGKILLed`;
+      child.kill('SIGKILL');
+    }, STOP_TIMEOUT_MS);
     const [code] = (await exited) as [number | null];
+    clearTimeout(timer);
     this.child = undefined;
     return code;
   }

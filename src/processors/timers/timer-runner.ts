@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { DueWorker } from '../../db/due-work-loop.ts';
+import { withTransaction } from '../../db/transaction.ts';
 import type { EventData } from '../../events/catalogue.ts';
 import { newEvent } from '../../events/new-event.ts';
 import type { EventLog } from '../../log/event-log.ts';
@@ -45,13 +46,11 @@ export class TimerRunner extends DueWorker {
 
   /** Fires one batch of due timers. @returns how many fired. */
   async fireDue(): Promise<number> {
-    const client = await this.options.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return withTransaction(this.options.pool, async (client) => {
       const { rows } = await client.query<TimerRow>(
         `SELECT timer_id, tenant_id, stream_id, kind, key, due_at, traceparent FROM timers
-          WHERE fired_at IS NULL AND due_at <= now()
-          ORDER BY due_at LIMIT 50 FOR UPDATE SKIP LOCKED`,
+        WHERE fired_at IS NULL AND due_at <= now()
+        ORDER BY due_at LIMIT 50 FOR UPDATE SKIP LOCKED`,
       );
       if (rows.length > 0) {
         await this.options.log.append(
@@ -78,14 +77,8 @@ export class TimerRunner extends DueWorker {
           rows.map((t) => t.timer_id),
         ]);
       }
-      await client.query('COMMIT');
       return rows.length;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   protected async nextDueInMs(): Promise<number> {
