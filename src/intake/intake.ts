@@ -178,14 +178,13 @@ export class Intake {
     let failures = 0;
     while (!this.stopped) {
       if (this.options.spool.pending() === 0) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          setTimeout(resolve, 1_000).unref();
-        });
+        await this.pause(1_000);
         continue;
       }
       try {
-        await this.drainOnce();
+        // Nothing readable yet (the oldest entry is still being written): wait on a timer,
+        // never loop on promises alone, which would starve the very I/O being waited for.
+        if ((await this.drainOnce()) === 0) await this.pause(50);
         failures = 0;
       } catch (error) {
         failures++;
@@ -199,13 +198,22 @@ export class Intake {
     }
   }
 
+  /** Waits until a spool write wakes the drain, or `ms` have passed. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      setTimeout(resolve, ms).unref();
+    });
+  }
+
   /**
    * Records the oldest waiting entries: runs of `append` entries in one append, status
-   * callbacks one by one, in spool order.
+   * callbacks one by one, in spool order. @returns how many entries it read (0: none was
+   * ready to read).
    * @throws the first availability failure (the drain retries later); other failures move
    *   the entry aside.
    */
-  private async drainOnce(): Promise<void> {
+  private async drainOnce(): Promise<number> {
     const batch = await this.options.spool.read(this.options.batchSize ?? 100);
     for (let i = 0; i < batch.length && !this.stopped;) {
       const entry = batch[i]!;
@@ -227,6 +235,7 @@ export class Intake {
         'spooled webhooks recorded in the log',
       );
     }
+    return batch.length;
   }
 
   private async appendRun(run: SpooledEntry[]): Promise<void> {
