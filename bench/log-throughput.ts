@@ -20,7 +20,7 @@ import type { EventLog } from '../src/log/event-log.ts';
 import { KafkaEventLog } from '../src/log/kafka/kafka-event-log.ts';
 import { PostgresEventLog } from '../src/log/postgres/postgres-event-log.ts';
 import { silentLogger } from '../src/shared/logger.ts';
-import { contractEvent } from '../test/support/log-contract.ts';
+import { contractEvent } from '../harness/sample-events.ts';
 
 const SINGLES = Number(process.env.SINGLES ?? 1000);
 const BATCHES = Number(process.env.BATCHES ?? 100);

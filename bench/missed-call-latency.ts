@@ -14,8 +14,8 @@ import {
 } from '../src/cli/webhook-client.ts';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { silentLogger } from '../src/shared/logger.ts';
-import { FakeTwilio } from '../test/support/fake-twilio.ts';
-import { freePort, runCli, ServiceProcess } from '../test/support/service-process.ts';
+import { FakeTwilio } from '../harness/fake-twilio.ts';
+import { freePort, runCli, ServiceProcess } from '../harness/service-process.ts';
 
 const CALLS = Number(process.env.CALLS ?? 100);
 const ACCOUNT_SID = 'AC' + 'b'.repeat(32);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { silentLogger } from '../src/shared/logger.ts';
-import { freePort, runCli, ServiceProcess } from '../test/support/service-process.ts';
+import { freePort, runCli, ServiceProcess } from '../harness/service-process.ts';
 
 const LEADS = Number(process.env.LEADS ?? 100_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 300);

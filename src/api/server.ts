@@ -73,7 +73,6 @@ export interface ServerDeps {
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    disableRequestLogging: false,
     trustProxy: deps.trustProxy ?? 'loopback',
     bodyLimit: 1024 * 1024,
   });

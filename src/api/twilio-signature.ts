@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import twilio from 'twilio';
 
 /** Outcome of checking `X-Twilio-Signature`. */
@@ -20,9 +20,4 @@ export function checkTwilioSignature(
   const url = publicBaseUrl + request.url;
   const params = (request.body ?? {}) as Record<string, string>;
   return twilio.validateRequest(authToken, signature, url, params) ? 'valid' : 'invalid-signature';
-}
-
-/** Sends TwiML with the content type Twilio expects. */
-export function sendTwiml(reply: FastifyReply, twiml: string): FastifyReply {
-  return reply.type('text/xml; charset=utf-8').send(twiml);
 }

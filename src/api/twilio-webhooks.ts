@@ -41,7 +41,7 @@ import {
   voiceParams,
 } from './twilio-params.ts';
 import { voiceUrls } from './voice-urls.ts';
-import { sendTwiml } from './twilio-signature.ts';
+import { sendTwiml } from './send-twiml.ts';
 
 /** What the webhook routes need. */
 export interface TwilioWebhookDeps {

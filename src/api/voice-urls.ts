@@ -1,22 +1,6 @@
-/** Which phone a `<Dial>` rings. */
-export type DialLeg = 'owner' | 'on-call';
+import type { DialLeg, VoiceUrls } from '../commands/voice-urls.ts';
 
-/**
- * The callback URLs Leadline puts in the TwiML of one call. Each carries the tenant and the
- * parent `CallSid` (signed with the rest of the URL by Twilio), so every callback is matched
- * to its call and tenant, never guessed from `To`; screening URLs also carry the caller
- * (E.164), since the whisper runs on the rung person's leg.
- */
-export interface VoiceUrls {
-  /** `<Dial action>`: `/twilio/voice/status`; `screened` when the whisper is in the TwiML. */
-  dialAction(leg: DialLeg, screened: boolean): string;
-  /** `<Gather action>` of the emergency menu: `/twilio/voice/emergency`. */
-  emergencyMenu: string;
-  /** `<Number url>`, the screening whisper: `/twilio/voice/screen`. */
-  screen(leg: DialLeg): string;
-  /** `<Gather action>` of the whisper: `/twilio/voice/screen/result`. */
-  screenResult(leg: DialLeg): string;
-}
+export type { DialLeg, VoiceUrls };
 
 /** The {@link VoiceUrls} of call `callSid` from `caller` to tenant `tenantId`. */
 export function voiceUrls(

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { VoiceUrls } from '../api/voice-urls.ts';
+import type { VoiceUrls } from './voice-urls.ts';
 import { newEvent } from '../events/new-event.ts';
 import { leadStreamId } from '../events/streams.ts';
 import type { EventData } from '../events/catalogue.ts';

@@ -1,4 +1,4 @@
-import type { VoiceUrls } from '../api/voice-urls.ts';
+import type { VoiceUrls } from './voice-urls.ts';
 import { newEvent } from '../events/new-event.ts';
 import { leadStreamId } from '../events/streams.ts';
 import {

@@ -91,7 +91,7 @@ export type FollowHandler = (event: RecordedLeadlineEvent) => void | Promise<voi
 /**
  * The log port (design §3): an append-only, durable sequence of events, ordered per stream.
  * Adapters: PostgreSQL (`PostgresEventLog`, the embedded default) and Kafka. Every adapter
- * passes the same contract suite (`test/int/event-log.contract.ts`).
+ * passes the same contract suite (`test/support/log-contract.ts`, run by `test/int/postgres-log.test.ts` and `test/int/kafka-log.test.ts`).
  */
 export interface EventLog {
   /**

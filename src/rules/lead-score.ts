@@ -13,7 +13,7 @@ export interface LeadFacts {
  * How worth calling back a lead is, 0–100 (pure), so the owner sees the best first: booked
  * 100; lost or opted out 0; otherwise 20, plus 40 if it ever sent an EMERGENCY text, 10 per
  * missed call (at most 30), 10 if it wrote to us, minus 10 per day without contact (at most
- * 30). A house-rule heuristic, not a trade standard; tested in `lead-score.test.ts`.
+ * 30). A house-rule heuristic, not a trade standard; tested in `test/unit/lead-score.test.ts`.
  */
 export function leadScore(f: LeadFacts): number {
   if (f.status === 'booked') return 100;

@@ -46,15 +46,27 @@ export function maskPhone(value: string): string {
   return `${cc}${'*'.repeat(Math.max(3, digits.length - cc.length - 2))}${digits.slice(-2)}`;
 }
 
-/** Runs of 7+ digits, optionally with a leading + and separators: phone-number-like text. */
-const PHONE_LIKE = /\+?\d[\d\s().-]{5,}\d/g;
+/**
+ * Phone-number-like text: an optional `+`, then digits and separators (space, dot, dash,
+ * parentheses), not glued to a letter, digit, `-`, `.` or `:` on either side (so not the
+ * tail of a UUID, a host name or a port).
+ */
+const PHONE_LIKE = /(?<![\w.:-])\+?\d[\d\s().-]{5,}\d(?![\w:-])/g;
+/** Text that is phone-shaped but is not a number: an IPv4 address, an ISO date or time. */
+const NOT_A_PHONE = [/^\d{1,3}(\.\d{1,3}){3}$/, /^\d{4}-\d{2}-\d{2}/, /^\d{2}:\d{2}/];
 
 /**
  * Masks every phone-number-like run inside free text (error messages quoting a `To`, say):
  * `The 'To' number +14165550123 is not valid` → `The 'To' number +1********23 is not valid`.
+ * A run counts when it holds 7 to 15 digits (E.164 allows 15; ITU-T E.164 §6) and is not an
+ * IPv4 address or an ISO date: `listening at http://127.0.0.1:3999` stays as it is.
  */
 export function maskPhonesIn(text: string): string {
-  return text.replace(PHONE_LIKE, (match) => maskPhone(match));
+  return text.replace(PHONE_LIKE, (match) => {
+    const digits = match.replace(/\D/g, '').length;
+    if (digits < 7 || digits > 15 || NOT_A_PHONE.some((shape) => shape.test(match))) return match;
+    return maskPhone(match);
+  });
 }
 
 /** Formats an E.164 number for people: national format at home (`(416) 555-0123`), international otherwise. */

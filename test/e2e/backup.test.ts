@@ -17,8 +17,8 @@ import { InvalidBackupError } from '../../src/runtime/backup/read-backup.ts';
 import { verifyBackup } from '../../src/runtime/backup/restore.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { ACCOUNT_SID, AUTH_TOKEN, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
-import { FakeTwilio } from '../support/fake-twilio.ts';
-import { freePort, runCli, ServiceProcess } from '../support/service-process.ts';
+import { FakeTwilio } from '../../harness/fake-twilio.ts';
+import { freePort, runCli, ServiceProcess } from '../../harness/service-process.ts';
 import { waitUntilSettled } from '../support/settle.ts';
 
 const NUMBER = '+14165550100';

@@ -13,7 +13,7 @@ import {
   type E2eEnv,
 } from '../support/e2e-env.ts';
 import { actors } from '../support/actors.ts';
-import { runCli } from '../support/service-process.ts';
+import { runCli } from '../../harness/service-process.ts';
 import { waitUntilSettled } from '../support/settle.ts';
 
 const A = '+14165552000';

@@ -1,11 +1,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DashboardTotals } from '../../src/projections/dashboard/dashboard-queries.ts';
 import type { Tenant } from '../../src/tenants/tenant.ts';
 import { DEMO_TENANT } from '../../src/cli/serve-command.ts';
-import { freePort, runCli, ServiceProcess } from '../support/service-process.ts';
+import { freePort, runCli, ServiceProcess } from '../../harness/service-process.ts';
 
 const isAlive = (pid: number) => {
   try {
@@ -36,6 +36,7 @@ describe('the embedded default: `npm start` on a fresh machine, then `leadline s
       OPERATOR_API_KEY: '',
       TWILIO_API_URL: '',
       SEND_MODE: '',
+      LOG_LEVEL: 'info',
     };
     service = new ServiceProcess(env, ['serve', '--demo']);
     await service.start(120_000);
@@ -56,6 +57,22 @@ describe('the embedded default: `npm start` on a fresh machine, then `leadline s
     };
     return body.tenants.find((t) => t.tenant.twilioNumber === DEMO_TENANT.twilioNumber)!.totals;
   }
+
+  it('the first screen: where it listens (unmasked), the dashboard and how to sign in, no warnings', async () => {
+    const port = env.PORT;
+    // The next steps follow readiness (the demo tenant is registered first).
+    await vi.waitFor(() => expect(service.output).toContain('Open the dashboard'), {
+      timeout: 20_000,
+      interval: 100,
+    });
+    expect(service.output).toMatch(
+      new RegExp(`Server listening at http://127\\.0\\.0\\.1:${port}`),
+    );
+    expect(service.output).not.toMatch(/listening at http:\/\/[^\s"]*\*/);
+    expect(service.output).toContain(`Open the dashboard: http://localhost:${port}/dashboard`);
+    expect(service.output).toContain(`operatorApiKey in ${path.join(dataDir, 'secrets.json')}`);
+    expect(service.output).not.toMatch(/DeprecationWarning|FSTDEP|Warning:/);
+  });
 
   it('simulate drives the demo tenant with signed webhooks and the dashboard shows the calls, texts and leads', async () => {
     const result = await runCli(

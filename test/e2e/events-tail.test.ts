@@ -12,7 +12,7 @@ import {
   voiceCallParams,
 } from '../../src/cli/webhook-client.ts';
 import { ACCOUNT_SID, e2eBackends, newSid, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
-import { runCli, track } from '../support/service-process.ts';
+import { runCli, track } from '../../harness/service-process.ts';
 import { SERVICE_CONSUMERS, waitUntilSettled } from '../support/settle.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/leadline.js');

@@ -8,7 +8,7 @@ import { systemClock } from '../../src/shared/clock.ts';
 import { actors } from '../support/actors.ts';
 import { OPERATOR_KEY, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
 import { sampleValue } from '../support/prometheus-text.ts';
-import { runCli } from '../support/service-process.ts';
+import { runCli } from '../../harness/service-process.ts';
 import { SERVICE_CONSUMERS, waitUntilSettled } from '../support/settle.ts';
 
 const NUMBER = '+14165550100';

@@ -16,7 +16,7 @@ import {
   type E2eEnv,
 } from '../support/e2e-env.ts';
 import { waitUntilSettled } from '../support/settle.ts';
-import { runCli } from '../support/service-process.ts';
+import { runCli } from '../../harness/service-process.ts';
 import { newEvent } from '../../src/events/new-event.ts';
 import { systemClock } from '../../src/shared/clock.ts';
 import { leadStreamId, REJECTED_WEBHOOKS_STREAM } from '../../src/events/streams.ts';

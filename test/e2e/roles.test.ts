@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialActionParams, voiceCallParams } from '../../src/cli/webhook-client.ts';
 import { ACCOUNT_SID, e2eBackends, newSid, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
-import { freePort, ServiceProcess } from '../support/service-process.ts';
+import { freePort, ServiceProcess } from '../../harness/service-process.ts';
 import { waitUntilSettled } from '../support/settle.ts';
 
 const NUMBER = '+14165550130';

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../support/database.ts';
-import { runCli } from '../support/service-process.ts';
+import { runCli } from '../../harness/service-process.ts';
 
 describe('leadline tenants add | list', () => {
   let env: Record<string, string>;

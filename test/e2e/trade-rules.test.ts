@@ -21,7 +21,7 @@ import {
   torontoWindowLater,
   type E2eEnv,
 } from '../support/e2e-env.ts';
-import { runCli } from '../support/service-process.ts';
+import { runCli } from '../../harness/service-process.ts';
 import { waitUntilSettled } from '../support/settle.ts';
 
 /**

@@ -7,7 +7,7 @@ import { SmsSendError, type SmsTransport } from '../../src/outbound/sms-transpor
 import { createTwilioTransport } from '../../src/outbound/twilio-transport.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../support/e2e-env.ts';
-import { FakeTwilio } from '../support/fake-twilio.ts';
+import { FakeTwilio } from '../../harness/fake-twilio.ts';
 
 const OWNER = '+14165550139';
 const NUMBER = '+14165550130';

@@ -5,7 +5,7 @@ import {
   voiceCallParams,
 } from '../../src/cli/webhook-client.ts';
 import { ACCOUNT_SID, newSid, type E2eEnv } from './e2e-env.ts';
-import { runCli } from './service-process.ts';
+import { runCli } from '../../harness/service-process.ts';
 
 /**
  * The people and tools an end-to-end test plays, against one running service: a customer

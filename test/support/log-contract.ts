@@ -5,15 +5,14 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LeadlineEvent, RecordedLeadlineEvent } from '../../src/events/catalogue.ts';
-import { newEvent } from '../../src/events/new-event.ts';
+import type { RecordedLeadlineEvent } from '../../src/events/catalogue.ts';
 import type { Consumer, EventLog } from '../../src/log/event-log.ts';
-import { systemClock } from '../../src/shared/clock.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import { withPoisonPolicy } from '../../src/log/dead-letters/poison-policy.ts';
 import { listDeadLetters } from '../../src/log/dead-letters/dead-letter-store.ts';
 import { retryDeadLetter, skipDeadLetter } from '../../src/log/dead-letters/resolve-dead-letter.ts';
-import { track } from './service-process.ts';
+import { track } from '../../harness/service-process.ts';
+import { contractEvent } from '../../harness/sample-events.ts';
 
 /** What the contract suite needs from an adapter under test. */
 export interface LogUnderTest {
@@ -27,26 +26,7 @@ export interface LogUnderTest {
   close(): Promise<void>;
 }
 
-/** A minimal valid event: `seq` of `stream`, carried in the data so order can be checked. */
-export function contractEvent(stream: string, seq: number, salt = ''): LeadlineEvent {
-  return newEvent(
-    {
-      type: 'OutboundSmsStatusUpdated',
-      streamId: stream,
-      tenantId: 'contract',
-      data: {
-        outboxId: null,
-        messageSid: `${stream}#${seq}`,
-        status: String(seq),
-        errorCode: null,
-        audience: null,
-        purpose: null,
-      },
-      idempotencyKey: `${salt}${stream}#${seq}`,
-    },
-    systemClock,
-  );
-}
+export { contractEvent };
 
 /**
  * A consumer whose effect is one row per handled event in `contract_effects`, written in the

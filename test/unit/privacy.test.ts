@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { deterministicId } from '../../src/shared/ids.ts';
 import { createLogger } from '../../src/shared/logger.ts';
-import { maskPhone, toE164 } from '../../src/shared/phone.ts';
+import { maskPhone, maskPhonesIn, toE164 } from '../../src/shared/phone.ts';
 
 describe('logs never carry phone numbers, message bodies or keys', () => {
   it('masks numbers and redacts bodies wherever they appear', () => {
@@ -34,6 +34,25 @@ describe('logs never carry phone numbers, message bodies or keys', () => {
     expect(out).not.toContain('4165550123');
     expect(out).not.toContain('6475550123');
   });
+
+  it.each([
+    ['Server listening at http://127.0.0.1:3999', 'an IPv4 address and port'],
+    ['Server listening at http://[::1]:3999', 'an IPv6 address'],
+    ['lead 550e8400-e29b-41d4-a716-446655440000 updated', 'a UUID'],
+    ['checkpoint at 2026-11-28T00:15:02.123Z', 'an ISO timestamp'],
+    ['replayed 1,234,567 events', 'a count'],
+  ])('leaves "%s" alone (%s)', (text) => {
+    expect(maskPhonesIn(text)).toBe(text);
+  });
+
+  it.each(['call (416) 555-0123 back', 'sent to +1 416 555 0123.', 'From 4165550123 at 09:30'])(
+    'masks the number in "%s", keeping its last two digits',
+    (text) => {
+      const masked = maskPhonesIn(text);
+      expect(masked).not.toMatch(/416|555|0123/);
+      expect(masked).toMatch(/\*23\b/);
+    },
+  );
 
   it('masks keep only the country code and last two digits', () => {
     expect(maskPhone('+16475550123')).toBe('+1********23');

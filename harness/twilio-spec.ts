@@ -7,7 +7,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** Where Twilio's OpenAPI description lives: `../shared/twilio-oai/` beside the checkout. */
 export const TWILIO_OAI_PATH =
   process.env.TWILIO_OAI_PATH ??
-  path.resolve(here, '../../../shared/twilio-oai/twilio_api_v2010.json');
+  path.resolve(here, '../../shared/twilio-oai/twilio_api_v2010.json');
 
 const MESSAGES_PATH = '/2010-04-01/Accounts/{AccountSid}/Messages.json';
 
