@@ -69,14 +69,15 @@ export async function readApi(app: FastifyInstance, deps: ReadApiDeps): Promise<
       if (tenantId) {
         const tenant = await tenantDirectory.get(deps.db, tenantId);
         if (!tenant) throw new NotFoundError(`No tenant with id "${tenantId}"`, 'TENANT_NOT_FOUND');
-        return { tenant, ...(await readTenantDashboard(deps.db, tenantId)) };
+        return { tenant, ...(await readTenantDashboard(deps.db, tenantId, deps.clock.now())) };
       }
       const tenants = await tenantDirectory.list(deps.db);
       return {
         tenants: await Promise.all(
           tenants.map(async (tenant) => ({
             tenant,
-            totals: (await readTenantDashboard(deps.db, tenant.tenantId, 0)).totals,
+            totals: (await readTenantDashboard(deps.db, tenant.tenantId, deps.clock.now(), 0))
+              .totals,
           })),
         ),
       };

@@ -1,9 +1,9 @@
 import { newEvent } from '../events/new-event.ts';
-import { leadStreamId } from '../events/streams.ts';
 import type { E164 } from '../shared/phone.ts';
 import type { Tenant } from '../tenants/tenant.ts';
 import { hangupTwiml, missedCallTwiml, onCallMissedTwiml } from '../rules/voice-responses.ts';
 import type { CommandDeps } from './command-deps.ts';
+import { leadEnvelope } from './lead-envelope.ts';
 
 /** Values of `DialCallStatus` (Twilio TwiML `<Dial>` action callback). */
 export const DIAL_CALL_STATUSES = [
@@ -71,13 +71,13 @@ export async function receiveDialResult(
   deps: CommandDeps,
 ): Promise<string> {
   const leg = result.leg ?? 'owner';
-  const common = {
-    streamId: leadStreamId(tenant.tenantId, result.from),
-    tenantId: tenant.tenantId,
-    idempotencyKey: leg === 'on-call' ? `${result.callSid}:on-call` : result.callSid,
-    correlationId: result.callSid,
-    traceparent: deps.traceparent ?? null,
-  };
+  const common = leadEnvelope(
+    tenant.tenantId,
+    result.from,
+    result.callSid,
+    deps.traceparent,
+    leg === 'on-call' ? `${result.callSid}:on-call` : result.callSid,
+  );
   const status = result.dialCallStatus;
   const outcome = interpretDial(result, tenant);
   const event =

@@ -3,7 +3,6 @@ import { newEvent } from '../events/new-event.ts';
 import { isOptedOut } from '../projections/consent-gate/consent-gate.ts';
 import { inquiryConsent } from './inquiry-consent.ts';
 import { readYourWrites } from '../db/reach.ts';
-import { leadStreamId } from '../events/streams.ts';
 import type { LeadlineEvent } from '../events/catalogue.ts';
 import type { E164 } from '../shared/phone.ts';
 import type { Tenant } from '../tenants/tenant.ts';
@@ -13,6 +12,7 @@ import { classifyKeyword, type KeywordFamily } from '../rules/sms-keywords.ts';
 import { classifyUrgency } from '../rules/urgency.ts';
 import type { CommandDeps } from './command-deps.ts';
 import { updateConsentGate } from './update-consent-gate.ts';
+import { leadEnvelope } from './lead-envelope.ts';
 
 /** An inbound text as Twilio reports it to `POST /twilio/sms`. */
 export interface IncomingSms {
@@ -68,13 +68,7 @@ export function decideInboundSms(
   optedOut = false,
 ): LeadlineEvent[] {
   const { family: keyword, channel } = keywordOf(sms);
-  const common = {
-    streamId: leadStreamId(tenant.tenantId, sms.from),
-    tenantId: tenant.tenantId,
-    idempotencyKey: sms.messageSid,
-    correlationId: sms.messageSid,
-    traceparent: deps.traceparent ?? null,
-  };
+  const common = leadEnvelope(tenant.tenantId, sms.from, sms.messageSid, deps.traceparent);
   const inbound = newEvent(
     {
       ...common,

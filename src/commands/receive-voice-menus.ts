@@ -10,6 +10,7 @@ import type { E164 } from '../shared/phone.ts';
 import type { Tenant } from '../tenants/tenant.ts';
 import type { CallSteps } from './call-steps.ts';
 import type { CommandDeps } from './command-deps.ts';
+import { leadEnvelope } from './lead-envelope.ts';
 
 /** What the voice menus' commands need. */
 type MenuDeps = CommandDeps & { urls: VoiceUrls; callSteps: CallSteps };
@@ -31,13 +32,7 @@ export async function receiveEmergencyChoice(
     { callSid: choice.callSid, step: 'emergency-menu', tenantId: tenant.tenantId },
     wanted,
   );
-  const common = {
-    streamId: leadStreamId(tenant.tenantId, choice.from),
-    tenantId: tenant.tenantId,
-    idempotencyKey: choice.callSid,
-    correlationId: choice.callSid,
-    traceparent: deps.traceparent ?? null,
-  };
+  const common = leadEnvelope(tenant.tenantId, choice.from, choice.callSid, deps.traceparent);
   if (decided === 'escalate' && tenant.emergencyPhone) {
     const onCallPhone = tenant.emergencyPhone;
     await deps.log.append([

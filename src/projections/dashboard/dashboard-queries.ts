@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { readLeads, type LeadSummary } from './read-model.ts';
 
 /** Counters of one tenant's dashboard. */
 export interface DashboardTotals {
@@ -20,16 +21,8 @@ export interface TenantDashboard {
   totals: DashboardTotals;
   /** Numbers that have opted out of texts (E.164), most recent contact first. */
   optedOutNumbers: string[];
-  leads: Array<{
-    phone: string;
-    firstSeenAt: string;
-    lastContactAt: string;
-    calls: number;
-    missedCalls: number;
-    messagesIn: number;
-    messagesOut: number;
-    optedOut: boolean;
-  }>;
+  /** The most recent leads, as the lead list shows them (one read path: `readLeads`). */
+  leads: LeadSummary[];
   calls: Array<{
     callSid: string;
     phone: string;
@@ -56,11 +49,12 @@ const iso = (d: Date) => d.toISOString();
 
 /**
  * Reads one tenant's dashboard from the projection: totals over all time and the `limit`
- * most recent leads, calls and messages (newest first).
+ * most recent leads (scored as of `now`), calls and messages (newest first).
  */
 export async function readTenantDashboard(
   db: pg.Pool,
   tenantId: string,
+  now: Date,
   limit = 50,
 ): Promise<TenantDashboard> {
   const [calls, leads, messages, recentLeads, recentCalls, recentMessages, optedOut] =
@@ -78,11 +72,7 @@ export async function readTenantDashboard(
         GROUP BY direction, audience, status`,
         [tenantId],
       ),
-      db.query(
-        `SELECT phone, first_seen_at, last_contact_at, calls, missed_calls, messages_in, messages_out, opted_out
-         FROM dashboard_leads WHERE tenant_id = $1 ORDER BY last_contact_at DESC LIMIT $2`,
-        [tenantId, limit],
-      ),
+      limit > 0 ? readLeads(db, tenantId, { limit, now }) : { leads: [] },
       db.query(
         `SELECT call_sid, phone, received_at, mode, outcome, dial_call_status FROM dashboard_calls
         WHERE tenant_id = $1 ORDER BY received_at DESC LIMIT $2`,
@@ -128,16 +118,7 @@ export async function readTenantDashboard(
       outboundByStatus,
     },
     optedOutNumbers: optedOut.rows.map((r) => r.phone),
-    leads: recentLeads.rows.map((r) => ({
-      phone: r.phone,
-      firstSeenAt: iso(r.first_seen_at),
-      lastContactAt: iso(r.last_contact_at),
-      calls: r.calls,
-      missedCalls: r.missed_calls,
-      messagesIn: r.messages_in,
-      messagesOut: r.messages_out,
-      optedOut: r.opted_out,
-    })),
+    leads: recentLeads.leads,
     calls: recentCalls.rows.map((r) => ({
       callSid: r.call_sid,
       phone: r.phone,
