@@ -14,7 +14,7 @@ import { readBatch } from './read-batch.ts';
 import { rowToEvent } from './rows.ts';
 import type { Wakeups } from '../../db/wakeups.ts';
 import { isHalt, retryDelayMs, searchPathStatement } from '../retry-delay.ts';
-import { readerLockKey } from './positions.ts';
+import { readerLockKey } from './reader-lock.ts';
 
 /** Tuning of a PostgreSQL subscription. */
 export interface PgSubscriptionSettings {
