@@ -19,6 +19,8 @@ const CURSOR_BATCH = 1_000;
  * @throws Error when the connection or the transaction cannot be opened.
  */
 export async function postgresSnapshot(pool: pg.Pool): Promise<LogSnapshot> {
+  // Not `withTransaction`: the transaction outlives this call (it is the snapshot, read by
+  // the caller and ended by `close`), where the helper ends it when its body returns.
   const client = await pool.connect();
   let released = false;
   const release = async (error?: Error) => {
