@@ -2,12 +2,12 @@ import { Command } from 'commander';
 import path from 'node:path';
 import type { Config } from '../config/config.ts';
 import { openDatabase } from '../db/database.ts';
-import { kafkaSnapshot } from '../runtime/backup/kafka-snapshot.ts';
-import type { LogSnapshot } from '../runtime/backup/log-snapshot.ts';
-import { postgresSnapshot } from '../runtime/backup/postgres-snapshot.ts';
+import type { EventLog } from '../log/event-log.ts';
+import type { LogSnapshot } from '../log/log-snapshot.ts';
 import { restoreBackup, verifyBackup, type RestoreProgress } from '../runtime/backup/restore.ts';
 import { DEFAULT_KEEP, rotateBackups } from '../runtime/backup/rotation.ts';
 import { writeBackup } from '../runtime/backup/write-backup.ts';
+import { openEventLog } from '../runtime/open-log.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { runAction } from './run-action.ts';
 import { wholeNumber } from './whole-number.ts';
@@ -52,26 +52,28 @@ function progressPrinter(): { show(text: string): void; done(): void } {
   };
 }
 
-/** The snapshot of the log `LOG_BACKEND` names; `close` also closes what it opened. */
+/**
+ * A snapshot ({@link EventLog.snapshot}) of the log `LOG_BACKEND` names; its `close` also
+ * closes the log and the database it opened.
+ * @throws Error when the database, the log or the snapshot cannot be opened.
+ */
 async function openSnapshot(config: Config, logger: Logger): Promise<LogSnapshot> {
-  if (config.logBackend === 'kafka') {
-    return kafkaSnapshot({
-      brokers: config.kafka.brokers,
-      prefix: config.kafka.topicPrefix,
-      logger,
-    });
-  }
   const db = await openDatabase(config, logger);
+  let log: EventLog | undefined;
   try {
-    const snapshot = await postgresSnapshot(db.pool);
+    log = await openEventLog(config, db, logger);
+    const snapshot = await log.snapshot();
+    const opened = log;
     return {
       ...snapshot,
       close: async (error) => {
         await snapshot.close(error);
+        await opened.close();
         await db.close();
       },
     };
   } catch (error) {
+    await log?.close();
     await db.close();
     throw error;
   }
@@ -167,7 +169,7 @@ export function restoreCommand(): Command {
             `restored: ${path.resolve(file)} (backup ${h.backupId} of a ${h.logBackend} log, taken ${h.createdAt})`,
           );
           console.log(
-            `events: ${count(result.appended)} appended${result.duplicates > 0 ? `, ${count(result.duplicates)} already present` : ''}${result.resumed ? ' (resumed an interrupted restore)' : ''} to the ${config.logBackend} log`,
+            `events: ${count(result.appended)} appended${result.duplicates > 0 ? `, ${count(result.duplicates)} already present` : ''}${result.resumed ? ' (resumed an interrupted restore)' : ''} to the ${result.target} log`,
           );
           console.log(
             `took: check ${seconds(result.verifyMs)}, append ${seconds(result.appendMs)} (${rate(result.events, result.appendMs)} events/s), rebuild ${seconds(result.rebuildMs)} (${rate(result.events, result.rebuildMs)} events/s), total ${seconds(result.totalMs)}`,

@@ -51,8 +51,8 @@ export function tailLine(event: RecordedLeadlineEvent, opts: TailOptions): strin
 /**
  * `leadline events tail`: follows the log and prints each event as it is appended, filtered
  * by type and tenant, until SIGINT or SIGTERM (then exits 0). It is not a consumer: it
- * creates and moves no checkpoint (`consumer_checkpoints`, `kafka_offsets`, Kafka group
- * offsets), so it is safe on production. Phone numbers are masked and message bodies
+ * creates and moves no checkpoint (no consumer position of any log, no Kafka group
+ * offset), so it is safe on production. Phone numbers are masked and message bodies
  * redacted unless `--unmasked`. A line on standard error says when it is following.
  */
 export function eventsTailCommand(): Command {
@@ -91,7 +91,7 @@ export function eventsTailCommand(): Command {
             if (!ctx.log.follow) {
               throw new LeadlineError(
                 'FOLLOW_UNSUPPORTED',
-                `the ${config.logBackend} log cannot be followed`,
+                `the ${ctx.log.about.kind} log cannot be followed`,
                 500,
               );
             }
@@ -104,7 +104,7 @@ export function eventsTailCommand(): Command {
               tenantId,
               onReady: () =>
                 console.error(
-                  `leadline: following the ${config.logBackend} log` +
+                  `leadline: following the ${ctx.log.about.kind} log` +
                     (types ? ` (types ${types.join(', ')})` : '') +
                     (tenantId ? ` (tenant ${tenantId})` : '') +
                     '; Ctrl-C to stop',

@@ -41,7 +41,7 @@ export function projectionsCommand(): Command {
     .action(
       runAction(async (config, opts: { json?: boolean }) => {
         await withLog(config, async (ctx) => {
-          const states = await listProjections(ctx.db.pool, ctx.log, config.logBackend);
+          const states = await listProjections(ctx.db.pool, ctx.log);
           if (opts.json) {
             console.log(JSON.stringify(states, null, 2));
             return;

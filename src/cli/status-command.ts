@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { allConsumers } from '../runtime/consumers.ts';
-import type { HorizonStatus } from '../runtime/log-horizon.ts';
+import type { HorizonStatus } from '../log/log-horizon.ts';
 import { serviceStatus } from '../runtime/service-status.ts';
 import { runAction } from './run-action.ts';
 import { withLog } from './with-log.ts';
@@ -17,9 +17,8 @@ export function statusCommand(): Command {
         await withLog(config, async (ctx) => {
           const status = await serviceStatus(
             ctx.db.pool,
-            config.logBackend,
+            ctx.log,
             allConsumers.map((c) => c.name),
-            await ctx.log.positions.heads?.(),
           );
           if (opts.json) {
             console.log(JSON.stringify(status, null, 2));
@@ -50,7 +49,7 @@ export function statusCommand(): Command {
 }
 
 /**
- * One line on the PostgreSQL log's horizon, e.g. `STALLED: 3 committed events held back for
+ * One line on the log's horizon (PostgreSQL), e.g. `STALLED: 3 committed events held back for
  * 12.5 s behind an open transaction (pid 4242, database leadline, idle in transaction for 14 s)`
  * or `ok (nothing held back)`.
  */

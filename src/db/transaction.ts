@@ -32,7 +32,7 @@ export function rollback<T>(result: T): Rollback<T> {
   return new Rollback(result);
 }
 
-function isPool(source: TransactionSource): source is pg.Pool {
+function isPool(source: TransactionSource | pg.ClientBase): source is pg.Pool {
   return 'totalCount' in source;
 }
 
@@ -46,12 +46,23 @@ function isPool(source: TransactionSource): source is pg.Pool {
  *
  * @throws whatever `body`, `BEGIN`, `setup` or `COMMIT` throws (pg errors carry a SQLSTATE).
  */
-export async function withTransaction<T>(
+export function withTransaction<T>(
   source: TransactionSource,
+  body: (client: pg.PoolClient) => Promise<T>,
+  options?: TransactionOptions,
+): Promise<T>;
+/** The same on a dedicated connection the caller holds (not a pool's): the caller keeps it. */
+export function withTransaction<T>(
+  source: pg.ClientBase,
+  body: (client: pg.ClientBase) => Promise<T>,
+  options?: TransactionOptions,
+): Promise<T>;
+export async function withTransaction<T>(
+  source: TransactionSource | pg.ClientBase,
   body: (client: pg.PoolClient) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
-  const client = isPool(source) ? await source.connect() : source;
+  const client = (isPool(source) ? await source.connect() : source) as pg.PoolClient;
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');

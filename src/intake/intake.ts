@@ -78,7 +78,10 @@ export interface IntakeStatus {
  * it cannot hold up the rest.
  */
 export class Intake {
-  /** The log for webhooks: reads, subscriptions and positions are the real log's. */
+  /**
+   * The log for webhooks: appends go through the spool; reads, subscriptions, positions, lag,
+   * horizon and snapshots are the real log's.
+   */
   readonly log: EventLog;
   private stopped = false;
   private running: Promise<void> | undefined;
@@ -96,6 +99,11 @@ export class Intake {
       subscribe: (consumer, subscribeOptions) => inner.subscribe(consumer, subscribeOptions),
       ...(inner.follow ? { follow: inner.follow.bind(inner) } : {}),
       positions: inner.positions,
+      about: inner.about,
+      consumerLag: (consumers) => inner.consumerLag(consumers),
+      horizon: () => inner.horizon(),
+      storedEvents: () => inner.storedEvents(),
+      snapshot: () => inner.snapshot(),
       close: () => inner.close(),
     };
   }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { ReaderHold } from './reader-hold.ts';
 
 /**
  * Where consumers of one log have got to, as operators' tools (projection rebuilds) need it.
@@ -18,11 +19,6 @@ export interface ConsumerPositions {
   handled(db: pg.ClientBase | pg.Pool, name: string): Promise<number>;
   /** `name`'s position for people (PostgreSQL: the global position; Kafka: offsets per partition); null: never ran. */
   describe(db: pg.ClientBase | pg.Pool, name: string): Promise<string | null>;
-  /**
-   * Kafka only: the broker's high-water mark of every partition, by `topic/partition`: the
-   * true head of the log, whoever produced to it.
-   */
-  heads?(): Promise<Map<string, bigint>>;
   /** Events in the log now. */
   total(db: pg.ClientBase | pg.Pool): Promise<number>;
   /**
@@ -31,4 +27,13 @@ export interface ConsumerPositions {
    * result of 0 also keeps any reader from starting until the transaction ends.
    */
   activeReaders(db: pg.ClientBase, name: string): Promise<number>;
+  /**
+   * Makes sure no process reads any of `names` (a restore appends history no worker may read
+   * outside replay mode). PostgreSQL: takes each consumer's reader lock on a connection of
+   * its own and keeps them until `release`, so no reader can start meanwhile. Kafka: checks
+   * that none of their consumer groups has members (it cannot keep one from joining later).
+   * @returns busy (naming the reader, in words) when one is reading.
+   * @throws Error when the database or the brokers cannot be reached.
+   */
+  holdReaders(names: readonly string[]): Promise<ReaderHold>;
 }

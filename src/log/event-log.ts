@@ -1,7 +1,11 @@
 import type pg from 'pg';
 import type { LeadlineEvent, RecordedLeadlineEvent } from '../events/catalogue.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { ConsumerLag } from './consumer-lag.ts';
 import type { ConsumerPositions } from './consumer-positions.ts';
+import type { LogDescription } from './log-kinds.ts';
+import type { HorizonStatus } from './log-horizon.ts';
+import type { LogSnapshot } from './log-snapshot.ts';
 
 /** What `append` reports for each event, in the order given. */
 export interface AppendResult {
@@ -91,7 +95,8 @@ export type FollowHandler = (event: RecordedLeadlineEvent) => void | Promise<voi
 /**
  * The log port (design §3): an append-only, durable sequence of events, ordered per stream.
  * Adapters: PostgreSQL (`PostgresEventLog`, the embedded default) and Kafka. Every adapter
- * passes the same contract suite (`test/support/log-contract.ts`, run by `test/int/postgres-log.test.ts` and `test/int/kafka-log.test.ts`).
+ * passes the same contract suite (`test/support/log-contract.ts`, run by
+ * `test/int/postgres-log.test.ts` and `test/int/kafka-log.test.ts`).
  */
 export interface EventLog {
   /**
@@ -120,6 +125,37 @@ export interface EventLog {
   follow?(options: FollowOptions, onEvent: FollowHandler, signal: AbortSignal): Promise<void>;
   /** Where consumers have got to, for operators' tools (see {@link ConsumerPositions}). */
   readonly positions: ConsumerPositions;
+  /** Which log this is and where it keeps its events, in words for operators. */
+  readonly about: LogDescription;
+  /**
+   * Each named consumer's lag against the true head of the log, in the order named: events
+   * appended that it has not handled, the age (s) of the oldest of them, events handled and
+   * when its checkpoint last moved. A name that never ran is behind by the whole log.
+   * PostgreSQL: every committed event, those the horizon still hides included. Kafka: the
+   * brokers' high-water marks (whoever produced), ages from Leadline's registry of appends.
+   * @throws Error when the database (or the brokers) cannot be reached.
+   */
+  consumerLag(consumers: readonly string[]): Promise<ConsumerLag[]>;
+  /**
+   * Whether a long transaction holds the log's readers back (see {@link HorizonStatus}); null
+   * for a log whose readers never wait for older writers (Kafka).
+   * @throws Error when the database cannot be reached.
+   */
+  horizon(): Promise<HorizonStatus | null>;
+  /**
+   * Events the log holds now, however they got there; 0 means empty (a restore's target
+   * must be). PostgreSQL: rows of `events`. Kafka: records in its topics or appends in its
+   * registry, whichever is more (a claimed append may not have reached the broker yet).
+   * @throws Error when the database (or the brokers) cannot be reached.
+   */
+  storedEvents(): Promise<number>;
+  /**
+   * A consistent, finite view of the whole log as stored (not upcast), for a backup: every
+   * event committed when it was taken and none after, read once in log order while appends
+   * go on. The caller must `close` it (see {@link LogSnapshot}).
+   * @throws Error when the snapshot cannot be opened.
+   */
+  snapshot(): Promise<LogSnapshot>;
   /** Stops every subscription and releases connections. */
   close(): Promise<void>;
 }

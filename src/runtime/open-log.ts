@@ -4,14 +4,27 @@ import type { EventLog } from '../log/event-log.ts';
 import type { Logger } from '../shared/logger.ts';
 
 /**
+ * How a bulk reader (a restore's rebuild) would like the log to read; an adapter that has no
+ * such setting ignores it.
+ */
+export interface LogTuning {
+  /** Fallback poll interval (ms) of a log that polls between wake-ups. Default `config.pollIntervalMs`. */
+  pollIntervalMs?: number;
+  /** Events per consumer batch of a log that reads in batches. Default: the adapter's. */
+  batchSize?: number;
+}
+
+/**
  * Opens the log `LOG_BACKEND` names: the `events` table on `db`, or Kafka (with its append
- * registry and consumer offsets on `db`).
- * @throws Error when the Kafka brokers cannot be reached.
+ * registry and consumer offsets on `db`). The one place that picks an adapter: everything
+ * else speaks to the {@link EventLog} port.
+ * @throws Error when the database or the Kafka brokers cannot be reached.
  */
 export async function openEventLog(
   config: Config,
   db: Database,
   logger: Logger,
+  tuning: LogTuning = {},
 ): Promise<EventLog> {
   // Each adapter is loaded only when it is the log (kafkajs stays out of the PostgreSQL case).
   if (config.logBackend === 'kafka') {
@@ -30,6 +43,7 @@ export async function openEventLog(
     url: db.url,
     pool: db.pool,
     log: logger,
-    pollIntervalMs: config.pollIntervalMs,
+    pollIntervalMs: tuning.pollIntervalMs ?? config.pollIntervalMs,
+    ...(tuning.batchSize !== undefined ? { batchSize: tuning.batchSize } : {}),
   });
 }

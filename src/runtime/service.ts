@@ -79,12 +79,11 @@ export async function startService(config: Config, options: StartOptions): Promi
     let intakeStatus: (() => { entries: number; oldestSeconds: number }) | undefined;
     const metrics = createMetrics({
       intake: () => intakeStatus?.() ?? { entries: 0, oldestSeconds: 0 },
-      status: async () =>
+      status: () =>
         serviceStatus(
           db.pool,
-          config.logBackend,
+          log,
           consumerSpecs.map((spec) => spec.consumer.name),
-          await log.positions.heads?.(),
         ),
       logger,
     });
@@ -190,7 +189,7 @@ export async function startService(config: Config, options: StartOptions): Promi
         role,
         sendMode: config.sendMode,
         database: db.kind,
-        logBackend: config.logBackend,
+        logBackend: log.about.kind,
         address,
       },
       'leadline started',

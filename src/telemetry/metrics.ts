@@ -1,7 +1,7 @@
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import type { ServiceStatus } from '../runtime/service-status.ts';
+import type { MetricsStatus } from './metrics-status.ts';
 import type { Logger } from '../shared/logger.ts';
 
 /** States of the outbound queue reported by `leadline_outbound_queue` (0 when empty). */
@@ -29,7 +29,7 @@ export interface MetricsOptions {
    * Reads the service's state (consumer lag, queue, horizon) for the gauges; absent: no
    * gauges. Called at most once per `statusCacheMs`, however often `/metrics` is scraped.
    */
-  status?: () => Promise<ServiceStatus>;
+  status?: () => Promise<MetricsStatus>;
   /**
    * What waits in this process's webhook spool (`leadline_intake_spool_entries`,
    * `leadline_intake_spool_oldest_seconds`); absent: not reported.

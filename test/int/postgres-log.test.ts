@@ -26,6 +26,26 @@ async function openPostgresLog(url: string) {
   };
 }
 
+/**
+ * A PostgreSQL log on a new database, a pool of `max` connections to it for the test's own
+ * writes and reads, and the recording consumer's `contract_effects` table.
+ */
+async function openLogWithEffects(max: number) {
+  const url = await createTestDatabase();
+  const subject = await openPostgresLog(url);
+  const pool = new pg.Pool({ connectionString: url, max });
+  await pool.query(`CREATE TABLE contract_effects (consumer text, event_id uuid, stream_id text,
+    seq int, id bigserial PRIMARY KEY)`);
+  return {
+    subject,
+    pool,
+    close: async () => {
+      await subject.close();
+      await pool.end();
+    },
+  };
+}
+
 describeLogContract('postgres', async () => {
   const url = await createTestDatabase();
   const main = await openPostgresLog(url);
@@ -47,21 +67,15 @@ describeLogContract('postgres', async () => {
 });
 
 describe('PostgreSQL log: the concurrent-writer gap', () => {
-  let url: string;
+  let fixture: Awaited<ReturnType<typeof openLogWithEffects>>;
   let subject: Awaited<ReturnType<typeof openPostgresLog>>;
   let pool: pg.Pool;
 
   beforeAll(async () => {
-    url = await createTestDatabase();
-    subject = await openPostgresLog(url);
-    pool = new pg.Pool({ connectionString: url, max: 30 });
-    await pool.query(`CREATE TABLE contract_effects (consumer text, event_id uuid, stream_id text,
-      seq int, id bigserial PRIMARY KEY)`);
+    fixture = await openLogWithEffects(30);
+    ({ subject, pool } = fixture);
   });
-  afterAll(async () => {
-    await subject.close();
-    await pool.end();
-  });
+  afterAll(() => fixture.close());
 
   it('does not pass an event whose transaction began first but committed last', async () => {
     const sub = subject.log.subscribe(recordingConsumer('gap'));
@@ -123,5 +137,33 @@ describe('PostgreSQL log: the concurrent-writer gap', () => {
     );
     expect(Number(rows[0]!.n)).toBe(writers * perWriter);
     expect(Number(rows[0]!.d)).toBe(writers * perWriter);
+  });
+});
+
+describe('PostgreSQL log: holding readers off for a restore', () => {
+  let fixture: Awaited<ReturnType<typeof openLogWithEffects>>;
+
+  beforeAll(async () => {
+    fixture = await openLogWithEffects(4);
+  });
+  afterAll(() => fixture.close());
+
+  it('keeps a reader from starting until the hold is released', async () => {
+    const { subject, pool } = fixture;
+    const hold = await subject.log.positions.holdReaders(['held']);
+    expect(hold.held).toBe(true);
+    await subject.log.append([contractEvent('lead:held:a', 1)]);
+    const sub = subject.log.subscribe(recordingConsumer('held'));
+    try {
+      await sleep(500);
+      const whileHeld = await pool.query('SELECT event_id FROM contract_effects');
+      expect(whileHeld.rows).toEqual([]);
+      if (hold.held) await hold.release();
+      await sub.whenCaughtUp(10_000);
+      const after = await pool.query('SELECT event_id FROM contract_effects');
+      expect(after.rows).toHaveLength(1);
+    } finally {
+      await sub.stop();
+    }
   });
 });

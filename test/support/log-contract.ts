@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/shared/logger.ts';
 import { withPoisonPolicy } from '../../src/log/dead-letters/poison-policy.ts';
 import { listDeadLetters } from '../../src/log/dead-letters/dead-letter-store.ts';
 import { retryDeadLetter, skipDeadLetter } from '../../src/log/dead-letters/resolve-dead-letter.ts';
+import { LOG_KINDS } from '../../src/log/log-kinds.ts';
 import { track } from '../../harness/service-process.ts';
 import { contractEvent } from '../../harness/sample-events.ts';
 
@@ -80,6 +81,95 @@ export function describeLogContract(adapter: string, open: () => Promise<LogUnde
       );
       return rows;
     }
+
+    // The log's own measurements (emptiness, lag, snapshots, reader holds): first, while the
+    // log holds only what these tests append.
+    it('holds no events when new, then exactly those appended (a duplicate adds none)', async () => {
+      expect(LOG_KINDS).toContain(subject.log.about.kind);
+      expect(await subject.log.storedEvents()).toBe(0);
+      const stream = uniqueStream('stored');
+      const events = [1, 2, 3].map((i) => contractEvent(stream, i));
+      await subject.log.append(events);
+      await subject.log.append([events[0]!]);
+      expect(await subject.log.storedEvents()).toBe(3);
+    });
+
+    it('measures consumer lag: the whole log for a consumer that never ran, none once it caught up, then what was appended since', async () => {
+      const name = uniqueName('lag');
+      const never = uniqueName('never');
+      const stream = uniqueStream('lag');
+      await subject.log.append([1, 2, 3].map((i) => contractEvent(stream, i)));
+      const total = await subject.log.storedEvents();
+
+      const before = await subject.log.consumerLag([never, name]);
+      expect(before.map((l) => l.consumer)).toEqual([never, name]);
+      for (const lag of before) {
+        expect(lag).toMatchObject({ eventsBehind: total, eventsHandled: 0, checkpointAt: null });
+        expect(lag.secondsBehind).toBeGreaterThanOrEqual(0);
+      }
+
+      const subscription = subject.log.subscribe(recordingConsumer(name));
+      await subscription.whenCaughtUp(30_000);
+      await subscription.stop();
+      const [caughtUp] = await subject.log.consumerLag([name]);
+      expect(caughtUp).toMatchObject({ eventsBehind: 0, secondsBehind: 0, eventsHandled: total });
+      expect(caughtUp!.checkpointAt).not.toBeNull();
+
+      await subject.log.append([4, 5].map((i) => contractEvent(stream, i)));
+      const [behind] = await subject.log.consumerLag([name]);
+      expect(behind).toMatchObject({ eventsBehind: 2, eventsHandled: total });
+      expect(behind!.secondsBehind).toBeGreaterThanOrEqual(0);
+    });
+
+    it('takes a consistent snapshot: every event stored when it was taken, once, each stream in order, none appended after', async () => {
+      const stream = uniqueStream('snapshot');
+      const before = [1, 2, 3, 4, 5].map((i) => contractEvent(stream, i));
+      await subject.log.append(before);
+      const stored = await subject.log.storedEvents();
+      const snapshot = await subject.log.snapshot();
+      try {
+        expect(snapshot.kind).toBe(subject.log.about.kind);
+        expect(snapshot.events).toBe(stored);
+        const later = contractEvent(stream, 6);
+        await subject.log.append([later]);
+        const read: RecordedLeadlineEvent[] = [];
+        for await (const event of snapshot.read()) read.push(event);
+        expect(read).toHaveLength(stored);
+        expect(new Set(read.map((e) => e.id)).size).toBe(stored);
+        expect(read.filter((e) => e.streamId === stream).map((e) => e.id)).toEqual(
+          before.map((e) => e.id),
+        );
+        expect(read.every((e) => e.position !== '')).toBe(true);
+      } finally {
+        await snapshot.close();
+      }
+      expect(await subject.log.storedEvents()).toBe(stored + 1);
+    });
+
+    it('reports its horizon as null or as what holds readers back', async () => {
+      const horizon = await subject.log.horizon();
+      if (horizon !== null) {
+        expect(horizon.heldBackEvents).toBeGreaterThanOrEqual(0);
+        expect(horizon.heldBackSeconds).toBeGreaterThanOrEqual(0);
+        expect(typeof horizon.stalled).toBe('boolean');
+      }
+    });
+
+    it('holds readers off for a restore only while no process reads: busy, naming the consumer, while one does', async () => {
+      const name = uniqueName('hold');
+      const subscription = subject.log.subscribe(recordingConsumer(name));
+      await subscription.whenCaughtUp(30_000);
+      const busy = await subject.log.positions.holdReaders([uniqueName('idle'), name]);
+      expect(busy.held).toBe(false);
+      if (!busy.held) expect(busy.busy).toContain(name);
+      await subscription.stop();
+      const free = await subject.log.positions.holdReaders([name]);
+      expect(free.held).toBe(true);
+      if (free.held) {
+        await free.release();
+        await free.release();
+      }
+    });
 
     it('appends idempotently: a second append of the same id writes nothing and reports the original position', async () => {
       const stream = uniqueStream('idem');

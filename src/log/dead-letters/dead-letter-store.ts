@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
-import type { PoisonPolicy } from './poison-policy.ts';
+import type { PoisonPolicy } from './poison-policy-kind.ts';
 
 /** Where a dead letter stands. `*-requested`: an operator asked; the consumer has not acted yet. */
 export type DeadLetterStatus =

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { PoisonPolicy } from './poison-policy-kind.ts';
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import type { Consumer, ConsumerContext } from '../event-log.ts';
 import { isTransient } from '../../shared/faults.ts';
@@ -13,15 +14,8 @@ import {
   setDeadLetterStatus,
 } from './dead-letter-store.ts';
 
-/**
- * What a consumer does with an event it failed to handle `maxAttempts` times:
- * - `stop`: record a dead letter and go no further until an operator retries or skips it
- *   (projections: a read model applied out of order would be wrong);
- * - `park`: record a dead letter, set the event aside with every later event of its stream,
- *   and go on with other streams (processors: one broken conversation must not hold up
- *   every other customer's text).
- */
-export type PoisonPolicy = 'stop' | 'park';
+/** Re-exported: consumer specs name the policy where they wrap consumers with it. */
+export type { PoisonPolicy } from './poison-policy-kind.ts';
 
 /** Settings of {@link withPoisonPolicy}. */
 export interface PoisonSettings {

@@ -4,6 +4,7 @@ import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import { NotFoundError, ValidationError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Consumer } from '../event-log.ts';
+import { rollback, withTransaction } from '../../db/transaction.ts';
 import { searchPathStatement } from '../retry-delay.ts';
 import {
   deadLetterStatus,
@@ -98,54 +99,54 @@ async function replayParked(
   options: { skipFirst: boolean },
 ): Promise<Resolution> {
   const binding = await settings.bind(letter.consumer);
-  const client = await settings.pool.connect();
-  try {
-    await client.query('BEGIN');
-    if (binding.searchPath) await client.query(searchPathStatement(binding.searchPath));
-    await client.query(
-      `SELECT 1 FROM parked_streams WHERE consumer_name = $1 AND stream_id = $2 FOR UPDATE`,
-      [letter.consumer, letter.streamId],
-    );
-    const { rows } = await client.query<{ event: RecordedLeadlineEvent }>(
-      `SELECT event FROM parked_events WHERE consumer_name = $1 AND stream_id = $2 ORDER BY seq`,
-      [letter.consumer, letter.streamId],
-    );
-    let handled = 0;
-    for (const { event } of rows) {
-      if (options.skipFirst && event.id === letter.eventId) continue;
-      try {
-        await binding.consumer.handle(event, {
-          db: client,
-          replay: binding.replay,
-          log: settings.log.child({ consumer: letter.consumer, eventId: event.id }),
-        });
-      } catch (error) {
-        await client.query('ROLLBACK');
-        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        await settings.pool.query(
-          `UPDATE dead_letters SET attempts = attempts + 1, error = $2, updated_at = now() WHERE id = $1`,
-          [letter.id, message],
-        );
-        return { outcome: 'failed', error: message };
+  const setup = binding.searchPath ? searchPathStatement(binding.searchPath) : undefined;
+  const resolution = await withTransaction<Resolution>(
+    settings.pool,
+    async (client) => {
+      await client.query(
+        `SELECT 1 FROM parked_streams WHERE consumer_name = $1 AND stream_id = $2 FOR UPDATE`,
+        [letter.consumer, letter.streamId],
+      );
+      const { rows } = await client.query<{ event: RecordedLeadlineEvent }>(
+        `SELECT event FROM parked_events WHERE consumer_name = $1 AND stream_id = $2 ORDER BY seq`,
+        [letter.consumer, letter.streamId],
+      );
+      let handled = 0;
+      for (const { event } of rows) {
+        if (options.skipFirst && event.id === letter.eventId) continue;
+        try {
+          await binding.consumer.handle(event, {
+            db: client,
+            replay: binding.replay,
+            log: settings.log.child({ consumer: letter.consumer, eventId: event.id }),
+          });
+        } catch (error) {
+          const message =
+            error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          throw rollback({ outcome: 'failed', error: message });
+        }
+        handled++;
       }
-      handled++;
-    }
-    await client.query(`DELETE FROM parked_events WHERE consumer_name = $1 AND stream_id = $2`, [
-      letter.consumer,
-      letter.streamId,
-    ]);
-    await client.query(`DELETE FROM parked_streams WHERE consumer_name = $1 AND stream_id = $2`, [
-      letter.consumer,
-      letter.streamId,
-    ]);
-    const outcome = options.skipFirst ? 'skipped' : 'resolved';
-    await setDeadLetterStatus(client, letter.id, outcome);
-    await client.query('COMMIT');
-    return { outcome, handled };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
+      await client.query(`DELETE FROM parked_events WHERE consumer_name = $1 AND stream_id = $2`, [
+        letter.consumer,
+        letter.streamId,
+      ]);
+      await client.query(`DELETE FROM parked_streams WHERE consumer_name = $1 AND stream_id = $2`, [
+        letter.consumer,
+        letter.streamId,
+      ]);
+      const outcome = options.skipFirst ? 'skipped' : 'resolved';
+      await setDeadLetterStatus(client, letter.id, outcome);
+      return { outcome, handled };
+    },
+    setup ? { setup } : {},
+  );
+  if (resolution.outcome === 'failed') {
+    // Counted after the rollback, outside the transaction that held the stream.
+    await settings.pool.query(
+      `UPDATE dead_letters SET attempts = attempts + 1, error = $2, updated_at = now() WHERE id = $1`,
+      [letter.id, resolution.error],
+    );
   }
+  return resolution;
 }

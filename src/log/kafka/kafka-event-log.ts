@@ -17,8 +17,15 @@ import { followKafka } from './kafka-follow.ts';
 import { AppendRegistry, type KafkaLocation } from './append-registry.ts';
 import { decode, encode, kafkaPosition } from './codec.ts';
 import { createKafka } from './kafka-client.ts';
+import type { ConsumerLag } from '../consumer-lag.ts';
 import type { ConsumerPositions } from '../consumer-positions.ts';
+import type { HorizonStatus } from '../log-horizon.ts';
+import type { LogDescription } from '../log-kinds.ts';
+import type { LogSnapshot } from '../log-snapshot.ts';
+import { kafkaConsumerLag } from './consumer-lag.ts';
 import { kafkaPositions } from './positions.ts';
+import { kafkaSnapshot } from './snapshot.ts';
+import { kafkaStoredEvents } from './stored-events.ts';
 import { KafkaSubscription } from './kafka-subscription.ts';
 import { allTopics, topicFor, topicNames, type TopicNames } from './topics.ts';
 
@@ -249,7 +256,46 @@ export class KafkaEventLog implements EventLog {
 
   /** See {@link EventLog.positions}. */
   get positions(): ConsumerPositions {
-    return kafkaPositions(this.admin, this.options.prefix ?? 'leadline', allTopics(this.topics));
+    return kafkaPositions(this.admin, this.prefix);
+  }
+
+  /** See {@link EventLog.about}. */
+  get about(): LogDescription {
+    return {
+      kind: 'kafka',
+      holds: `Kafka topics ${this.prefix}.*`,
+      settings: 'DATABASE_URL (or LEADLINE_DATA_DIR, and KAFKA_TOPIC_PREFIX)',
+    };
+  }
+
+  /** See {@link EventLog.consumerLag} and `consumer-lag.ts`: against the brokers' high-water marks. */
+  consumerLag(consumers: readonly string[]): Promise<ConsumerLag[]> {
+    return kafkaConsumerLag(this.options.pool, this.admin, allTopics(this.topics), consumers);
+  }
+
+  /** See {@link EventLog.horizon}: Kafka readers never wait for older writers. */
+  horizon(): Promise<HorizonStatus | null> {
+    return Promise.resolve(null);
+  }
+
+  /** See {@link EventLog.storedEvents} and `stored-events.ts`. */
+  storedEvents(): Promise<number> {
+    return kafkaStoredEvents(this.options.pool, this.admin, allTopics(this.topics));
+  }
+
+  /** See {@link EventLog.snapshot} and `snapshot.ts`: every partition up to its high-water mark. */
+  snapshot(): Promise<LogSnapshot> {
+    return kafkaSnapshot({
+      kafka: this.kafka,
+      admin: this.admin,
+      prefix: this.prefix,
+      topics: allTopics(this.topics),
+    });
+  }
+
+  /** Topic and consumer-group prefix. */
+  private get prefix(): string {
+    return this.options.prefix ?? 'leadline';
   }
 
   subscribe(consumer: Consumer, options: SubscribeOptions = {}): Subscription {

@@ -1,6 +1,7 @@
 import type { Admin, Batch, Consumer as KafkaConsumer, Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { rollback, withTransaction } from '../../db/transaction.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Consumer, SubscribeOptions, Subscription } from '../event-log.ts';
 import { decode } from './codec.ts';
@@ -171,67 +172,70 @@ export class KafkaSubscription implements Subscription {
     seek: (offset: bigint) => void,
   ): Promise<bigint | undefined | 'reseek'> {
     if (batch.messages.length === 0) return undefined;
-    const client = await this.settings.pool.connect();
-    try {
-      await client.query('BEGIN');
-      if (this.options.searchPath) await client.query(searchPathStatement(this.options.searchPath));
-      const position = () =>
-        client.query<{ next_offset: string }>(
-          `SELECT next_offset FROM kafka_offsets
-            WHERE consumer_name = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
-          [this.consumer.name, batch.topic, batch.partition],
-        );
-      let { rows } = await position();
-      if (rows.length === 0) {
-        // A position never stored starts at the partition's beginning, not at whatever Kafka
-        // happened to fetch first (its committed offset may be ahead of ours).
-        const low = (await this.highWatermarks()).get(key(batch.topic, batch.partition))?.low ?? 0n;
-        await client.query(
-          `INSERT INTO kafka_offsets (consumer_name, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
-           ON CONFLICT DO NOTHING`,
-          [this.consumer.name, batch.topic, batch.partition, low.toString()],
-        );
-        ({ rows } = await position());
-      }
-      const from = BigInt(rows[0]!.next_offset);
-      if (BigInt(batch.messages[0]!.offset) > from) {
-        // Fetched past our stored position (Kafka's committed offset was ahead): go back.
-        await client.query('ROLLBACK');
-        seek(from);
-        return 'reseek';
-      }
-      let next = from;
-      let handled = 0;
-      const replayLimit = this.replayUntil.get(key(batch.topic, batch.partition)) ?? -1n;
-      for (const message of batch.messages) {
-        const offset = BigInt(message.offset);
-        if (offset < next) continue; // already applied by this consumer name
-        const event = decode(batch.topic, batch.partition, message);
-        try {
-          await this.consumer.handle(event, {
-            db: client,
-            replay: this.options.replay === true || offset < replayLimit,
-            log: this.settings.log.child({ consumer: this.consumer.name, eventId: event.id }),
-          });
-        } catch (error) {
-          if (!isHalt(error)) throw error;
-          // Stopped at a dead letter: keep what was handled before it, then retry from it.
-          await this.storeNext(client, batch, next, handled);
-          await client.query('COMMIT');
-          throw error;
+    const setup = this.options.searchPath
+      ? searchPathStatement(this.options.searchPath)
+      : undefined;
+    // Rolled back to seek (`reseekTo`) or committed up to a dead letter (`halted`): acted on
+    // once the transaction has ended.
+    type Ending = bigint | undefined | { reseekTo: bigint } | { halted: unknown };
+    const ending = await withTransaction<Ending>(
+      this.settings.pool,
+      async (client) => {
+        const position = () =>
+          client.query<{ next_offset: string }>(
+            `SELECT next_offset FROM kafka_offsets
+              WHERE consumer_name = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+            [this.consumer.name, batch.topic, batch.partition],
+          );
+        let { rows } = await position();
+        if (rows.length === 0) {
+          // A position never stored starts at the partition's beginning, not at whatever Kafka
+          // happened to fetch first (its committed offset may be ahead of ours).
+          const low =
+            (await this.highWatermarks()).get(key(batch.topic, batch.partition))?.low ?? 0n;
+          await client.query(
+            `INSERT INTO kafka_offsets (consumer_name, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING`,
+            [this.consumer.name, batch.topic, batch.partition, low.toString()],
+          );
+          ({ rows } = await position());
         }
-        next = offset + 1n;
-        handled++;
-      }
-      await this.storeNext(client, batch, next, handled);
-      await client.query('COMMIT');
-      return handled > 0 ? next : undefined;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+        const from = BigInt(rows[0]!.next_offset);
+        if (BigInt(batch.messages[0]!.offset) > from) {
+          // Fetched past our stored position (Kafka's committed offset was ahead): go back.
+          throw rollback({ reseekTo: from });
+        }
+        let next = from;
+        let handled = 0;
+        const replayLimit = this.replayUntil.get(key(batch.topic, batch.partition)) ?? -1n;
+        for (const message of batch.messages) {
+          const offset = BigInt(message.offset);
+          if (offset < next) continue; // already applied by this consumer name
+          const event = decode(batch.topic, batch.partition, message);
+          try {
+            await this.consumer.handle(event, {
+              db: client,
+              replay: this.options.replay === true || offset < replayLimit,
+              log: this.settings.log.child({ consumer: this.consumer.name, eventId: event.id }),
+            });
+          } catch (error) {
+            if (!isHalt(error)) throw error;
+            // Stopped at a dead letter: keep what was handled before it, then retry from it.
+            await this.storeNext(client, batch, next, handled);
+            return { halted: error };
+          }
+          next = offset + 1n;
+          handled++;
+        }
+        await this.storeNext(client, batch, next, handled);
+        return handled > 0 ? next : undefined;
+      },
+      setup ? { setup } : {},
+    );
+    if (typeof ending !== 'object') return ending;
+    if ('halted' in ending) throw ending.halted;
+    seek(ending.reseekTo);
+    return 'reseek';
   }
 
   /** Stores this partition's next offset in the batch's transaction (nothing when none was handled). */

@@ -6,21 +6,8 @@ import type { ConsumerPositions } from '../consumer-positions.ts';
  * is Leadline's registry of appends; readers are the members of the consumer group
  * `<groupPrefix>.<name>`.
  */
-export function kafkaPositions(
-  admin: Admin,
-  groupPrefix: string,
-  topics: string[],
-): ConsumerPositions {
+export function kafkaPositions(admin: Admin, groupPrefix: string): ConsumerPositions {
   return {
-    async heads() {
-      const heads = new Map<string, bigint>();
-      for (const topic of topics) {
-        for (const p of await admin.fetchTopicOffsets(topic)) {
-          heads.set(`${topic}/${p.partition}`, BigInt(p.high));
-        }
-      }
-      return heads;
-    },
     async lock(db, name) {
       await db.query('SELECT 1 FROM kafka_offsets WHERE consumer_name = $1 FOR UPDATE', [name]);
     },
@@ -73,6 +60,19 @@ export function kafkaPositions(
     async activeReaders(_db, name) {
       const { groups } = await admin.describeGroups([`${groupPrefix}.${name}`]);
       return groups[0]?.members.length ?? 0;
+    },
+    async holdReaders(names) {
+      const groups = names.map((name) => `${groupPrefix}.${name}`);
+      const described = await admin.describeGroups(groups);
+      const active = described.groups.find((g) => g.members.length > 0);
+      if (active) {
+        return {
+          held: false,
+          busy: `a Leadline worker is reading this Kafka log (consumer group ${active.groupId} has members)`,
+        };
+      }
+      // Kafka cannot keep a member from joining later: this only checks.
+      return { held: true, release: async () => {} };
     },
   };
 }

@@ -1,10 +1,14 @@
+import type { Logger } from '../../shared/logger.ts';
 import type { ConsumerPositions } from '../consumer-positions.ts';
+import { holdPostgresReaders } from './reader-hold.ts';
+import { readerLockKey } from './reader-lock.ts';
 
-/** Advisory-lock key of a consumer's reader (see `PgSubscription.becomeActiveReader`). */
-export const readerLockKey = (name: string): string => `leadline-consumer:${name}`;
-
-/** {@link ConsumerPositions} of the PostgreSQL log: rows of `consumer_checkpoints`. */
-export const postgresPositions: ConsumerPositions = {
+/**
+ * {@link ConsumerPositions} of the PostgreSQL log: rows of `consumer_checkpoints`; readers
+ * are holders of a consumer's advisory lock. `url` is the log's database, for the dedicated
+ * connection of {@link ConsumerPositions.holdReaders}.
+ */
+export const postgresPositions = (url: string, log: Logger): ConsumerPositions => ({
   async lock(db, name) {
     await db.query('SELECT 1 FROM consumer_checkpoints WHERE consumer_name = $1 FOR UPDATE', [
       name,
@@ -57,4 +61,5 @@ export const postgresPositions: ConsumerPositions = {
     );
     return rows[0]!.free ? 0 : 1;
   },
-};
+  holdReaders: (names) => holdPostgresReaders(url, names, log),
+});

@@ -15,7 +15,16 @@ import type {
 import { followPostgres } from './follow.ts';
 import { EVENT_COLUMNS, eventsToColumns, rowToEvent, type EventRow } from './rows.ts';
 import { PgSubscription } from './subscription.ts';
+import { withTransaction } from '../../db/transaction.ts';
 import { Wakeups } from '../../db/wakeups.ts';
+import type { ConsumerLag } from '../consumer-lag.ts';
+import type { ConsumerPositions } from '../consumer-positions.ts';
+import type { HorizonStatus } from '../log-horizon.ts';
+import type { LogDescription } from '../log-kinds.ts';
+import type { LogSnapshot } from '../log-snapshot.ts';
+import { postgresConsumerLag } from './consumer-lag.ts';
+import { horizonStatus } from './horizon.ts';
+import { postgresSnapshot } from './snapshot.ts';
 
 /** The channel appenders NOTIFY on commit. */
 export const EVENTS_CHANNEL = 'leadline_events';
@@ -42,7 +51,9 @@ export class PostgresEventLog implements EventLog {
     private readonly options: PostgresEventLogOptions,
     private readonly wakeups: Wakeups,
     private epoch: number,
-  ) {}
+  ) {
+    this.positions = postgresPositions(options.url, options.log);
+  }
 
   /**
    * Opens the log: settles the epoch (bumping it when the transaction-id counter is found
@@ -58,9 +69,7 @@ export class PostgresEventLog implements EventLog {
 
   async append(events: LeadlineEvent[]): Promise<AppendResult[]> {
     if (events.length === 0) return [];
-    const client = await this.options.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return withTransaction(this.options.pool, async (client) => {
       const inserted = await client.query<{ event_id: string; position: string }>(
         `INSERT INTO events (epoch, event_id, stream_id, type, schema_version, tenant_id,
            occurred_at, recorded_at, causation_id, correlation_id, traceparent, data)
@@ -81,18 +90,12 @@ export class PostgresEventLog implements EventLog {
         for (const row of existing.rows) positions.set(row.event_id, row.position);
       }
       if (inserted.rows.length > 0) await client.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`);
-      await client.query('COMMIT');
       return events.map((e) => ({
         id: e.id,
         position: positions.get(e.id) ?? '',
         duplicate: duplicates.has(e.id),
       }));
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async read(streamId: string): Promise<RecordedLeadlineEvent[]> {
@@ -104,7 +107,33 @@ export class PostgresEventLog implements EventLog {
     return rows.map(rowToEvent);
   }
 
-  readonly positions = postgresPositions;
+  readonly positions: ConsumerPositions;
+
+  readonly about: LogDescription = {
+    kind: 'postgres',
+    holds: 'the events table',
+    settings: 'DATABASE_URL (or LEADLINE_DATA_DIR)',
+  };
+
+  /** See {@link EventLog.consumerLag} and `consumer-lag.ts`. */
+  consumerLag(consumers: readonly string[]): Promise<ConsumerLag[]> {
+    return postgresConsumerLag(this.options.pool, consumers);
+  }
+
+  /** See {@link EventLog.horizon} and `horizon.ts`. */
+  horizon(): Promise<HorizonStatus | null> {
+    return horizonStatus(this.options.pool);
+  }
+
+  /** See {@link EventLog.storedEvents}: rows of `events`. */
+  storedEvents(): Promise<number> {
+    return this.positions.total(this.options.pool);
+  }
+
+  /** See {@link EventLog.snapshot} and `snapshot.ts`: one `REPEATABLE READ` transaction. */
+  snapshot(): Promise<LogSnapshot> {
+    return postgresSnapshot(this.options.pool);
+  }
 
   subscribe(consumer: Consumer, options: SubscribeOptions = {}): Subscription {
     const subscription = new PgSubscription(consumer, options, {
@@ -145,9 +174,7 @@ export class PostgresEventLog implements EventLog {
  * is not above the newest event's (design §3: "a pg_dump restore resets the counter").
  */
 async function settleEpoch(pool: pg.Pool, log: Logger): Promise<number> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(hashtextextended('leadline-log-epoch', 0))");
     const { rows } = await client.query<{ epoch: number; newest: string | null; now: string }>(
       `SELECT e.epoch,
@@ -165,12 +192,6 @@ async function settleEpoch(pool: pg.Pool, log: Logger): Promise<number> {
       ]);
       log.warn({ epoch }, 'transaction id counter went backwards (restore?): new log epoch');
     }
-    await client.query('COMMIT');
     return epoch;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

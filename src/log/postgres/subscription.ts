@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { clientConfig } from '../../db/client-config.ts';
+import { withTransaction } from '../../db/transaction.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Consumer, SubscribeOptions, Subscription } from '../event-log.ts';
 import {
@@ -14,7 +15,7 @@ import { readBatch } from './read-batch.ts';
 import { rowToEvent } from './rows.ts';
 import type { Wakeups } from '../../db/wakeups.ts';
 import { isHalt, retryDelayMs, searchPathStatement } from '../retry-delay.ts';
-import { readerLockKey } from './positions.ts';
+import { readerLockKey } from './reader-lock.ts';
 
 /** Tuning of a PostgreSQL subscription. */
 export interface PgSubscriptionSettings {
@@ -139,50 +140,53 @@ export class PgSubscription implements Subscription {
     client: pg.Client,
   ): Promise<{ handled: number; full: boolean; heldBack: boolean; halted?: unknown }> {
     const limit = this.settings.batchSize ?? 100;
-    await client.query('BEGIN');
-    try {
-      if (this.options.searchPath) await client.query(searchPathStatement(this.options.searchPath));
-      const checkpoint = await readCheckpoint(client, this.consumer.name);
-      const batch = await readBatch(client, checkpoint, this.settings.epoch(), limit);
-      if (batch.rows.length === 0) {
-        await client.query('COMMIT');
-        return { handled: 0, full: false, heldBack: batch.heldBackByHorizon };
-      }
-      let last = checkpoint;
-      let handled = 0;
-      for (const row of batch.rows) {
-        const at = { epoch: row.epoch, transactionId: row.transaction_id, position: row.position };
-        const replay =
-          this.options.replay === true ||
-          (this.replayUntil ? compareCheckpoints(at, this.replayUntil) <= 0 : false);
-        const event = rowToEvent(row);
-        try {
-          await this.consumer.handle(event, {
-            db: client,
-            replay,
-            log: this.log.child({ consumer: this.consumer.name, eventId: event.id }),
-          });
-        } catch (error) {
-          if (!isHalt(error)) throw error;
-          // Keep what was handled before the dead letter; stop in front of it.
-          if (handled > 0) await storeCheckpoint(client, this.consumer.name, last, handled);
-          await client.query('COMMIT');
-          return { handled, full: false, heldBack: false, halted: error };
+    const setup = this.options.searchPath
+      ? searchPathStatement(this.options.searchPath)
+      : undefined;
+    return withTransaction(
+      client,
+      async (tx) => {
+        const checkpoint = await readCheckpoint(tx, this.consumer.name);
+        const batch = await readBatch(tx, checkpoint, this.settings.epoch(), limit);
+        if (batch.rows.length === 0) {
+          return { handled: 0, full: false, heldBack: batch.heldBackByHorizon };
         }
-        last = at;
-        handled++;
-      }
-      await storeCheckpoint(client, this.consumer.name, last, batch.rows.length);
-      await client.query('COMMIT');
-      return {
-        handled: batch.rows.length,
-        full: batch.rows.length === limit,
-        heldBack: batch.heldBackByHorizon,
-      };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    }
+        let last = checkpoint;
+        let handled = 0;
+        for (const row of batch.rows) {
+          const at = {
+            epoch: row.epoch,
+            transactionId: row.transaction_id,
+            position: row.position,
+          };
+          const replay =
+            this.options.replay === true ||
+            (this.replayUntil ? compareCheckpoints(at, this.replayUntil) <= 0 : false);
+          const event = rowToEvent(row);
+          try {
+            await this.consumer.handle(event, {
+              db: tx,
+              replay,
+              log: this.log.child({ consumer: this.consumer.name, eventId: event.id }),
+            });
+          } catch (error) {
+            if (!isHalt(error)) throw error;
+            // Keep what was handled before the dead letter (committed); stop in front of it.
+            if (handled > 0) await storeCheckpoint(tx, this.consumer.name, last, handled);
+            return { handled, full: false, heldBack: false, halted: error };
+          }
+          last = at;
+          handled++;
+        }
+        await storeCheckpoint(tx, this.consumer.name, last, batch.rows.length);
+        return {
+          handled: batch.rows.length,
+          full: batch.rows.length === limit,
+          heldBack: batch.heldBackByHorizon,
+        };
+      },
+      setup ? { setup } : {},
+    );
   }
 
   async whenCaughtUp(timeoutMs = 30_000): Promise<void> {

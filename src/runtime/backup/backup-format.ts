@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { validateEventData } from '../../events/catalogue.ts';
 import { upcast } from '../../events/upcasters.ts';
 import type { LeadlineEvent, RecordedLeadlineEvent } from '../../events/catalogue.ts';
+import { LOG_KINDS } from '../../log/log-kinds.ts';
 
 /**
  * The backup file format (`leadline backup`, `leadline restore`), version 1: gzip-compressed
@@ -32,8 +33,8 @@ export const backupHeaderSchema = z.object({
   backupId: z.uuid(),
   /** When the snapshot was taken (UTC ISO-8601). */
   createdAt: z.iso.datetime(),
-  /** The log that was backed up. */
-  logBackend: z.enum(['postgres', 'kafka']),
+  /** The log that was backed up (one of `LOG_KINDS`: `postgres`, `kafka`). */
+  logBackend: z.enum(LOG_KINDS),
   /** Event lines that follow. */
   events: z.number().int().nonnegative(),
   /**

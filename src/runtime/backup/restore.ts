@@ -1,4 +1,3 @@
-import type { Admin } from 'kafkajs';
 import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../../config/config.ts';
@@ -6,9 +5,8 @@ import { clientConfig } from '../../db/client-config.ts';
 import type { Database } from '../../db/database.ts';
 import type { LeadlineEvent } from '../../events/catalogue.ts';
 import type { Consumer, EventLog, Subscription } from '../../log/event-log.ts';
-import { createKafka } from '../../log/kafka/kafka-client.ts';
-import { allTopics, topicNames } from '../../log/kafka/topics.ts';
-import { PostgresEventLog } from '../../log/postgres/postgres-event-log.ts';
+import type { LogKind } from '../../log/log-kinds.ts';
+import type { ReaderHold } from '../../log/reader-hold.ts';
 import { tenantsProjection } from '../../projections/tenants/tenants-projection.ts';
 import { LeadlineError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -32,7 +30,7 @@ export type RestoreProgress =
 /** Options of {@link restoreBackup}. */
 export interface RestoreOptions {
   config: Config;
-  /** The target database (migrated); the log `config.logBackend` names is opened on it. */
+  /** The target database (migrated); the log `LOG_BACKEND` names is opened on it. */
   db: Database;
   logger: Logger;
   /** Path of a `leadline-….ndjson.gz` backup. */
@@ -83,6 +81,8 @@ export interface RestoreResult {
   unsubscribeLinks: number;
   /** Consumers rebuilt, in the order they ran. */
   consumers: string[];
+  /** The log restored into (`EventLog.about.kind`). */
+  target: LogKind;
   verifyMs: number;
   appendMs: number;
   rebuildMs: number;
@@ -94,10 +94,10 @@ export interface RestoreResult {
  *
  * 1. reads the whole file once and checks it (header, every line, count, SHA-256) before
  *    writing anything ({@link verifyBackup}, unless `options.verified` says it was done);
- * 2. refuses unless the target log is empty, no other restore runs, and no worker is reading
- *    the log (PostgreSQL: nobody holds a consumer's lock, and the restore holds them all
- *    until its own rebuild starts; Kafka: no consumer group has members when it starts), or
- *    the log holds an interrupted restore of this same backup (then it resumes);
+ * 2. refuses unless the target log is empty (`EventLog.storedEvents`), no other restore runs,
+ *    and no worker is reading the log (`ConsumerPositions.holdReaders`, held until its own
+ *    rebuild starts where the log can hold readers off), or the log holds an interrupted
+ *    restore of this same backup (then it resumes);
  * 3. appends the events in file order in batches, ids, times, trace context and data
  *    unchanged (`EventLog.append` is idempotent on id, so resuming writes no copies), and
  *    records the one-click unsubscribe tokens of texts already sent (`/u/<token>` in
@@ -124,21 +124,15 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const header = verified.summary.header;
   const total = verified.summary.events;
 
-  const guard = await TargetGuard.take(config, db, logger);
+  const guard = await TargetGuard.take(db, logger);
   let log: EventLog | undefined;
   try {
-    const resumed = await guard.claimTarget(header, path.basename(file));
-
-    log =
-      config.logBackend === 'postgres'
-        ? await PostgresEventLog.open({
-            url: db.url,
-            pool: db.pool,
-            log: logger,
-            pollIntervalMs: Math.min(config.pollIntervalMs, 250),
-            batchSize: 1_000,
-          })
-        : await openEventLog(config, db, logger);
+    log = await openEventLog(config, db, logger, {
+      pollIntervalMs: Math.min(config.pollIntervalMs, 250),
+      batchSize: 1_000,
+    });
+    await guard.holdReaders(log);
+    const resumed = await guard.claimTarget(log, header, path.basename(file));
 
     const appendStarted = Date.now();
     let appended = 0;
@@ -165,14 +159,14 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     const appendMs = Date.now() - appendStarted;
 
     // Our own subscriptions take the consumers' locks from here on.
-    await guard.releaseConsumers();
+    await guard.releaseReaders();
     const rebuildStarted = Date.now();
     const stages = [
       allConsumers.filter((c) => c === tenantsProjection),
       allConsumers.filter((c) => c !== tenantsProjection),
     ].filter((stage) => stage.length > 0);
     for (const stage of stages) {
-      await rebuild(log, db.pool, config.logBackend, stage, total, progress);
+      await rebuild(log, db.pool, stage, total, progress);
     }
     const rebuildMs = Date.now() - rebuildStarted;
     await db.pool.query('UPDATE restore_runs SET finished_at = now() WHERE backup_id = $1', [
@@ -186,6 +180,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       resumed,
       unsubscribeLinks,
       consumers: stages.flat().map((c) => c.name),
+      target: log.about.kind,
       verifyMs: verified.ms,
       appendMs,
       rebuildMs,
@@ -214,7 +209,6 @@ function replaying(consumer: Consumer): Consumer {
 async function rebuild(
   log: EventLog,
   pool: pg.Pool,
-  backend: 'postgres' | 'kafka',
   stage: Consumer[],
   events: number,
   progress: (p: RestoreProgress) => void,
@@ -237,7 +231,7 @@ async function rebuild(
           ),
         ),
       );
-      const handled = await handledSoFar(pool, backend, names);
+      const handled = await handledSoFar(log, pool, names);
       const total = events * names.length;
       progress({ phase: 'rebuild', consumers: names, handled: Math.min(handled, total), total });
       if (caughtUp.every(Boolean)) return;
@@ -255,18 +249,11 @@ async function rebuild(
   }
 }
 
-/** Events handled so far by `names`, summed (their checkpoints' counters). */
-async function handledSoFar(
-  pool: pg.Pool,
-  backend: 'postgres' | 'kafka',
-  names: string[],
-): Promise<number> {
-  const table = backend === 'postgres' ? 'consumer_checkpoints' : 'kafka_offsets';
-  const { rows } = await pool.query<{ n: string }>(
-    `SELECT COALESCE(sum(events_handled), 0)::text AS n FROM ${table} WHERE consumer_name = ANY($1)`,
-    [names],
-  );
-  return Number(rows[0]!.n);
+/** Events handled so far by `names`, summed (their positions' counters). */
+async function handledSoFar(log: EventLog, pool: pg.Pool, names: string[]): Promise<number> {
+  let handled = 0;
+  for (const name of names) handled += await log.positions.handled(pool, name);
+  return handled;
 }
 
 const UNSUBSCRIBE_TOKEN = /\/u\/([A-Za-z0-9_-]{22})(?![A-Za-z0-9_-])/;
@@ -299,42 +286,27 @@ async function recordUnsubscribeLinks(pool: pg.Pool, events: LeadlineEvent[]): P
 
 /**
  * What makes a restore safe to start, held for its duration: one dedicated PostgreSQL session
- * holding the `leadline-restore` advisory lock and, on PostgreSQL, every consumer's advisory
- * lock (so no worker can start reading restored events outside replay mode) until
- * {@link TargetGuard.releaseConsumers}.
+ * holding the `leadline-restore` advisory lock, and the log's hold on every consumer's
+ * readers (`ConsumerPositions.holdReaders`: on PostgreSQL no worker can start reading
+ * restored events outside replay mode) until {@link TargetGuard.releaseReaders}.
  */
 class TargetGuard {
-  private constructor(
-    private readonly client: pg.Client,
-    private readonly config: Config,
-    private readonly logger: Logger,
-    private consumerLocks: string[],
-  ) {}
+  private readers: ReaderHold | undefined;
+
+  private constructor(private readonly client: pg.Client) {}
 
   /**
-   * @throws LeadlineError `RESTORE_TARGET_BUSY` when another restore or a worker is running.
+   * Takes the restore lock.
+   * @throws LeadlineError `RESTORE_TARGET_BUSY` when another restore is running.
    */
-  static async take(config: Config, db: Database, logger: Logger): Promise<TargetGuard> {
+  static async take(db: Database, logger: Logger): Promise<TargetGuard> {
     const client = new pg.Client(clientConfig(db.url));
     client.on('error', (error) => logger.warn({ err: error }, 'restore guard connection error'));
     await client.connect();
-    const guard = new TargetGuard(client, config, logger, []);
+    const guard = new TargetGuard(client);
     try {
       if (!(await guard.tryLock('leadline-restore'))) {
         throw busy('another `leadline restore` is running against this database');
-      }
-      if (config.logBackend === 'postgres') {
-        for (const consumer of allConsumers) {
-          const key = `leadline-consumer:${consumer.name}`;
-          if (!(await guard.tryLock(key))) {
-            throw busy(
-              `a Leadline worker is running against this database (it reads ${consumer.name}); stop every \`leadline serve\` before restoring`,
-            );
-          }
-          guard.consumerLocks.push(key);
-        }
-      } else {
-        await guard.checkNoKafkaWorkers();
       }
       return guard;
     } catch (error) {
@@ -351,55 +323,14 @@ class TargetGuard {
     return rows[0]?.ok === true;
   }
 
-  private async kafkaAdmin<T>(body: (admin: Admin) => Promise<T>): Promise<T> {
-    const { brokers, topicPrefix } = this.config.kafka;
-    const admin = createKafka(
-      brokers,
-      `${topicPrefix}-restore-${process.pid}`,
-      this.logger,
-    ).admin();
-    await admin.connect();
-    try {
-      return await body(admin);
-    } finally {
-      await admin.disconnect().catch(() => {});
-    }
-  }
-
-  private async checkNoKafkaWorkers(): Promise<void> {
-    const prefix = this.config.kafka.topicPrefix;
-    const groups = allConsumers.map((c) => `${prefix}.${c.name}`);
-    const described = await this.kafkaAdmin((admin) => admin.describeGroups(groups));
-    const active = described.groups.find((g) => g.members.length > 0);
-    if (active) {
-      throw busy(
-        `a Leadline worker is reading this Kafka log (consumer group ${active.groupId} has members); stop every \`leadline serve\` before restoring`,
-      );
-    }
-  }
-
-  /** Events already in the target log (Kafka: records in the topics, and appends registered). */
-  private async eventsInTarget(): Promise<number> {
-    if (this.config.logBackend === 'postgres') {
-      const { rows } = await this.client.query<{ n: string }>(
-        'SELECT count(*)::text AS n FROM events',
-      );
-      return Number(rows[0]!.n);
-    }
-    const { rows } = await this.client.query<{ n: string }>(
-      'SELECT count(*)::text AS n FROM kafka_appends',
-    );
-    const registered = Number(rows[0]!.n);
-    const inTopics = await this.kafkaAdmin(async (admin) => {
-      const existing = new Set(await admin.listTopics());
-      let n = 0;
-      for (const topic of allTopics(topicNames(this.config.kafka.topicPrefix))) {
-        if (!existing.has(topic)) continue;
-        for (const o of await admin.fetchTopicOffsets(topic)) n += Number(o.high) - Number(o.low);
-      }
-      return n;
-    });
-    return Math.max(registered, inTopics);
+  /**
+   * Keeps every consumer's readers of `log` away (see `ConsumerPositions.holdReaders`).
+   * @throws LeadlineError `RESTORE_TARGET_BUSY` when a worker is reading.
+   */
+  async holdReaders(log: EventLog): Promise<void> {
+    const hold = await log.positions.holdReaders(allConsumers.map((c) => c.name));
+    if (!hold.held) throw busy(`${hold.busy}; stop every \`leadline serve\` before restoring`);
+    this.readers = hold;
   }
 
   /**
@@ -408,8 +339,8 @@ class TargetGuard {
    * @returns true when resuming.
    * @throws LeadlineError `RESTORE_TARGET_NOT_EMPTY` otherwise.
    */
-  async claimTarget(header: BackupHeader, fileName: string): Promise<boolean> {
-    const present = await this.eventsInTarget();
+  async claimTarget(log: EventLog, header: BackupHeader, fileName: string): Promise<boolean> {
+    const present = await log.storedEvents();
     const { rows } = await this.client.query<{
       backup_id: string;
       file_name: string;
@@ -426,10 +357,6 @@ class TargetGuard {
       return false;
     }
     if (same && !same.finished_at) return true;
-    const where =
-      this.config.logBackend === 'kafka'
-        ? `Kafka topics ${this.config.kafka.topicPrefix}.*`
-        : 'the events table';
     const unfinished = rows.find((r) => !r.finished_at);
     const hint = same
       ? ` (this backup was restored here already, finished ${same.finished_at!.toISOString()})`
@@ -438,21 +365,21 @@ class TargetGuard {
         : '';
     throw new LeadlineError(
       'RESTORE_TARGET_NOT_EMPTY',
-      `restore needs an empty log, but ${where} already holds ${present} events${hint}; point DATABASE_URL (or LEADLINE_DATA_DIR${this.config.logBackend === 'kafka' ? ', and KAFKA_TOPIC_PREFIX' : ''}) at a new, empty database`,
+      `restore needs an empty log, but ${log.about.holds} already holds ${present} events${hint}; point ${log.about.settings} at a new, empty database`,
       409,
     );
   }
 
-  /** Lets our own subscriptions take the consumers' locks. */
-  async releaseConsumers(): Promise<void> {
-    for (const key of this.consumerLocks.splice(0)) {
-      await this.client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
-    }
+  /** Lets our own subscriptions take the consumers' readers. */
+  async releaseReaders(): Promise<void> {
+    const readers = this.readers;
+    this.readers = undefined;
+    if (readers?.held) await readers.release();
   }
 
-  /** Releases every lock (by closing the session). */
+  /** Releases every lock (by closing the session) and the readers' hold. */
   async release(): Promise<void> {
-    this.consumerLocks = [];
+    await this.releaseReaders();
     await this.client.end().catch(() => {});
   }
 }

@@ -15,7 +15,7 @@ import {
   type BackupHeader,
   type BackupTrailer,
 } from './backup-format.ts';
-import type { LogSnapshot } from './log-snapshot.ts';
+import type { LogSnapshot } from '../../log/log-snapshot.ts';
 
 /** Uncompressed bytes gathered before handing a chunk to gzip. */
 const CHUNK_BYTES = 64 * 1024;
@@ -69,7 +69,7 @@ export async function writeBackup(
     formatVersion: BACKUP_FORMAT_VERSION,
     backupId: randomUUID(),
     createdAt: snapshot.takenAt.toISOString(),
-    logBackend: snapshot.logBackend,
+    logBackend: snapshot.kind,
     events: snapshot.events,
     head: snapshot.head,
     highWatermarks: snapshot.highWatermarks,

@@ -30,13 +30,9 @@ export interface ProjectionState {
  * Every projection and processor with its versions, position, lag and state, as operators
  * read it (`leadline projections list`).
  */
-export async function listProjections(
-  pool: pg.Pool,
-  log: EventLog,
-  logBackend: 'postgres' | 'kafka',
-): Promise<ProjectionState[]> {
+export async function listProjections(pool: pg.Pool, log: EventLog): Promise<ProjectionState[]> {
   const names = consumerSpecs.map((s) => s.consumer.name);
-  const status = await serviceStatus(pool, logBackend, names, await log.positions.heads?.());
+  const status = await serviceStatus(pool, log, names);
   const letters = await listDeadLetters(pool);
   const { rows: rebuilds } = await pool.query<{
     consumer_name: string;

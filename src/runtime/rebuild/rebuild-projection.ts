@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EventLog, Subscription } from '../../log/event-log.ts';
 import { listDeadLetters } from '../../log/dead-letters/dead-letter-store.ts';
+import { rollback, withTransaction } from '../../db/transaction.ts';
 import { withPoisonPolicy } from '../../log/dead-letters/poison-policy.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { REBUILD_SUFFIX } from '../consumer-binding.ts';
@@ -175,23 +176,18 @@ async function startOrResume(
     await log.positions.forget(pool, rebuildName);
     await dropSchema(pool, schema);
   }
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await withTransaction(pool, async (client) => {
     await createRebuildTables(client, schema, spec.tables);
     await client.query(
       `INSERT INTO projection_rebuilds (consumer_name, version, schema_name) VALUES ($1, $2, $3)
        ON CONFLICT (consumer_name) DO NOTHING`,
       [spec.consumer.name, spec.version, schema],
     );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
+
+/** How the switch's transaction ended: committed, or rolled back and why. */
+type SwitchOutcome = 'switched' | 'processor behind' | 'live consumer moved on';
 
 /**
  * One attempt at the switch, in one transaction.
@@ -207,16 +203,36 @@ async function trySwitch(
   const liveName = spec.consumer.name;
   const previous = await servingVersion(pool, liveName);
   const retired = `retired_${schema.replace(/^rebuild_/, '')}_v${previous}`;
+  // The client is held past the transaction: a processor's readers are counted after its
+  // rollback, outside any transaction.
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
-    await lockServingTables(client, spec.tables, settings.lockTimeoutMs ?? 5_000);
-    await log.positions.lock(client, liveName);
-    const same = await log.positions.same(client, rebuildName, liveName);
-    if (!same && spec.kind === 'processor') {
-      // A processor's live position must match exactly: events the rebuild replayed (in replay
-      // mode: nothing sent) that the live processor has not handled would never be acted on.
-      await client.query('ROLLBACK');
+    const outcome = await withTransaction<SwitchOutcome>(client, async (tx) => {
+      await lockServingTables(tx, spec.tables, settings.lockTimeoutMs ?? 5_000);
+      await log.positions.lock(tx, liveName);
+      const same = await log.positions.same(tx, rebuildName, liveName);
+      // A processor's live position must match exactly: events the rebuild replayed (in
+      // replay mode: nothing sent) that the live processor has not handled would never be
+      // acted on.
+      if (!same && spec.kind === 'processor') throw rollback('processor behind');
+      if (!same) {
+        if ((await log.positions.activeReaders(tx, liveName)) === 0) {
+          // No worker reads this projection now (and on PostgreSQL none can start before we commit).
+          await log.positions.copy(tx, rebuildName, liveName);
+        } else {
+          throw rollback('live consumer moved on');
+        }
+      }
+      await swapTables(tx, schema, retired, spec.tables);
+      await tx.query(
+        `INSERT INTO projection_versions (consumer_name, version) VALUES ($1, $2)
+         ON CONFLICT (consumer_name) DO UPDATE SET version = EXCLUDED.version, switched_at = now()`,
+        [liveName, spec.version],
+      );
+      await tx.query('DELETE FROM projection_rebuilds WHERE consumer_name = $1', [liveName]);
+      return 'switched';
+    });
+    if (outcome === 'processor behind') {
       if ((await log.positions.activeReaders(client, liveName)) === 0) {
         throw new Error(
           `${liveName} is behind the rebuild and no worker runs it: start a worker, let it catch up, then run the rebuild again (it resumes)`,
@@ -224,25 +240,8 @@ async function trySwitch(
       }
       return 'live consumer moved on';
     }
-    if (!same) {
-      if ((await log.positions.activeReaders(client, liveName)) === 0) {
-        // No worker reads this projection now (and on PostgreSQL none can start before we commit).
-        await log.positions.copy(client, rebuildName, liveName);
-      } else {
-        await client.query('ROLLBACK');
-        return 'live consumer moved on';
-      }
-    }
-    await swapTables(client, schema, retired, spec.tables);
-    await client.query(
-      `INSERT INTO projection_versions (consumer_name, version) VALUES ($1, $2)
-       ON CONFLICT (consumer_name) DO UPDATE SET version = EXCLUDED.version, switched_at = now()`,
-      [liveName, spec.version],
-    );
-    await client.query('DELETE FROM projection_rebuilds WHERE consumer_name = $1', [liveName]);
-    await client.query('COMMIT');
+    if (outcome !== 'switched') return outcome;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
     const code = (error as { code?: string }).code;
     if (code && TRANSIENT_SWITCH_FAILURES.has(code)) return `lock busy (${code})`;
     throw error;

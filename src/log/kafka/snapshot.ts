@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
-import { kafkaPosition } from '../../log/kafka/codec.ts';
-import { createKafka } from '../../log/kafka/kafka-client.ts';
-import { allTopics, topicNames } from '../../log/kafka/topics.ts';
-import type { Logger } from '../../shared/logger.ts';
-import type { LogSnapshot } from './log-snapshot.ts';
+import type { LogSnapshot } from '../log-snapshot.ts';
+import { kafkaPosition } from './codec.ts';
 
-/** Where the Kafka log lives (from `KAFKA_BROKERS`, `KAFKA_TOPIC_PREFIX`). */
+/** The Kafka log's clients and topics a snapshot reads (the adapter's own). */
 export interface KafkaSnapshotOptions {
-  brokers: string[];
+  kafka: Kafka;
+  /** A connected admin client; the snapshot uses it and leaves it connected. */
+  admin: Admin;
+  /** Topic and consumer-group prefix (the throwaway reading groups are named under it). */
   prefix: string;
-  logger: Logger;
+  /** Every topic of the log, in reading order (tenants before leads). */
+  topics: string[];
 }
 
 /** A partition's range to read: `[low, high)` offsets. */
@@ -24,7 +25,7 @@ interface Range {
 
 /**
  * Takes a snapshot of the Kafka log: the high-water mark of every partition of the
- * `<prefix>.tenants`, `.leads` and `.operations` topics is read first (kafkajs admin
+ * `<prefix>.tenants`, `.leads` and `.operations` topics (`options.topics`) is read first (kafkajs admin
  * `fetchTopicOffsets`), then each topic is read from its low-water mark up to those marks
  * and no further, so events appended meanwhile are left for the next backup. Topics are read
  * one after another in that order (tenants before their leads); within a topic the partitions
@@ -36,42 +37,30 @@ interface Range {
  * @throws Error when the brokers cannot be reached.
  */
 export async function kafkaSnapshot(options: KafkaSnapshotOptions): Promise<LogSnapshot> {
-  const kafka = createKafka(
-    options.brokers,
-    `${options.prefix}-backup-${process.pid}`,
-    options.logger,
-  );
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const takenAt = new Date();
-    const existing = new Set(await admin.listTopics());
-    const ranges: Range[] = [];
-    for (const topic of allTopics(topicNames(options.prefix))) {
-      if (!existing.has(topic)) continue;
-      const offsets = await admin.fetchTopicOffsets(topic);
-      for (const o of offsets.sort((a, b) => a.partition - b.partition)) {
-        ranges.push({ topic, partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) });
-      }
+  const { kafka, admin } = options;
+  const takenAt = new Date();
+  const existing = new Set(await admin.listTopics());
+  const ranges: Range[] = [];
+  for (const topic of options.topics) {
+    if (!existing.has(topic)) continue;
+    const offsets = await admin.fetchTopicOffsets(topic);
+    for (const o of offsets.sort((a, b) => a.partition - b.partition)) {
+      ranges.push({ topic, partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) });
     }
-    const events = ranges.reduce((n, r) => n + Number(r.high - r.low), 0);
-    return {
-      logBackend: 'kafka',
-      events,
-      head: null,
-      highWatermarks: Object.fromEntries(
-        ranges.map((r) => [`${r.topic}/${r.partition}`, r.high.toString()]),
-      ),
-      takenAt,
-      read: () => readRanges(kafka, admin, options.prefix, ranges, events),
-      close: async () => {
-        await admin.disconnect().catch(() => {});
-      },
-    };
-  } catch (error) {
-    await admin.disconnect().catch(() => {});
-    throw error;
   }
+  const events = ranges.reduce((n, r) => n + Number(r.high - r.low), 0);
+  return {
+    kind: 'kafka',
+    events,
+    head: null,
+    highWatermarks: Object.fromEntries(
+      ranges.map((r) => [`${r.topic}/${r.partition}`, r.high.toString()]),
+    ),
+    takenAt,
+    read: () => readRanges(kafka, admin, options.prefix, ranges, events),
+    // The clients are the log's: it disconnects them when it closes.
+    close: async () => {},
+  };
 }
 
 /** Yields every message of `ranges`, one topic at a time, and checks the count. */

@@ -1,13 +1,15 @@
-import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
+import type { RecordedLeadlineEvent } from '../events/catalogue.ts';
+import type { LogKind } from './log-kinds.ts';
 
 /**
  * A consistent, finite view of the whole log, read once in log order: what a backup writes.
- * Produced by `postgresSnapshot` or `kafkaSnapshot`; the caller iterates `events` to the end
- * (or stops early) and then calls `close` exactly once, whatever happened.
+ * Produced by `EventLog.snapshot` (each adapter's `snapshot.ts`); the caller iterates
+ * `read()` to the end (or stops early) and then calls `close` exactly once, whatever happened.
  */
 export interface LogSnapshot {
-  logBackend: 'postgres' | 'kafka';
-  /** How many events `events` yields. */
+  /** The log it was taken of. */
+  kind: LogKind;
+  /** How many events `read()` yields. */
   events: number;
   /**
    * `position` of the last event in log order; null when the log is empty, and on Kafka, whose

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import QueryStream from 'pg-query-stream';
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
-import { EVENT_COLUMNS, storedRowToEvent, type EventRow } from '../../log/postgres/rows.ts';
-import type { LogSnapshot } from './log-snapshot.ts';
+import { EVENT_COLUMNS, storedRowToEvent, type EventRow } from './rows.ts';
+import type { LogSnapshot } from '../log-snapshot.ts';
 
 /** Rows fetched per cursor round trip. */
 const CURSOR_BATCH = 1_000;
@@ -19,6 +19,8 @@ const CURSOR_BATCH = 1_000;
  * @throws Error when the connection or the transaction cannot be opened.
  */
 export async function postgresSnapshot(pool: pg.Pool): Promise<LogSnapshot> {
+  // Not `withTransaction`: the transaction outlives this call (it is the snapshot, read by
+  // the caller and ended by `close`), where the helper ends it when its body returns.
   const client = await pool.connect();
   let released = false;
   const release = async (error?: Error) => {
@@ -37,7 +39,7 @@ export async function postgresSnapshot(pool: pg.Pool): Promise<LogSnapshot> {
     );
     const summary = rows[0]!;
     return {
-      logBackend: 'postgres',
+      kind: 'postgres',
       events: Number(summary.n),
       head: summary.head,
       highWatermarks: null,

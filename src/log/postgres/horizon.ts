@@ -1,35 +1,11 @@
 import type pg from 'pg';
+import type { HorizonStatus } from '../log-horizon.ts';
 
 /**
  * Held back this long (s), the PostgreSQL log's readers count as stalled: normal appends
  * hold readers back for milliseconds only (until the older writer commits).
  */
 export const HORIZON_STALL_SECONDS = 5;
-
-/** Whether a long transaction holds the PostgreSQL log's readers back (design §3). */
-export interface HorizonStatus {
-  /**
-   * Committed events no gap-safe reader may read yet, because a transaction older than
-   * theirs is still open (`transaction_id >= pg_snapshot_xmin(pg_current_snapshot())`).
-   */
-  heldBackEvents: number;
-  /** Age (s) of the oldest of them; 0 when none is held back. */
-  heldBackSeconds: number;
-  /** True when held back for {@link HORIZON_STALL_SECONDS} or more. */
-  stalled: boolean;
-  /**
-   * The oldest transaction holding a transaction id on the server (the likely culprit), when
-   * one is visible to this role: its backend pid, database, `application_name`, state and age
-   * (s). Never its query text. Null when none is open (or none is visible).
-   */
-  oldestTransaction: {
-    pid: number;
-    database: string | null;
-    application: string | null;
-    state: string | null;
-    ageSeconds: number;
-  } | null;
-}
 
 /**
  * Measures the PostgreSQL log's horizon: which committed events readers cannot see yet
