@@ -114,7 +114,9 @@ const PAGE = `<!doctype html>
       counter('missed', 'missed calls', s.missed),
       counter('calls', 'calls', s.calls),
       counter('answered', 'answered', s.answered),
-      counter('sent', 'texts sent', s.texts.sent),
+      s.texts.dryRun > 0 && s.texts.sent === 0
+        ? counter('dry-run', 'texts ready (dry run: none sent)', s.texts.dryRun)
+        : counter('sent', 'texts sent', s.texts.sent),
       counter('delivered', 'delivered', s.texts.delivered),
       counter('failed', 'failed', s.texts.failed),
       counter('replies', 'replies', s.replies),
@@ -122,7 +124,8 @@ const PAGE = `<!doctype html>
       counter('response', 'median reply time', s.responseSeconds.median === null ? '–' : s.responseSeconds.median + ' s'),
     ].join('');
     const f = await api('/funnel');
-    $('funnel').innerHTML = [['missed call', f.missedCall], ['texted', f.texted], ['replied', f.replied], ['booked', f.booked]]
+    const texted = f.textedDryRun > 0 ? ['texted', f.texted + ' (+' + f.textedDryRun + ' in dry run)'] : ['texted', f.texted];
+    $('funnel').innerHTML = [['missed call', f.missedCall], texted, ['replied', f.replied], ['booked', f.booked]]
       .map(([l, n]) => '<li data-funnel="' + l + '">' + esc(l) + ': <b>' + n + '</b></li>').join('');
   }
   async function renderLeads() {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DashboardTotals } from '../../src/projections/dashboard/dashboard-queries.ts';
+import type { Funnel, Summary } from '../../src/projections/dashboard/read-model.ts';
 import type { Tenant } from '../../src/tenants/tenant.ts';
 import { DEMO_TENANT } from '../../src/cli/serve-command.ts';
 import { freePort, runCli, ServiceProcess } from '../../harness/service-process.ts';
@@ -104,6 +105,27 @@ describe('the embedded default: `npm start` on a fresh machine, then `leadline s
     const statuses = Object.keys(totals.outboundByStatus);
     expect(statuses).toContain('withheld:dry-run');
     for (const status of statuses) expect(status).toMatch(/^withheld:(dry-run|consent-revoked)$/);
+
+    // The owner's counters say what would have been sent, rather than a bare 0.
+    const secrets = JSON.parse(await readFile(path.join(dataDir, 'secrets.json'), 'utf8'));
+    const read = async <T>(route: string): Promise<T> => {
+      const res = await fetch(`http://localhost:${env.PORT}/api/v1${route}`, {
+        headers: { authorization: `Bearer ${secrets.operatorApiKey}` },
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as T;
+    };
+    const { tenants } = await read<{ tenants: Array<{ tenant: Tenant }> }>('/dashboard');
+    const demo = tenants.find((t) => t.tenant.twilioNumber === DEMO_TENANT.twilioNumber)!.tenant;
+    const summary = await read<Summary>(`/summary?tenant=${demo.tenantId}`);
+    expect(summary.texts.sent).toBe(0);
+    // Texts to leads only (the owner's alerts are withheld too, and counted apart).
+    expect(summary.texts.dryRun).toBeGreaterThan(0);
+    expect(summary.texts.dryRun).toBeLessThan(totals.outboundByStatus['withheld:dry-run']!);
+    const funnel = await read<Funnel>(`/funnel?tenant=${demo.tenantId}`);
+    expect(funnel.texted).toBe(0);
+    expect(funnel.textedDryRun).toBeGreaterThan(0);
+    expect(funnel.textedDryRun).toBeLessThanOrEqual(funnel.missedCall);
   });
 
   it('comes up cleanly on the same data after SIGKILL left its PostgreSQL running', async () => {

@@ -66,13 +66,14 @@ describe('read API, end to end', () => {
       missed: 1,
       replies: 1,
       emergencies: 1,
-      texts: { sent: 2, failed: 0 },
+      texts: { sent: 2, failed: 0, dryRun: 0 },
     });
     expect(summary.responseSeconds.median).toBeGreaterThanOrEqual(0);
     expect(summary.period.localFrom).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(await json(`/funnel?tenant=${tenantA}`, OPERATOR_KEY)).toMatchObject({
       missedCall: 1,
       texted: 1,
+      textedDryRun: 0,
       replied: 1,
       booked: 0,
     });

@@ -41,7 +41,12 @@ export interface Summary {
   calls: number;
   answered: number;
   missed: number;
-  texts: { sent: number; delivered: number; failed: number };
+  /**
+   * Texts to leads: sent (handed to Twilio), delivered, failed; `dryRun`: decided and ready to
+   * go but withheld because the service runs with `SEND_MODE=dry-run` (what would have been
+   * sent).
+   */
+  texts: { sent: number; delivered: number; failed: number; dryRun: number };
   replies: number;
   optedOut: number;
   emergencies: number;
@@ -69,6 +74,8 @@ export async function readSummary(db: pg.Pool, tenantId: string, period: Period)
                  AND status IN ('delivered', 'read'))::int AS delivered,
                count(*) FILTER (WHERE direction = 'outbound' AND audience = 'lead'
                  AND status IN ('failed', 'undelivered'))::int AS failed,
+               count(*) FILTER (WHERE direction = 'outbound' AND audience = 'lead'
+                 AND status = 'withheld:dry-run')::int AS dry_run,
                count(*) FILTER (WHERE direction = 'inbound' AND urgency IS NOT NULL)::int AS replies,
                count(*) FILTER (WHERE direction = 'inbound' AND urgency = 'EMERGENCY')::int AS emergencies
           FROM dashboard_messages WHERE tenant_id = $1 AND at >= $2 AND at < $3),
@@ -85,7 +92,7 @@ export async function readSummary(db: pg.Pool, tenantId: string, period: Period)
     calls: r.calls,
     answered: r.answered,
     missed: r.missed,
-    texts: { sent: r.sent, delivered: r.delivered, failed: r.failed },
+    texts: { sent: r.sent, delivered: r.delivered, failed: r.failed, dryRun: r.dry_run },
     replies: r.replies,
     optedOut: r.opted_out,
     emergencies: r.emergencies,
@@ -98,6 +105,8 @@ export interface Funnel {
   period: Period;
   missedCall: number;
   texted: number;
+  /** Of the missed-call leads not texted, those a text was withheld from only by dry-run. */
+  textedDryRun: number;
   replied: number;
   booked: number;
 }
@@ -114,12 +123,19 @@ export async function readFunnel(db: pg.Pool, tenantId: string, period: Period):
          WHERE tenant_id = $1 AND received_at >= $2 AND received_at < $3
            AND outcome IN ('missed', 'after-hours')
          GROUP BY phone),
+     dry_run AS (
+        SELECT DISTINCT m.phone FROM missed
+          JOIN dashboard_messages m ON m.tenant_id = $1 AND m.phone = missed.phone
+           AND m.direction = 'outbound' AND m.audience = 'lead' AND m.status = 'withheld:dry-run'
+           AND m.at >= missed.first_missed
+         WHERE NOT missed.texted),
      replied AS (
         SELECT DISTINCT m.phone FROM missed
           JOIN dashboard_messages m ON m.tenant_id = $1 AND m.phone = missed.phone
            AND m.direction = 'inbound' AND m.urgency IS NOT NULL AND m.at > missed.first_missed)
      SELECT count(*)::int AS missed,
             count(*) FILTER (WHERE texted)::int AS texted,
+            (SELECT count(*)::int FROM dry_run) AS texted_dry_run,
             count(*) FILTER (WHERE texted AND r.phone IS NOT NULL)::int AS replied,
             count(*) FILTER (WHERE texted AND r.phone IS NOT NULL AND l.status = 'booked')::int AS booked
        FROM missed
@@ -128,7 +144,14 @@ export async function readFunnel(db: pg.Pool, tenantId: string, period: Period):
     [tenantId, period.from, period.to],
   );
   const r = rows[0];
-  return { period, missedCall: r.missed, texted: r.texted, replied: r.replied, booked: r.booked };
+  return {
+    period,
+    missedCall: r.missed,
+    texted: r.texted,
+    textedDryRun: r.texted_dry_run,
+    replied: r.replied,
+    booked: r.booked,
+  };
 }
 
 /** A lead as the list shows it. */
