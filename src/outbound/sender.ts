@@ -8,7 +8,6 @@ import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts';
 import { UNSUBSCRIBED_RECIPIENT } from '../rules/message-status.ts';
-import { NON_TRANSACTIONAL_PURPOSES, quietHoursDeferral } from '../rules/quiet-hours.ts';
 import { consentAt } from '../consent/consent-at.ts';
 import { mintUnsubscribeLink } from '../consent/unsubscribe-link.ts';
 import { consentHistory } from '../projections/consent-ledger/consent-queries.ts';
@@ -17,6 +16,15 @@ import { customerTimeZones } from '../shared/phone-timezones.ts';
 import { trace } from '@opentelemetry/api';
 import type { LeadlineMetrics, SendResultStatus } from '../telemetry/metrics.ts';
 import { activeTraceparent, inSpan, SpanKind } from '../telemetry/trace-context.ts';
+import {
+  carriesUnsubscribeLink,
+  decideSend,
+  factsNeeded,
+  type QuietHoursFacts,
+  type QuotaFacts,
+  type SendFacts,
+  type SendIntent,
+} from './decide-send.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
 import { reconcileAttempt } from './reconcile.ts';
 import {
@@ -87,6 +95,17 @@ interface ClaimedRow {
   /** Status before this claim: `sending` means the previous claimer vanished mid-send. */
   previous_status: 'pending' | 'sending';
 }
+
+/** The decision's view of a claimed row. */
+const sendIntentOf = (row: ClaimedRow): SendIntent => ({
+  audience: row.audience,
+  purpose: row.purpose,
+  consentExempt: row.consent_exempt,
+  notAfter: row.not_after,
+  respectsQuietHours: row.respects_quiet_hours,
+  accepted: row.message_sid !== null,
+  uncertain: row.needs_reconcile || row.previous_status === 'sending',
+});
 
 /** Delay before retry `attempt` (1-based): 1 s doubling, at most 5 min. */
 export const retryDelayMs = (attempt: number): number =>
@@ -193,34 +212,19 @@ export class OutboundSender extends DueWorker {
     const log = this.options.logger.child({ outboxId: row.outbox_id, purpose: row.purpose });
     let reconciled = false;
     try {
-      if (row.audience === 'lead' && !row.consent_exempt && (await this.optedOut(row))) {
-        return await this.finishWithheld(row, 'consent-revoked');
+      const transport = this.options.mode === 'live' ? this.options.transport : undefined;
+      const intent = sendIntentOf(row);
+      const facts = await this.gatherFacts(row, intent, transport ? 'live' : 'dry-run');
+      const decision = decideSend(intent, facts, this.options.clock.now());
+      if (carriesUnsubscribeLink(intent, decision)) await this.addUnsubscribeLink(row);
+      if (decision.kind === 'defer') return await this.defer(row, decision);
+      if (decision.kind === 'withhold') {
+        if (decision.reason === 'quota-exceeded' && facts.quota) {
+          await this.recordQuotaExceeded(row, facts.quota);
+        }
+        return await this.finishWithheld(row, decision.reason, decision.detail);
       }
-      if (row.audience === 'lead' && NON_TRANSACTIONAL_PURPOSES.has(row.purpose)) {
-        const verdict = consentAt(
-          await consentHistory(this.options.pool, row.lead_phone, row.tenant_id),
-          this.options.clock.now().toISOString(),
-        );
-        if (!verdict.valid)
-          return await this.finishWithheld(row, 'no-valid-consent', verdict.reason);
-        await this.addUnsubscribeLink(row);
-      }
-      const fresh = !row.message_sid && !row.needs_reconcile && row.previous_status !== 'sending';
-      if (fresh && row.not_after && this.options.clock.now() > row.not_after) {
-        return await this.finishWithheld(row, 'expired');
-      }
-      if (row.audience === 'lead' && row.respects_quiet_hours && fresh) {
-        const deferral = await this.quietHours(row);
-        if (deferral) return await this.defer(row, deferral);
-      }
-      if (this.options.mode === 'dry-run' || !this.options.transport) {
-        return await this.finishWithheld(row, 'dry-run');
-      }
-      // Texts the rules require (an opt-out's confirmation, HELP) are not held back by cost.
-      const required = row.audience === 'lead' && row.consent_exempt;
-      if (fresh && !required && (await this.overQuota(row))) {
-        return await this.finishWithheld(row, 'quota-exceeded');
-      }
+      if (!transport) throw new Error('decideSend chose to send without a transport');
       const request: SmsRequest = {
         to: row.to_number,
         from: row.from_number,
@@ -235,7 +239,7 @@ export class OutboundSender extends DueWorker {
         const already = await reconcileAttempt(
           {
             pool: this.options.pool,
-            transport: this.options.transport,
+            transport,
             leaseMs: this.options.leaseMs,
           },
           {
@@ -257,7 +261,7 @@ export class OutboundSender extends DueWorker {
           return await this.finishSent(row, already);
         }
       }
-      const accepted = await this.options.transport.send(request);
+      const accepted = await transport.send(request);
       await this.finishSent(row, accepted);
     } catch (error) {
       // Anything but a Twilio verdict (a database or log failure after acceptance, say) may
@@ -299,6 +303,30 @@ export class OutboundSender extends DueWorker {
   }
 
   /**
+   * Looks up the facts {@link decideSend} needs for this row ({@link factsNeeded}), and only
+   * those: opt-out, consent on the ledger now, the customer's zones and allowed hours, and the
+   * tenant's daily quota.
+   */
+  private async gatherFacts(
+    row: ClaimedRow,
+    intent: SendIntent,
+    mode: SendFacts['mode'],
+  ): Promise<SendFacts> {
+    const needs = factsNeeded(intent, mode);
+    const facts: SendFacts = { mode };
+    if (needs.optedOut) facts.optedOut = await this.optedOut(row);
+    if (needs.consent) {
+      facts.consent = consentAt(
+        await consentHistory(this.options.pool, row.lead_phone, row.tenant_id),
+        this.options.clock.now().toISOString(),
+      );
+    }
+    if (needs.quietHours) facts.quietHours = await this.quietHours(row);
+    if (needs.quota) facts.quota = await this.quota(row);
+    return facts;
+  }
+
+  /**
    * Consent at send time: opted out if the consent gate (written the moment a STOP is
    * recorded) or the processor's lead state says so. Either alone is enough to withhold.
    */
@@ -325,20 +353,22 @@ export class OutboundSender extends DueWorker {
   }
 
   /**
-   * Quiet hours: when a solicitation to this customer may go out, or null for now. The
-   * customer's zones come from their area code (else the tenant's zone); the window is the
-   * tenant's (default 08:00-21:00, `rules/quiet-hours.ts`).
+   * Quiet hours: the customer's zones (from their area code, else the tenant's zone) and the
+   * tenant's allowed window (default 08:00-21:00, `rules/quiet-hours.ts`); null for an unknown
+   * tenant.
    */
-  private async quietHours(row: ClaimedRow): Promise<{ until: Date; zones: string[] } | null> {
+  private async quietHours(row: ClaimedRow): Promise<QuietHoursFacts | null> {
     const tenant = await tenantDirectory.get(this.options.pool, row.tenant_id);
     if (!tenant) return null;
-    const zones = await customerTimeZones(row.lead_phone, tenant.timezone);
-    const until = quietHoursDeferral(this.options.clock.now(), zones, tenant.quietHoursAllowed);
-    return until && { until, zones };
+    const timezones = await customerTimeZones(row.lead_phone, tenant.timezone);
+    return { timezones, allowed: tenant.quietHoursAllowed };
   }
 
   /** Puts a claimed row back to wait until `deferral.until`, recording `OutboundSmsDeferred`. */
-  private async defer(row: ClaimedRow, deferral: { until: Date; zones: string[] }): Promise<void> {
+  private async defer(
+    row: ClaimedRow,
+    deferral: { until: Date; timezones: string[] },
+  ): Promise<void> {
     const until = deferral.until.toISOString();
     await this.options.log.append([
       newEvent(
@@ -346,7 +376,12 @@ export class OutboundSender extends DueWorker {
           type: 'OutboundSmsDeferred',
           streamId: row.stream_id,
           tenantId: row.tenant_id,
-          data: { ...this.common(row), reason: 'quiet-hours', until, timezones: deferral.zones },
+          data: {
+            ...this.common(row),
+            reason: 'quiet-hours',
+            until,
+            timezones: deferral.timezones,
+          },
           idempotencyKey: `${row.outbox_id}:${until}`,
           causationId: row.cause_event_id,
           correlationId: row.correlation_id,
@@ -365,13 +400,12 @@ export class OutboundSender extends DueWorker {
   }
 
   /**
-   * Cost guard: whether the tenant has already sent its daily cap of texts to this audience
-   * (tenant-local day; customers `daily_quota`, owner `owner_alert_cap`). The first time a
-   * cap is hit in a day, records `QuotaExceeded` (the quota-guard processor alerts the owner).
+   * Cost guard: how many texts the tenant has sent to this audience today (tenant-local day)
+   * and its cap (customers `daily_quota`, owner `owner_alert_cap`); null for an unknown tenant.
    * Soft by at most one claimed batch, which is sent concurrently.
    */
-  private async overQuota(row: ClaimedRow): Promise<boolean> {
-    const { rows } = await this.options.pool.query<{ sent: number; cap: number; day: string }>(
+  private async quota(row: ClaimedRow): Promise<QuotaFacts | null> {
+    const { rows } = await this.options.pool.query<QuotaFacts>(
       `SELECT (SELECT count(*)::int FROM outbound_messages o
                 WHERE o.tenant_id = t.tenant_id AND o.audience = $2 AND o.status = 'sent'
                   AND (o.updated_at AT TIME ZONE t.timezone)::date = (now() AT TIME ZONE t.timezone)::date) AS sent,
@@ -380,8 +414,14 @@ export class OutboundSender extends DueWorker {
          FROM tenants t WHERE t.tenant_id = $1`,
       [row.tenant_id, row.audience],
     );
-    const quota = rows[0];
-    if (!quota || quota.sent < quota.cap) return false;
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Records `QuotaExceeded` for the tenant's day and audience (once a day: the event id derives
+   * from them); the quota-guard processor alerts the owner.
+   */
+  private async recordQuotaExceeded(row: ClaimedRow, quota: QuotaFacts): Promise<void> {
     await this.options.log.append([
       newEvent(
         {
@@ -396,7 +436,6 @@ export class OutboundSender extends DueWorker {
         this.options.clock,
       ),
     ]);
-    return true;
   }
 
   private common(row: ClaimedRow) {
