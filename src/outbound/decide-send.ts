@@ -1,4 +1,4 @@
-import type { ConsentVerdict } from '../consent/consent-at.ts';
+import type { ConsentAnswer } from '../consent/index.ts';
 import type { EventData } from '../events/catalogue.ts';
 import { NON_TRANSACTIONAL_PURPOSES, quietHoursDeferral } from '../rules/quiet-hours.ts';
 import type { BusinessHours } from '../tenants/tenant.ts';
@@ -45,10 +45,8 @@ export interface QuotaFacts {
 export interface SendFacts {
   /** `live` only with a transport (Twilio credentials); otherwise nothing leaves the machine. */
   mode: 'live' | 'dry-run';
-  /** The number opted out (consent gate, or the lead's conversation state). */
-  optedOut?: boolean;
-  /** Consent on the ledger at the moment of sending (CASL s.6, s.10). */
-  consent?: ConsentVerdict;
+  /** The consent module's answer for the number at the moment of sending (`consentFor`). */
+  consent?: ConsentAnswer;
   /** Null when the tenant is unknown (no deferral). */
   quietHours?: QuietHoursFacts | null;
   /** Null when the tenant is unknown (no cap). */
@@ -64,14 +62,18 @@ export type SendDecision =
   | { kind: 'withhold'; reason: WithholdReason; detail: string | null }
   | { kind: 'defer'; reason: 'quiet-hours'; until: Date; timezones: string[] };
 
+/** A non-transactional text to a lead: needs consent valid at the moment of sending. */
+const solicitation = (intent: SendIntent): boolean =>
+  intent.audience === 'lead' && NON_TRANSACTIONAL_PURPOSES.has(intent.purpose);
+
 /** No attempt has been made yet: nothing accepted, nothing uncertain. */
 const fresh = (intent: SendIntent): boolean => !intent.accepted && !intent.uncertain;
 
 /**
  * Which facts {@link decideSend} needs for `intent` in `mode` (pure), so the sender looks up
  * only those:
- * - `optedOut`: a text to a lead that consent gates;
- * - `consent`: a non-transactional text to a lead (`rules/quiet-hours.ts`);
+ * - `consent`: a text to a lead that consent gates, or a non-transactional one
+ *   (`rules/quiet-hours.ts`);
  * - `quietHours`: a first attempt at a solicitation to a lead;
  * - `quota`: a first attempt in live mode that the rules do not require (texts to the owner
  *   count too; a consent-exempt text to a lead, an opt-out confirmation or HELP, does not).
@@ -79,11 +81,10 @@ const fresh = (intent: SendIntent): boolean => !intent.accepted && !intent.uncer
 export function factsNeeded(
   intent: SendIntent,
   mode: SendFacts['mode'],
-): { optedOut: boolean; consent: boolean; quietHours: boolean; quota: boolean } {
+): { consent: boolean; quietHours: boolean; quota: boolean } {
   const lead = intent.audience === 'lead';
   return {
-    optedOut: lead && !intent.consentExempt,
-    consent: lead && NON_TRANSACTIONAL_PURPOSES.has(intent.purpose),
+    consent: (lead && !intent.consentExempt) || solicitation(intent),
     quietHours: lead && intent.respectsQuietHours && fresh(intent),
     quota: mode === 'live' && fresh(intent) && !(lead && intent.consentExempt),
   };
@@ -98,10 +99,12 @@ function fact<K extends keyof SendFacts>(facts: SendFacts, key: K): NonNullable<
 /**
  * Whether a queued text goes out now (pure). The checks, in order, the first that objects
  * deciding:
- * 1. opted out (gate or lead state) → withhold `consent-revoked` (STOP stops queued texts;
- *    CTIA, FCC 24-24 revocation by any reasonable means);
- * 2. non-transactional without consent valid at `now` on the ledger → withhold
- *    `no-valid-consent`, with the ledger's reason as detail (CASL s.6, s.10);
+ * 1. a text consent gates, to a number opted out (`ConsentAnswer.optedOut`) → withhold
+ *    `consent-revoked` (STOP stops queued texts; CTIA, FCC 24-24 revocation by any
+ *    reasonable means);
+ * 2. a non-transactional text that consent does not allow now (`maySolicit`: express or
+ *    unexpired implied consent on the ledger) → withhold `no-valid-consent`, with the
+ *    consent answer's reason as detail (CASL s.6, s.10);
  * 3. a first attempt past `notAfter` → withhold `expired` (opt-out confirmation within 5
  *    minutes, 47 CFR 64.1200(a)(12));
  * 4. a first attempt at a solicitation outside the allowed hours in any of the customer's
@@ -121,10 +124,11 @@ export function decideSend(intent: SendIntent, facts: SendFacts, now: Date): Sen
     reason,
     detail,
   });
-  if (needs.optedOut && fact(facts, 'optedOut')) return withhold('consent-revoked');
-  if (needs.consent) {
-    const verdict = fact(facts, 'consent');
-    if (!verdict.valid) return withhold('no-valid-consent', verdict.reason);
+  const gated = intent.audience === 'lead' && !intent.consentExempt;
+  if (gated && fact(facts, 'consent').optedOut) return withhold('consent-revoked');
+  if (solicitation(intent)) {
+    const consent = fact(facts, 'consent');
+    if (!consent.maySolicit) return withhold('no-valid-consent', consent.reason);
   }
   if (fresh(intent) && intent.notAfter && now > intent.notAfter) return withhold('expired');
   if (needs.quietHours) {

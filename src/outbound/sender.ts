@@ -6,11 +6,8 @@ import { tenantStreamId } from '../events/streams.ts';
 import type { EventLog } from '../log/event-log.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
-import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts';
 import { UNSUBSCRIBED_RECIPIENT } from '../rules/message-status.ts';
-import { consentAt } from '../consent/consent-at.ts';
-import { mintUnsubscribeLink } from '../consent/unsubscribe-link.ts';
-import { consentHistory } from '../projections/consent-ledger/consent-queries.ts';
+import { applyConsentChange, consentFor, mintUnsubscribeLink } from '../consent/index.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import { customerTimeZones } from '../shared/phone-timezones.ts';
 import { trace } from '@opentelemetry/api';
@@ -214,8 +211,9 @@ export class OutboundSender extends DueWorker {
     try {
       const transport = this.options.mode === 'live' ? this.options.transport : undefined;
       const intent = sendIntentOf(row);
-      const facts = await this.gatherFacts(row, intent, transport ? 'live' : 'dry-run');
-      const decision = decideSend(intent, facts, this.options.clock.now());
+      const now = this.options.clock.now();
+      const facts = await this.gatherFacts(row, intent, transport ? 'live' : 'dry-run', now);
+      const decision = decideSend(intent, facts, now);
       if (carriesUnsubscribeLink(intent, decision)) await this.addUnsubscribeLink(row);
       if (decision.kind === 'defer') return await this.defer(row, decision);
       if (decision.kind === 'withhold') {
@@ -304,40 +302,23 @@ export class OutboundSender extends DueWorker {
 
   /**
    * Looks up the facts {@link decideSend} needs for this row ({@link factsNeeded}), and only
-   * those: opt-out, consent on the ledger now, the customer's zones and allowed hours, and the
-   * tenant's daily quota.
+   * those: the consent answer now (`consentFor`), the customer's zones and allowed hours, and
+   * the tenant's daily quota.
    */
   private async gatherFacts(
     row: ClaimedRow,
     intent: SendIntent,
     mode: SendFacts['mode'],
+    now: Date,
   ): Promise<SendFacts> {
     const needs = factsNeeded(intent, mode);
     const facts: SendFacts = { mode };
-    if (needs.optedOut) facts.optedOut = await this.optedOut(row);
     if (needs.consent) {
-      facts.consent = consentAt(
-        await consentHistory(this.options.pool, row.lead_phone, row.tenant_id),
-        this.options.clock.now().toISOString(),
-      );
+      facts.consent = await consentFor(this.options.pool, row.tenant_id, row.lead_phone, now);
     }
     if (needs.quietHours) facts.quietHours = await this.quietHours(row);
     if (needs.quota) facts.quota = await this.quota(row);
     return facts;
-  }
-
-  /**
-   * Consent at send time: opted out if the consent gate (written the moment a STOP is
-   * recorded) or the processor's lead state says so. Either alone is enough to withhold.
-   */
-  private async optedOut(row: ClaimedRow): Promise<boolean> {
-    const { rows } = await this.options.pool.query<{ opted_out: boolean }>(
-      `SELECT COALESCE((SELECT opted_out FROM consent_gate WHERE tenant_id = $1 AND phone = $2), false)
-           OR COALESCE((SELECT opted_out FROM lead_states WHERE tenant_id = $1 AND phone = $2), false)
-           AS opted_out`,
-      [row.tenant_id, row.lead_phone],
-    );
-    return rows[0]?.opted_out ?? false;
   }
 
   /** Appends the one-click unsubscribe link to a non-transactional text, once (kept in the row). */

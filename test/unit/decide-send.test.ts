@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConsentVerdict } from '../../src/consent/consent-at.ts';
+import { CONSENT_RULES, type ConsentAnswer } from '../../src/consent/index.ts';
 import {
   carriesUnsubscribeLink,
   decideSend,
@@ -45,25 +45,30 @@ const ownerAlert: SendIntent = {
   consentExempt: true,
 };
 
-const implied: ConsentVerdict = {
-  valid: true,
-  basis: 'implied-inquiry',
-  record: null,
-  reason: 'implied-inquiry consent from call on …, valid until …',
-};
-const lapsed: ConsentVerdict = {
-  valid: false,
-  basis: null,
-  record: null,
-  reason: 'implied-inquiry consent expired 2026-05-01T00:00:00.000Z',
-};
+/** The consent answer for a number in each status (as `consentFor` gives it). */
+const answer = (status: ConsentAnswer['status'], reason: string): ConsentAnswer => ({
+  status,
+  optedOut: status === 'opted-out',
+  maySolicit: status === 'express' || status === 'implied',
+  basis: status === 'implied' ? 'implied-inquiry' : status === 'express' ? 'express' : null,
+  reason,
+  rule: CONSENT_RULES[status],
+  ledger: {
+    valid: status === 'express' || status === 'implied',
+    basis: null,
+    record: null,
+    reason,
+  },
+});
+const implied = answer('implied', 'implied-inquiry consent from call on …, valid until …');
+const lapsed = answer('none', 'implied-inquiry consent expired 2026-05-01T00:00:00.000Z');
+const optedOut = answer('opted-out', 'opted out: no text until an express opt-in');
 const underCap = { sent: 3, cap: 50, day: '2026-06-01' };
 const atCap = { sent: 50, cap: 50, day: '2026-06-01' };
 
 /** Facts for `intent` as a live sender gathers them when nothing objects. */
 const allClear: SendFacts = {
   mode: 'live',
-  optedOut: false,
   consent: implied,
   quietHours: { timezones: TORONTO, allowed: DAYTIME },
   quota: underCap,
@@ -90,21 +95,21 @@ const table: Array<[string, SendIntent, Partial<SendFacts>, Date, SendDecision]>
   [
     'a lead who opted out: withhold consent-revoked',
     missedCallText,
-    { optedOut: true },
+    { consent: optedOut },
     DAY,
     withheld('consent-revoked'),
   ],
   [
-    'opted out beats every later check (dry-run, quota)',
+    'opted out beats every later check (no consent, quiet hours, dry-run, quota)',
     reviewRequest,
-    { optedOut: true, mode: 'dry-run', quota: atCap, consent: lapsed },
+    { consent: optedOut, mode: 'dry-run', quota: atCap },
     NIGHT,
     withheld('consent-revoked'),
   ],
   [
     'the opt-out confirmation is exempt from the opt-out: send',
     optOutConfirmation,
-    { optedOut: true },
+    { consent: optedOut },
     DAY,
     send,
   ],
@@ -230,7 +235,6 @@ describe('decideSend', () => {
     const gathered = { ...allClear, ...facts };
     const only: SendFacts = {
       mode: gathered.mode,
-      ...(needs.optedOut ? { optedOut: gathered.optedOut } : {}),
       ...(needs.consent ? { consent: gathered.consent } : {}),
       ...(needs.quietHours ? { quietHours: gathered.quietHours } : {}),
       ...(needs.quota ? { quota: gathered.quota } : {}),
@@ -240,9 +244,47 @@ describe('decideSend', () => {
 
   it('names a needed fact the sender did not gather', () => {
     expect(() => decideSend(missedCallText, { mode: 'live', quota: underCap }, DAY)).toThrow(
-      /"optedOut" was not gathered/,
+      /"consent" was not gathered/,
     );
   });
+
+  it.each([
+    [
+      'an owner alert, live',
+      ownerAlert,
+      'live',
+      { consent: false, quietHours: false, quota: true },
+    ],
+    [
+      'a missed-call text, dry-run',
+      missedCallText,
+      'dry-run',
+      { consent: true, quietHours: false, quota: false },
+    ],
+    [
+      'the opt-out confirmation, live',
+      optOutConfirmation,
+      'live',
+      { consent: false, quietHours: false, quota: false },
+    ],
+    [
+      'a review request, live',
+      reviewRequest,
+      'live',
+      { consent: true, quietHours: true, quota: true },
+    ],
+    [
+      'an uncertain review request, live',
+      { ...reviewRequest, uncertain: true },
+      'live',
+      { consent: true, quietHours: false, quota: false },
+    ],
+  ] as Array<[string, SendIntent, SendFacts['mode'], ReturnType<typeof factsNeeded>]>)(
+    'facts needed: %s',
+    (_name, intent, mode, expected) => {
+      expect(factsNeeded(intent, mode)).toEqual(expected);
+    },
+  );
 
   it.each([
     ['a review request that goes out', reviewRequest, send, true],
