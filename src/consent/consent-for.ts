@@ -74,7 +74,16 @@ export async function consentFor(
   const optedOut =
     (await isOptedOut(db, tenantId, phone)) || (await leadOptedOut(db, tenantId, phone));
   const history = await consentHistory(db, phone, tenantId);
-  const ledger = consentAt(history, at.toISOString());
+  return consentAnswer(optedOut, consentAt(history, at.toISOString()));
+}
+
+/**
+ * The consent answer from its two inputs (pure): whether the number opted out, and the
+ * ledger's verdict at the instant asked. An opt-out decides `opted-out` whatever the ledger
+ * says; otherwise a valid verdict is `express` or `implied` by its basis, and an invalid one
+ * `none`, with the ledger's reason.
+ */
+export function consentAnswer(optedOut: boolean, ledger: ConsentVerdict): ConsentAnswer {
   const status: ConsentStatus = optedOut
     ? 'opted-out'
     : !ledger.valid

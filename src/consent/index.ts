@@ -8,6 +8,7 @@
  * `unsubscribe_links`).
  */
 export {
+  consentAnswer,
   consentFor,
   CONSENT_RULES,
   type ConsentAnswer,

@@ -113,14 +113,13 @@ export const retryDelayMs = (attempt: number): number =>
  *
  * It claims due rows of `outbound_messages` with `FOR UPDATE SKIP LOCKED` and a lease (so
  * several senders share the work and a dead sender's rows are recovered when the lease
- * expires), then for each: re-checks consent at send time (a lead who opted out after the
- * text was queued gets nothing) and, for a non-transactional text, that the consent ledger
- * holds consent valid now (else it is withheld with the ledger's reason, never retried),
- * defers solicitations to daytime (quiet hours), honours
- * dry-run, asks Twilio whether an uncertain earlier
- * attempt went out before sending again, sends, retries transient failures with backoff, and
- * appends the result to the log (`OutboundSmsSent` / `Withheld` / `Failed`) before marking
- * the row, so a crash in between is repaired by the recovery path.
+ * expires). For each row it gathers the facts the pure {@link decideSend} needs (the consent
+ * answer at this instant from the consent module's `consentFor`, the customer's zones and
+ * allowed hours, the tenant's quota for the day), decides, then acts: withholds with the
+ * decision's reason (never retried), defers a solicitation to daytime, or sends, first asking
+ * Twilio whether an uncertain earlier attempt went out. It retries transient failures with
+ * backoff and appends the result to the log (`OutboundSmsSent` / `Withheld` / `Deferred` /
+ * `Failed`) before marking the row, so a crash in between is repaired by the recovery path.
  */
 export class OutboundSender extends DueWorker {
   constructor(private readonly options: SenderOptions) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONSENT_RULES, type ConsentAnswer } from '../../src/consent/index.ts';
+import { consentAnswer, type ConsentVerdict } from '../../src/consent/index.ts';
 import {
   carriesUnsubscribeLink,
   decideSend,
@@ -45,24 +45,21 @@ const ownerAlert: SendIntent = {
   consentExempt: true,
 };
 
-/** The consent answer for a number in each status (as `consentFor` gives it). */
-const answer = (status: ConsentAnswer['status'], reason: string): ConsentAnswer => ({
-  status,
-  optedOut: status === 'opted-out',
-  maySolicit: status === 'express' || status === 'implied',
-  basis: status === 'implied' ? 'implied-inquiry' : status === 'express' ? 'express' : null,
+const verdict = (valid: boolean, reason: string): ConsentVerdict => ({
+  valid,
+  basis: valid ? 'implied-inquiry' : null,
+  record: null,
   reason,
-  rule: CONSENT_RULES[status],
-  ledger: {
-    valid: status === 'express' || status === 'implied',
-    basis: null,
-    record: null,
-    reason,
-  },
 });
-const implied = answer('implied', 'implied-inquiry consent from call on …, valid until …');
-const lapsed = answer('none', 'implied-inquiry consent expired 2026-05-01T00:00:00.000Z');
-const optedOut = answer('opted-out', 'opted out: no text until an express opt-in');
+const implied = consentAnswer(
+  false,
+  verdict(true, 'implied-inquiry consent from call, valid until …'),
+);
+const lapsed = consentAnswer(false, verdict(false, 'implied-inquiry consent expired 2026-05-01'));
+const optedOut = consentAnswer(
+  true,
+  verdict(true, 'implied-inquiry consent from call, valid until …'),
+);
 const underCap = { sent: 3, cap: 50, day: '2026-06-01' };
 const atCap = { sent: 50, cap: 50, day: '2026-06-01' };
 
