@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { requireRole, tenantInScope } from '../auth/access.ts';
-import { consentAt } from '../consent/consent-at.ts';
-import { consentHistory } from '../projections/consent-ledger/consent-queries.ts';
-import { exportLedger, parseInstant } from '../projections/consent-ledger/consent-export.ts';
+import { consentAt, consentHistory, exportLedger, parseInstant } from '../consent/index.ts';
 import type { Principal } from '../auth/api-keys.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';

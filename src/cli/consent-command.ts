@@ -2,9 +2,13 @@ import { Command, Option } from 'commander';
 import { pipeline } from 'node:stream/promises';
 import { findTenant } from '../commands/register-tenant.ts';
 import { recordConsentGrant, recordConsentRevocation } from '../commands/record-consent.ts';
-import { verifyTenantChain } from '../consent/verify.ts';
-import { exportLedger, parseInstant } from '../projections/consent-ledger/consent-export.ts';
-import { consentHistory, type LedgerEntry } from '../projections/consent-ledger/consent-queries.ts';
+import {
+  consentHistory,
+  exportLedger,
+  parseInstant,
+  verifyTenantChain,
+  type LedgerEntry,
+} from '../consent/index.ts';
 import { systemClock } from '../shared/clock.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { toE164 } from '../shared/phone.ts';

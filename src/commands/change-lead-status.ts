@@ -1,4 +1,4 @@
-import { consentExpiresAt } from '../consent/expiry.ts';
+import { consentExpiresAt } from '../consent/index.ts';
 import type { LeadlineEvent } from '../events/catalogue.ts';
 import { newEvent } from '../events/new-event.ts';
 import { leadStreamId } from '../events/streams.ts';

@@ -7,7 +7,7 @@ import type { E164 } from '../shared/phone.ts';
 import { callPeriod, type CallPeriod } from '../tenants/schedule.ts';
 import type { Tenant } from '../tenants/tenant.ts';
 import { afterHoursTwiml, emergencyMenuTwiml, ringOwnerTwiml } from '../rules/voice-responses.ts';
-import { isOptedOut } from '../projections/consent-gate/consent-gate.ts';
+import { isOptedOut } from '../consent/index.ts';
 import type { CallSteps } from './call-steps.ts';
 import { readYourWrites } from '../db/reach.ts';
 import { inquiryConsent } from './inquiry-consent.ts';

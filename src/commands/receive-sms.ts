@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { newEvent } from '../events/new-event.ts';
-import { isOptedOut } from '../projections/consent-gate/consent-gate.ts';
+import { isOptedOut, updateConsentGate } from '../consent/index.ts';
 import { inquiryConsent } from './inquiry-consent.ts';
 import { readYourWrites } from '../db/reach.ts';
 import type { LeadlineEvent } from '../events/catalogue.ts';
@@ -11,7 +11,6 @@ import { isRevocationRequest } from '../rules/revocation-phrases.ts';
 import { classifyKeyword, type KeywordFamily } from '../rules/sms-keywords.ts';
 import { classifyUrgency } from '../rules/urgency.ts';
 import type { CommandDeps } from './command-deps.ts';
-import { updateConsentGate } from './update-consent-gate.ts';
 import { leadEnvelope } from './lead-envelope.ts';
 
 /** An inbound text as Twilio reports it to `POST /twilio/sms`. */

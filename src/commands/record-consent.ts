@@ -1,8 +1,7 @@
 import type pg from 'pg';
-import { consentExpiresAt } from '../consent/expiry.ts';
+import { applyConsentChange, consentExpiresAt } from '../consent/index.ts';
 import { newEvent } from '../events/new-event.ts';
 import { leadStreamId } from '../events/streams.ts';
-import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { toE164 } from '../shared/phone.ts';
 import type { Tenant } from '../tenants/tenant.ts';

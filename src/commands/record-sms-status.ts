@@ -3,7 +3,7 @@ import type { LeadlineEvent } from '../events/catalogue.ts';
 import { newEvent } from '../events/new-event.ts';
 import { UNSUBSCRIBED_RECIPIENT } from '../rules/message-status.ts';
 import type { CommandDeps } from './command-deps.ts';
-import { updateConsentGate } from './update-consent-gate.ts';
+import { updateConsentGate } from '../consent/index.ts';
 
 /** A message status callback (`MessageStatus`: queued, sent, delivered, undelivered, failed, …). */
 export interface SmsStatus {

@@ -1,8 +1,7 @@
 import type pg from 'pg';
-import { followUnsubscribeToken } from '../consent/unsubscribe-link.ts';
+import { applyConsentChange, followUnsubscribeToken, gateEntry } from '../consent/index.ts';
 import { newEvent } from '../events/new-event.ts';
 import { leadStreamId } from '../events/streams.ts';
-import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts';
 import type { CommandDeps } from './command-deps.ts';
 
 /** What following a one-click unsubscribe link did. */
@@ -23,11 +22,8 @@ export async function unsubscribeByLink(
 ): Promise<UnsubscribeOutcome> {
   const target = await followUnsubscribeToken(deps.db, token);
   if (!target) return { outcome: 'unknown-link' };
-  const { rows } = await deps.db.query<{ opted_out: boolean; event_id: string }>(
-    'SELECT opted_out, event_id FROM consent_gate WHERE tenant_id = $1 AND phone = $2',
-    [target.tenantId, target.phone],
-  );
-  if (rows[0]?.opted_out) return { outcome: 'already-unsubscribed', ...target };
+  const gate = await gateEntry(deps.db, target.tenantId, target.phone);
+  if (gate?.optedOut) return { outcome: 'already-unsubscribed', ...target };
   const revoked = newEvent(
     {
       type: 'ConsentRevoked',
@@ -39,7 +35,7 @@ export async function unsubscribeByLink(
         text: null,
         evidence: { token },
       },
-      idempotencyKey: `one-click:${token}:${rows[0]?.event_id ?? 'first'}`,
+      idempotencyKey: `one-click:${token}:${gate?.eventId ?? 'first'}`,
       traceparent: deps.traceparent ?? null,
     },
     deps.clock,

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from '../db/transaction.ts';
 import type { AcceptedSms, SmsTransport } from './sms-transport.ts';
 
 /**
@@ -74,10 +75,7 @@ export async function reconcileAttempt(
   });
   if (candidates.length === 0) return undefined;
 
-  const client = await deps.pool.connect();
-  let broken = false;
-  try {
-    await client.query('BEGIN');
+  return withTransaction(deps.pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
       `leadline-reconcile:${attempt.to}:${attempt.from}`,
     ]);
@@ -95,12 +93,6 @@ export async function reconcileAttempt(
       );
       if (recorded.rowCount !== 1) throw new Error('the claim on this outbox row was lost');
     }
-    await client.query('COMMIT');
     return mine && { messageSid: mine.messageSid, status: mine.status };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => (broken = true));
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+  });
 }

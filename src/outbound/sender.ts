@@ -6,17 +6,22 @@ import { tenantStreamId } from '../events/streams.ts';
 import type { EventLog } from '../log/event-log.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
-import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts';
 import { UNSUBSCRIBED_RECIPIENT } from '../rules/message-status.ts';
-import { NON_TRANSACTIONAL_PURPOSES, quietHoursDeferral } from '../rules/quiet-hours.ts';
-import { consentAt } from '../consent/consent-at.ts';
-import { mintUnsubscribeLink } from '../consent/unsubscribe-link.ts';
-import { consentHistory } from '../projections/consent-ledger/consent-queries.ts';
+import { applyConsentChange, consentFor, mintUnsubscribeLink } from '../consent/index.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import { customerTimeZones } from '../shared/phone-timezones.ts';
 import { trace } from '@opentelemetry/api';
 import type { LeadlineMetrics, SendResultStatus } from '../telemetry/metrics.ts';
 import { activeTraceparent, inSpan, SpanKind } from '../telemetry/trace-context.ts';
+import {
+  carriesUnsubscribeLink,
+  decideSend,
+  factsNeeded,
+  type QuietHoursFacts,
+  type QuotaFacts,
+  type SendFacts,
+  type SendIntent,
+} from './decide-send.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
 import { reconcileAttempt } from './reconcile.ts';
 import {
@@ -88,6 +93,17 @@ interface ClaimedRow {
   previous_status: 'pending' | 'sending';
 }
 
+/** The decision's view of a claimed row. */
+const sendIntentOf = (row: ClaimedRow): SendIntent => ({
+  audience: row.audience,
+  purpose: row.purpose,
+  consentExempt: row.consent_exempt,
+  notAfter: row.not_after,
+  respectsQuietHours: row.respects_quiet_hours,
+  accepted: row.message_sid !== null,
+  uncertain: row.needs_reconcile || row.previous_status === 'sending',
+});
+
 /** Delay before retry `attempt` (1-based): 1 s doubling, at most 5 min. */
 export const retryDelayMs = (attempt: number): number =>
   Math.min(300_000, 1_000 * 2 ** (attempt - 1));
@@ -97,14 +113,13 @@ export const retryDelayMs = (attempt: number): number =>
  *
  * It claims due rows of `outbound_messages` with `FOR UPDATE SKIP LOCKED` and a lease (so
  * several senders share the work and a dead sender's rows are recovered when the lease
- * expires), then for each: re-checks consent at send time (a lead who opted out after the
- * text was queued gets nothing) and, for a non-transactional text, that the consent ledger
- * holds consent valid now (else it is withheld with the ledger's reason, never retried),
- * defers solicitations to daytime (quiet hours), honours
- * dry-run, asks Twilio whether an uncertain earlier
- * attempt went out before sending again, sends, retries transient failures with backoff, and
- * appends the result to the log (`OutboundSmsSent` / `Withheld` / `Failed`) before marking
- * the row, so a crash in between is repaired by the recovery path.
+ * expires). For each row it gathers the facts the pure {@link decideSend} needs (the consent
+ * answer at this instant from the consent module's `consentFor`, the customer's zones and
+ * allowed hours, the tenant's quota for the day), decides, then acts: withholds with the
+ * decision's reason (never retried), defers a solicitation to daytime, or sends, first asking
+ * Twilio whether an uncertain earlier attempt went out. It retries transient failures with
+ * backoff and appends the result to the log (`OutboundSmsSent` / `Withheld` / `Deferred` /
+ * `Failed`) before marking the row, so a crash in between is repaired by the recovery path.
  */
 export class OutboundSender extends DueWorker {
   constructor(private readonly options: SenderOptions) {
@@ -193,34 +208,20 @@ export class OutboundSender extends DueWorker {
     const log = this.options.logger.child({ outboxId: row.outbox_id, purpose: row.purpose });
     let reconciled = false;
     try {
-      if (row.audience === 'lead' && !row.consent_exempt && (await this.optedOut(row))) {
-        return await this.finishWithheld(row, 'consent-revoked');
+      const transport = this.options.mode === 'live' ? this.options.transport : undefined;
+      const intent = sendIntentOf(row);
+      const now = this.options.clock.now();
+      const facts = await this.gatherFacts(row, intent, transport ? 'live' : 'dry-run', now);
+      const decision = decideSend(intent, facts, now);
+      if (carriesUnsubscribeLink(intent, decision)) await this.addUnsubscribeLink(row);
+      if (decision.kind === 'defer') return await this.defer(row, decision);
+      if (decision.kind === 'withhold') {
+        if (decision.reason === 'quota-exceeded' && facts.quota) {
+          await this.recordQuotaExceeded(row, facts.quota);
+        }
+        return await this.finishWithheld(row, decision.reason, decision.detail);
       }
-      if (row.audience === 'lead' && NON_TRANSACTIONAL_PURPOSES.has(row.purpose)) {
-        const verdict = consentAt(
-          await consentHistory(this.options.pool, row.lead_phone, row.tenant_id),
-          this.options.clock.now().toISOString(),
-        );
-        if (!verdict.valid)
-          return await this.finishWithheld(row, 'no-valid-consent', verdict.reason);
-        await this.addUnsubscribeLink(row);
-      }
-      const fresh = !row.message_sid && !row.needs_reconcile && row.previous_status !== 'sending';
-      if (fresh && row.not_after && this.options.clock.now() > row.not_after) {
-        return await this.finishWithheld(row, 'expired');
-      }
-      if (row.audience === 'lead' && row.respects_quiet_hours && fresh) {
-        const deferral = await this.quietHours(row);
-        if (deferral) return await this.defer(row, deferral);
-      }
-      if (this.options.mode === 'dry-run' || !this.options.transport) {
-        return await this.finishWithheld(row, 'dry-run');
-      }
-      // Texts the rules require (an opt-out's confirmation, HELP) are not held back by cost.
-      const required = row.audience === 'lead' && row.consent_exempt;
-      if (fresh && !required && (await this.overQuota(row))) {
-        return await this.finishWithheld(row, 'quota-exceeded');
-      }
+      if (!transport) throw new Error('decideSend chose to send without a transport');
       const request: SmsRequest = {
         to: row.to_number,
         from: row.from_number,
@@ -235,7 +236,7 @@ export class OutboundSender extends DueWorker {
         const already = await reconcileAttempt(
           {
             pool: this.options.pool,
-            transport: this.options.transport,
+            transport,
             leaseMs: this.options.leaseMs,
           },
           {
@@ -257,7 +258,7 @@ export class OutboundSender extends DueWorker {
           return await this.finishSent(row, already);
         }
       }
-      const accepted = await this.options.transport.send(request);
+      const accepted = await transport.send(request);
       await this.finishSent(row, accepted);
     } catch (error) {
       // Anything but a Twilio verdict (a database or log failure after acceptance, say) may
@@ -299,17 +300,24 @@ export class OutboundSender extends DueWorker {
   }
 
   /**
-   * Consent at send time: opted out if the consent gate (written the moment a STOP is
-   * recorded) or the processor's lead state says so. Either alone is enough to withhold.
+   * Looks up the facts {@link decideSend} needs for this row ({@link factsNeeded}), and only
+   * those: the consent answer now (`consentFor`), the customer's zones and allowed hours, and
+   * the tenant's daily quota.
    */
-  private async optedOut(row: ClaimedRow): Promise<boolean> {
-    const { rows } = await this.options.pool.query<{ opted_out: boolean }>(
-      `SELECT COALESCE((SELECT opted_out FROM consent_gate WHERE tenant_id = $1 AND phone = $2), false)
-           OR COALESCE((SELECT opted_out FROM lead_states WHERE tenant_id = $1 AND phone = $2), false)
-           AS opted_out`,
-      [row.tenant_id, row.lead_phone],
-    );
-    return rows[0]?.opted_out ?? false;
+  private async gatherFacts(
+    row: ClaimedRow,
+    intent: SendIntent,
+    mode: SendFacts['mode'],
+    now: Date,
+  ): Promise<SendFacts> {
+    const needs = factsNeeded(intent, mode);
+    const facts: SendFacts = { mode };
+    if (needs.consent) {
+      facts.consent = await consentFor(this.options.pool, row.tenant_id, row.lead_phone, now);
+    }
+    if (needs.quietHours) facts.quietHours = await this.quietHours(row);
+    if (needs.quota) facts.quota = await this.quota(row);
+    return facts;
   }
 
   /** Appends the one-click unsubscribe link to a non-transactional text, once (kept in the row). */
@@ -325,20 +333,22 @@ export class OutboundSender extends DueWorker {
   }
 
   /**
-   * Quiet hours: when a solicitation to this customer may go out, or null for now. The
-   * customer's zones come from their area code (else the tenant's zone); the window is the
-   * tenant's (default 08:00-21:00, `rules/quiet-hours.ts`).
+   * Quiet hours: the customer's zones (from their area code, else the tenant's zone) and the
+   * tenant's allowed window (default 08:00-21:00, `rules/quiet-hours.ts`); null for an unknown
+   * tenant.
    */
-  private async quietHours(row: ClaimedRow): Promise<{ until: Date; zones: string[] } | null> {
+  private async quietHours(row: ClaimedRow): Promise<QuietHoursFacts | null> {
     const tenant = await tenantDirectory.get(this.options.pool, row.tenant_id);
     if (!tenant) return null;
-    const zones = await customerTimeZones(row.lead_phone, tenant.timezone);
-    const until = quietHoursDeferral(this.options.clock.now(), zones, tenant.quietHoursAllowed);
-    return until && { until, zones };
+    const timezones = await customerTimeZones(row.lead_phone, tenant.timezone);
+    return { timezones, allowed: tenant.quietHoursAllowed };
   }
 
   /** Puts a claimed row back to wait until `deferral.until`, recording `OutboundSmsDeferred`. */
-  private async defer(row: ClaimedRow, deferral: { until: Date; zones: string[] }): Promise<void> {
+  private async defer(
+    row: ClaimedRow,
+    deferral: { until: Date; timezones: string[] },
+  ): Promise<void> {
     const until = deferral.until.toISOString();
     await this.options.log.append([
       newEvent(
@@ -346,7 +356,12 @@ export class OutboundSender extends DueWorker {
           type: 'OutboundSmsDeferred',
           streamId: row.stream_id,
           tenantId: row.tenant_id,
-          data: { ...this.common(row), reason: 'quiet-hours', until, timezones: deferral.zones },
+          data: {
+            ...this.common(row),
+            reason: 'quiet-hours',
+            until,
+            timezones: deferral.timezones,
+          },
           idempotencyKey: `${row.outbox_id}:${until}`,
           causationId: row.cause_event_id,
           correlationId: row.correlation_id,
@@ -365,13 +380,12 @@ export class OutboundSender extends DueWorker {
   }
 
   /**
-   * Cost guard: whether the tenant has already sent its daily cap of texts to this audience
-   * (tenant-local day; customers `daily_quota`, owner `owner_alert_cap`). The first time a
-   * cap is hit in a day, records `QuotaExceeded` (the quota-guard processor alerts the owner).
+   * Cost guard: how many texts the tenant has sent to this audience today (tenant-local day)
+   * and its cap (customers `daily_quota`, owner `owner_alert_cap`); null for an unknown tenant.
    * Soft by at most one claimed batch, which is sent concurrently.
    */
-  private async overQuota(row: ClaimedRow): Promise<boolean> {
-    const { rows } = await this.options.pool.query<{ sent: number; cap: number; day: string }>(
+  private async quota(row: ClaimedRow): Promise<QuotaFacts | null> {
+    const { rows } = await this.options.pool.query<QuotaFacts>(
       `SELECT (SELECT count(*)::int FROM outbound_messages o
                 WHERE o.tenant_id = t.tenant_id AND o.audience = $2 AND o.status = 'sent'
                   AND (o.updated_at AT TIME ZONE t.timezone)::date = (now() AT TIME ZONE t.timezone)::date) AS sent,
@@ -380,8 +394,14 @@ export class OutboundSender extends DueWorker {
          FROM tenants t WHERE t.tenant_id = $1`,
       [row.tenant_id, row.audience],
     );
-    const quota = rows[0];
-    if (!quota || quota.sent < quota.cap) return false;
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Records `QuotaExceeded` for the tenant's day and audience (once a day: the event id derives
+   * from them); the quota-guard processor alerts the owner.
+   */
+  private async recordQuotaExceeded(row: ClaimedRow, quota: QuotaFacts): Promise<void> {
     await this.options.log.append([
       newEvent(
         {
@@ -396,7 +416,6 @@ export class OutboundSender extends DueWorker {
         this.options.clock,
       ),
     ]);
-    return true;
   }
 
   private common(row: ClaimedRow) {

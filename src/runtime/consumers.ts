@@ -1,10 +1,17 @@
 import type { Consumer } from '../log/event-log.ts';
 import { NotFoundError } from '../shared/errors.ts';
 import type { PoisonPolicy } from '../log/dead-letters/poison-policy.ts';
-import { leadConversationProcessor } from '../processors/lead-conversation/processor.ts';
+import {
+  LEAD_CONVERSATION_TABLES,
+  leadConversationProcessor,
+} from '../processors/lead-conversation/processor.ts';
 import { quotaGuardProcessor } from '../processors/quota-guard/processor.ts';
-import { consentGateProjection } from '../projections/consent-gate/consent-gate.ts';
-import { consentLedgerProjection } from '../projections/consent-ledger/consent-ledger.ts';
+import {
+  CONSENT_GATE_TABLES,
+  CONSENT_LEDGER_TABLES,
+  consentGateProjection,
+  consentLedgerProjection,
+} from '../consent/index.ts';
 import { dashboardProjection } from '../projections/dashboard/dashboard-projection.ts';
 import { tenantsProjection } from '../projections/tenants/tenants-projection.ts';
 
@@ -40,14 +47,14 @@ export const consumerSpecs: ConsumerSpec[] = [
     consumer: consentGateProjection,
     kind: 'projection',
     version: 1,
-    tables: ['consent_gate'],
+    tables: [...CONSENT_GATE_TABLES],
     onPoison: 'stop',
   },
   {
     consumer: consentLedgerProjection,
     kind: 'projection',
     version: 1,
-    tables: ['consent_records', 'consent_chain_heads'],
+    tables: [...CONSENT_LEDGER_TABLES],
     onPoison: 'stop',
   },
   {
@@ -61,7 +68,7 @@ export const consumerSpecs: ConsumerSpec[] = [
     consumer: leadConversationProcessor,
     kind: 'processor',
     version: 1,
-    tables: ['lead_states'],
+    tables: [...LEAD_CONVERSATION_TABLES],
     onPoison: 'park',
   },
   {

@@ -23,7 +23,7 @@ import { recordSmsStatus } from '../commands/record-sms-status.ts';
 import { DatabaseReach } from '../db/reach.ts';
 import { Intake } from '../intake/intake.ts';
 import { Spool } from '../intake/spool.ts';
-import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts';
+import { applyConsentChange } from '../consent/index.ts';
 import { TenantRouting } from '../projections/tenants/tenant-routing.ts';
 import type { LeadlineMetrics } from '../telemetry/metrics.ts';
 

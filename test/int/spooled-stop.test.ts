@@ -9,7 +9,7 @@ import { DatabaseReach } from '../../src/db/reach.ts';
 import { Intake } from '../../src/intake/intake.ts';
 import { Spool } from '../../src/intake/spool.ts';
 import type { EventLog } from '../../src/log/event-log.ts';
-import { isOptedOut } from '../../src/projections/consent-gate/consent-gate.ts';
+import { isOptedOut } from '../../src/consent/index.ts';
 import { fixedClock } from '../../src/shared/clock.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import type { E164 } from '../../src/shared/phone.ts';

@@ -7,6 +7,9 @@ import { tenantDirectory } from '../../projections/tenants/tenant-directory.ts';
 import { decide } from './decide.ts';
 import { evolve, initialLeadState, remember, type LeadState } from './state.ts';
 
+/** The tables the lead-conversation processor owns (its state per lead), for rebuilds. */
+export const LEAD_CONVERSATION_TABLES: readonly string[] = ['lead_states'];
+
 /** Event types this processor acts on or remembers. */
 const RELEVANT = new Set([
   'CallReceived',
@@ -26,9 +29,9 @@ const RELEVANT = new Set([
 /**
  * The lead-conversation processor: for each event of a lead's stream, loads the lead's state,
  * runs the pure {@link decide} and {@link evolve}, stores the new state, enqueues the texts
- * and sets the timers, all in the consumer's transaction (so with its checkpoint). The sender reads
- * `lead_states.opted_out` at send time, so a text queued before an opt-out is withheld
- * (and recorded as such) rather than sent.
+ * and sets the timers, all in the consumer's transaction (so with its checkpoint). The sender asks
+ * the consent answer at send time, which includes `leadOptedOut` (`./opted-out.ts`), so a
+ * text queued before an opt-out is withheld (and recorded as such) rather than sent.
  */
 export const leadConversationProcessor: Consumer = {
   name: 'processor:lead-conversation',

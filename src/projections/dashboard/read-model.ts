@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type pg from 'pg';
+import { consentTimeline, revocationCount } from '../../consent/index.ts';
 import { leadScore, type LeadFacts } from '../../rules/lead-score.ts';
 import { ValidationError } from '../../shared/errors.ts';
 import { checkPeriod, parseBoundedDate, parseBoundedInstant } from '../../shared/time-bounds.ts';
@@ -56,7 +57,8 @@ export interface Summary {
 
 /** The summary counts of `tenantId` over `period` (see {@link Summary}). */
 export async function readSummary(db: pg.Pool, tenantId: string, period: Period): Promise<Summary> {
-  // One pass over each table (FILTER clauses), on the (tenant_id, time) indexes.
+  // One pass over each dashboard table (FILTER clauses), on the (tenant_id, time) indexes;
+  // opt-outs are counted on the consent ledger.
   const { rows } = await db.query(
     `WITH c AS (
         SELECT count(*)::int AS calls,
@@ -78,11 +80,8 @@ export async function readSummary(db: pg.Pool, tenantId: string, period: Period)
                  AND status = 'withheld:dry-run')::int AS dry_run,
                count(*) FILTER (WHERE direction = 'inbound' AND urgency IS NOT NULL)::int AS replies,
                count(*) FILTER (WHERE direction = 'inbound' AND urgency = 'EMERGENCY')::int AS emergencies
-          FROM dashboard_messages WHERE tenant_id = $1 AND at >= $2 AND at < $3),
-     o AS (
-        SELECT count(*)::int AS opted_out FROM consent_records
-         WHERE tenant_id = $1 AND occurred_at >= $2 AND occurred_at < $3 AND kind = 'revoked')
-     SELECT * FROM c, m, o`,
+          FROM dashboard_messages WHERE tenant_id = $1 AND at >= $2 AND at < $3)
+     SELECT * FROM c, m`,
     [tenantId, period.from, period.to],
   );
   const r = rows[0];
@@ -94,7 +93,7 @@ export async function readSummary(db: pg.Pool, tenantId: string, period: Period)
     missed: r.missed,
     texts: { sent: r.sent, delivered: r.delivered, failed: r.failed, dryRun: r.dry_run },
     replies: r.replies,
-    optedOut: r.opted_out,
+    optedOut: await revocationCount(db, tenantId, period),
     emergencies: r.emergencies,
     responseSeconds: { median: seconds(r.median), p90: seconds(r.p90) },
   };
@@ -302,16 +301,22 @@ export async function readTimeline(
               || COALESCE(' (' || urgency || ')', ''),
             status, body
        FROM dashboard_messages WHERE tenant_id = $1 AND phone = $2
-     UNION ALL
-     SELECT occurred_at, 'consent',
-            CASE WHEN kind = 'granted' THEN 'consent granted: ' || basis || ' (' || source || ')'
-                 ELSE 'consent revoked (' || channel || ')' END,
-            kind, text
-       FROM consent_records WHERE tenant_id = $1 AND phone = $2
      ORDER BY at, kind`,
     [tenantId, phone],
   );
-  return rows.map((r) => ({ ...r, at: r.at.toISOString() }));
+  const consent = (await consentTimeline(db, tenantId, phone)).map((c) => ({
+    at: c.at,
+    kind: 'consent' as const,
+    summary: c.summary,
+    status: c.kind,
+    body: c.text,
+  }));
+  // Ordered by (at, kind) like the query; the sort is stable, so each source keeps its order.
+  return [...rows, ...consent]
+    .sort(
+      (a, b) => a.at.getTime() - b.at.getTime() || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0),
+    )
+    .map((r) => ({ ...r, at: r.at.toISOString() }));
 }
 
 /** A text in the outbound queue. */

@@ -3,7 +3,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { parseBoundedInstant } from '../../shared/time-bounds.ts';
-import { streamLedger, toEntry, type LedgerEntry } from './consent-queries.ts';
+import { streamLedger, toEntry, type LedgerEntry } from './queries.ts';
 
 /** Columns of the CSV export, in order. */
 export const EXPORT_COLUMNS = [

@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import type { RecordedLeadlineEvent } from '../events/catalogue.ts';
-import { leadStreamId } from '../events/streams.ts';
-import type { EventLog } from '../log/event-log.ts';
-import { tenantLedger, type LedgerEntry } from '../projections/consent-ledger/consent-queries.ts';
+import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
+import { leadStreamId } from '../../events/streams.ts';
+import type { EventLog } from '../../log/event-log.ts';
+import { tenantLedger, type LedgerEntry } from './queries.ts';
 import { canonical, chainHash, contentOf, GENESIS_HASH, type ConsentContent } from './chain.ts';
 
 /** The outcome of verifying one tenant's consent chain. */

@@ -1,5 +1,8 @@
 import type { Consumer } from '../../log/event-log.ts';
-import { canonical, chainHash, contentOf, GENESIS_HASH } from '../../consent/chain.ts';
+import { canonical, chainHash, contentOf, GENESIS_HASH } from './chain.ts';
+
+/** The tables the consent ledger owns (records and each tenant's chain head), for rebuilds. */
+export const CONSENT_LEDGER_TABLES: readonly string[] = ['consent_records', 'consent_chain_heads'];
 
 /**
  * The consent ledger projection: appends every `ConsentGranted` / `ConsentRevoked` to

@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import type { LeadlineEvent } from '../events/catalogue.ts';
-import { applyConsentChange } from '../projections/consent-gate/consent-gate.ts';
-import { isUnavailable, withDeadline } from '../shared/faults.ts';
-import type { CommandDeps } from './command-deps.ts';
+import type { LeadlineEvent } from '../../events/catalogue.ts';
+import { applyConsentChange } from './gate.ts';
+import { isUnavailable, withDeadline } from '../../shared/faults.ts';
+import type { DatabaseReach } from '../../db/reach.ts';
 
 /** Longest (ms) the webhook path waits to write the consent gate. */
 const GATE_DEADLINE_MS = 2_000;
@@ -18,7 +18,7 @@ const GATE_DEADLINE_MS = 2_000;
  * @throws whatever the write throws, except availability failures on the webhook path.
  */
 export async function updateConsentGate(
-  deps: Pick<CommandDeps, 'reach'> & { db: pg.Pool },
+  deps: { reach?: DatabaseReach; db: pg.Pool },
   events: readonly LeadlineEvent[],
 ): Promise<void> {
   for (const event of events) {

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import QueryStream from 'pg-query-stream';
 import type { Readable } from 'node:stream';
-import type { ConsentRecord } from '../../consent/consent-at.ts';
-import type { ConsentBasis } from '../../consent/expiry.ts';
+import type { ConsentRecord } from '../consent-at.ts';
+import type { ConsentBasis } from '../expiry.ts';
 
 /** One record of the consent ledger as auditors see it. */
 export interface LedgerEntry extends ConsentRecord {

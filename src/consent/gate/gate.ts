@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import type { LeadlineEvent, RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import { parseLeadStreamId } from '../../events/streams.ts';
-import type { Consumer } from '../../log/event-log.ts';
 
 /**
  * Applies one consent change to `consent_gate` (idempotent; a change older than the one held
@@ -26,23 +25,31 @@ export async function applyConsentChange(
   );
 }
 
+/** What the gate holds for one number: opted out or not, and the consent event that said so. */
+export interface GateEntry {
+  optedOut: boolean;
+  /** The `ConsentRevoked` / express `ConsentGranted` last applied. */
+  eventId: string;
+}
+
+/** The gate's entry for this tenant and number (E.164), or undefined when it holds none. */
+export async function gateEntry(
+  db: pg.ClientBase | pg.Pool,
+  tenantId: string,
+  phone: string,
+): Promise<GateEntry | undefined> {
+  const { rows } = await db.query<{ opted_out: boolean; event_id: string }>(
+    'SELECT opted_out, event_id FROM consent_gate WHERE tenant_id = $1 AND phone = $2',
+    [tenantId, phone],
+  );
+  return rows[0] && { optedOut: rows[0].opted_out, eventId: rows[0].event_id };
+}
+
 /** Whether the gate holds an opt-out for this tenant and number (E.164). */
 export async function isOptedOut(
   db: pg.ClientBase | pg.Pool,
   tenantId: string,
   phone: string,
 ): Promise<boolean> {
-  const { rows } = await db.query<{ opted_out: boolean }>(
-    'SELECT opted_out FROM consent_gate WHERE tenant_id = $1 AND phone = $2',
-    [tenantId, phone],
-  );
-  return rows[0]?.opted_out ?? false;
+  return (await gateEntry(db, tenantId, phone))?.optedOut ?? false;
 }
-
-/** Rebuilds `consent_gate` from the log (and keeps it current behind the direct writers). */
-export const consentGateProjection: Consumer = {
-  name: 'projection:consent-gate',
-  async handle(event, { db }) {
-    await applyConsentChange(db, event);
-  },
-};

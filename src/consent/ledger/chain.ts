@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { EventData } from '../events/catalogue.ts';
+import type { EventData } from '../../events/catalogue.ts';
 
 /** The hash before a tenant's first consent record (64 zeros). */
 export const GENESIS_HASH = '0'.repeat(64);
