@@ -62,6 +62,11 @@ export interface EmbeddedOptions {
   supervise?: boolean;
   /** How often (ms) a supervised server's postmaster is looked at. Default 250. */
   checkIntervalMs?: number;
+  /**
+   * The TCP port (127.0.0.1) to try first for a server this call starts; default a free one
+   * the OS gives. Taken by the time PostgreSQL binds it, another free one is tried (3 tries).
+   */
+  port?: number;
 }
 
 /**
@@ -75,6 +80,7 @@ export interface EmbeddedOptions {
  * - A `postmaster.pid` left behind by a dead server is removed when PostgreSQL would not
  *   (the pid was reused by an unrelated process).
  * - With `supervise`, a server that goes away is started again (see {@link EmbeddedOptions}).
+ * - A port another process binds between the choice and the start is given up for another.
  *
  * @param password the superuser password (kept in the data directory's secrets).
  * @throws Error when PostgreSQL cannot be initialised or started; the message includes its log.
@@ -95,34 +101,35 @@ export async function startEmbeddedPostgres(
   }
 
   const running = await findRunningServer(pgDir);
-  const port = running?.port ?? (await freePort());
+  let port = running?.port ?? options.port ?? (await freePort());
   const pgLog: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir: pgDir,
-    user: USER,
-    password,
-    port,
-    persistent: true,
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: [
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'idle_in_transaction_session_timeout=60000',
-    ],
-    onLog: (message: string) => {
-      pgLog.push(message);
-      if (pgLog.length > 50) pgLog.shift();
-      log.debug({ postgres: message.trim() }, 'postgres');
-    },
-    onError: (error: unknown) => log.error({ err: error }, 'embedded PostgreSQL error'),
-  });
-  const url = connectionUrl(password, port);
-
+  const serverOn = (port: number) =>
+    new EmbeddedPostgres({
+      databaseDir: pgDir,
+      user: USER,
+      password,
+      port,
+      persistent: true,
+      createPostgresUser: true,
+      initdbFlags: ['--encoding=UTF8'],
+      postgresFlags: [
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'idle_in_transaction_session_timeout=60000',
+      ],
+      onLog: (message: string) => {
+        pgLog.push(message);
+        if (pgLog.length > 50) pgLog.shift();
+        log.debug({ postgres: message.trim() }, 'postgres');
+      },
+      onError: (error: unknown) => log.error({ err: error }, 'embedded PostgreSQL error'),
+    });
+  let server = serverOn(port);
   if (running) {
+    const url = connectionUrl(password, port);
     await waitUntilAccepting(url, 10_000);
     const ownerAlive = await ownerIsAlive(dataDir);
     if (!ownerAlive) await writeOwner(dataDir);
@@ -152,13 +159,33 @@ export async function startEmbeddedPostgres(
       await rm(pgDir, { recursive: true, force: true });
       await server.initialise();
     }
-    await server.start();
+    // The port was free when asked for, but another process may bind it first (a busy
+    // machine): then start again on another free port, twice at most.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await server.start();
+        break;
+      } catch (error) {
+        const portTaken = pgLog.some((line) =>
+          /could not bind .*Address already in use/.test(line),
+        );
+        if (!portTaken || attempt === 3) throw error;
+        log.warn(
+          { port, attempt },
+          'embedded PostgreSQL: its port was taken meanwhile; trying another',
+        );
+        pgLog.length = 0;
+        port = await freePort();
+        server = serverOn(port);
+      }
+    }
   } catch (error) {
     throw new Error(
       `Embedded PostgreSQL in ${pgDir} failed to start: ${String(error ?? 'exited early')}\n` +
         pgLog.join(''),
     );
   }
+  const url = connectionUrl(password, port);
   await writeOwner(dataDir);
   const serverPid = (await findRunningServer(pgDir))?.pid;
   const supervisor = new Supervisor(server, dataDir, serverPid, true, pgLog, log, options);
