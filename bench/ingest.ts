@@ -1,0 +1,187 @@
+/**
+ * Webhook ingest: signed `POST /twilio/sms` webhooks with unique `MessageSid`s, 20
+ * connections (autocannon), against `leadline serve` with its workers in the same process
+ * (as `npm start` runs it), on the embedded PostgreSQL. Beside it, in the same run and
+ * alternately, the ceiling: bare Fastify with `@fastify/formbody`, Twilio's
+ * `validateRequest` and a constant TwiML answer, in a process of its own like the service
+ * (`bench/bare-webhook-server.ts`); the load generator runs in this process. Before each Leadline round the service's
+ * background work (acknowledgements, alerts) is let go quiet.
+ *
+ * Prints requests/s, p50/p99 latency (ms) and non-2xx counts of each round, and Leadline's
+ * share of the ceiling. Prints, does not assert.
+ *
+ * Run: `npm run bench:ingest` (ROUNDS=2, SECONDS=10, CONNECTIONS=20, LEADS=1000 by default).
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import twilio from 'twilio';
+import { inboundSmsParams } from '../src/cli/webhook-client.ts';
+import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
+import { silentLogger } from '../src/shared/logger.ts';
+import { FakeTwilio } from '../harness/fake-twilio.ts';
+import { freePort, runCli, ServiceProcess, track } from '../harness/service-process.ts';
+import { fileURLToPath } from 'node:url';
+
+const ROUNDS = Number(process.env.ROUNDS ?? 2);
+const SECONDS = Number(process.env.SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 20);
+const LEADS = Number(process.env.LEADS ?? 1_000);
+const ACCOUNT_SID = 'AC' + 'b'.repeat(32);
+const AUTH_TOKEN = 'c'.repeat(32);
+const NUMBER = '+14165550100';
+const BARE_SERVER = fileURLToPath(new URL('./bare-webhook-server.ts', import.meta.url));
+
+/** What one autocannon round measured. */
+interface Round {
+  rate: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+let sequence = 0;
+
+/**
+ * One autocannon round of signed SMS webhooks against `baseUrl`, signed over `publicUrl`
+ * (the URL Twilio would have called): each request a new `MessageSid`, from one of `LEADS`
+ * customers in turn.
+ */
+async function round(baseUrl: string, publicUrl: string): Promise<Round> {
+  const url = `${publicUrl}/twilio/sms`;
+  const result = await autocannon({
+    url: `${baseUrl}/twilio/sms`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const n = sequence++;
+          const params = inboundSmsParams({
+            messageSid: `SM${n.toString(16).padStart(32, '0')}`,
+            accountSid: ACCOUNT_SID,
+            from: `+1647${String(5_550_000 + (n % LEADS)).padStart(7, '0')}`,
+            to: NUMBER,
+            body: 'Is someone available this afternoon? The kitchen sink is clogged.',
+          });
+          return {
+            ...request,
+            headers: {
+              'content-type': 'application/x-www-form-urlencoded',
+              'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params),
+            },
+            body: new URLSearchParams(params).toString(),
+          };
+        },
+      },
+    ],
+  });
+  return {
+    rate: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+/** The ceiling (`bench/bare-webhook-server.ts`) as a process of its own, ready to serve. */
+async function bareFastify(port: number): Promise<ChildProcess> {
+  const child = track(
+    spawn(process.execPath, ['--import', 'tsx', BARE_SERVER, String(port), AUTH_TOKEN], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (c) => String(c).includes('ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`bare server exited (${code})`)));
+  });
+  return child;
+}
+
+/** Waits until the service has sent what the last round asked for (no new texts for 2 s). */
+async function quiet(fake: FakeTwilio): Promise<void> {
+  let last = -1;
+  for (;;) {
+    const now = fake.messages.length;
+    if (now === last) return;
+    last = now;
+    await sleep(2_000);
+  }
+}
+
+const format = (r: Round) =>
+  `${Math.round(r.rate).toLocaleString('en-US').padStart(7)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(5)} ms  non-2xx ${r.non2xx}  errors ${r.errors}`;
+
+const dir = await mkdtemp(path.join(os.tmpdir(), 'leadline-bench-ingest-'));
+const pg = await startEmbeddedPostgres(dir, 'bench', silentLogger);
+const fake = await new FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start();
+const port = await freePort();
+const env = {
+  DATABASE_URL: pg.url,
+  LEADLINE_DATA_DIR: dir,
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+  TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+  TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+  TWILIO_API_URL: fake.url,
+  OPERATOR_API_KEY: 'bench-operator-key-000000',
+  LOG_LEVEL: 'error',
+};
+const service = await new ServiceProcess(env).start();
+const barePort = await freePort();
+const bare = await bareFastify(barePort);
+try {
+  const added = await runCli(
+    [
+      'tenants',
+      'add',
+      '--name',
+      'Bench Plumbing',
+      '--twilio-number',
+      NUMBER,
+      '--owner-phone',
+      '+14165550199',
+      '--timezone',
+      'UTC',
+      '--business-hours',
+      '00:00-24:00',
+      '--daily-quota',
+      '100000',
+    ],
+    env,
+  );
+  if (added.code !== 0) throw new Error(added.stderr);
+  console.log(
+    `ingest: ${CONNECTIONS} connections, ${SECONDS} s a round, ${ROUNDS} rounds each, ${LEADS} leads, signed POST /twilio/sms`,
+  );
+  const leadline: Round[] = [];
+  const ceiling: Round[] = [];
+  for (let i = 1; i <= ROUNDS; i++) {
+    const b = await round(`http://127.0.0.1:${barePort}`, `http://127.0.0.1:${barePort}`);
+    ceiling.push(b);
+    console.log(`  round ${i} bare Fastify + validateRequest: ${format(b)}`);
+    await quiet(fake);
+    const l = await round(service.baseUrl, env.PUBLIC_BASE_URL);
+    leadline.push(l);
+    console.log(`  round ${i} leadline serve (all roles):   ${format(l)}`);
+  }
+  const best = (rounds: Round[]) => rounds.reduce((a, b) => (b.rate > a.rate ? b : a));
+  const l = best(leadline);
+  const b = best(ceiling);
+  console.log(
+    `best: leadline ${Math.round(l.rate).toLocaleString('en-US')} req/s vs ceiling ${Math.round(b.rate).toLocaleString('en-US')} req/s: ${((100 * l.rate) / b.rate).toFixed(1)}% (issue 14 asks for >= 35%)`,
+  );
+} finally {
+  bare.kill('SIGTERM');
+  await service.kill('SIGTERM');
+  await fake.stop();
+  await pg.stop();
+  await rm(dir, { recursive: true, force: true });
+}
