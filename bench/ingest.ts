@@ -23,7 +23,8 @@ import { inboundSmsParams } from '../src/cli/webhook-client.ts';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { silentLogger } from '../src/shared/logger.ts';
 import { FakeTwilio } from '../harness/fake-twilio.ts';
-import { freePort, runCli, ServiceProcess, track } from '../harness/service-process.ts';
+import { addBenchTenant } from '../harness/bench-tenant.ts';
+import { freePort, ServiceProcess, track } from '../harness/service-process.ts';
 import { fileURLToPath } from 'node:url';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
@@ -138,26 +139,7 @@ const service = await new ServiceProcess(env).start();
 const barePort = await freePort();
 const bare = await bareFastify(barePort);
 try {
-  const added = await runCli(
-    [
-      'tenants',
-      'add',
-      '--name',
-      'Bench Plumbing',
-      '--twilio-number',
-      NUMBER,
-      '--owner-phone',
-      '+14165550199',
-      '--timezone',
-      'UTC',
-      '--business-hours',
-      '00:00-24:00',
-      '--daily-quota',
-      '100000',
-    ],
-    env,
-  );
-  if (added.code !== 0) throw new Error(added.stderr);
+  await addBenchTenant(env, NUMBER, ['--daily-quota', '100000']);
   console.log(
     `ingest: ${CONNECTIONS} connections, ${SECONDS} s a round, ${ROUNDS} rounds each, ${LEADS} leads, signed POST /twilio/sms`,
   );

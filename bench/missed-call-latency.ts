@@ -15,7 +15,8 @@ import {
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { silentLogger } from '../src/shared/logger.ts';
 import { FakeTwilio } from '../harness/fake-twilio.ts';
-import { freePort, runCli, ServiceProcess } from '../harness/service-process.ts';
+import { addBenchTenant } from '../harness/bench-tenant.ts';
+import { freePort, ServiceProcess } from '../harness/service-process.ts';
 
 const CALLS = Number(process.env.CALLS ?? 100);
 const ACCOUNT_SID = 'AC' + 'b'.repeat(32);
@@ -40,24 +41,7 @@ const env = {
 };
 const service = await new ServiceProcess(env).start();
 try {
-  const added = await runCli(
-    [
-      'tenants',
-      'add',
-      '--name',
-      'Bench Plumbing',
-      '--twilio-number',
-      NUMBER,
-      '--owner-phone',
-      '+14165550199',
-      '--timezone',
-      'UTC',
-      '--business-hours',
-      '00:00-24:00',
-    ],
-    env,
-  );
-  if (added.code !== 0) throw new Error(added.stderr);
+  await addBenchTenant(env, NUMBER);
   const client = new TwilioWebhookClient(service.baseUrl, env.PUBLIC_BASE_URL, AUTH_TOKEN);
   const latencies: number[] = [];
   for (let i = 0; i < CALLS; i++) {
