@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { clientConfig } from '../../db/client-config.ts';
 import { withTransaction } from '../../db/transaction.ts';
 import type { Logger } from '../../shared/logger.ts';
-import type { Consumer, SubscribeOptions, Subscription } from '../event-log.ts';
+import type { Consumer, ConsumerContext, SubscribeOptions, Subscription } from '../event-log.ts';
 import {
   compareCheckpoints,
   readCheckpoint,
@@ -25,8 +25,15 @@ export interface PgSubscriptionSettings {
   log: Logger;
   /** Fallback poll when no notification arrives (ms). */
   pollIntervalMs: number;
-  /** Events per transaction. */
+  /** Events per transaction while live (default 100). */
   batchSize?: number;
+  /**
+   * Events per transaction at most while catching up (default 2,000): each full batch doubles
+   * the next one up to this, and a batch that is not full goes back to `batchSize`. A backlog
+   * (a replay, a rebuild, a worker that was down) is read in few round trips; live traffic
+   * keeps short transactions.
+   */
+  maxBatchSize?: number;
   /** How often a standby retries to become the active reader (ms). */
   standbyRetryMs?: number;
 }
@@ -79,10 +86,14 @@ export class PgSubscription implements Subscription {
           resetPending = false;
           this.markResetDone();
         }
+        const base = this.settings.batchSize ?? 100;
+        const max = Math.max(base, this.settings.maxBatchSize ?? 2_000);
+        let limit = base;
         while (!this.stopped) {
           const generation = this.settings.wakeups.current();
-          const { full, heldBack, halted } = await this.handleBatch(client);
+          const { full, heldBack, halted } = await this.handleBatch(client, limit);
           failures = 0;
+          limit = full ? Math.min(max, limit * 2) : base;
           if (halted) {
             // Stopped at a dead letter (what came before it is committed): look again soon.
             await sleep(retryDelayMs(halted, 1));
@@ -138,8 +149,8 @@ export class PgSubscription implements Subscription {
 
   private async handleBatch(
     client: pg.Client,
+    limit: number,
   ): Promise<{ handled: number; full: boolean; heldBack: boolean; halted?: unknown }> {
-    const limit = this.settings.batchSize ?? 100;
     const setup = this.options.searchPath
       ? searchPathStatement(this.options.searchPath)
       : undefined;
@@ -153,6 +164,7 @@ export class PgSubscription implements Subscription {
         }
         let last = checkpoint;
         let handled = 0;
+        const consumerLog = this.log.child({ consumer: this.consumer.name });
         for (const row of batch.rows) {
           const at = {
             epoch: row.epoch,
@@ -164,11 +176,7 @@ export class PgSubscription implements Subscription {
             (this.replayUntil ? compareCheckpoints(at, this.replayUntil) <= 0 : false);
           const event = rowToEvent(row);
           try {
-            await this.consumer.handle(event, {
-              db: tx,
-              replay,
-              log: this.log.child({ consumer: this.consumer.name, eventId: event.id }),
-            });
+            await this.consumer.handle(event, eventContext(tx, replay, consumerLog, event.id));
           } catch (error) {
             if (!isHalt(error)) throw error;
             // Keep what was handled before the dead letter (committed); stop in front of it.
@@ -214,6 +222,27 @@ export class PgSubscription implements Subscription {
     this.settings.wakeups.wakeAll();
     await this.done;
   }
+}
+
+/**
+ * The context a handler gets for one event. Its logger (bound to the event id) is made only
+ * when the handler asks for it: most handlers never log, and a child logger per event is a
+ * measurable share of a replay.
+ */
+function eventContext(
+  db: pg.ClientBase,
+  replay: boolean,
+  consumerLog: Logger,
+  eventId: string,
+): ConsumerContext {
+  let log: Logger | undefined;
+  return {
+    db,
+    replay,
+    get log() {
+      return (log ??= consumerLog.child({ eventId }));
+    },
+  };
 }
 
 /** The last committed event's checkpoint triple (START when the log is empty). */
