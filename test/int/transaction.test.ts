@@ -1,0 +1,77 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientConfig } from '../../src/db/client-config.ts';
+import { rollback, withTransaction } from '../../src/db/transaction.ts';
+import { createTestDatabase } from '../support/database.ts';
+
+describe('withTransaction: one BEGIN … COMMIT, rolled back on a throw', () => {
+  let pool: pg.Pool;
+  const rows = async () =>
+    (await pool.query<{ note: string }>('SELECT note FROM notes ORDER BY note')).rows.map(
+      (r) => r.note,
+    );
+
+  beforeAll(async () => {
+    pool = new pg.Pool({ ...clientConfig(await createTestDatabase()), max: 2 });
+    await pool.query('CREATE TABLE notes (note text PRIMARY KEY)');
+  });
+  afterAll(async () => {
+    await pool?.end();
+  });
+
+  it('commits what the body wrote and returns its result', async () => {
+    const result = await withTransaction(pool, async (client) => {
+      await client.query("INSERT INTO notes VALUES ('kept')");
+      return 42;
+    });
+    expect(result).toBe(42);
+    expect(await rows()).toEqual(['kept']);
+  });
+
+  it('rolls back on an error, rethrows it, and the pool gets its client back', async () => {
+    await expect(
+      withTransaction(pool, async (client) => {
+        await client.query("INSERT INTO notes VALUES ('lost')");
+        await client.query("INSERT INTO notes VALUES ('kept')"); // 23505: duplicate key
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(await rows()).toEqual(['kept']);
+    expect(pool.totalCount - pool.idleCount).toBe(0);
+  });
+
+  it('throw rollback(x) undoes the body on purpose and returns x', async () => {
+    const result = await withTransaction(pool, async (client) => {
+      await client.query("INSERT INTO notes VALUES ('undone')");
+      throw rollback('changed my mind');
+    });
+    expect(result).toBe('changed my mind');
+    expect(await rows()).toEqual(['kept']);
+  });
+
+  it('runs the setup statement inside the transaction', async () => {
+    const isolation = await withTransaction(
+      pool,
+      async (client) =>
+        (
+          await client.query<{ level: string }>(
+            "SELECT current_setting('transaction_isolation') AS level",
+          )
+        ).rows[0]!.level,
+      { setup: 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ' },
+    );
+    expect(isolation).toBe('repeatable read');
+  });
+
+  it('on a client the caller holds, leaves the client with the caller, usable', async () => {
+    const client = await pool.connect();
+    try {
+      await withTransaction(client, async (tx) => {
+        await tx.query("INSERT INTO notes VALUES ('by-client')");
+      });
+      expect((await client.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+    } finally {
+      client.release();
+    }
+    expect(await rows()).toEqual(['by-client', 'kept']);
+  });
+});
