@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigurationError } from '../shared/errors.ts';
+import { LOG_KINDS, type LogKind } from '../log/log-kinds.ts';
 
 const optionalString = z
   .string()
@@ -76,7 +77,9 @@ export const environmentSchema = z.object({
   /** Which log holds the events: `postgres` (default) or `kafka`. */
   LOG_BACKEND: optionalString.pipe(
     z
-      .enum(['postgres', 'kafka'], { message: 'LOG_BACKEND must be "postgres" or "kafka"' })
+      .enum(LOG_KINDS, {
+        message: `LOG_BACKEND must be ${LOG_KINDS.map((k) => `"${k}"`).join(' or ')}`,
+      })
       .default('postgres'),
   ),
   /** Kafka bootstrap servers, comma-separated `host:port` (with LOG_BACKEND=kafka). */
@@ -181,7 +184,8 @@ export interface Config {
   operatorApiKey: string | undefined;
   /** HMAC key of one-click unsubscribe links; absent: the data directory's. */
   linkSecret: string | undefined;
-  logBackend: 'postgres' | 'kafka';
+  /** Which log holds the events (`LOG_BACKEND`). */
+  logBackend: LogKind;
   kafka: { brokers: string[]; topicPrefix: string; partitions: number; replicationFactor: number };
   logLevel: string;
   sendLeaseMs: number;
