@@ -6,6 +6,7 @@ import {
   consentHistory,
   exportLedger,
   parseInstant,
+  tenantsWithChains,
   verifyTenantChain,
   type LedgerEntry,
 } from '../consent/index.ts';
@@ -111,11 +112,7 @@ export function consentCommand(): Command {
         await withLog(config, async (ctx) => {
           const tenants = opts.tenant
             ? [(await findTenant(ctx.db.pool, opts.tenant)).tenantId]
-            : (
-                await ctx.db.pool.query<{ tenant_id: string }>(
-                  'SELECT tenant_id FROM consent_chain_heads ORDER BY tenant_id',
-                )
-              ).rows.map((r) => r.tenant_id);
+            : await tenantsWithChains(ctx.db.pool);
           for (const tenantId of tenants) {
             const report = await verifyTenantChain(ctx.db.pool, ctx.log, tenantId);
             if (report.ok) {

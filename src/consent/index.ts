@@ -22,10 +22,11 @@ export { CONSENT_GATE_TABLES, consentGateProjection } from './gate/gate-projecti
 export { CONSENT_LEDGER_TABLES, consentLedgerProjection } from './ledger/ledger-projection.ts';
 export { consentHistory, tenantLedger, type LedgerEntry } from './ledger/queries.ts';
 export { EXPORT_COLUMNS, exportLedger, parseInstant } from './ledger/export.ts';
-export { verifyTenantChain, type ChainReport } from './ledger/verify.ts';
+export { tenantsWithChains, verifyTenantChain, type ChainReport } from './ledger/verify.ts';
 export { consentTimeline, revocationCount, type ConsentTimelineEntry } from './ledger/timeline.ts';
 export {
   followUnsubscribeToken,
   mintUnsubscribeLink,
+  recordUnsubscribeLinks,
   unsubscribeToken,
 } from './unsubscribe-link.ts';

@@ -90,6 +90,17 @@ export function factsNeeded(
   };
 }
 
+/**
+ * Whether the consent answer alone withholds `intent` (pure): a text consent gates, to a
+ * number opted out, or a solicitation consent does not allow now (checks 1 and 2 of
+ * {@link decideSend}). The sender then looks up nothing more: an opted-out lead's text is
+ * withheld even while the quota or the tenant's zones cannot be read.
+ */
+export function consentWithholds(intent: SendIntent, consent: ConsentAnswer): boolean {
+  const gated = intent.audience === 'lead' && !intent.consentExempt;
+  return (gated && consent.optedOut) || (solicitation(intent) && !consent.maySolicit);
+}
+
 function fact<K extends keyof SendFacts>(facts: SendFacts, key: K): NonNullable<SendFacts[K]> {
   const value = facts[key];
   if (value === undefined) throw new Error(`decideSend: the fact "${key}" was not gathered`);

@@ -15,6 +15,7 @@ import type { LeadlineMetrics, SendResultStatus } from '../telemetry/metrics.ts'
 import { activeTraceparent, inSpan, SpanKind } from '../telemetry/trace-context.ts';
 import {
   carriesUnsubscribeLink,
+  consentWithholds,
   decideSend,
   factsNeeded,
   type QuietHoursFacts,
@@ -302,7 +303,7 @@ export class OutboundSender extends DueWorker {
   /**
    * Looks up the facts {@link decideSend} needs for this row ({@link factsNeeded}), and only
    * those: the consent answer now (`consentFor`), the customer's zones and allowed hours, and
-   * the tenant's daily quota.
+   * the tenant's daily quota; nothing after a consent answer that withholds the text.
    */
   private async gatherFacts(
     row: ClaimedRow,
@@ -314,6 +315,7 @@ export class OutboundSender extends DueWorker {
     const facts: SendFacts = { mode };
     if (needs.consent) {
       facts.consent = await consentFor(this.options.pool, row.tenant_id, row.lead_phone, now);
+      if (consentWithholds(intent, facts.consent)) return facts; // decided: nothing more to read
     }
     if (needs.quietHours) facts.quietHours = await this.quietHours(row);
     if (needs.quota) facts.quota = await this.quota(row);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { consentAnswer, type ConsentVerdict } from '../../src/consent/index.ts';
 import {
   carriesUnsubscribeLink,
+  consentWithholds,
   decideSend,
   factsNeeded,
   type SendDecision,
@@ -238,6 +239,21 @@ describe('decideSend', () => {
     };
     expect(decideSend(intent, only, now)).toEqual(expected);
   });
+
+  it.each(table.filter(([, , facts]) => facts.consent !== undefined))(
+    'consent alone decides exactly when it withholds: %s',
+    (_name, intent, facts, now, expected) => {
+      const byConsent =
+        expected.kind === 'withhold' &&
+        (expected.reason === 'consent-revoked' || expected.reason === 'no-valid-consent');
+      expect(consentWithholds(intent, facts.consent!)).toBe(byConsent);
+      if (byConsent) {
+        // The sender stops gathering there: nothing else is needed to decide.
+        const mode = facts.mode ?? 'live';
+        expect(decideSend(intent, { mode, consent: facts.consent }, now)).toEqual(expected);
+      }
+    },
+  );
 
   it('names a needed fact the sender did not gather', () => {
     expect(() => decideSend(missedCallText, { mode: 'live', quota: underCap }, DAY)).toThrow(

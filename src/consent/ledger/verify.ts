@@ -107,3 +107,11 @@ export async function verifyTenantChain(
   }
   return { tenantId, records: rows.length, ok: true };
 }
+
+/** The tenants (ids, sorted) whose consent ledger has a hash chain to verify. */
+export async function tenantsWithChains(db: pg.Pool | pg.ClientBase): Promise<string[]> {
+  const { rows } = await db.query<{ tenant_id: string }>(
+    'SELECT tenant_id FROM consent_chain_heads ORDER BY tenant_id',
+  );
+  return rows.map((r) => r.tenant_id);
+}

@@ -3,7 +3,6 @@ import pg from 'pg';
 import type { Config } from '../../config/config.ts';
 import { clientConfig } from '../../db/client-config.ts';
 import type { Database } from '../../db/database.ts';
-import type { LeadlineEvent } from '../../events/catalogue.ts';
 import type { Consumer, EventLog, Subscription } from '../../log/event-log.ts';
 import type { LogKind } from '../../log/log-kinds.ts';
 import type { ReaderHold } from '../../log/reader-hold.ts';
@@ -14,6 +13,7 @@ import { allConsumers } from '../consumers.ts';
 import { openEventLog } from '../open-log.ts';
 import type { BackupHeader } from './backup-format.ts';
 import { readBackup, type BackupSummary } from './read-backup.ts';
+import { recordUnsubscribeLinks } from '../../consent/index.ts';
 
 /** Events per append (one transaction on PostgreSQL, one produce request on Kafka). */
 export const RESTORE_BATCH = 1_000;
@@ -254,34 +254,6 @@ async function handledSoFar(log: EventLog, pool: pg.Pool, names: string[]): Prom
   let handled = 0;
   for (const name of names) handled += await log.positions.handled(pool, name);
   return handled;
-}
-
-const UNSUBSCRIBE_TOKEN = /\/u\/([A-Za-z0-9_-]{22})(?![A-Za-z0-9_-])/;
-
-/**
- * Records the one-click unsubscribe tokens carried by sent texts (the `unsubscribe_links`
- * table is not in the log), so a link a customer received before the backup still works.
- * @returns how many tokens were new.
- */
-async function recordUnsubscribeLinks(pool: pg.Pool, events: LeadlineEvent[]): Promise<number> {
-  const tokens: string[] = [];
-  const tenants: string[] = [];
-  const phones: string[] = [];
-  for (const event of events) {
-    if (event.type !== 'OutboundSmsSent' || !event.tenantId) continue;
-    const token = UNSUBSCRIBE_TOKEN.exec(event.data.body)?.[1];
-    if (!token) continue;
-    tokens.push(token);
-    tenants.push(event.tenantId);
-    phones.push(event.data.to);
-  }
-  if (tokens.length === 0) return 0;
-  const result = await pool.query(
-    `INSERT INTO unsubscribe_links (token, tenant_id, phone)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (token) DO NOTHING`,
-    [tokens, tenants, phones],
-  );
-  return result.rowCount ?? 0;
 }
 
 /**
