@@ -14,26 +14,23 @@
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import twilio from 'twilio';
 import { inboundSmsParams } from '../src/cli/webhook-client.ts';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
-import { silentLogger } from '../src/shared/logger.ts';
-import { FakeTwilio } from '../harness/fake-twilio.ts';
-import { addBenchTenant } from '../harness/bench-tenant.ts';
-import { freePort, ServiceProcess, track } from '../harness/service-process.ts';
+import {
+  BENCH_ACCOUNT_SID as ACCOUNT_SID,
+  BENCH_AUTH_TOKEN as AUTH_TOKEN,
+  BENCH_NUMBER as NUMBER,
+  startBenchService,
+} from '../harness/bench-service.ts';
+import type { FakeTwilio } from '../harness/fake-twilio.ts';
+import { freePort, track } from '../harness/service-process.ts';
 import { fileURLToPath } from 'node:url';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const SECONDS = Number(process.env.SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 20);
 const LEADS = Number(process.env.LEADS ?? 1_000);
-const ACCOUNT_SID = 'AC' + 'b'.repeat(32);
-const AUTH_TOKEN = 'c'.repeat(32);
-const NUMBER = '+14165550100';
 const BARE_SERVER = fileURLToPath(new URL('./bare-webhook-server.ts', import.meta.url));
 
 /** What one autocannon round measured. */
@@ -119,27 +116,10 @@ async function quiet(fake: FakeTwilio): Promise<void> {
 const format = (r: Round) =>
   `${Math.round(r.rate).toLocaleString('en-US').padStart(7)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(5)} ms  non-2xx ${r.non2xx}  errors ${r.errors}`;
 
-const dir = await mkdtemp(path.join(os.tmpdir(), 'leadline-bench-ingest-'));
-const pg = await startEmbeddedPostgres(dir, 'bench', silentLogger);
-const fake = await new FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start();
-const port = await freePort();
-const env = {
-  DATABASE_URL: pg.url,
-  LEADLINE_DATA_DIR: dir,
-  PORT: String(port),
-  HOST: '127.0.0.1',
-  PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-  TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-  TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-  TWILIO_API_URL: fake.url,
-  OPERATOR_API_KEY: 'bench-operator-key-000000',
-  LOG_LEVEL: 'error',
-};
-const service = await new ServiceProcess(env).start();
+const { env, service, twilio: fake, close } = await startBenchService(['--daily-quota', '100000']);
 const barePort = await freePort();
 const bare = await bareFastify(barePort);
 try {
-  await addBenchTenant(env, NUMBER, ['--daily-quota', '100000']);
   console.log(
     `ingest: ${CONNECTIONS} connections, ${SECONDS} s a round, ${ROUNDS} rounds each, ${LEADS} leads, signed POST /twilio/sms`,
   );
@@ -150,7 +130,7 @@ try {
     ceiling.push(b);
     console.log(`  round ${i} bare Fastify + validateRequest: ${format(b)}`);
     await quiet(fake);
-    const l = await round(service.baseUrl, env.PUBLIC_BASE_URL);
+    const l = await round(service.baseUrl, env.PUBLIC_BASE_URL!);
     leadline.push(l);
     console.log(`  round ${i} leadline serve (all roles):   ${format(l)}`);
   }
@@ -162,8 +142,5 @@ try {
   );
 } finally {
   bare.kill('SIGTERM');
-  await service.kill('SIGTERM');
-  await fake.stop();
-  await pg.stop();
-  await rm(dir, { recursive: true, force: true });
+  await close();
 }

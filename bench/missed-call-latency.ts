@@ -3,54 +3,32 @@
  * text's request reaching Twilio, over 100 calls, on the embedded PostgreSQL.
  * Prints median, p90, p99 and worst. Run: `npm run bench:e2e` (about a minute).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   dialActionParams,
   TwilioWebhookClient,
   voiceCallParams,
 } from '../src/cli/webhook-client.ts';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
-import { silentLogger } from '../src/shared/logger.ts';
-import { FakeTwilio } from '../harness/fake-twilio.ts';
-import { addBenchTenant } from '../harness/bench-tenant.ts';
-import { freePort, ServiceProcess } from '../harness/service-process.ts';
+import {
+  BENCH_ACCOUNT_SID,
+  BENCH_AUTH_TOKEN,
+  BENCH_NUMBER,
+  startBenchService,
+} from '../harness/bench-service.ts';
 
 const CALLS = Number(process.env.CALLS ?? 100);
-const ACCOUNT_SID = 'AC' + 'b'.repeat(32);
-const AUTH_TOKEN = 'c'.repeat(32);
-const NUMBER = '+14165550100';
-
-const dir = await mkdtemp(path.join(os.tmpdir(), 'leadline-bench-'));
-const pg = await startEmbeddedPostgres(dir, 'bench', silentLogger);
-const twilio = await new FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start();
-const port = await freePort();
-const env = {
-  DATABASE_URL: pg.url,
-  LEADLINE_DATA_DIR: dir,
-  PORT: String(port),
-  HOST: '127.0.0.1',
-  PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-  TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-  TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-  TWILIO_API_URL: twilio.url,
-  OPERATOR_API_KEY: 'bench-operator-key-000000',
-  LOG_LEVEL: 'error',
-};
-const service = await new ServiceProcess(env).start();
+const { env, service, twilio, close } = await startBenchService();
 try {
-  await addBenchTenant(env, NUMBER);
-  const client = new TwilioWebhookClient(service.baseUrl, env.PUBLIC_BASE_URL, AUTH_TOKEN);
+  const client = new TwilioWebhookClient(service.baseUrl, env.PUBLIC_BASE_URL!, BENCH_AUTH_TOKEN);
   const latencies: number[] = [];
   for (let i = 0; i < CALLS; i++) {
     const caller = `+1647555${String(1000 + i).padStart(4, '0')}`;
     const call = {
       callSid: `CA${String(i).padStart(32, '0')}`,
-      accountSid: ACCOUNT_SID,
+      accountSid: BENCH_ACCOUNT_SID,
       from: caller,
-      to: NUMBER,
+      to: BENCH_NUMBER,
     };
     const voice = await client.post('/twilio/voice', voiceCallParams(call));
     const action = /action="([^"]+)"/.exec(voice.body)![1]!;
@@ -70,8 +48,5 @@ try {
     `median ${q(0.5)} ms   p90 ${q(0.9)} ms   p99 ${q(0.99)} ms   worst ${latencies[latencies.length - 1]} ms   best ${latencies[0]} ms`,
   );
 } finally {
-  await service.kill('SIGTERM');
-  await twilio.stop();
-  await pg.stop();
-  await rm(dir, { recursive: true, force: true });
+  await close();
 }
