@@ -1,42 +1,40 @@
 /**
- * Rebuild rate against a plain sequential read of the same log, on the embedded PostgreSQL:
- *  - seeds EVENTS (default 1,000,000) customer texts over 20,000 leads of one tenant;
- *  - reads them all twice without doing anything: a raw keyset scan of the `events` table
- *    (the disk's and driver's ceiling) and a no-op consumer through the log adapter
- *    (batches, gap-safe ordering, checkpoints);
- *  - rebuilds the dashboard projection (REBUILDS=…, comma-separated; a processor rebuilds only
- *    once its live consumer has handled the same events) with
- *    `rebuildConsumer` (replay mode into new tables, then the switch), as
- *    `leadline projections rebuild` does.
- * Prints events/s for each. Run: `npm run bench:rebuild` (EVENTS=100000 for a quick look;
- * REBUILDS=dashboard, or REBUILDS= for the reads only).
+ * Replay rates against a plain sequential read of the same log, on the embedded PostgreSQL:
+ *  - seeds EVENTS (default 1,000,000) events of realistic lead traffic (`harness/mixed-log.ts`:
+ *    missed and answered calls, texts, STOP/START, texts sent and their status callbacks, …)
+ *    over 5 tenants of 2,000 callers each;
+ *  - reads them all without doing anything: a raw keyset scan of the `events` table (the
+ *    ceiling: the disk's and driver's) and a no-op consumer through the log adapter (batches,
+ *    gap-safe ordering, checkpoints, decoding);
+ *  - rebuilds projections (REBUILDS=…, comma-separated, default `dashboard,consent-ledger`)
+ *    with `rebuildConsumer` (replay into new tables, then the switch), as
+ *    `leadline projections rebuild` does;
+ *  - backs the log up and restores it into an empty database with `leadline restore` (append
+ *    + replay of every consumer), unless RESTORE=0.
+ * Prints events/s for each beside the raw scan's. Run: `npm run bench:rebuild` (EVENTS=100000
+ * for a quick look).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { registerTenant } from '../src/commands/register-tenant.ts';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { clientConfig } from '../src/db/client-config.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { newEvent } from '../src/events/new-event.ts';
-import { leadStreamId } from '../src/events/streams.ts';
+import type { LeadlineEvent } from '../src/events/catalogue.ts';
 import { PostgresEventLog } from '../src/log/postgres/postgres-event-log.ts';
 import { consumerSpec } from '../src/runtime/consumers.ts';
 import { rebuildConsumer } from '../src/runtime/rebuild/rebuild-projection.ts';
 import { systemClock } from '../src/shared/clock.ts';
 import { silentLogger } from '../src/shared/logger.ts';
+import { writeBackup } from '../src/runtime/backup/write-backup.ts';
+import { mixedLog, type MixedLogTenant } from '../harness/mixed-log.ts';
+import { runCli } from '../harness/service-process.ts';
 
 const EVENTS = Number(process.env.EVENTS ?? 1_000_000);
-const LEADS = 20_000;
-const BODIES = [
-  'Hi, my kitchen sink is backing up, can someone come today?',
-  'What time can you be here?',
-  'Thanks!',
-  'Is tomorrow morning ok?',
-  'The water heater is making a banging noise.',
-];
+const TENANTS = 5;
+const LEADS_PER_TENANT = 2_000;
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'leadline-bench-rebuild-'));
 const server = await startEmbeddedPostgres(dir, 'bench', silentLogger);
@@ -52,46 +50,30 @@ function report(what: string, n: number, ms: number): void {
 }
 
 try {
-  const { tenant } = await registerTenant(
-    {
-      name: 'Bench Plumbing',
-      twilioNumber: '+14165550100',
-      ownerPhone: '+14165550199',
-      timezone: 'America/Toronto',
-    },
-    { log, db: pool, clock: systemClock },
-  );
-  let t = performance.now();
-  for (let done = 0; done < EVENTS; done += 1_000) {
-    await log.append(
-      Array.from({ length: Math.min(1_000, EVENTS - done) }, (_, i) => {
-        const n = done + i;
-        const phone = `+1647555${String(n % LEADS).padStart(4, '0')}`.slice(0, 12);
-        return newEvent(
-          {
-            type: 'SmsInbound',
-            streamId: leadStreamId(tenant.tenantId, phone),
-            tenantId: tenant.tenantId,
-            idempotencyKey: randomUUID(),
-            occurredAt: new Date(Date.now() - (EVENTS - n) * 1_000),
-            data: {
-              messageSid: `SM${randomUUID().replace(/-/g, '')}`,
-              from: phone,
-              to: tenant.twilioNumber,
-              body: BODIES[n % BODIES.length]!,
-              keyword: null,
-              optOutType: null,
-              autoReply: false,
-              urgency: 'STANDARD',
-              media: [],
-            },
-          },
-          systemClock,
-        );
-      }),
+  const tenants: MixedLogTenant[] = [];
+  for (let i = 0; i < TENANTS; i++) {
+    const { tenant } = await registerTenant(
+      {
+        name: `Bench Plumbing ${i + 1}`,
+        twilioNumber: `+1416555010${i}`,
+        ownerPhone: `+1416555019${i}`,
+        timezone: 'America/Toronto',
+      },
+      { log, db: pool, clock: systemClock },
     );
+    tenants.push(tenant);
   }
-  const total = EVENTS + 1;
+  let t = performance.now();
+  let chunk: LeadlineEvent[] = [];
+  for (const group of mixedLog({ tenants, leadsPerTenant: LEADS_PER_TENANT, events: EVENTS })) {
+    chunk.push(...group);
+    if (chunk.length >= 1_000) {
+      await log.append(chunk);
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) await log.append(chunk);
+  const total = await log.storedEvents();
   console.error(
     `seeded ${total.toLocaleString('en-US')} events in ${((performance.now() - t) / 1000).toFixed(0)} s`,
   );
@@ -115,13 +97,17 @@ try {
   // 2. A consumer that does nothing, through the adapter.
   t = performance.now();
   let handled = 0;
-  const reader = log.subscribe({ name: 'bench:no-op', handle: async () => void handled++ });
+  const reader = log.subscribe({
+    name: 'bench:no-op',
+    handle: async () => void handled++,
+    handleBatch: async (events) => void (handled += events.length),
+  });
   await reader.whenCaughtUp(3_600_000);
   await reader.stop();
-  report('sequential read through the log (no-op consumer)', handled, performance.now() - t);
+  report('sequential read through the log (no-op batch consumer)', handled, performance.now() - t);
 
   // 3. Rebuilds, as `leadline projections rebuild <name>` runs them.
-  const rebuilds = (process.env.REBUILDS ?? 'dashboard').split(',').filter(Boolean);
+  const rebuilds = (process.env.REBUILDS ?? 'dashboard,consent-ledger').split(',').filter(Boolean);
   for (const name of rebuilds) {
     t = performance.now();
     const outcome = await rebuildConsumer(consumerSpec(name), {
@@ -142,12 +128,40 @@ try {
     );
   }
 
+  // 4. Backup, then `leadline restore` into an empty database: append and replay everything.
+  if (process.env.RESTORE !== '0') {
+    const snapshot = await log.snapshot();
+    const backupDir = path.join(dir, 'backups');
+    const backup = await writeBackup(snapshot, backupDir).finally(() => snapshot.close());
+    await pool.query('CREATE DATABASE restored');
+    const target = new URL(server.url);
+    target.pathname = '/restored';
+    await migrate(target.toString(), silentLogger);
+    t = performance.now();
+    const restore = await runCli(
+      ['restore', backup.file],
+      {
+        DATABASE_URL: target.toString(),
+        LOG_BACKEND: 'postgres',
+        LEADLINE_DATA_DIR: path.join(dir, 'restore-data'),
+      },
+      4 * 3_600_000,
+    );
+    if (restore.code !== 0) throw new Error(`restore failed: ${restore.stderr}`);
+    report(
+      'leadline restore (append + replay of every consumer)',
+      backup.events,
+      performance.now() - t,
+    );
+  }
+
+  const raw = results[0]![1] / results[0]![2];
   console.log(
-    `\n${'what'.padEnd(58)} ${'events'.padStart(10)} ${'seconds'.padStart(8)} ${'events/s'.padStart(9)}`,
+    `\n${'what'.padEnd(58)} ${'events'.padStart(10)} ${'seconds'.padStart(8)} ${'events/s'.padStart(9)} ${'of raw'.padStart(7)}`,
   );
   for (const [what, n, ms] of results) {
     console.log(
-      `${what.padEnd(58)} ${n.toLocaleString('en-US').padStart(10)} ${(ms / 1000).toFixed(1).padStart(8)} ${rate(n, ms).toLocaleString('en-US').padStart(9)}`,
+      `${what.padEnd(58)} ${n.toLocaleString('en-US').padStart(10)} ${(ms / 1000).toFixed(1).padStart(8)} ${rate(n, ms).toLocaleString('en-US').padStart(9)} ${`${Math.round((100 * n) / ms / raw)}%`.padStart(7)}`,
     );
   }
 } finally {

@@ -45,6 +45,17 @@ export interface Consumer {
   name: string;
   /** Handles one event. Throwing rolls back the batch; it is retried with backoff. */
   handle(event: RecordedLeadlineEvent, ctx: ConsumerContext): Promise<void>;
+  /**
+   * Handles consecutive events at once, when the consumer can do better than one at a time
+   * (fold them in memory, write each changed row once with set-based SQL). `events` are in
+   * log order (on Kafka: one partition's), none seen before by this call, all with the same
+   * `ctx.replay`; live they are a few, in a replay up to the adapter's largest batch (2,000 on
+   * PostgreSQL, a fetch on Kafka). Must leave exactly what calling {@link handle} for each in
+   * turn would. Throwing rolls back the whole transaction; a consumer wrapped in
+   * `withPoisonPolicy` then goes through the batch one event at a time to find the one that
+   * fails. Optional: without it, the adapter calls `handle` for each event.
+   */
+  handleBatch?(events: readonly RecordedLeadlineEvent[], ctx: ConsumerContext): Promise<void>;
 }
 
 /** Options of {@link EventLog.subscribe}. */

@@ -3,7 +3,7 @@ import { buildServer } from '../api/server.ts';
 import type { Config } from '../config/config.ts';
 import { resolveSecrets, type EffectiveSecrets } from '../config/local-secrets.ts';
 import { openDatabase, type Database } from '../db/database.ts';
-import type { EventLog, Subscription } from '../log/event-log.ts';
+import type { Consumer, EventLog, Subscription } from '../log/event-log.ts';
 import { OutboundSender } from '../outbound/sender.ts';
 import { TimerRunner } from '../processors/timers/timer-runner.ts';
 import type { SmsTransport } from '../outbound/sms-transport.ts';
@@ -17,6 +17,7 @@ import { DASHBOARD_CHANNEL } from '../projections/dashboard/dashboard-projection
 import { openEventLog } from './open-log.ts';
 import { serviceStatus } from './service-status.ts';
 import { tracedConsumer } from '../telemetry/traced-consumer.ts';
+import { tracingRequested } from '../telemetry/tracing-requested.ts';
 import type { WebhookDeps } from '../api/server.ts';
 import { CallSteps } from '../commands/call-steps.ts';
 import { recordSmsStatus } from '../commands/record-sms-status.ts';
@@ -90,9 +91,12 @@ export async function startService(config: Config, options: StartOptions): Promi
     stops.push(() => metrics.shutdown());
 
     if (role !== 'api') {
+      // With a trace exporter, each live event gets a span of its own (so it is handled alone);
+      // without one, spans would record nothing and consumers take whole batches.
+      const traced = tracingRequested() ? tracedConsumer : (consumer: Consumer) => consumer;
       const subscriptions: Subscription[] = consumerSpecs.map((spec) =>
         log.subscribe(
-          tracedConsumer(
+          traced(
             withPoisonPolicy(spec.consumer, {
               policy: spec.onPoison,
               maxAttempts: config.consumerMaxAttempts,

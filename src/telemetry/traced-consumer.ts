@@ -10,7 +10,7 @@ import { inSpan, SpanKind } from './trace-context.ts';
  * keeps the consumer's name; a handler error fails the span and is rethrown unchanged.
  */
 export function tracedConsumer(consumer: Consumer): Consumer {
-  return {
+  const traced: Consumer = {
     name: consumer.name,
     handle(event, ctx) {
       if (ctx.replay) return consumer.handle(event, ctx);
@@ -30,6 +30,17 @@ export function tracedConsumer(consumer: Consumer): Consumer {
         },
         () => consumer.handle(event, ctx),
       );
+    },
+  };
+  const batch = consumer.handleBatch;
+  if (!batch) return traced;
+  return {
+    ...traced,
+    // A replay goes through in whole batches, without spans. Live, each event gets its own
+    // span under its own trace (live batches are a few events), handled as a batch of one.
+    async handleBatch(events, ctx) {
+      if (ctx.replay) return batch.call(consumer, events, ctx);
+      for (const event of events) await traced.handle(event, ctx);
     },
   };
 }

@@ -1,25 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { voiceUrls } from '../../src/api/voice-urls.ts';
 import { inquiryConsent } from '../../src/commands/inquiry-consent.ts';
 import { decideIncomingCall } from '../../src/commands/receive-call.ts';
 import { decideInboundSms } from '../../src/commands/receive-sms.ts';
 import { registerTenant } from '../../src/commands/register-tenant.ts';
-import { clientConfig } from '../../src/db/client-config.ts';
 import type { LeadlineEvent, RecordedLeadlineEvent } from '../../src/events/catalogue.ts';
 import { newEvent } from '../../src/events/new-event.ts';
 import { leadStreamId } from '../../src/events/streams.ts';
-import type { EventLog } from '../../src/log/event-log.ts';
-import { KafkaEventLog } from '../../src/log/kafka/kafka-event-log.ts';
-import { PostgresEventLog } from '../../src/log/postgres/postgres-event-log.ts';
 import { allConsumers } from '../../src/runtime/consumers.ts';
 import { fixedClock } from '../../src/shared/clock.ts';
-import { silentLogger } from '../../src/shared/logger.ts';
 import type { E164 } from '../../src/shared/phone.ts';
 import type { Tenant } from '../../src/tenants/tenant.ts';
 import { createTestDatabase } from '../support/database.ts';
+import { logBackends, type OpenedLog } from '../support/log-backends.ts';
+import { readModels } from '../support/read-models.ts';
 
 const brokers = inject('kafkaBrokers');
 if (!brokers)
@@ -33,54 +28,7 @@ const media = (n: number, contentType: string) => ({
   contentType,
 });
 
-/** A log on a fresh database; `label` tells what the prefix of Kafka positions is. */
-interface OpenedLog {
-  log: EventLog;
-  pool: pg.Pool;
-  /** Text to replace in positions so two logs compare (Kafka topic prefix), if any. */
-  positionPrefix?: string;
-  close(): Promise<void>;
-}
-
-const backends: Array<{ backend: string; open: (url: string) => Promise<OpenedLog> }> = [
-  {
-    backend: 'postgres',
-    open: async (url) => {
-      const pool = new pg.Pool({ ...clientConfig(url), max: 12 });
-      const log = await PostgresEventLog.open({
-        url,
-        pool,
-        log: silentLogger,
-        pollIntervalMs: 200,
-      });
-      return { log, pool, close: async () => (await log.close(), await pool.end()) };
-    },
-  },
-  ...(brokers
-    ? [
-        {
-          backend: 'kafka',
-          open: async (url: string): Promise<OpenedLog> => {
-            const pool = new pg.Pool({ ...clientConfig(url), max: 12 });
-            const prefix = `se${randomBytes(4).toString('hex')}`;
-            const log = await KafkaEventLog.open({
-              brokers: brokers.split(','),
-              prefix,
-              partitions: 3,
-              pool,
-              log: silentLogger,
-            });
-            return {
-              log,
-              pool,
-              positionPrefix: prefix,
-              close: async () => (await log.close(), await pool.end()),
-            };
-          },
-        },
-      ]
-    : []),
-];
+const backends = logBackends(brokers, 'se');
 
 /**
  * One lead's conversation, as the commands record it today (SmsInbound version 2), in the
@@ -171,36 +119,6 @@ function asVersion1(event: LeadlineEvent): LeadlineEvent {
     schemaVersion: 1,
     data: { ...rest, numMedia: attachments.length, mediaUrls: attachments.map((m) => m.url) },
   } as unknown as LeadlineEvent;
-}
-
-/** Read models and processor state, without what depends on the wall clock. */
-const READ_MODELS: Record<string, string> = {
-  tenants: 'tenant_id',
-  dashboard_calls: 'tenant_id, call_sid',
-  dashboard_leads: 'tenant_id, phone',
-  dashboard_messages: 'tenant_id, message_key',
-  consent_gate: 'tenant_id, phone',
-  consent_records: 'tenant_id, seq',
-  consent_chain_heads: 'tenant_id',
-  lead_states: 'tenant_id, phone',
-  outbound_messages: 'dedupe_key',
-  timers: 'timer_id',
-};
-const WALL_CLOCK = ['created_at', 'updated_at', 'next_attempt_at', 'traceparent'];
-
-async function readModels(opened: OpenedLog): Promise<Record<string, unknown[]>> {
-  const out: Record<string, unknown[]> = {};
-  for (const [table, order] of Object.entries(READ_MODELS)) {
-    const { rows } = await opened.pool.query<{ row: unknown }>(
-      `SELECT to_jsonb(t) - $1::text[] AS row FROM ${table} t ORDER BY ${order}`,
-      [WALL_CLOCK],
-    );
-    const text = JSON.stringify(rows.map((r) => r.row));
-    out[table] = JSON.parse(
-      opened.positionPrefix ? text.replaceAll(opened.positionPrefix, '<prefix>') : text,
-    );
-  }
-  return out;
 }
 
 /**

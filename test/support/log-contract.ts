@@ -424,6 +424,96 @@ export function describeLogContract(adapter: string, open: () => Promise<LogUnde
       expect(await listDeadLetters(db, { consumer: name })).toEqual([]);
     });
 
+    /**
+     * A consumer that takes whole batches: one multi-row insert of every event, unless the
+     * batch holds a poison event of `stream` (then it throws, as a set-based write would).
+     * `sizes` records the size of every batch it was given.
+     */
+    function failingBatchConsumer(
+      name: string,
+      stream: string,
+      poison: Set<number>,
+      sizes: number[],
+    ): Consumer {
+      const seqOf = (event: RecordedLeadlineEvent) =>
+        Number((event.data as { status: string }).status);
+      const consumer: Consumer = {
+        name,
+        handle: (event, ctx) => consumer.handleBatch!([event], ctx),
+        async handleBatch(events, ctx) {
+          sizes.push(events.length);
+          const bad = events.find((e) => e.streamId === stream && poison.has(seqOf(e)));
+          if (bad) throw new Error(`cannot handle ${seqOf(bad)}`);
+          await ctx.db.query(
+            `INSERT INTO contract_effects (consumer, event_id, stream_id, seq)
+             SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::int[])`,
+            [name, events.map((e) => e.id), events.map((e) => e.streamId), events.map(seqOf)],
+          );
+        },
+      };
+      return consumer;
+    }
+
+    it('stops a batch-handling projection exactly at a poison event in the middle of its batch', async () => {
+      const stream = uniqueStream('batch-stop');
+      const name = uniqueName('batch-stop');
+      const seqs = Array.from({ length: 10 }, (_, i) => i);
+      await subject.log.append(seqs.map((seq) => contractEvent(stream, seq)));
+      const sizes: number[] = [];
+      const sub = subject.log.subscribe(
+        withPoisonPolicy(failingBatchConsumer(name, stream, new Set([5]), sizes), {
+          policy: 'stop',
+          maxAttempts: 2,
+          pool: db,
+        }),
+      );
+      const [letter] = await waitFor(async () => {
+        const found = await listDeadLetters(db, { consumer: name });
+        return found.length > 0 ? found : undefined;
+      }, 'a dead letter');
+      expect(letter).toMatchObject({ policy: 'stop', attempts: 2, streamId: stream });
+      expect(letter!.error).toContain('cannot handle 5');
+      // The whole batch was tried at once before it was taken apart.
+      expect(Math.max(...sizes)).toBeGreaterThanOrEqual(10);
+      await sleep(500);
+      expect(await seqsOf(name, stream)).toEqual([0, 1, 2, 3, 4]);
+
+      await skipDeadLetter(letter!.id, {
+        pool: db,
+        bind: async () => ({ consumer: recordingConsumer(name), replay: false }),
+        log: silentLogger,
+      });
+      await sub.whenCaughtUp();
+      await sub.stop();
+      expect(await seqsOf(name, stream)).toEqual([0, 1, 2, 3, 4, 6, 7, 8, 9]);
+    });
+
+    it('parks a batch-handling processor exactly at a poison event in the middle of its batch while another stream goes on', async () => {
+      const stream = uniqueStream('batch-park');
+      const other = uniqueStream('batch-park-other');
+      const name = uniqueName('batch-park');
+      // Both streams in one append on PostgreSQL (one batch); one stream per append on Kafka,
+      // whose appends of several streams are not atomic.
+      await subject.log.append([0, 1, 2, 3, 4, 5].map((seq) => contractEvent(stream, seq)));
+      await subject.log.append([0, 1, 2, 3].map((seq) => contractEvent(other, seq)));
+      const sizes: number[] = [];
+      const sub = subject.log.subscribe(
+        withPoisonPolicy(failingBatchConsumer(name, stream, new Set([3]), sizes), {
+          policy: 'park',
+          maxAttempts: 2,
+          pool: db,
+          refreshMs: 0,
+        }),
+      );
+      await sub.whenCaughtUp();
+      await sub.stop();
+      expect(Math.max(...sizes)).toBeGreaterThan(1);
+      expect(await seqsOf(name, stream)).toEqual([0, 1, 2]);
+      expect(await seqsOf(name, other)).toEqual([0, 1, 2, 3]);
+      const [letter] = await listDeadLetters(db, { consumer: name });
+      expect(letter).toMatchObject({ policy: 'park', attempts: 2, parked: 3 });
+    });
+
     it('wakes a waiting consumer promptly after an append', async () => {
       const name = uniqueName('wake');
       const stream = uniqueStream('wake');

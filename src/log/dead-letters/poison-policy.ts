@@ -37,9 +37,14 @@ export interface PoisonSettings {
 export class ConsumerHaltedError extends Error {
   override readonly name = 'ConsumerHaltedError';
   readonly retryInMs = 1_000;
+  /**
+   * @param eventId the event the consumer stopped in front of: everything before it in the
+   *   batch is handled and stays (see `deliverEvents`).
+   */
   constructor(
     readonly consumer: string,
     readonly deadLetterId: string,
+    readonly eventId: string,
   ) {
     super(
       `consumer ${consumer} is stopped at dead letter ${deadLetterId}; ` +
@@ -52,6 +57,7 @@ const describe = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 const SAVEPOINT = 'leadline_poison_guard';
+const BATCH_SAVEPOINT = 'leadline_batch_guard';
 
 /**
  * Wraps `consumer` so that an event it keeps failing on becomes a dead letter (design §4:
@@ -78,6 +84,7 @@ class PoisonGuard implements Consumer {
     private readonly settings: PoisonSettings,
   ) {
     this.name = inner.name;
+    if (inner.handleBatch) this.handleBatch = (events, ctx) => this.handleWholeBatch(events, ctx);
   }
 
   private now(): number {
@@ -95,6 +102,53 @@ class PoisonGuard implements Consumer {
     this.halts = await haltingDeadLetters(ctx.db, this.name);
     this.parked = await parkedStreams(ctx.db, this.name);
     this.refreshedAt = this.now();
+  }
+
+  /**
+   * Present only when the wrapped consumer handles batches. The batch goes to it in one call
+   * under a savepoint; when that throws (anything but a lost connection or a halt), the
+   * savepoint is rolled back and the same events go through {@link handle} one at a time in
+   * the same transaction, so the event that fails is found, counted and, at its last attempt,
+   * dead-lettered exactly as if it had come alone. A batch holding an event already failing,
+   * a dead letter or an event of a parked stream goes one at a time from the start.
+   */
+  readonly handleBatch?: (
+    events: readonly RecordedLeadlineEvent[],
+    ctx: ConsumerContext,
+  ) => Promise<void>;
+
+  private async handleWholeBatch(
+    events: readonly RecordedLeadlineEvent[],
+    ctx: ConsumerContext,
+  ): Promise<void> {
+    await this.refresh(ctx);
+    const oneByOne = async () => {
+      for (const event of events) await this.handle(event, ctx);
+    };
+    if (events.length === 1 || events.some((event) => this.needsCare(event))) return oneByOne();
+    await ctx.db.query(`SAVEPOINT ${BATCH_SAVEPOINT}`);
+    try {
+      await this.inner.handleBatch!(events, ctx);
+    } catch (error) {
+      if (isTransient(error) || error instanceof ConsumerHaltedError) throw error;
+      await ctx.db.query(`ROLLBACK TO SAVEPOINT ${BATCH_SAVEPOINT}`);
+      ctx.log.warn(
+        { err: error, events: events.length },
+        'a batch failed; handling its events one at a time to find the one that fails',
+      );
+      return oneByOne();
+    }
+    await ctx.db.query(`RELEASE SAVEPOINT ${BATCH_SAVEPOINT}`);
+  }
+
+  /** True when `event` needs the one-at-a-time path: it failed, is a dead letter, or its stream is parked. */
+  private needsCare(event: RecordedLeadlineEvent): boolean {
+    return (
+      this.failures.has(event.id) ||
+      this.halts!.has(event.id) ||
+      this.retrying.has(event.id) ||
+      this.parked!.has(event.streamId)
+    );
   }
 
   async handle(event: RecordedLeadlineEvent, ctx: ConsumerContext): Promise<void> {
@@ -147,7 +201,7 @@ class PoisonGuard implements Consumer {
     const status = await deadLetterStatus(ctx.db, halt);
     switch (status) {
       case 'open':
-        throw new ConsumerHaltedError(this.name, halt);
+        throw new ConsumerHaltedError(this.name, halt, event.id);
       case 'skip-requested':
         // Kept in `halts` until the database says `skipped`: if this batch rolls back, the
         // request still stands and is honoured on the next try.
@@ -185,7 +239,7 @@ class PoisonGuard implements Consumer {
       await parkStream(ctx.db, this.name, event, id);
       this.parked!.add(event.streamId);
       ctx.log.error(
-        { deadLetter: id, eventType: event.type, attempts, error },
+        { deadLetter: id, eventId: event.id, eventType: event.type, attempts, error },
         'poison event: dead-lettered, its stream parked; other streams go on',
       );
       return;
@@ -194,9 +248,9 @@ class PoisonGuard implements Consumer {
     const id = await recordDeadLetter(this.settings.pool, letter);
     this.halts!.set(event.id, id);
     ctx.log.error(
-      { deadLetter: id, eventType: event.type, attempts, error },
+      { deadLetter: id, eventId: event.id, eventType: event.type, attempts, error },
       'poison event: dead-lettered; consumer stopped until it is retried or skipped',
     );
-    throw new ConsumerHaltedError(this.name, id);
+    throw new ConsumerHaltedError(this.name, id, event.id);
   }
 }

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { rollback, withTransaction } from '../../db/transaction.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Consumer, SubscribeOptions, Subscription } from '../event-log.ts';
+import { deliverEvents } from '../deliver-events.ts';
 import { decode } from './codec.ts';
 import { isHalt, retryDelayMs, searchPathStatement } from '../retry-delay.ts';
 
@@ -35,12 +36,14 @@ export class KafkaSubscription implements Subscription {
   private readonly started: Promise<void>;
   private replayUntil = new Map<PartitionKey, bigint>();
   private stopped = false;
+  private readonly consumerLog: Logger;
 
   constructor(
     private readonly consumer: Consumer,
     private readonly options: SubscribeOptions,
     private readonly settings: KafkaSubscriptionSettings,
   ) {
+    this.consumerLog = settings.log.child({ consumer: consumer.name });
     this.started = this.start().catch((error) => {
       settings.log.error({ err: error, consumer: consumer.name }, 'kafka consumer failed to start');
       throw error;
@@ -205,27 +208,24 @@ export class KafkaSubscription implements Subscription {
           // Fetched past our stored position (Kafka's committed offset was ahead): go back.
           throw rollback({ reseekTo: from });
         }
-        let next = from;
-        let handled = 0;
         const replayLimit = this.replayUntil.get(key(batch.topic, batch.partition)) ?? -1n;
-        for (const message of batch.messages) {
-          const offset = BigInt(message.offset);
-          if (offset < next) continue; // already applied by this consumer name
-          const event = decode(batch.topic, batch.partition, message);
-          try {
-            await this.consumer.handle(event, {
-              db: client,
-              replay: this.options.replay === true || offset < replayLimit,
-              log: this.settings.log.child({ consumer: this.consumer.name, eventId: event.id }),
-            });
-          } catch (error) {
-            if (!isHalt(error)) throw error;
-            // Stopped at a dead letter: keep what was handled before it, then retry from it.
-            await this.storeNext(client, batch, next, handled);
-            return { halted: error };
-          }
-          next = offset + 1n;
-          handled++;
+        // Anything below the stored position was already applied by this consumer name.
+        const fresh = batch.messages.filter((message) => BigInt(message.offset) >= from);
+        const deliveries = fresh.map((message) => ({
+          event: decode(batch.topic, batch.partition, message),
+          replay: this.options.replay === true || BigInt(message.offset) < replayLimit,
+        }));
+        const { handled, halted } = await deliverEvents(
+          this.consumer,
+          deliveries,
+          client,
+          this.consumerLog,
+        );
+        const next = handled > 0 ? BigInt(fresh[handled - 1]!.offset) + 1n : from;
+        if (halted) {
+          // Stopped at a dead letter: keep what was handled before it, then retry from it.
+          await this.storeNext(client, batch, next, handled);
+          return { halted };
         }
         await this.storeNext(client, batch, next, handled);
         return handled > 0 ? next : undefined;

@@ -13,8 +13,9 @@ import type {
   Subscription,
 } from '../event-log.ts';
 import { followPostgres } from './follow.ts';
-import { EVENT_COLUMNS, eventsToColumns, rowToEvent, type EventRow } from './rows.ts';
+import { EVENT_COLUMNS, rowToEvent, type EventRow } from './rows.ts';
 import { PgSubscription } from './subscription.ts';
+import { GroupCommit } from './group-commit.ts';
 import { withTransaction } from '../../db/transaction.ts';
 import { Wakeups } from '../../db/wakeups.ts';
 import type { ConsumerLag } from '../consumer-lag.ts';
@@ -46,6 +47,7 @@ export interface PostgresEventLogOptions {
  */
 export class PostgresEventLog implements EventLog {
   private readonly subscriptions = new SubscriptionSet();
+  private readonly groupCommit: GroupCommit;
 
   private constructor(
     private readonly options: PostgresEventLogOptions,
@@ -53,6 +55,7 @@ export class PostgresEventLog implements EventLog {
     private epoch: number,
   ) {
     this.positions = postgresPositions(options.url, options.log);
+    this.groupCommit = new GroupCommit(options.pool, () => this.epoch, EVENTS_CHANNEL);
   }
 
   /**
@@ -67,35 +70,13 @@ export class PostgresEventLog implements EventLog {
     return new PostgresEventLog(options, wakeups, epoch);
   }
 
+  /**
+   * Appends with group commit (`group-commit.ts`): appends made while another is being written
+   * go together in one statement and one commit. Durable when the promise resolves.
+   */
   async append(events: LeadlineEvent[]): Promise<AppendResult[]> {
     if (events.length === 0) return [];
-    return withTransaction(this.options.pool, async (client) => {
-      const inserted = await client.query<{ event_id: string; position: string }>(
-        `INSERT INTO events (epoch, event_id, stream_id, type, schema_version, tenant_id,
-           occurred_at, recorded_at, causation_id, correlation_id, traceparent, data)
-         SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::int[], $6::text[],
-           $7::timestamptz[], $8::timestamptz[], $9::uuid[], $10::text[], $11::text[], $12::jsonb[])
-         ON CONFLICT (event_id) DO NOTHING
-         RETURNING event_id, position`,
-        [this.epoch, ...eventsToColumns(events)],
-      );
-      const positions = new Map(inserted.rows.map((r) => [r.event_id, r.position]));
-      const missing = events.filter((e) => !positions.has(e.id)).map((e) => e.id);
-      const duplicates = new Set(missing);
-      if (missing.length > 0) {
-        const existing = await client.query<{ event_id: string; position: string }>(
-          'SELECT event_id, position FROM events WHERE event_id = ANY($1::uuid[])',
-          [missing],
-        );
-        for (const row of existing.rows) positions.set(row.event_id, row.position);
-      }
-      if (inserted.rows.length > 0) await client.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`);
-      return events.map((e) => ({
-        id: e.id,
-        position: positions.get(e.id) ?? '',
-        duplicate: duplicates.has(e.id),
-      }));
-    });
+    return this.groupCommit.append(events);
   }
 
   async read(streamId: string): Promise<RecordedLeadlineEvent[]> {

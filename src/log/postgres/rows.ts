@@ -1,9 +1,18 @@
 import type { LeadlineEvent, RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import { upcast } from '../../events/upcasters.ts';
 
-/** Columns selected whenever events are read back. */
+/** A `timestamptz` column as UTC ISO-8601 with milliseconds, the envelope's own form. */
+const isoText = (column: string) =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
+
+/**
+ * Columns selected whenever events are read back. Times come as the envelope's ISO text
+ * (the envelope was written with millisecond precision), so a replay does not parse each
+ * into a `Date` only to format it again.
+ */
 export const EVENT_COLUMNS = `position, epoch, transaction_id, event_id, stream_id, type, schema_version,
-  tenant_id, occurred_at, recorded_at, causation_id, correlation_id, traceparent, data`;
+  tenant_id, ${isoText('occurred_at')}, ${isoText('recorded_at')}, causation_id, correlation_id,
+  traceparent, data`;
 
 /** A row of the `events` table as node-postgres returns it. */
 export interface EventRow {
@@ -15,12 +24,34 @@ export interface EventRow {
   type: string;
   schema_version: number;
   tenant_id: string | null;
-  occurred_at: Date;
-  recorded_at: Date;
+  /** UTC ISO-8601 (see {@link EVENT_COLUMNS}). */
+  occurred_at: string;
+  /** UTC ISO-8601. */
+  recorded_at: string;
   causation_id: string | null;
   correlation_id: string | null;
   traceparent: string | null;
   data: unknown;
+}
+
+/** A row of {@link EVENT_COLUMNS} read with `rowMode: 'array'`, as an {@link EventRow}. */
+export function arrayToEventRow(values: unknown[]): EventRow {
+  return {
+    position: values[0] as string,
+    epoch: values[1] as number,
+    transaction_id: values[2] as string,
+    event_id: values[3] as string,
+    stream_id: values[4] as string,
+    type: values[5] as string,
+    schema_version: values[6] as number,
+    tenant_id: values[7] as string | null,
+    occurred_at: values[8] as string,
+    recorded_at: values[9] as string,
+    causation_id: values[10] as string | null,
+    correlation_id: values[11] as string | null,
+    traceparent: values[12] as string | null,
+    data: values[13],
+  };
 }
 
 /**
@@ -34,8 +65,8 @@ export function storedRowToEvent(row: EventRow): RecordedLeadlineEvent {
     schemaVersion: row.schema_version,
     streamId: row.stream_id,
     tenantId: row.tenant_id,
-    occurredAt: row.occurred_at.toISOString(),
-    recordedAt: row.recorded_at.toISOString(),
+    occurredAt: row.occurred_at,
+    recordedAt: row.recorded_at,
     causationId: row.causation_id,
     correlationId: row.correlation_id,
     traceparent: row.traceparent,

@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { clientConfig } from '../../db/client-config.ts';
 import { withTransaction } from '../../db/transaction.ts';
 import type { Logger } from '../../shared/logger.ts';
-import type { Consumer, ConsumerContext, SubscribeOptions, Subscription } from '../event-log.ts';
+import type { Consumer, SubscribeOptions, Subscription } from '../event-log.ts';
+import { deliverEvents } from '../deliver-events.ts';
 import {
   compareCheckpoints,
   readCheckpoint,
@@ -87,7 +88,7 @@ export class PgSubscription implements Subscription {
           this.markResetDone();
         }
         const base = this.settings.batchSize ?? 100;
-        const max = Math.max(base, this.settings.maxBatchSize ?? 2_000);
+        const max = Math.max(base, this.settings.maxBatchSize ?? 10_000);
         let limit = base;
         while (!this.stopped) {
           const generation = this.settings.wakeups.current();
@@ -162,30 +163,25 @@ export class PgSubscription implements Subscription {
         if (batch.rows.length === 0) {
           return { handled: 0, full: false, heldBack: batch.heldBackByHorizon };
         }
-        let last = checkpoint;
-        let handled = 0;
-        const consumerLog = this.log.child({ consumer: this.consumer.name });
-        for (const row of batch.rows) {
-          const at = {
-            epoch: row.epoch,
-            transactionId: row.transaction_id,
-            position: row.position,
-          };
-          const replay =
+        const deliveries = batch.rows.map((row) => ({
+          event: rowToEvent(row),
+          replay:
             this.options.replay === true ||
-            (this.replayUntil ? compareCheckpoints(at, this.replayUntil) <= 0 : false);
-          const event = rowToEvent(row);
-          try {
-            await this.consumer.handle(event, eventContext(tx, replay, consumerLog, event.id));
-          } catch (error) {
-            if (!isHalt(error)) throw error;
-            // Keep what was handled before the dead letter (committed); stop in front of it.
-            if (handled > 0) await storeCheckpoint(tx, this.consumer.name, last, handled);
-            return { handled, full: false, heldBack: false, halted: error };
+            (this.replayUntil
+              ? compareCheckpoints(checkpointOf(row), this.replayUntil) <= 0
+              : false),
+        }));
+        const consumerLog = this.log.child({ consumer: this.consumer.name });
+        const { handled, halted } = await deliverEvents(this.consumer, deliveries, tx, consumerLog);
+        if (halted) {
+          // Keep what was handled before the dead letter (committed); stop in front of it.
+          if (handled > 0) {
+            const last = checkpointOf(batch.rows[handled - 1]!);
+            await storeCheckpoint(tx, this.consumer.name, last, handled);
           }
-          last = at;
-          handled++;
+          return { handled, full: false, heldBack: false, halted };
         }
+        const last = checkpointOf(batch.rows[batch.rows.length - 1]!);
         await storeCheckpoint(tx, this.consumer.name, last, batch.rows.length);
         return {
           handled: batch.rows.length,
@@ -224,25 +220,13 @@ export class PgSubscription implements Subscription {
   }
 }
 
-/**
- * The context a handler gets for one event. Its logger (bound to the event id) is made only
- * when the handler asks for it: most handlers never log, and a child logger per event is a
- * measurable share of a replay.
- */
-function eventContext(
-  db: pg.ClientBase,
-  replay: boolean,
-  consumerLog: Logger,
-  eventId: string,
-): ConsumerContext {
-  let log: Logger | undefined;
-  return {
-    db,
-    replay,
-    get log() {
-      return (log ??= consumerLog.child({ eventId }));
-    },
-  };
+/** Where a read row sits in the log, as a checkpoint. */
+function checkpointOf(row: {
+  epoch: number;
+  transaction_id: string;
+  position: string;
+}): PgCheckpoint {
+  return { epoch: row.epoch, transactionId: row.transaction_id, position: row.position };
 }
 
 /** The last committed event's checkpoint triple (START when the log is empty). */

@@ -195,13 +195,18 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
 /** `consumer` with `ctx.replay` forced true: everything restored is history. */
 function replaying(consumer: Consumer): Consumer {
   // Same prototype and own fields (name, and whatever else a consumer declares); only
-  // `handle` differs.
+  // `handle` and `handleBatch` differ.
+  const batch = consumer.handleBatch;
   return Object.assign(
     Object.create(Object.getPrototypeOf(consumer) as object) as Consumer,
     consumer,
     {
       handle: (event, ctx) => consumer.handle.call(consumer, event, { ...ctx, replay: true }),
     } satisfies Pick<Consumer, 'handle'>,
+    batch &&
+      ({
+        handleBatch: (events, ctx) => batch.call(consumer, events, { ...ctx, replay: true }),
+      } satisfies Pick<Consumer, 'handleBatch'> | undefined),
   );
 }
 

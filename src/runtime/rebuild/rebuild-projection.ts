@@ -71,6 +71,9 @@ export async function rebuildConsumer(
   const rebuilding: Consumer = {
     name: rebuildName,
     handle: (event, ctx) => spec.consumer.handle(event, ctx),
+    ...(spec.consumer.handleBatch && {
+      handleBatch: (events, ctx) => spec.consumer.handleBatch!(events, ctx),
+    }),
   };
   const guarded = withPoisonPolicy(rebuilding, {
     policy: spec.onPoison,

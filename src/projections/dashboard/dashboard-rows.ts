@@ -1,0 +1,259 @@
+import type pg from 'pg';
+import {
+  emptyRows,
+  holdMessage,
+  rowKey,
+  type CallRow,
+  type DashboardRows,
+  type LeadRow,
+  type MessageRow,
+  type NeededRows,
+} from './dashboard-fold.ts';
+
+const unzip = (pairs: ReadonlyArray<[string, string]>): [string[], string[]] => [
+  pairs.map((p) => p[0]),
+  pairs.map((p) => p[1]),
+];
+const isoOrNull = (at: Date | null): string | null => (at ? at.toISOString() : null);
+
+/**
+ * Reads, in three queries whatever the batch's size, the dashboard rows `needed` names that
+ * exist, locked `FOR UPDATE` until the batch's transaction ends.
+ */
+export async function loadDashboardRows(
+  db: pg.ClientBase,
+  needed: NeededRows,
+): Promise<DashboardRows> {
+  const rows = emptyRows();
+  // One query after another: a transaction's client runs one at a time.
+  const calls =
+    needed.calls.length === 0
+      ? undefined
+      : await db.query<{
+          tenant_id: string;
+          call_sid: string;
+          phone: string;
+          received_at: Date;
+          mode: string;
+          outcome: string;
+          dial_call_status: string | null;
+          first_text_at: Date | null;
+        }>(
+          `SELECT c.tenant_id, c.call_sid, c.phone, c.received_at, c.mode, c.outcome,
+                  c.dial_call_status, c.first_text_at
+             FROM dashboard_calls c
+             JOIN unnest($1::text[], $2::text[]) AS k (tenant_id, call_sid)
+               ON c.tenant_id = k.tenant_id AND c.call_sid = k.call_sid
+              FOR UPDATE OF c`,
+          unzip(needed.calls),
+        );
+  const leads =
+    needed.leads.length === 0
+      ? undefined
+      : await db.query<{
+          tenant_id: string;
+          phone: string;
+          first_seen_at: Date;
+          last_contact_at: Date;
+          calls: number;
+          missed_calls: number;
+          messages_in: number;
+          messages_out: number;
+          opted_out: boolean;
+          status: string;
+          status_changed_at: Date | null;
+          intent: string | null;
+          emergencies: number;
+        }>(
+          `SELECT l.tenant_id, l.phone, l.first_seen_at, l.last_contact_at, l.calls, l.missed_calls,
+                  l.messages_in, l.messages_out, l.opted_out, l.status, l.status_changed_at,
+                  l.intent, l.emergencies
+             FROM dashboard_leads l
+             JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[])) AS k (tenant_id, phone)
+               ON l.tenant_id = k.tenant_id AND l.phone = k.phone
+              FOR UPDATE OF l`,
+          unzip(needed.leads),
+        );
+  const messages = await loadMessages(db, 'm.message_key', needed.messageKeys);
+  // Status callbacks that name only a MessageSid: by the Sid's own index, after the keys.
+  const bySid = await loadMessages(db, 'm.message_sid', needed.messageSids);
+  for (const r of calls?.rows ?? []) {
+    rows.calls.set(rowKey(r.tenant_id, r.call_sid), {
+      tenantId: r.tenant_id,
+      callSid: r.call_sid,
+      phone: r.phone,
+      receivedAt: r.received_at.toISOString(),
+      mode: r.mode,
+      outcome: r.outcome,
+      dialCallStatus: r.dial_call_status,
+      firstTextAt: isoOrNull(r.first_text_at),
+    });
+  }
+  for (const r of leads?.rows ?? []) {
+    rows.leads.set(rowKey(r.tenant_id, r.phone), {
+      tenantId: r.tenant_id,
+      phone: r.phone,
+      firstSeenAt: r.first_seen_at.toISOString(),
+      lastContactAt: r.last_contact_at.toISOString(),
+      calls: r.calls,
+      missedCalls: r.missed_calls,
+      messagesIn: r.messages_in,
+      messagesOut: r.messages_out,
+      optedOut: r.opted_out,
+      status: r.status,
+      statusChangedAt: isoOrNull(r.status_changed_at),
+      intent: r.intent,
+      emergencies: r.emergencies,
+    });
+  }
+  for (const r of [...messages, ...bySid]) {
+    holdMessage(rows, {
+      tenantId: r.tenant_id,
+      messageKey: r.message_key,
+      direction: r.direction,
+      audience: r.audience,
+      purpose: r.purpose,
+      phone: r.phone,
+      counterpart: r.counterpart,
+      body: r.body,
+      status: r.status,
+      messageSid: r.message_sid,
+      error: r.error,
+      at: r.at.toISOString(),
+      eventPosition: r.event_position,
+      urgency: r.urgency,
+    });
+  }
+  return rows;
+}
+
+interface MessageRecord {
+  tenant_id: string;
+  message_key: string;
+  direction: 'inbound' | 'outbound';
+  audience: string | null;
+  purpose: string | null;
+  phone: string;
+  counterpart: string;
+  body: string;
+  status: string;
+  message_sid: string | null;
+  error: string | null;
+  at: Date;
+  event_position: string | null;
+  urgency: string | null;
+}
+
+/** Messages whose tenant and `column` (message key or Sid) are among `pairs`, locked. */
+async function loadMessages(
+  db: pg.ClientBase,
+  column: 'm.message_key' | 'm.message_sid',
+  pairs: ReadonlyArray<[string, string]>,
+): Promise<MessageRecord[]> {
+  if (pairs.length === 0) return [];
+  const { rows } = await db.query<MessageRecord>(
+    `SELECT m.tenant_id, m.message_key, m.direction, m.audience, m.purpose, m.phone,
+            m.counterpart, m.body, m.status, m.message_sid, m.error, m.at, m.event_position,
+            m.urgency
+       FROM dashboard_messages m
+       JOIN unnest($1::text[], $2::text[]) AS k (tenant_id, id)
+         ON m.tenant_id = k.tenant_id AND ${column} = k.id
+        FOR UPDATE OF m`,
+    unzip(pairs),
+  );
+  return rows;
+}
+
+const changedRows = <T>(map: Map<string, T>, keys: Set<string>): T[] =>
+  [...keys].map((k) => map.get(k)!);
+
+/**
+ * Writes every row the fold changed: one multi-row upsert per table from `unnest` arrays,
+ * each changed row written once whatever the number of events that touched it.
+ */
+export async function saveDashboardRows(db: pg.ClientBase, rows: DashboardRows): Promise<void> {
+  const calls = changedRows<CallRow>(rows.calls, rows.changed.calls);
+  const leads = changedRows<LeadRow>(rows.leads, rows.changed.leads);
+  const messages = changedRows<MessageRow>(rows.messages, rows.changed.messages);
+  // One after another: a transaction's client runs one query at a time anyway.
+  if (calls.length > 0) {
+    await db.query(
+      `INSERT INTO dashboard_calls (tenant_id, call_sid, phone, received_at, mode, outcome,
+         dial_call_status, first_text_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],
+         $6::text[], $7::text[], $8::timestamptz[])
+       ON CONFLICT (tenant_id, call_sid) DO UPDATE SET outcome = EXCLUDED.outcome,
+         dial_call_status = EXCLUDED.dial_call_status, first_text_at = EXCLUDED.first_text_at`,
+      [
+        calls.map((c) => c.tenantId),
+        calls.map((c) => c.callSid),
+        calls.map((c) => c.phone),
+        calls.map((c) => c.receivedAt),
+        calls.map((c) => c.mode),
+        calls.map((c) => c.outcome),
+        calls.map((c) => c.dialCallStatus),
+        calls.map((c) => c.firstTextAt),
+      ],
+    );
+  }
+  if (leads.length > 0) {
+    await db.query(
+      `INSERT INTO dashboard_leads (tenant_id, phone, first_seen_at, last_contact_at, calls,
+         missed_calls, messages_in, messages_out, opted_out, status, status_changed_at, intent,
+         emergencies)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[],
+         $5::int[], $6::int[], $7::int[], $8::int[], $9::boolean[], $10::text[],
+         $11::timestamptz[], $12::text[], $13::int[])
+       ON CONFLICT (tenant_id, phone) DO UPDATE SET last_contact_at = EXCLUDED.last_contact_at,
+         calls = EXCLUDED.calls, missed_calls = EXCLUDED.missed_calls,
+         messages_in = EXCLUDED.messages_in, messages_out = EXCLUDED.messages_out,
+         opted_out = EXCLUDED.opted_out, status = EXCLUDED.status,
+         status_changed_at = EXCLUDED.status_changed_at, intent = EXCLUDED.intent,
+         emergencies = EXCLUDED.emergencies`,
+      [
+        leads.map((l) => l.tenantId),
+        leads.map((l) => l.phone),
+        leads.map((l) => l.firstSeenAt),
+        leads.map((l) => l.lastContactAt),
+        leads.map((l) => l.calls),
+        leads.map((l) => l.missedCalls),
+        leads.map((l) => l.messagesIn),
+        leads.map((l) => l.messagesOut),
+        leads.map((l) => l.optedOut),
+        leads.map((l) => l.status),
+        leads.map((l) => l.statusChangedAt),
+        leads.map((l) => l.intent),
+        leads.map((l) => l.emergencies),
+      ],
+    );
+  }
+  if (messages.length > 0) {
+    await db.query(
+      `INSERT INTO dashboard_messages (tenant_id, message_key, direction, audience, purpose,
+         phone, counterpart, body, status, message_sid, error, at, event_position, urgency)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+         $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+         $12::timestamptz[], $13::text[], $14::text[])
+       ON CONFLICT (tenant_id, message_key) DO UPDATE SET audience = EXCLUDED.audience,
+         purpose = EXCLUDED.purpose, counterpart = EXCLUDED.counterpart, body = EXCLUDED.body,
+         status = EXCLUDED.status, message_sid = EXCLUDED.message_sid, error = EXCLUDED.error,
+         at = EXCLUDED.at, event_position = EXCLUDED.event_position`,
+      [
+        messages.map((m) => m.tenantId),
+        messages.map((m) => m.messageKey),
+        messages.map((m) => m.direction),
+        messages.map((m) => m.audience),
+        messages.map((m) => m.purpose),
+        messages.map((m) => m.phone),
+        messages.map((m) => m.counterpart),
+        messages.map((m) => m.body),
+        messages.map((m) => m.status),
+        messages.map((m) => m.messageSid),
+        messages.map((m) => m.error),
+        messages.map((m) => m.at),
+        messages.map((m) => m.eventPosition),
+        messages.map((m) => m.urgency),
+      ],
+    );
+  }
+}
