@@ -97,11 +97,14 @@ try {
   // 2. A consumer that does nothing, through the adapter.
   t = performance.now();
   let handled = 0;
-  const reader = log.subscribe({
-    name: 'bench:no-op',
-    handle: async () => void handled++,
-    handleBatch: async (events) => void (handled += events.length),
-  });
+  const reader = log.subscribe(
+    {
+      name: 'bench:no-op',
+      handle: async () => void handled++,
+      handleBatch: async (events) => void (handled += events.length),
+    },
+    { replay: true },
+  );
   await reader.whenCaughtUp(3_600_000);
   await reader.stop();
   report('sequential read through the log (no-op batch consumer)', handled, performance.now() - t);

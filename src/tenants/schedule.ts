@@ -1,5 +1,5 @@
 import { ValidationError } from '../shared/errors.ts';
-import { localMinutes, parseBusinessHours } from './business-hours.ts';
+import { localMinutes, parseBusinessHours, zoneFormatter } from './business-hours.ts';
 import type { BusinessHours, Tenant, Weekday } from './tenant.ts';
 
 /** Weekdays in the order `Intl` and people use them, Monday first. */
@@ -17,13 +17,7 @@ const toMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.
 
 /** The tenant-local calendar date (`YYYY-MM-DD`) and weekday of `instant` (DST-correct). */
 export function localDay(instant: Date, timezone: string): { date: string; weekday: Weekday } {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    weekday: 'short',
-  }).formatToParts(instant);
+  const parts = zoneFormatter('day', timezone).formatToParts(instant);
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return {
     date: `${get('year')}-${get('month')}-${get('day')}`,

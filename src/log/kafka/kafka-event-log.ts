@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
-import type pg from 'pg';
+import pg from 'pg';
+import { watchConnections } from '../../db/database.ts';
 import { SubscriptionSet } from '../subscription-set.ts';
 import type { LeadlineEvent, RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -70,6 +71,7 @@ export class KafkaEventLog implements EventLog {
     private readonly topics: TopicNames,
     private readonly partitionCounts: Map<string, number>,
     private readonly registry: AppendRegistry,
+    private readonly registryPool: pg.Pool,
     private readonly options: KafkaEventLogOptions,
   ) {}
 
@@ -107,13 +109,15 @@ export class KafkaEventLog implements EventLog {
       retry: { initialRetryTime: 100, retries: 5 },
     });
     await producer.connect();
+    const registryPool = appendRegistryPool(options.pool, options.log);
     return new KafkaEventLog(
       kafka,
       admin,
       producer,
       topics,
       partitionCounts,
-      new AppendRegistry(options.pool),
+      new AppendRegistry(registryPool),
+      registryPool,
       options,
     );
   }
@@ -330,5 +334,27 @@ export class KafkaEventLog implements EventLog {
     await this.subscriptions.stopAll();
     await this.producer.disconnect().catch(() => {});
     await this.admin.disconnect().catch(() => {});
+    await this.registryPool.end().catch(() => {});
   }
+}
+
+/**
+ * A small pool beside `pool` (same server and settings) whose sessions commit without waiting
+ * for the WAL flush (`synchronous_commit=off`), for the append registry only: a claim or a
+ * settlement is two round trips of every append, and waiting for the disk on each would cost
+ * more than the produce itself. What a crash of the PostgreSQL server can lose (its last few
+ * hundred milliseconds of registry writes) is only knowledge the registry re-learns: a lost
+ * claim lets a retried webhook produce its event again, a lost settlement is taken over after
+ * the stall bound, and both copies are harmless because every consumer effect is keyed by
+ * event id or dedupe key (at-least-once, see {@link AppendRegistry}). The events themselves
+ * are durable in Kafka (`acks=all`) before `append` resolves.
+ */
+function appendRegistryPool(pool: pg.Pool, log: Logger): pg.Pool {
+  const registryPool = new pg.Pool({
+    ...pool.options,
+    max: 4,
+    options: `${pool.options.options ?? ''} -c synchronous_commit=off`.trim(),
+  });
+  watchConnections(registryPool, log);
+  return registryPool;
 }

@@ -29,10 +29,12 @@ export interface PgSubscriptionSettings {
   /** Events per transaction while live (default 100). */
   batchSize?: number;
   /**
-   * Events per transaction at most while catching up (default 2,000): each full batch doubles
-   * the next one up to this, and a batch that is not full goes back to `batchSize`. A backlog
-   * (a replay, a rebuild, a worker that was down) is read in few round trips; live traffic
-   * keeps short transactions.
+   * Events per transaction at most while catching up (default 2,000; 10,000 for a subscription
+   * in replay mode: a rebuild or a restore): each full batch doubles the next one up to this,
+   * and a batch that is not full goes back to `batchSize`. A backlog is read in few round
+   * trips; live traffic keeps short transactions. A batch's transaction, once it writes, hides
+   * events appended after it from every reader of the log until it commits (gap-safe reads),
+   * so the largest batch bounds how long a rebuild running beside live traffic can delay it.
    */
   maxBatchSize?: number;
   /** How often a standby retries to become the active reader (ms). */
@@ -40,6 +42,9 @@ export interface PgSubscriptionSettings {
 }
 
 const HORIZON_RETRY_MS = 10;
+/** Largest batch while catching up (see {@link PgSubscriptionSettings.maxBatchSize}). */
+const LIVE_MAX_BATCH = 2_000;
+const REPLAY_MAX_BATCH = 10_000;
 
 /**
  * Runs one consumer against the PostgreSQL log.
@@ -88,7 +93,10 @@ export class PgSubscription implements Subscription {
           this.markResetDone();
         }
         const base = this.settings.batchSize ?? 100;
-        const max = Math.max(base, this.settings.maxBatchSize ?? 10_000);
+        const max = Math.max(
+          base,
+          this.settings.maxBatchSize ?? (this.options.replay ? REPLAY_MAX_BATCH : LIVE_MAX_BATCH),
+        );
         let limit = base;
         while (!this.stopped) {
           const generation = this.settings.wakeups.current();

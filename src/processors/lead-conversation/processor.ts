@@ -1,10 +1,11 @@
 import type pg from 'pg';
+import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import { parseLeadStreamId } from '../../events/streams.ts';
-import type { Consumer } from '../../log/event-log.ts';
+import type { Consumer, ConsumerContext } from '../../log/event-log.ts';
 import { enqueueIntents } from '../../outbound/outbox.ts';
 import { setTimers } from '../timers/timers.ts';
 import { tenantDirectory } from '../../projections/tenants/tenant-directory.ts';
-import { decide } from './decide.ts';
+import { decide, type LeadDecision } from './decide.ts';
 import { evolve, initialLeadState, remember, type LeadState } from './state.ts';
 
 /** The tables the lead-conversation processor owns (its state per lead), for rebuilds. */
@@ -27,31 +28,86 @@ const RELEVANT = new Set([
 ]);
 
 /**
- * The lead-conversation processor: for each event of a lead's stream, loads the lead's state,
- * runs the pure {@link decide} and {@link evolve}, stores the new state, enqueues the texts
- * and sets the timers, all in the consumer's transaction (so with its checkpoint). The sender asks
- * the consent answer at send time, which includes `leadOptedOut` (`./opted-out.ts`), so a
- * text queued before an opt-out is withheld (and recorded as such) rather than sent.
+ * The lead-conversation processor: for the events of leads' streams, runs the pure
+ * {@link decide} and {@link evolve} on each lead's state, stores the new states, enqueues the
+ * texts and sets the timers, all in the consumer's transaction (so with its checkpoint). The
+ * sender asks the consent answer at send time, which includes `leadOptedOut`
+ * (`./opted-out.ts`), so a text queued before an opt-out is withheld (and recorded as such)
+ * rather than sent. One event is a batch of one: `handle` and `handleBatch` are one path
+ * ({@link handleLeadEvents}).
  */
 export const leadConversationProcessor: Consumer = {
   name: 'processor:lead-conversation',
-  async handle(event, ctx) {
-    if (!RELEVANT.has(event.type)) return;
-    const lead = parseLeadStreamId(event.streamId);
-    if (!lead) return;
-    const tenant = await tenantDirectory.get(ctx.db, lead.tenantId);
-    if (!tenant)
+  handle: (event, ctx) => handleLeadEvents([event], ctx),
+  handleBatch: handleLeadEvents,
+};
+
+/** One lead (tenant + E.164 phone) met in a batch, and its state as the fold goes. */
+interface Lead {
+  tenantId: string;
+  phone: string;
+  state: LeadState;
+}
+
+/**
+ * Handles `events` (consecutive, in log order) as handling each in turn would, with a fixed
+ * number of queries whatever their number: one read of their tenants, one of their leads'
+ * states, one write of those states; then, per event that decided something, its texts
+ * (`enqueueIntents`) and timers (`setTimers`), in log order, each with its own cause (event
+ * id, correlation id, traceparent, `occurredAt`). In replay mode the outbox refuses and no
+ * timer is set, as for one event, so a replay costs three queries a batch. Live batches are a
+ * few events; the outbox takes one cause a call, hence a call per event there. What those
+ * calls log (the outbox's refusal in replay, at debug) goes to `ctx.log`: for a batch, the
+ * consumer's logger rather than one bound to the event.
+ *
+ * Between two events of one lead the state is taken as `lead_states` would give it back
+ * ({@link asStored}): the fold decides on exactly what one event at a time would have read.
+ *
+ * @throws Error when a lead's tenant is not in the tenants projection (yet): the first such
+ *   event is named, as one at a time would have.
+ */
+async function handleLeadEvents(
+  events: readonly RecordedLeadlineEvent[],
+  ctx: ConsumerContext,
+): Promise<void> {
+  const leads = new Map<string, Lead>();
+  const mine: Array<{ event: RecordedLeadlineEvent; lead: Lead }> = [];
+  for (const event of events) {
+    if (!RELEVANT.has(event.type)) continue;
+    const parsed = parseLeadStreamId(event.streamId);
+    if (!parsed) continue;
+    // A tenant id holds no ':' (see parseLeadStreamId), so the key names one lead.
+    const key = `${parsed.tenantId}:${parsed.phone}`;
+    let lead = leads.get(key);
+    if (!lead) leads.set(key, (lead = { ...parsed, state: asStored(initialLeadState()) }));
+    mine.push({ event, lead });
+  }
+  if (mine.length === 0) return;
+
+  const tenants = await tenantDirectory.getMany(ctx.db, [
+    ...new Set(mine.map(({ lead }) => lead.tenantId)),
+  ]);
+  for (const { event, lead } of mine) {
+    if (!tenants.has(lead.tenantId)) {
       throw new Error(
         `tenant ${lead.tenantId} of ${event.type} ${event.id} is not in the tenants projection yet`,
       );
-    const state = await loadState(ctx.db, lead.tenantId, lead.phone);
-    const decision = decide(state, event, tenant);
-    await saveState(
-      ctx.db,
-      lead.tenantId,
-      lead.phone,
-      remember(evolve(state, event), decision, event.occurredAt),
-    );
+    }
+  }
+  await loadStates(ctx.db, leads);
+
+  const decided: Array<{ event: RecordedLeadlineEvent; lead: Lead; decision: LeadDecision }> = [];
+  for (const { event, lead } of mine) {
+    const decision = decide(lead.state, event, tenants.get(lead.tenantId)!);
+    const next = remember(evolve(lead.state, event), decision, event.occurredAt);
+    lead.state = asStored(next, lead.state);
+    if (decision.intents.length > 0 || decision.timers.length > 0) {
+      decided.push({ event, lead, decision });
+    }
+  }
+  await saveStates(ctx.db, [...leads.values()]);
+
+  for (const { event, lead, decision } of decided) {
     await enqueueIntents(
       ctx,
       {
@@ -66,27 +122,107 @@ export const leadConversationProcessor: Consumer = {
       decision.intents,
     );
     await setTimers(ctx, { tenantId: lead.tenantId, streamId: event.streamId }, decision.timers);
-  },
-};
-
-async function loadState(db: pg.ClientBase, tenantId: string, phone: string): Promise<LeadState> {
-  const { rows } = await db.query<{ state: LeadState }>(
-    'SELECT state FROM lead_states WHERE tenant_id = $1 AND phone = $2',
-    [tenantId, phone],
-  );
-  return rows[0]?.state ?? initialLeadState();
+  }
 }
 
-async function saveState(
-  db: pg.ClientBase,
-  tenantId: string,
-  phone: string,
-  state: LeadState,
-): Promise<void> {
+/**
+ * Reads the stored state of every lead in `leads` (one query, keyed by tenant and phone) into
+ * it; a lead without a row keeps the initial state.
+ */
+async function loadStates(db: pg.ClientBase, leads: Map<string, Lead>): Promise<void> {
+  const tenantIds: string[] = [];
+  const phones: string[] = [];
+  for (const lead of leads.values()) {
+    tenantIds.push(lead.tenantId);
+    phones.push(lead.phone);
+  }
+  const { rows } = await db.query<{ tenant_id: string; phone: string; state: LeadState }>(
+    `SELECT tenant_id, phone, state FROM lead_states
+      WHERE (tenant_id, phone) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    [tenantIds, phones],
+  );
+  for (const row of rows) leads.get(`${row.tenant_id}:${row.phone}`)!.state = row.state;
+}
+
+/**
+ * Writes each lead's state (one multi-row upsert; each lead once), `updated_at` the
+ * transaction's time as for one event. Every lead an event was handled for is written, changed
+ * or not, as one event at a time writes its lead's row.
+ */
+async function saveStates(db: pg.ClientBase, leads: readonly Lead[]): Promise<void> {
   await db.query(
-    `INSERT INTO lead_states (tenant_id, phone, state, opted_out) VALUES ($1, $2, $3, $4)
+    `INSERT INTO lead_states (tenant_id, phone, state, opted_out)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::boolean[])
      ON CONFLICT (tenant_id, phone) DO UPDATE SET state = EXCLUDED.state,
        opted_out = EXCLUDED.opted_out, updated_at = now()`,
-    [tenantId, phone, JSON.stringify(state), state.optedOut],
+    [
+      leads.map((l) => l.tenantId),
+      leads.map((l) => l.phone),
+      leads.map((l) => JSON.stringify(l.state)),
+      leads.map((l) => l.state.optedOut),
+    ],
   );
+}
+
+/**
+ * `value` as a `jsonb` column gives it back (`JSON.parse` of PostgreSQL's text): properties
+ * whose value is undefined dropped (`null` in arrays), and each object's keys in `jsonb`
+ * order, shorter first, then by their UTF-8 bytes (PostgreSQL's `jsonb` storage; JavaScript
+ * then puts integer-like keys first, as `JSON.parse` does). Key order is not cosmetic: the
+ * state keeps `MAX_CALLS` calls by dropping the first of `calls`' keys (`./state.ts`).
+ *
+ * `before` is the state `value` was made from, already in that shape: what `value` shares
+ * with it (the same object under the same key or index: `evolve` and `remember` copy only
+ * what they change) is kept as it is, as is any part already in that shape. Pure.
+ */
+function asStored<T>(value: T, before?: unknown): T {
+  if (value === before || typeof value !== 'object' || value === null) return value;
+  const was = (typeof before === 'object' && before !== null ? before : {}) as Record<
+    string,
+    unknown
+  >;
+  if (Array.isArray(value)) {
+    const items = value.map((item: unknown, i) =>
+      item === undefined ? null : asStored(item, was[i]),
+    );
+    return (items.some((item, i) => item !== value[i]) ? items : value) as T;
+  }
+  const source = value as Record<string, unknown>;
+  const keys = Object.keys(source);
+  const order = NON_ASCII.test(keys.join('')) ? jsonbKeyOrder : asciiKeyOrder;
+  const entries: Array<[string, unknown]> = [];
+  let same = true;
+  for (const [i, key] of keys.entries()) {
+    const item = source[key];
+    if (item === undefined) {
+      same = false;
+      continue;
+    }
+    const shaped = asStored(item, was[key]);
+    if (shaped !== item || (i > 0 && order(keys[i - 1]!, key) >= 0)) same = false;
+    entries.push([key, shaped]);
+  }
+  // fromEntries defines own properties, as JSON.parse does (a key `__proto__` included).
+  return (same ? value : Object.fromEntries(entries.sort(([a], [b]) => order(a, b)))) as T;
+}
+
+/** A character outside ASCII: it may take more than one byte in UTF-8. */
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** {@link jsonbKeyOrder} for ASCII keys: a character is a byte. */
+const asciiKeyOrder = (a: string, b: string): number =>
+  a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+
+/** A code unit at or above the first surrogate: UTF-16 order may differ from UTF-8 order. */
+const HIGH_CODE_UNIT = /[\ud800-\uffff]/;
+
+/** PostgreSQL's order of `jsonb` object keys: by length in UTF-8 bytes, then bytewise. */
+function jsonbKeyOrder(a: string, b: string): number {
+  const byLength = Buffer.byteLength(a) - Buffer.byteLength(b);
+  if (byLength !== 0) return byLength;
+  if (HIGH_CODE_UNIT.test(a) || HIGH_CODE_UNIT.test(b)) {
+    return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  }
+  // Below U+D800, UTF-16 code units sort as UTF-8 bytes do.
+  return a < b ? -1 : a > b ? 1 : 0;
 }

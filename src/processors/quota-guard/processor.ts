@@ -1,18 +1,43 @@
-import type { Consumer } from '../../log/event-log.ts';
+import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
+import type { Consumer, ConsumerContext } from '../../log/event-log.ts';
 import { enqueueIntents } from '../../outbound/outbox.ts';
 import { tenantDirectory } from '../../projections/tenants/tenant-directory.ts';
 
 /**
  * Tells the owner, once per day, that today's cap of texts to customers is reached (design
  * §7: cost protection belongs on the outbound side; inbound webhooks are never refused).
- * The alert itself counts against the owner-alert cap.
+ * The alert itself counts against the owner-alert cap. One event is a batch of one:
+ * `handle` and `handleBatch` are one path ({@link alertQuotasReached}).
  */
 export const quotaGuardProcessor: Consumer = {
   name: 'processor:quota-guard',
-  async handle(event, ctx) {
-    if (event.type !== 'QuotaExceeded' || event.data.audience !== 'lead' || !event.tenantId) return;
-    const tenant = await tenantDirectory.get(ctx.db, event.tenantId);
-    if (!tenant) return;
+  handle: (event, ctx) => alertQuotasReached([event], ctx),
+  handleBatch: alertQuotasReached,
+};
+
+type QuotaExceeded = Extract<RecordedLeadlineEvent, { type: 'QuotaExceeded' }>;
+
+/**
+ * For each `QuotaExceeded` of customers' texts in `events` (in log order), enqueues the
+ * owner's alert, keyed `<tenantId>:<day>:quota-alert` (so once a day whatever the events'
+ * number). The events' tenants are read in one query; an event whose tenant is not in the
+ * tenants projection is passed over. In replay mode the outbox refuses, as for one event.
+ */
+async function alertQuotasReached(
+  events: readonly RecordedLeadlineEvent[],
+  ctx: ConsumerContext,
+): Promise<void> {
+  const reached = events.filter(
+    (event): event is QuotaExceeded & { tenantId: string } =>
+      event.type === 'QuotaExceeded' && event.data.audience === 'lead' && !!event.tenantId,
+  );
+  if (reached.length === 0) return;
+  const tenants = await tenantDirectory.getMany(ctx.db, [
+    ...new Set(reached.map((event) => event.tenantId)),
+  ]);
+  for (const event of reached) {
+    const tenant = tenants.get(event.tenantId);
+    if (!tenant) continue;
     await enqueueIntents(
       ctx,
       {
@@ -39,5 +64,5 @@ export const quotaGuardProcessor: Consumer = {
         },
       ],
     );
-  },
-};
+  }
+}

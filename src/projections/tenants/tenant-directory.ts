@@ -59,6 +59,21 @@ export const tenantDirectory = {
     );
     return rows[0] && toTenant(rows[0]);
   },
+  /**
+   * The tenants with ids `tenantIds`, in one query: a consumer's batch reads each tenant
+   * once. Ids without a tenant are absent from the map; duplicates are harmless.
+   */
+  async getMany(
+    db: pg.Pool | pg.ClientBase,
+    tenantIds: readonly string[],
+  ): Promise<Map<string, Tenant>> {
+    if (tenantIds.length === 0) return new Map();
+    const { rows } = await db.query<TenantRow>(
+      `SELECT ${COLUMNS} FROM tenants WHERE tenant_id = ANY($1::text[])`,
+      [tenantIds],
+    );
+    return new Map(rows.map((r) => [r.tenant_id, toTenant(r)]));
+  },
   /** Every tenant, by name. */
   async list(db: pg.Pool | pg.ClientBase): Promise<Tenant[]> {
     const { rows } = await db.query<TenantRow>(
