@@ -57,7 +57,6 @@ const describe = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 const SAVEPOINT = 'leadline_poison_guard';
-const BATCH_SAVEPOINT = 'leadline_batch_guard';
 
 /**
  * Wraps `consumer` so that an event it keeps failing on becomes a dead letter (design §4:
@@ -105,45 +104,55 @@ class PoisonGuard implements Consumer {
   }
 
   /**
-   * Present only when the wrapped consumer handles batches. The batch goes to it in one call
-   * under a savepoint; when that throws (anything but a lost connection or a halt), the
-   * savepoint is rolled back and the same events go through {@link handle} one at a time in
-   * the same transaction, so the event that fails is found, counted and, at its last attempt,
-   * dead-lettered exactly as if it had come alone. A batch holding an event already failing,
-   * a dead letter or an event of a parked stream goes one at a time from the start.
+   * Present only when the wrapped consumer handles batches. The batch goes to it in one call.
+   * When that throws (anything but a lost connection or a halt), the error rolls the whole
+   * transaction back as usual, and the batch's events are marked to go one at a time: the
+   * adapter's retry hands them to {@link handle} one by one, so the event that fails is found,
+   * counted and, at its last attempt, dead-lettered exactly as if it had come alone. A batch
+   * holding an event so marked, already failing, a dead letter or an event of a parked stream
+   * goes one at a time. (No savepoint per batch: two statements a batch for a rare failure.)
    */
   readonly handleBatch?: (
     events: readonly RecordedLeadlineEvent[],
     ctx: ConsumerContext,
   ) => Promise<void>;
 
+  /** Events of a batch that failed, to be handled one at a time until each has been. */
+  private readonly oneByOne = new Set<string>();
+
   private async handleWholeBatch(
     events: readonly RecordedLeadlineEvent[],
     ctx: ConsumerContext,
   ): Promise<void> {
     await this.refresh(ctx);
-    const oneByOne = async () => {
-      for (const event of events) await this.handle(event, ctx);
-    };
-    if (events.length === 1 || events.some((event) => this.needsCare(event))) return oneByOne();
-    await ctx.db.query(`SAVEPOINT ${BATCH_SAVEPOINT}`);
+    if (events.length === 1 || events.some((event) => this.needsCare(event))) {
+      for (const event of events) {
+        await this.handle(event, ctx);
+        this.oneByOne.delete(event.id);
+      }
+      return;
+    }
     try {
       await this.inner.handleBatch!(events, ctx);
     } catch (error) {
       if (isTransient(error) || error instanceof ConsumerHaltedError) throw error;
-      await ctx.db.query(`ROLLBACK TO SAVEPOINT ${BATCH_SAVEPOINT}`);
+      if (this.oneByOne.size > 100_000) this.oneByOne.clear(); // bounded; only costs speed
+      for (const event of events) this.oneByOne.add(event.id);
       ctx.log.warn(
         { err: error, events: events.length },
-        'a batch failed; handling its events one at a time to find the one that fails',
+        'a batch failed; retrying its events one at a time to find the one that fails',
       );
-      return oneByOne();
+      throw error;
     }
-    await ctx.db.query(`RELEASE SAVEPOINT ${BATCH_SAVEPOINT}`);
   }
 
-  /** True when `event` needs the one-at-a-time path: it failed, is a dead letter, or its stream is parked. */
+  /**
+   * True when `event` goes one at a time: its batch failed, it failed, it is a dead letter, or
+   * its stream is parked.
+   */
   private needsCare(event: RecordedLeadlineEvent): boolean {
     return (
+      this.oneByOne.has(event.id) ||
       this.failures.has(event.id) ||
       this.halts!.has(event.id) ||
       this.retrying.has(event.id) ||

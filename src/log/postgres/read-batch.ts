@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { arrayToEventRow, EVENT_COLUMNS, type EventRow } from './rows.ts';
+import { arrayToEventRow, EVENT_COLUMN_COUNT, EVENT_COLUMNS, type EventRow } from './rows.ts';
 import type { PgCheckpoint } from './checkpoint.ts';
 
 /** A batch read past a checkpoint. */
@@ -27,27 +27,26 @@ export async function readBatch(
   currentEpoch: number,
   limit: number,
 ): Promise<Batch> {
-  // Rows as arrays: node-postgres builds them faster than keyed objects, which a replay of
-  // millions of events notices (see `bench:rebuild`).
+  // One query answers both what may be read and whether anything waits behind the horizon:
+  // in log order, a row is readable exactly while its transaction is older than the horizon,
+  // so the readable rows are a prefix and the first unreadable one says that more is held
+  // back. Rows come as arrays (node-postgres builds them faster than keyed objects, which a
+  // replay of millions of events notices, see `bench:rebuild`).
   const result = await db.query<unknown[]>({
-    text: `SELECT ${EVENT_COLUMNS} FROM events
+    text: `SELECT ${EVENT_COLUMNS},
+        (epoch < $4 OR transaction_id < pg_snapshot_xmin(pg_current_snapshot())) AS readable
+      FROM events
       WHERE (epoch, transaction_id, position) > ($1::int, $2::xid8, $3::bigint)
-        AND (epoch < $4 OR transaction_id < pg_snapshot_xmin(pg_current_snapshot()))
       ORDER BY epoch, transaction_id, position
       LIMIT $5`,
-    values: [after.epoch, after.transactionId, after.position, currentEpoch, limit],
+    values: [after.epoch, after.transactionId, after.position, currentEpoch, limit + 1],
     rowMode: 'array',
   });
-  const rows = result.rows.map(arrayToEventRow);
-  if (rows.length === limit) return { rows, heldBackByHorizon: false };
-  const last = rows[rows.length - 1];
-  const from = last
-    ? { epoch: last.epoch, transactionId: last.transaction_id, position: last.position }
-    : after;
-  const pending = await db.query(
-    `SELECT 1 FROM events
-      WHERE (epoch, transaction_id, position) > ($1::int, $2::xid8, $3::bigint) LIMIT 1`,
-    [from.epoch, from.transactionId, from.position],
-  );
-  return { rows, heldBackByHorizon: (pending.rowCount ?? 0) > 0 };
+  const rows: EventRow[] = [];
+  for (const values of result.rows) {
+    if (values[EVENT_COLUMN_COUNT] !== true) return { rows, heldBackByHorizon: true };
+    if (rows.length === limit) break;
+    rows.push(arrayToEventRow(values));
+  }
+  return { rows, heldBackByHorizon: false };
 }

@@ -34,6 +34,9 @@ export interface EventRow {
   data: unknown;
 }
 
+/** How many columns {@link EVENT_COLUMNS} selects (the index of anything selected after them). */
+export const EVENT_COLUMN_COUNT = 14;
+
 /** A row of {@link EVENT_COLUMNS} read with `rowMode: 'array'`, as an {@link EventRow}. */
 export function arrayToEventRow(values: unknown[]): EventRow {
   return {

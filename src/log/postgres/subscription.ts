@@ -59,6 +59,9 @@ export class PgSubscription implements Subscription {
   private stopped = false;
   private readonly done: Promise<void>;
   private replayUntil: PgCheckpoint | undefined;
+  /** Where this reader has got to; read from the database on each (re)connection. */
+  private checkpoint: PgCheckpoint | undefined;
+  private readonly consumerLog: Logger;
   /** Settles once a `from: 'start'` reset has happened (at once otherwise). */
   private readonly resetDone: Promise<void>;
   private markResetDone!: () => void;
@@ -68,6 +71,7 @@ export class PgSubscription implements Subscription {
     private readonly options: SubscribeOptions,
     private readonly settings: PgSubscriptionSettings,
   ) {
+    this.consumerLog = settings.log.child({ consumer: consumer.name });
     this.resetDone = new Promise((resolve) => (this.markResetDone = resolve));
     if (options.from !== 'start') this.markResetDone();
     this.done = this.run();
@@ -86,6 +90,7 @@ export class PgSubscription implements Subscription {
       try {
         await client.connect();
         if (!(await this.becomeActiveReader(client))) break;
+        this.checkpoint = undefined;
         if (resetPending) {
           await resetCheckpoint(client, this.consumer.name);
           this.replayUntil = await headOfLog(client);
@@ -156,49 +161,57 @@ export class PgSubscription implements Subscription {
     return false;
   }
 
+  /**
+   * Reads the next batch after the checkpoint this reader holds, and when there is one,
+   * hands it to the consumer in one transaction that also stores the new checkpoint. The
+   * read needs no transaction (events are immutable once readable), so a wake-up with
+   * nothing new costs one query. `checkpoint` is read once per connection: only the holder of
+   * the consumer's advisory lock moves it.
+   */
   private async handleBatch(
     client: pg.Client,
     limit: number,
   ): Promise<{ handled: number; full: boolean; heldBack: boolean; halted?: unknown }> {
+    this.checkpoint ??= await readCheckpoint(client, this.consumer.name);
+    const checkpoint = this.checkpoint;
+    const batch = await readBatch(client, checkpoint, this.settings.epoch(), limit);
+    if (batch.rows.length === 0) {
+      return { handled: 0, full: false, heldBack: batch.heldBackByHorizon };
+    }
     const setup = this.options.searchPath
       ? searchPathStatement(this.options.searchPath)
       : undefined;
-    return withTransaction(
+    const deliveries = batch.rows.map((row) => ({
+      event: rowToEvent(row),
+      replay:
+        this.options.replay === true ||
+        (this.replayUntil ? compareCheckpoints(checkpointOf(row), this.replayUntil) <= 0 : false),
+    }));
+    const outcome = await withTransaction(
       client,
       async (tx) => {
-        const checkpoint = await readCheckpoint(tx, this.consumer.name);
-        const batch = await readBatch(tx, checkpoint, this.settings.epoch(), limit);
-        if (batch.rows.length === 0) {
-          return { handled: 0, full: false, heldBack: batch.heldBackByHorizon };
-        }
-        const deliveries = batch.rows.map((row) => ({
-          event: rowToEvent(row),
-          replay:
-            this.options.replay === true ||
-            (this.replayUntil
-              ? compareCheckpoints(checkpointOf(row), this.replayUntil) <= 0
-              : false),
-        }));
-        const consumerLog = this.log.child({ consumer: this.consumer.name });
-        const { handled, halted } = await deliverEvents(this.consumer, deliveries, tx, consumerLog);
-        if (halted) {
-          // Keep what was handled before the dead letter (committed); stop in front of it.
-          if (handled > 0) {
-            const last = checkpointOf(batch.rows[handled - 1]!);
-            await storeCheckpoint(tx, this.consumer.name, last, handled);
-          }
-          return { handled, full: false, heldBack: false, halted };
-        }
-        const last = checkpointOf(batch.rows[batch.rows.length - 1]!);
-        await storeCheckpoint(tx, this.consumer.name, last, batch.rows.length);
-        return {
-          handled: batch.rows.length,
-          full: batch.rows.length === limit,
-          heldBack: batch.heldBackByHorizon,
-        };
+        const { handled, halted } = await deliverEvents(
+          this.consumer,
+          deliveries,
+          tx,
+          this.consumerLog,
+        );
+        // Halted: keep what was handled before the dead letter; stop in front of it.
+        const last = handled > 0 ? checkpointOf(batch.rows[handled - 1]!) : undefined;
+        if (last) await storeCheckpoint(tx, this.consumer.name, last, handled);
+        return { handled, halted, last };
       },
       setup ? { setup } : {},
     );
+    if (outcome.last) this.checkpoint = outcome.last;
+    if (outcome.halted) {
+      return { handled: outcome.handled, full: false, heldBack: false, halted: outcome.halted };
+    }
+    return {
+      handled: batch.rows.length,
+      full: batch.rows.length === limit,
+      heldBack: batch.heldBackByHorizon,
+    };
   }
 
   async whenCaughtUp(timeoutMs = 30_000): Promise<void> {
