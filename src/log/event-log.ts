@@ -43,6 +43,15 @@ export interface ConsumerContext {
  */
 export interface Consumer {
   name: string;
+  /**
+   * True for a consumer whose effects are only state a replay derives again exactly, and
+   * that nothing outside the database acts on before it is durable (a projection; never a
+   * processor, whose outbox rows the sender acts on at once). Its batches then commit
+   * without waiting for the write-ahead log to reach the disk (`synchronous_commit = off`):
+   * a crash of the database server may lose its last moments of batches together with their
+   * checkpoint, and it handles those events again. Saves a disk flush per batch.
+   */
+  asyncCommit?: boolean;
   /** Handles one event. Throwing rolls back the batch; it is retried with backoff. */
   handle(event: RecordedLeadlineEvent, ctx: ConsumerContext): Promise<void>;
   /**

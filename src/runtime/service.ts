@@ -25,7 +25,7 @@ import { DatabaseReach } from '../db/reach.ts';
 import { Intake } from '../intake/intake.ts';
 import { Spool } from '../intake/spool.ts';
 import { applyConsentChange } from '../consent/index.ts';
-import { TenantRouting } from '../projections/tenants/tenant-routing.ts';
+import { TENANTS_CHANNEL, TenantRouting } from '../projections/tenants/tenant-routing.ts';
 import type { LeadlineMetrics } from '../telemetry/metrics.ts';
 
 /** Which parts of Leadline a process runs. */
@@ -156,6 +156,7 @@ export async function startService(config: Config, options: StartOptions): Promi
         : await openWebhookIntake(config, db, log, logger, clock, metrics);
     if (webhooks) {
       stops.push(() => webhooks.intake.stop());
+      stops.push(() => webhooks.stop());
       intakeStatus = () => webhooks.intake.status();
     }
 
@@ -216,7 +217,7 @@ async function openWebhookIntake(
   logger: Logger,
   clock: Clock,
   metrics: LeadlineMetrics,
-): Promise<{ intake: Intake; deps: WebhookDeps }> {
+): Promise<{ intake: Intake; stop: () => Promise<void>; deps: WebhookDeps }> {
   const reach = new DatabaseReach({ logger });
   const spool = await Spool.open(config.spool.dir, { maxBytes: config.spool.maxBytes });
   const intake = new Intake({
@@ -245,9 +246,16 @@ async function openWebhookIntake(
   }
   intake.start();
   const tenants = new TenantRouting(db.pool, reach);
+  const tenantChanges = new Wakeups(db.url, TENANTS_CHANNEL, logger);
+  await tenantChanges.start();
   await tenants.warm();
+  tenants.follow(tenantChanges);
   return {
     intake,
+    stop: async () => {
+      tenants.stop();
+      await tenantChanges.close();
+    },
     deps: {
       log: intake.log,
       accountSid: config.twilio.accountSid,

@@ -12,6 +12,7 @@ import { inSpan, SpanKind } from './trace-context.ts';
 export function tracedConsumer(consumer: Consumer): Consumer {
   const traced: Consumer = {
     name: consumer.name,
+    ...(consumer.asyncCommit && { asyncCommit: true }),
     handle(event, ctx) {
       if (ctx.replay) return consumer.handle(event, ctx);
       return inSpan(

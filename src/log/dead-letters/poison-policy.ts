@@ -71,6 +71,7 @@ export function withPoisonPolicy(consumer: Consumer, settings: PoisonSettings): 
 
 class PoisonGuard implements Consumer {
   readonly name: string;
+  readonly asyncCommit?: boolean;
   private readonly failures = new Map<string, number>();
   private halts: Map<string, string> | undefined;
   private parked: Set<string> | undefined;
@@ -83,6 +84,7 @@ class PoisonGuard implements Consumer {
     private readonly settings: PoisonSettings,
   ) {
     this.name = inner.name;
+    if (inner.asyncCommit) this.asyncCommit = true;
     if (inner.handleBatch) this.handleBatch = (events, ctx) => this.handleWholeBatch(events, ctx);
   }
 

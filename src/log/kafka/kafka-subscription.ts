@@ -175,9 +175,13 @@ export class KafkaSubscription implements Subscription {
     seek: (offset: bigint) => void,
   ): Promise<bigint | undefined | 'reseek'> {
     if (batch.messages.length === 0) return undefined;
-    const setup = this.options.searchPath
-      ? searchPathStatement(this.options.searchPath)
-      : undefined;
+    const setup =
+      [
+        this.options.searchPath ? searchPathStatement(this.options.searchPath) : undefined,
+        this.consumer.asyncCommit ? 'SET LOCAL synchronous_commit = off' : undefined,
+      ]
+        .filter(Boolean)
+        .join('; ') || undefined;
     // Rolled back to seek (`reseekTo`) or committed up to a dead letter (`halted`): acted on
     // once the transaction has ended.
     type Ending = bigint | undefined | { reseekTo: bigint } | { halted: unknown };

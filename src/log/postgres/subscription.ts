@@ -90,6 +90,7 @@ export class PgSubscription implements Subscription {
       try {
         await client.connect();
         if (!(await this.becomeActiveReader(client))) break;
+        if (this.consumer.asyncCommit) await client.query('SET synchronous_commit = off');
         this.checkpoint = undefined;
         if (resetPending) {
           await resetCheckpoint(client, this.consumer.name);

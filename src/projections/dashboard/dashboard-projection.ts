@@ -17,6 +17,7 @@ export const DASHBOARD_CHANNEL = 'leadline_dashboard';
  */
 export const dashboardProjection: Consumer = {
   name: 'projection:dashboard',
+  asyncCommit: true,
   handle: (event, ctx) => projectBatch([event], ctx),
   handleBatch: projectBatch,
 };

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Consumer } from '../../log/event-log.ts';
 import type { Tenant } from '../../tenants/tenant.ts';
 import { tenantDirectory, tenantFromEvent } from './tenant-directory.ts';
+import { TENANTS_CHANNEL } from './tenant-routing.ts';
 
 /**
  * Projects `TenantRegistered` and `TenantConfigured` into the `tenants` table, which routes
@@ -11,6 +12,8 @@ import { tenantDirectory, tenantFromEvent } from './tenant-directory.ts';
  */
 export const tenantsProjection: Consumer = {
   name: 'projection:tenants',
+  // Webhooks route from what `tenants add|update` write themselves, durably; this re-derives.
+  asyncCommit: true,
   async handle(event, { db }) {
     if (event.type !== 'TenantRegistered' && event.type !== 'TenantConfigured') return;
     // `tenants add|update` apply this projection too (read-your-writes); serialise the two
@@ -72,4 +75,6 @@ async function writeTenant(db: pg.ClientBase, t: Tenant, registeredAt: string | 
       JSON.stringify(settings),
     ],
   );
+  // Delivered on commit: every process's tenant routing reads this tenant again.
+  await db.query('SELECT pg_notify($1, $2)', [TENANTS_CHANNEL, t.tenantId]);
 }

@@ -71,6 +71,8 @@ export async function rebuildConsumer(
   const rebuilding: Consumer = {
     name: rebuildName,
     handle: (event, ctx) => spec.consumer.handle(event, ctx),
+    // A rebuild writes tables nobody reads until the switch: the switch commits durably.
+    asyncCommit: true,
     ...(spec.consumer.handleBatch && {
       handleBatch: (events, ctx) => spec.consumer.handleBatch!(events, ctx),
     }),
