@@ -32,43 +32,60 @@ export async function enqueueIntents(
   cause: IntentCause,
   intents: OutboundIntent[],
 ): Promise<number> {
-  if (intents.length === 0) return 0;
+  return enqueueCausedIntents(ctx, [{ cause, intents }]);
+}
+
+/**
+ * {@link enqueueIntents} for many causes at once (a batch of events, each with its intents),
+ * in one statement: rows in the order given, the first of a dedupe key kept, as one call per
+ * cause in that order would.
+ * @returns how many rows were inserted (0 for duplicates and in replay mode).
+ */
+export async function enqueueCausedIntents(
+  ctx: ConsumerContext,
+  caused: ReadonlyArray<{ cause: IntentCause; intents: readonly OutboundIntent[] }>,
+): Promise<number> {
+  const rows = caused.flatMap(({ cause, intents }) => intents.map((intent) => ({ cause, intent })));
+  if (rows.length === 0) return 0;
   if (ctx.replay) {
-    ctx.log.debug({ refused: intents.length }, 'replay mode: outbox refused to enqueue');
+    ctx.log.debug({ refused: rows.length }, 'replay mode: outbox refused to enqueue');
     return 0;
   }
-  let inserted = 0;
-  for (const intent of intents) {
-    const result = await ctx.db.query(
-      `INSERT INTO outbound_messages (outbox_id, dedupe_key, tenant_id, stream_id, lead_phone,
-         audience, purpose, consent_exempt, to_number, from_number, body, cause_event_id,
-         correlation_id, traceparent, respects_quiet_hours, not_after)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-       ON CONFLICT (dedupe_key) DO NOTHING`,
-      [
-        deterministicId('outbox', intent.dedupeKey),
-        intent.dedupeKey,
-        cause.tenantId,
-        cause.streamId,
-        cause.leadPhone,
-        intent.audience,
-        intent.purpose,
-        intent.consentExempt,
-        intent.to,
-        intent.from,
-        intent.body,
-        cause.eventId,
-        cause.correlationId,
-        // The span that enqueues (a traced processor's), else the cause's own context.
-        activeTraceparent() ?? cause.traceparent,
-        intent.audience === 'lead' && DEFERRABLE_PURPOSES.has(intent.purpose),
-        intent.sendWithinMs === undefined
+  // The span that enqueues (a traced processor's), else each cause's own context.
+  const active = activeTraceparent();
+  const column = <T>(value: (row: (typeof rows)[number]) => T): T[] => rows.map(value);
+  const result = await ctx.db.query(
+    `INSERT INTO outbound_messages (outbox_id, dedupe_key, tenant_id, stream_id, lead_phone,
+       audience, purpose, consent_exempt, to_number, from_number, body, cause_event_id,
+       correlation_id, traceparent, respects_quiet_hours, not_after)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+       $7::text[], $8::boolean[], $9::text[], $10::text[], $11::text[], $12::uuid[], $13::text[],
+       $14::text[], $15::boolean[], $16::timestamptz[])
+     ON CONFLICT (dedupe_key) DO NOTHING`,
+    [
+      column((r) => deterministicId('outbox', r.intent.dedupeKey)),
+      column((r) => r.intent.dedupeKey),
+      column((r) => r.cause.tenantId),
+      column((r) => r.cause.streamId),
+      column((r) => r.cause.leadPhone),
+      column((r) => r.intent.audience),
+      column((r) => r.intent.purpose),
+      column((r) => r.intent.consentExempt),
+      column((r) => r.intent.to),
+      column((r) => r.intent.from),
+      column((r) => r.intent.body),
+      column((r) => r.cause.eventId),
+      column((r) => r.cause.correlationId),
+      column((r) => active ?? r.cause.traceparent),
+      column((r) => r.intent.audience === 'lead' && DEFERRABLE_PURPOSES.has(r.intent.purpose)),
+      column((r) =>
+        r.intent.sendWithinMs === undefined
           ? null
-          : new Date(Date.parse(cause.occurredAt) + intent.sendWithinMs).toISOString(),
-      ],
-    );
-    inserted += result.rowCount ?? 0;
-  }
+          : new Date(Date.parse(r.cause.occurredAt) + r.intent.sendWithinMs).toISOString(),
+      ),
+    ],
+  );
+  const inserted = result.rowCount ?? 0;
   if (inserted > 0) await ctx.db.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
   return inserted;
 }

@@ -1,3 +1,4 @@
+import { SEND_FIRST_PURPOSES } from '../rules/send-order.ts';
 import type pg from 'pg';
 import { DueWorker } from '../db/due-work-loop.ts';
 import type { EventData } from '../events/catalogue.ts';
@@ -54,7 +55,7 @@ export interface SenderOptions {
    * texts carry one. Absent: no link.
    */
   unsubscribeLink?: { publicBaseUrl: string; secret: string };
-  /** Rows claimed at once. Default 10. */
+  /** Sends in flight at most (rows claimed and not yet finished). Default 10. */
   batchSize?: number;
   /** Counts each result (`leadline_sms_send_results_total`). */
   metrics?: LeadlineMetrics;
@@ -127,15 +128,38 @@ export class OutboundSender extends DueWorker {
     super(options.url, OUTBOX_CHANNEL, options.pollIntervalMs, options.logger);
   }
 
-  protected doDue(): Promise<number> {
-    return this.sendDue();
+  /** Sends in flight now (each a claimed row being handled). */
+  private readonly inFlight = new Set<Promise<void>>();
+
+  /**
+   * Keeps up to `batchSize` sends in flight: claims as many due rows as there are free
+   * places and starts them without waiting for the others, so a text that falls due while
+   * slow requests to Twilio are out (hundreds of ms each) is claimed as soon as one place
+   * frees, not after the slowest of a batch. With every place taken, waits for one.
+   * @returns how many rows were claimed (1 after waiting for a place, so the loop goes on).
+   */
+  protected async doDue(): Promise<number> {
+    const places = (this.options.batchSize ?? 10) - this.inFlight.size;
+    if (places <= 0) {
+      await Promise.race(this.inFlight);
+      return 1;
+    }
+    const rows = await this.claim(places);
+    for (const row of rows) {
+      const send: Promise<void> = this.handleInSpan(row)
+        .catch((error) =>
+          this.options.logger.error({ err: error, outboxId: row.outbox_id }, 'send crashed'),
+        )
+        .finally(() => this.inFlight.delete(send));
+      this.inFlight.add(send);
+    }
+    return rows.length;
   }
 
-  /** Claims and handles one batch of due rows. @returns how many were handled. */
-  async sendDue(): Promise<number> {
-    const rows = await this.claim();
-    await Promise.all(rows.map((row) => this.handleInSpan(row)));
-    return rows.length;
+  /** Stops claiming, then waits for the sends in flight. */
+  override async stop(): Promise<void> {
+    await super.stop();
+    await Promise.all(this.inFlight);
   }
 
   /**
@@ -177,7 +201,11 @@ export class OutboundSender extends DueWorker {
     });
   }
 
-  private async claim(): Promise<ClaimedRow[]> {
+  /**
+   * Claims up to a batch of due rows (and rows whose claimer's lease ran out): those of
+   * `SEND_FIRST_PURPOSES` first (`rules/send-order.ts`), then the longest waiting.
+   */
+  private async claim(limit: number): Promise<ClaimedRow[]> {
     const { rows } = await this.options.pool.query<ClaimedRow>(
       `UPDATE outbound_messages o
           SET status = 'sending', attempts = o.attempts + 1, lease_token = gen_random_uuid(),
@@ -186,12 +214,12 @@ export class OutboundSender extends DueWorker {
          FROM (SELECT outbox_id, status AS previous_status FROM outbound_messages
                 WHERE (status = 'pending' AND next_attempt_at <= now())
                    OR (status = 'sending' AND lease_until < now())
-                ORDER BY next_attempt_at
+                ORDER BY purpose = ANY($3::text[]) DESC, next_attempt_at
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED) due
         WHERE o.outbox_id = due.outbox_id
         RETURNING o.*, due.previous_status`,
-      [this.options.leaseMs, this.options.batchSize ?? 10],
+      [this.options.leaseMs, limit, SEND_FIRST_PURPOSES],
     );
     return rows;
   }
@@ -384,13 +412,17 @@ export class OutboundSender extends DueWorker {
   /**
    * Cost guard: how many texts the tenant has sent to this audience today (tenant-local day)
    * and its cap (customers `daily_quota`, owner `owner_alert_cap`); null for an unknown tenant.
-   * Soft by at most one claimed batch, which is sent concurrently.
+   * Soft by at most one claimed batch, which is sent concurrently. The day is a range of
+   * `updated_at` (local midnight to the next, DST-correct), so the count reads only today's
+   * rows of `outbound_messages_sent_day`, not every text the tenant ever sent.
    */
   private async quota(row: ClaimedRow): Promise<QuotaFacts | null> {
     const { rows } = await this.options.pool.query<QuotaFacts>(
       `SELECT (SELECT count(*)::int FROM outbound_messages o
                 WHERE o.tenant_id = t.tenant_id AND o.audience = $2 AND o.status = 'sent'
-                  AND (o.updated_at AT TIME ZONE t.timezone)::date = (now() AT TIME ZONE t.timezone)::date) AS sent,
+                  AND o.updated_at >= (date_trunc('day', now() AT TIME ZONE t.timezone) AT TIME ZONE t.timezone)
+                  AND o.updated_at < ((date_trunc('day', now() AT TIME ZONE t.timezone) + interval '1 day')
+                                      AT TIME ZONE t.timezone)) AS sent,
               CASE WHEN $2 = 'lead' THEN t.daily_quota ELSE t.owner_alert_cap END AS cap,
               (now() AT TIME ZONE t.timezone)::date::text AS day
          FROM tenants t WHERE t.tenant_id = $1`,

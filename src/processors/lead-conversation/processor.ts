@@ -2,8 +2,8 @@ import type pg from 'pg';
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import { parseLeadStreamId } from '../../events/streams.ts';
 import type { Consumer, ConsumerContext } from '../../log/event-log.ts';
-import { enqueueIntents } from '../../outbound/outbox.ts';
-import { setTimers } from '../timers/timers.ts';
+import { enqueueCausedIntents } from '../../outbound/outbox.ts';
+import { setOwnedTimers } from '../timers/timers.ts';
 import { tenantDirectory } from '../../projections/tenants/tenant-directory.ts';
 import { decide, type LeadDecision } from './decide.ts';
 import { evolve, initialLeadState, remember, type LeadState } from './state.ts';
@@ -56,8 +56,9 @@ interface Lead {
  * (`enqueueIntents`) and timers (`setTimers`), in log order, each with its own cause (event
  * id, correlation id, traceparent, `occurredAt`). In replay mode the outbox refuses and no
  * timer is set, as for one event, so a replay costs three queries a batch. Live batches are a
- * few events; the outbox takes one cause a call, hence a call per event there. What those
- * calls log (the outbox's refusal in replay, at debug) goes to `ctx.log`: for a batch, the
+ * few events; their texts and timers go in one statement each (`enqueueCausedIntents`,
+ * `setOwnedTimers`), as one call per event in log order would leave them. What those calls
+ * log (the outbox's refusal in replay, at debug) goes to `ctx.log`: for a batch, the
  * consumer's logger rather than one bound to the event.
  *
  * Between two events of one lead the state is taken as `lead_states` would give it back
@@ -107,10 +108,10 @@ async function handleLeadEvents(
   }
   await saveStates(ctx.db, [...leads.values()]);
 
-  for (const { event, lead, decision } of decided) {
-    await enqueueIntents(
-      ctx,
-      {
+  await enqueueCausedIntents(
+    ctx,
+    decided.map(({ event, lead, decision }) => ({
+      cause: {
         tenantId: lead.tenantId,
         streamId: event.streamId,
         leadPhone: lead.phone,
@@ -119,10 +120,16 @@ async function handleLeadEvents(
         traceparent: event.traceparent,
         occurredAt: event.occurredAt,
       },
-      decision.intents,
-    );
-    await setTimers(ctx, { tenantId: lead.tenantId, streamId: event.streamId }, decision.timers);
-  }
+      intents: decision.intents,
+    })),
+  );
+  await setOwnedTimers(
+    ctx,
+    decided.map(({ event, lead, decision }) => ({
+      owner: { tenantId: lead.tenantId, streamId: event.streamId },
+      timers: decision.timers,
+    })),
+  );
 }
 
 /**

@@ -27,24 +27,45 @@ export async function setTimers(
   owner: { tenantId: string; streamId: string },
   timers: TimerRequest[],
 ): Promise<void> {
-  if (timers.length === 0 || ctx.replay) return;
-  for (const t of timers) {
-    await ctx.db.query(
-      `INSERT INTO timers (timer_id, tenant_id, stream_id, kind, key, due_at, traceparent)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (timer_id) DO UPDATE SET due_at = EXCLUDED.due_at,
-         traceparent = COALESCE(EXCLUDED.traceparent, timers.traceparent)
-       WHERE timers.fired_at IS NULL`,
-      [
-        t.timerId,
-        owner.tenantId,
-        owner.streamId,
-        t.kind,
-        t.key,
-        t.dueAt,
-        activeTraceparent() ?? null,
-      ],
-    );
+  await setOwnedTimers(ctx, [{ owner, timers }]);
+}
+
+/**
+ * {@link setTimers} for many owners at once (a batch of events), in one statement: a timer set
+ * more than once in the batch is written once, as the last setting left it (its due time; the
+ * last trace context given), as one call per owner in order would.
+ */
+export async function setOwnedTimers(
+  ctx: ConsumerContext,
+  owned: ReadonlyArray<{
+    owner: { tenantId: string; streamId: string };
+    timers: readonly TimerRequest[];
+  }>,
+): Promise<void> {
+  if (ctx.replay) return;
+  const traceparent = activeTraceparent() ?? null;
+  const byId = new Map<string, TimerRequest & { tenantId: string; streamId: string }>();
+  for (const { owner, timers } of owned) {
+    for (const t of timers) byId.set(t.timerId, { ...t, ...owner });
   }
+  if (byId.size === 0) return;
+  const rows = [...byId.values()];
+  await ctx.db.query(
+    `INSERT INTO timers (timer_id, tenant_id, stream_id, kind, key, due_at, traceparent)
+     SELECT t.*, $7::text FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
+       $5::text[], $6::timestamptz[]) AS t
+     ON CONFLICT (timer_id) DO UPDATE SET due_at = EXCLUDED.due_at,
+       traceparent = COALESCE(EXCLUDED.traceparent, timers.traceparent)
+     WHERE timers.fired_at IS NULL`,
+    [
+      rows.map((t) => t.timerId),
+      rows.map((t) => t.tenantId),
+      rows.map((t) => t.streamId),
+      rows.map((t) => t.kind),
+      rows.map((t) => t.key),
+      rows.map((t) => t.dueAt),
+      traceparent,
+    ],
+  );
   await ctx.db.query(`SELECT pg_notify('${TIMERS_CHANNEL}', '')`);
 }

@@ -1,0 +1,14 @@
+/**
+ * Texts the sender takes before any other due text, whatever waited longer: a customer's
+ * first answer after a missed call, and the replies the carriers' rules require at once
+ * (the opt-out confirmation within 5 minutes of STOP, HELP, the opt-in confirmation: CTIA
+ * Messaging Principles and Best Practices, 2023, §5.1). A burst of owner alerts (a debounce
+ * window closing for many leads at once) or acknowledgements must never hold back a caller
+ * who is deciding whether to ring the next plumber.
+ */
+export const SEND_FIRST_PURPOSES: readonly string[] = [
+  'missed-call-text',
+  'opt-out-confirmation',
+  'opt-in-confirmation',
+  'help',
+];
