@@ -151,6 +151,7 @@ try {
       4 * 3_600_000,
     );
     if (restore.code !== 0) throw new Error(`restore failed: ${restore.stderr}`);
+    console.error(restore.stdout.trim());
     report(
       'leadline restore (append + replay of every consumer)',
       backup.events,

@@ -17,8 +17,10 @@ const unzip = (pairs: ReadonlyArray<[string, string]>): [string[], string[]] => 
 const isoOrNull = (at: Date | null): string | null => (at ? at.toISOString() : null);
 
 /**
- * Reads, in three queries whatever the batch's size, the dashboard rows `needed` names that
- * exist, locked `FOR UPDATE` until the batch's transaction ends.
+ * Reads, in four queries whatever the batch's size, the dashboard rows `needed` names that
+ * exist. Not locked: the projection is the only writer of its tables, and one reader at a
+ * time holds a consumer (its advisory lock; on Kafka, the partition's offset row) and each
+ * row belongs to one lead's stream.
  */
 export async function loadDashboardRows(
   db: pg.ClientBase,
@@ -43,8 +45,7 @@ export async function loadDashboardRows(
                   c.dial_call_status, c.first_text_at
              FROM dashboard_calls c
              JOIN unnest($1::text[], $2::text[]) AS k (tenant_id, call_sid)
-               ON c.tenant_id = k.tenant_id AND c.call_sid = k.call_sid
-              FOR UPDATE OF c`,
+               ON c.tenant_id = k.tenant_id AND c.call_sid = k.call_sid`,
           unzip(needed.calls),
         );
   const leads =
@@ -70,8 +71,7 @@ export async function loadDashboardRows(
                   l.intent, l.emergencies
              FROM dashboard_leads l
              JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[])) AS k (tenant_id, phone)
-               ON l.tenant_id = k.tenant_id AND l.phone = k.phone
-              FOR UPDATE OF l`,
+               ON l.tenant_id = k.tenant_id AND l.phone = k.phone`,
           unzip(needed.leads),
         );
   const messages = await loadMessages(db, 'm.message_key', needed.messageKeys);
@@ -157,8 +157,7 @@ async function loadMessages(
             m.urgency
        FROM dashboard_messages m
        JOIN unnest($1::text[], $2::text[]) AS k (tenant_id, id)
-         ON m.tenant_id = k.tenant_id AND ${column} = k.id
-        FOR UPDATE OF m`,
+         ON m.tenant_id = k.tenant_id AND ${column} = k.id`,
     unzip(pairs),
   );
   return rows;

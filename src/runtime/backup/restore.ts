@@ -138,21 +138,31 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     let appended = 0;
     let duplicates = 0;
     let unsubscribeLinks = 0;
-    await readBackup(file, {
+    // One append in flight while the next batch is read and checked (gunzip, JSON, schema):
+    // the file's order is kept, and the database and this process work at the same time.
+    let appending: Promise<void> = Promise.resolve();
+    const reading = readBackup(file, {
       batchSize,
       onHeader: (again) => {
         if (again.backupId !== header.backupId)
           throw new Error(`${file} changed during the restore`);
       },
       onBatch: async (events) => {
-        const results = await log!.append(events);
-        const dupes = results.filter((r) => r.duplicate).length;
-        duplicates += dupes;
-        appended += results.length - dupes;
-        unsubscribeLinks += await recordUnsubscribeLinks(db.pool, events);
-        progress({ phase: 'append', done: appended + duplicates, total });
+        await appending;
+        appending = (async () => {
+          const results = await log!.append(events);
+          const dupes = results.filter((r) => r.duplicate).length;
+          duplicates += dupes;
+          appended += results.length - dupes;
+          unsubscribeLinks += await recordUnsubscribeLinks(db.pool, events);
+          progress({ phase: 'append', done: appended + duplicates, total });
+        })();
+        appending.catch(() => {}); // awaited (and thrown) before the next append or below
       },
     });
+    // A read that fails still lets the append in flight finish before the error goes up.
+    await reading.finally(() => appending.catch(() => {}));
+    await appending;
     await db.pool.query('UPDATE restore_runs SET appended_at = now() WHERE backup_id = $1', [
       header.backupId,
     ]);
