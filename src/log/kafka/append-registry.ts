@@ -134,6 +134,58 @@ export class AppendRegistry {
     return rows.map((r) => r.event_id);
   }
 
+  /** Settlements waiting for the next write, with whoever waits for each. */
+  private pendingSettles: Array<{
+    locations: Map<string, KafkaLocation>;
+    done: () => void;
+  }> = [];
+  private settling: Promise<void> | undefined;
+  /** Set by a closing `flush(true)`: a failed write is dropped rather than retried. */
+  private givingUp = false;
+
+  /**
+   * Records where produced events landed, in the background: settlements of appends made
+   * meanwhile go together in one statement, so an append does not wait for it (its caller's
+   * events are already durable in Kafka; until the row says `appended`, this process answers
+   * a repeat of those ids from memory, and another process waits for the settlement). A
+   * failed write is tried again (1 s apart) until it lands or {@link flush} gives up.
+   * @returns a promise that resolves once these locations are recorded.
+   */
+  settleSoon(locations: Map<string, KafkaLocation>): Promise<void> {
+    return new Promise((done) => {
+      this.pendingSettles.push({ locations, done });
+      this.settling ??= this.writeSettlements();
+    });
+  }
+
+  /** Writes what waits to be settled now; with `giveUp`, a failure drops it instead of retrying. */
+  async flush(giveUp = false): Promise<void> {
+    if (giveUp) this.givingUp = true;
+    await this.settling;
+    if (this.pendingSettles.length === 0) return;
+    this.settling = this.writeSettlements(giveUp);
+    await this.settling;
+  }
+
+  private async writeSettlements(giveUp = false): Promise<void> {
+    await Promise.resolve(); // let appends finishing in this tick join
+    while (this.pendingSettles.length > 0) {
+      const batch = this.pendingSettles;
+      this.pendingSettles = [];
+      const all = new Map<string, KafkaLocation>();
+      for (const { locations } of batch) for (const [id, at] of locations) all.set(id, at);
+      try {
+        await this.settle(all);
+        for (const { done } of batch) done();
+      } catch {
+        if (giveUp || this.givingUp) break;
+        this.pendingSettles.unshift(...batch);
+        await sleep(1_000);
+      }
+    }
+    this.settling = undefined;
+  }
+
   /** Records where produced events landed. */
   async settle(locations: Map<string, KafkaLocation>): Promise<void> {
     if (locations.size === 0) return;

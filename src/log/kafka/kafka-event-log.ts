@@ -207,8 +207,8 @@ export class KafkaEventLog implements EventLog {
         throw error;
       }
       outcome(produced);
-      await this.registry.settle(produced);
-      forget();
+      // Durable in Kafka now; the registry learns where in the background (`settleSoon`).
+      void this.registry.settleSoon(produced).then(forget);
     }
     const reported = new Set<string>();
     return events.map((e) => {
@@ -334,6 +334,7 @@ export class KafkaEventLog implements EventLog {
     await this.subscriptions.stopAll();
     await this.producer.disconnect().catch(() => {});
     await this.admin.disconnect().catch(() => {});
+    await this.registry.flush(true).catch(() => {});
     await this.registryPool.end().catch(() => {});
   }
 }
