@@ -15,7 +15,8 @@
  * and each call's time from the missed-call callback to the text's request at the Twilio
  * stand-in.
  *
- * Run: `npm run bench:ingest` (ROUNDS=2, SECONDS=10, CONNECTIONS=20, LEADS=1000 by default).
+ * Run: `npm run bench:ingest` (ROUNDS=2, SECONDS=10, CONNECTIONS=20, LEADS=1000 by default;
+ * SHOW_CALLS=1 prints every missed call's time).
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -169,7 +170,7 @@ try {
     })(),
   ]);
   const m = summarise(calls);
-  if (process.env.SHOW_CALLS) console.log(calls.join(" "));
+  if (process.env.SHOW_CALLS) console.log(calls.join(' '));
   console.log(`half rate (${half} req/s asked): ${format(load)} (issue 14 asks p99 < 50 ms)`);
   console.log(
     `  missed call → request at Twilio during it, ${m.count} calls: p50 ${m.p50} ms  p90 ${m.p90} ms  p99 ${m.p99} ms  worst ${m.worst} ms (issue 14 asks p50 <= 30, p99 <= 150)`,
