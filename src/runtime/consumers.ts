@@ -32,6 +32,11 @@ export interface ConsumerSpec {
   version: number;
   tables: string[];
   onPoison: PoisonPolicy;
+  /**
+   * Indexes (serving names) that only readers use, never the consumer itself: a rebuild
+   * builds them once when it has caught up instead of keeping them up to date row by row.
+   */
+  readerIndexes?: string[];
 }
 
 /** Every consumer a worker runs: projections first, then processors. */
@@ -56,6 +61,7 @@ export const consumerSpecs: ConsumerSpec[] = [
     version: 1,
     tables: [...CONSENT_LEDGER_TABLES],
     onPoison: 'stop',
+    readerIndexes: ['consent_records_phone', 'consent_records_phone_any_tenant'],
   },
   {
     consumer: dashboardProjection,
@@ -63,6 +69,14 @@ export const consumerSpecs: ConsumerSpec[] = [
     version: 1,
     tables: ['dashboard_calls', 'dashboard_leads', 'dashboard_messages'],
     onPoison: 'stop',
+    // The projection reads by primary key and `dashboard_messages_sid`; these serve the API.
+    readerIndexes: [
+      'dashboard_leads_recent',
+      'dashboard_calls_received',
+      'dashboard_calls_lead',
+      'dashboard_messages_at',
+      'dashboard_messages_lead',
+    ],
   },
   {
     consumer: leadConversationProcessor,

@@ -9,6 +9,7 @@ import { REBUILD_SUFFIX } from '../consumer-binding.ts';
 import { shortName, type ConsumerSpec } from '../consumers.ts';
 import type { Progress } from './progress.ts';
 import {
+  buildReaderIndexes,
   createRebuildTables,
   dropSchema,
   lockServingTables,
@@ -140,6 +141,7 @@ export async function rebuildConsumer(
     return { outcome: 'caught-up', ...summary };
   }
 
+  await buildReaderIndexes(pool, schema, spec.tables);
   for (let attempt = 1; ; attempt++) {
     const result = await trySwitch(spec, schema, rebuildName, settings);
     if (result === 'switched') break;
@@ -182,7 +184,7 @@ async function startOrResume(
     await dropSchema(pool, schema);
   }
   await withTransaction(pool, async (client) => {
-    await createRebuildTables(client, schema, spec.tables);
+    await createRebuildTables(client, schema, spec.tables, spec.readerIndexes);
     await client.query(
       `INSERT INTO projection_rebuilds (consumer_name, version, schema_name) VALUES ($1, $2, $3)
        ON CONFLICT (consumer_name) DO NOTHING`,

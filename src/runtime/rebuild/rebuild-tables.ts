@@ -25,12 +25,51 @@ export async function createRebuildTables(
   db: pg.ClientBase,
   schema: string,
   tables: string[],
+  readerIndexes: readonly string[] = [],
 ): Promise<void> {
   await db.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`);
   for (const table of tables) {
     await db.query(
       `CREATE TABLE IF NOT EXISTS ${ident(schema)}.${ident(table)} (LIKE public.${ident(table)} INCLUDING ALL)`,
     );
+    // Indexes only readers use are built once at the end (`buildReaderIndexes`), not kept
+    // up to date row by row while millions of events are replayed.
+    const serving = await indexesByShape(db, 'public', table);
+    const copies = await indexesByShape(db, schema, table);
+    for (const [shape, name] of serving) {
+      const copy = copies.get(shape);
+      if (copy && readerIndexes.includes(name)) {
+        await db.query(`DROP INDEX ${ident(schema)}.${ident(copy)}`);
+      }
+    }
+  }
+}
+
+/**
+ * Builds on the rebuilt `tables` every index of the serving ones they lack (those
+ * {@link createRebuildTables} left out), each in one pass over the finished table: run when
+ * the rebuild has caught up, before the switch, outside its transaction (readers never wait
+ * for it). Idempotent.
+ */
+export async function buildReaderIndexes(
+  db: pg.Pool,
+  schema: string,
+  tables: string[],
+): Promise<void> {
+  for (const table of tables) {
+    const serving = await indexesByShape(db, 'public', table);
+    const copies = await indexesByShape(db, schema, table);
+    for (const shape of serving.keys()) {
+      if (copies.has(shape)) continue;
+      // `shape` is PostgreSQL's own definition with the index and table names taken out.
+      await db.query(
+        shape.replace(
+          /^CREATE (UNIQUE )?INDEX ON /,
+          (_, unique: string | undefined) =>
+            `CREATE ${unique ?? ''}INDEX ON ${ident(schema)}.${ident(table)} `,
+        ),
+      );
+    }
   }
 }
 
@@ -44,7 +83,7 @@ export async function dropSchema(db: pg.ClientBase | pg.Pool, schema: string): P
  * copies `LIKE` made (named by PostgreSQL's defaults) can be given the original names.
  */
 async function indexesByShape(
-  db: pg.ClientBase,
+  db: pg.ClientBase | pg.Pool,
   schema: string,
   table: string,
 ): Promise<Map<string, string>> {
