@@ -34,7 +34,8 @@ export function summarise(latencies: readonly number[]): LatencySummary {
  * Places `calls` missed calls one after another, as Twilio reports them (the incoming-call
  * webhook, then the `<Dial action>` callback with `no-answer`), and measures for each the time
  * from the missed-call callback to the text's request reaching the Twilio stand-in (ms).
- * Callers are `+1647555NNNN` from `firstCaller` on (a caller each, never texted before).
+ * Callers are `<callerPrefix>NNNN` from `firstCaller` on (a caller each, never texted before).
+ * @throws Error when a call's text has not reached the stand-in within 60 s.
  */
 export async function probeMissedCalls(options: {
   client: TwilioWebhookClient;
@@ -43,12 +44,14 @@ export async function probeMissedCalls(options: {
   to: string;
   calls: number;
   firstCaller: number;
+  /** The callers' numbers before their 4-digit index (default `+1647555`). */
+  callerPrefix?: string;
 }): Promise<number[]> {
   const { client, twilio } = options;
   const latencies: number[] = [];
   for (let i = 0; i < options.calls; i++) {
     const n = options.firstCaller + i;
-    const caller = `+1647555${String(n).padStart(4, '0')}`;
+    const caller = `${options.callerPrefix ?? '+1647555'}${String(n).padStart(4, '0')}`;
     const call = {
       callSid: `CA${String(n).padStart(32, '0')}`,
       accountSid: options.accountSid,
@@ -60,7 +63,12 @@ export async function probeMissedCalls(options: {
     const before = twilio.to(caller).length;
     const start = Date.now();
     await client.post(client.relativeTo(action), dialActionParams(call, 'no-answer'));
-    while (twilio.to(caller).length === before) await sleep(1);
+    const deadline = start + 60_000;
+    while (twilio.to(caller).length === before) {
+      // A text withheld (an opted-out caller, a quota) never reaches Twilio: say so.
+      if (Date.now() > deadline) throw new Error(`no text reached Twilio for ${caller} in 60 s`);
+      await sleep(1);
+    }
     latencies.push(twilio.to(caller)[0]!.dateCreated.getTime() - start);
   }
   return latencies;

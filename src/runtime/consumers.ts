@@ -61,7 +61,11 @@ export const consumerSpecs: ConsumerSpec[] = [
     version: 1,
     tables: [...CONSENT_LEDGER_TABLES],
     onPoison: 'stop',
-    readerIndexes: ['consent_records_phone', 'consent_records_phone_any_tenant'],
+    readerIndexes: [
+      'consent_records_phone',
+      'consent_records_phone_any_tenant',
+      'consent_records_revoked_at',
+    ],
   },
   {
     consumer: dashboardProjection,
