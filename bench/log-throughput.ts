@@ -7,7 +7,6 @@
  * Embedded PostgreSQL; Kafka from KAFKA_BROKERS or the local broker (deploy/kafka).
  * Run: `npm run bench:log` (a few minutes). Prints a table; asserts nothing.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +19,7 @@ import type { EventLog } from '../src/log/event-log.ts';
 import { KafkaEventLog } from '../src/log/kafka/kafka-event-log.ts';
 import { PostgresEventLog } from '../src/log/postgres/postgres-event-log.ts';
 import { silentLogger } from '../src/shared/logger.ts';
+import { startBenchKafka } from '../harness/bench-kafka.ts';
 import { contractEvent } from '../harness/sample-events.ts';
 
 const SINGLES = Number(process.env.SINGLES ?? 1000);
@@ -30,23 +30,8 @@ const dir = await mkdtemp(path.join(os.tmpdir(), 'leadline-bench-log-'));
 const server = await startEmbeddedPostgres(dir, 'bench', silentLogger);
 await migrate(server.url, silentLogger);
 const pool = new pg.Pool({ ...clientConfig(server.url), max: 10 });
-let brokers = process.env.KAFKA_BROKERS ?? '';
-const kafkaEnv = {
-  ...process.env,
-  KAFKA_DIR: path.join(dir, 'kafka'),
-  KAFKA_PORT: '29092',
-  KAFKA_CONTROLLER_PORT: '29093',
-};
-if (!brokers) {
-  brokers = execFileSync(process.execPath, ['deploy/kafka/start.mjs'], {
-    env: kafkaEnv,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  })
-    .toString()
-    .trim()
-    .split('\n')
-    .pop()!;
-}
+const kafkaBroker = await startBenchKafka(dir);
+const brokers = kafkaBroker.brokers;
 
 const rows: string[][] = [];
 const rate = (n: number, ms: number) => `${Math.round((n * 1000) / ms).toLocaleString('en-US')}/s`;
@@ -179,8 +164,7 @@ try {
   for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
 } finally {
   await pool.end();
-  if (!process.env.KAFKA_BROKERS)
-    execFileSync(process.execPath, ['deploy/kafka/stop.mjs'], { env: kafkaEnv, stdio: 'ignore' });
+  kafkaBroker.stop();
   await server.stop();
   await rm(dir, { recursive: true, force: true });
 }

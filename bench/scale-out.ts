@@ -16,7 +16,7 @@
  * Run: `npm run bench:scale` (a few minutes). Embedded PostgreSQL; Kafka from KAFKA_BROKERS
  * or a broker of its own (deploy/kafka).
  */
-import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -33,6 +33,7 @@ import { KafkaEventLog } from '../src/log/kafka/kafka-event-log.ts';
 import { consumerSpecs } from '../src/runtime/consumers.ts';
 import { systemClock } from '../src/shared/clock.ts';
 import { silentLogger } from '../src/shared/logger.ts';
+import { startBenchKafka } from '../harness/bench-kafka.ts';
 import { mixedLog, type MixedLogTenant } from '../harness/mixed-log.ts';
 import { freePort, ServiceProcess } from '../harness/service-process.ts';
 
@@ -43,23 +44,8 @@ const LEADS_PER_TENANT = 400;
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'leadline-bench-scale-'));
 const server = await startEmbeddedPostgres(dir, 'bench', silentLogger);
-let brokers = process.env.KAFKA_BROKERS ?? '';
-const kafkaEnv = {
-  ...process.env,
-  KAFKA_DIR: path.join(dir, 'kafka'),
-  KAFKA_PORT: String(await freePort()),
-  KAFKA_CONTROLLER_PORT: String(await freePort()),
-};
-if (!brokers) {
-  brokers = execFileSync(process.execPath, ['deploy/kafka/start.mjs'], {
-    env: kafkaEnv,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  })
-    .toString()
-    .trim()
-    .split('\n')
-    .pop()!;
-}
+const kafkaBroker = await startBenchKafka(dir);
+const brokers = kafkaBroker.brokers;
 const kafka = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING });
 const admin = kafka.admin();
 await admin.connect();
@@ -89,7 +75,7 @@ async function highWatermarks(topics: string[]): Promise<Map<string, bigint>> {
 function cpuSeconds(pid: number | undefined): number {
   if (!pid) return 0;
   try {
-    const stat = execFileSync('cat', [`/proc/${pid}/stat`]).toString();
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
@@ -224,9 +210,7 @@ try {
   }
 } finally {
   await admin.disconnect().catch(() => {});
-  if (!process.env.KAFKA_BROKERS) {
-    execFileSync(process.execPath, ['deploy/kafka/stop.mjs'], { env: kafkaEnv, stdio: 'ignore' });
-  }
+  kafkaBroker.stop();
   await server.stop();
   await rm(dir, { recursive: true, force: true });
 }

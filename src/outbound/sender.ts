@@ -1,4 +1,3 @@
-import { SEND_FIRST_PURPOSES } from '../rules/send-order.ts';
 import type pg from 'pg';
 import { DueWorker } from '../db/due-work-loop.ts';
 import type { EventData } from '../events/catalogue.ts';
@@ -8,6 +7,7 @@ import type { EventLog } from '../log/event-log.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { UNSUBSCRIBED_RECIPIENT } from '../rules/message-status.ts';
+import { SEND_FIRST_PURPOSES } from '../rules/send-order.ts';
 import { applyConsentChange, consentFor, mintUnsubscribeLink } from '../consent/index.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import { customerTimeZones } from '../shared/phone-timezones.ts';
@@ -412,7 +412,7 @@ export class OutboundSender extends DueWorker {
   /**
    * Cost guard: how many texts the tenant has sent to this audience today (tenant-local day)
    * and its cap (customers `daily_quota`, owner `owner_alert_cap`); null for an unknown tenant.
-   * Soft by at most one claimed batch, which is sent concurrently. The day is a range of
+   * Soft by at most the sends in flight (`batchSize`), checked concurrently. The day is a range of
    * `updated_at` (local midnight to the next, DST-correct), so the count reads only today's
    * rows of `outbound_messages_sent_day`, not every text the tenant ever sent.
    */

@@ -140,7 +140,7 @@ export class AppendRegistry {
     done: () => void;
   }> = [];
   private settling: Promise<void> | undefined;
-  /** Set by a closing `flush(true)`: a failed write is dropped rather than retried. */
+  /** Set by {@link close}: a failed write is dropped rather than retried. */
   private givingUp = false;
 
   /**
@@ -148,7 +148,7 @@ export class AppendRegistry {
    * meanwhile go together in one statement, so an append does not wait for it (its caller's
    * events are already durable in Kafka; until the row says `appended`, this process answers
    * a repeat of those ids from memory, and another process waits for the settlement). A
-   * failed write is tried again (1 s apart) until it lands or {@link flush} gives up.
+   * failed write is tried again (1 s apart) until it lands or {@link close} gives up.
    * @returns a promise that resolves once these locations are recorded.
    */
   settleSoon(locations: Map<string, KafkaLocation>): Promise<void> {
@@ -158,16 +158,20 @@ export class AppendRegistry {
     });
   }
 
-  /** Writes what waits to be settled now; with `giveUp`, a failure drops it instead of retrying. */
-  async flush(giveUp = false): Promise<void> {
-    if (giveUp) this.givingUp = true;
+  /**
+   * For closing: writes what waits to be settled once more, dropping it if that fails (the
+   * claims stay `producing` and are taken over after the stall bound, as for a process that
+   * died). From then on no failed write is retried.
+   */
+  async close(): Promise<void> {
+    this.givingUp = true;
     await this.settling;
     if (this.pendingSettles.length === 0) return;
-    this.settling = this.writeSettlements(giveUp);
+    this.settling = this.writeSettlements();
     await this.settling;
   }
 
-  private async writeSettlements(giveUp = false): Promise<void> {
+  private async writeSettlements(): Promise<void> {
     await Promise.resolve(); // let appends finishing in this tick join
     while (this.pendingSettles.length > 0) {
       const batch = this.pendingSettles;
@@ -178,7 +182,7 @@ export class AppendRegistry {
         await this.settle(all);
         for (const { done } of batch) done();
       } catch {
-        if (giveUp || this.givingUp) break;
+        if (this.givingUp) break;
         this.pendingSettles.unshift(...batch);
         await sleep(1_000);
       }

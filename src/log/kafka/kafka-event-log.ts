@@ -334,16 +334,16 @@ export class KafkaEventLog implements EventLog {
     await this.subscriptions.stopAll();
     await this.producer.disconnect().catch(() => {});
     await this.admin.disconnect().catch(() => {});
-    await this.registry.flush(true).catch(() => {});
+    await this.registry.close().catch(() => {});
     await this.registryPool.end().catch(() => {});
   }
 }
 
 /**
  * A small pool beside `pool` (same server and settings) whose sessions commit without waiting
- * for the WAL flush (`synchronous_commit=off`), for the append registry only: a claim or a
- * settlement is two round trips of every append, and waiting for the disk on each would cost
- * more than the produce itself. What a crash of the PostgreSQL server can lose (its last few
+ * for the WAL flush (`synchronous_commit=off`), for the append registry only: every append
+ * waits for its claim, and waiting for the disk there (and for the settlements behind it)
+ * would cost more than the produce itself. What a crash of the PostgreSQL server can lose (its last few
  * hundred milliseconds of registry writes) is only knowledge the registry re-learns: a lost
  * claim lets a retried webhook produce its event again, a lost settlement is taken over after
  * the stall bound, and both copies are harmless because every consumer effect is keyed by

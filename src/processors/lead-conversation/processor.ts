@@ -52,14 +52,13 @@ interface Lead {
 /**
  * Handles `events` (consecutive, in log order) as handling each in turn would, with a fixed
  * number of queries whatever their number: one read of their tenants, one of their leads'
- * states, one write of those states; then, per event that decided something, its texts
- * (`enqueueIntents`) and timers (`setTimers`), in log order, each with its own cause (event
- * id, correlation id, traceparent, `occurredAt`). In replay mode the outbox refuses and no
- * timer is set, as for one event, so a replay costs three queries a batch. Live batches are a
- * few events; their texts and timers go in one statement each (`enqueueCausedIntents`,
- * `setOwnedTimers`), as one call per event in log order would leave them. What those calls
- * log (the outbox's refusal in replay, at debug) goes to `ctx.log`: for a batch, the
- * consumer's logger rather than one bound to the event.
+ * states, one write of those states; then the texts and timers the events decided, in one
+ * statement each (`enqueueCausedIntents`, `setOwnedTimers`), each text with its own cause
+ * (event id, correlation id, traceparent, `occurredAt`), as one call per event in log order
+ * would leave them. In replay mode the outbox refuses and no timer is set, as for one event,
+ * so a replay costs three queries a batch. What those calls log (the outbox's refusal in
+ * replay, at debug) goes to `ctx.log`: for a batch, the consumer's logger rather than one
+ * bound to the event.
  *
  * Between two events of one lead the state is taken as `lead_states` would give it back
  * ({@link asStored}): the fold decides on exactly what one event at a time would have read.

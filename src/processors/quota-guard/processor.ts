@@ -1,6 +1,6 @@
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import type { Consumer, ConsumerContext } from '../../log/event-log.ts';
-import { enqueueIntents } from '../../outbound/outbox.ts';
+import { enqueueCausedIntents } from '../../outbound/outbox.ts';
 import { tenantDirectory } from '../../projections/tenants/tenant-directory.ts';
 
 /**
@@ -20,8 +20,9 @@ type QuotaExceeded = Extract<RecordedLeadlineEvent, { type: 'QuotaExceeded' }>;
 /**
  * For each `QuotaExceeded` of customers' texts in `events` (in log order), enqueues the
  * owner's alert, keyed `<tenantId>:<day>:quota-alert` (so once a day whatever the events'
- * number). The events' tenants are read in one query; an event whose tenant is not in the
- * tenants projection is passed over. In replay mode the outbox refuses, as for one event.
+ * number). The events' tenants are read in one query and the alerts written in one statement;
+ * an event whose tenant is not in the tenants projection is passed over. In replay mode the
+ * outbox refuses, as for one event.
  */
 async function alertQuotasReached(
   events: readonly RecordedLeadlineEvent[],
@@ -35,34 +36,38 @@ async function alertQuotasReached(
   const tenants = await tenantDirectory.getMany(ctx.db, [
     ...new Set(reached.map((event) => event.tenantId)),
   ]);
-  for (const event of reached) {
-    const tenant = tenants.get(event.tenantId);
-    if (!tenant) continue;
-    await enqueueIntents(
-      ctx,
-      {
-        tenantId: tenant.tenantId,
-        streamId: event.streamId,
-        leadPhone: tenant.ownerPhone,
-        eventId: event.id,
-        correlationId: event.correlationId,
-        traceparent: event.traceparent,
-        occurredAt: event.occurredAt,
-      },
-      [
+  await enqueueCausedIntents(
+    ctx,
+    reached.flatMap((event) => {
+      const tenant = tenants.get(event.tenantId);
+      if (!tenant) return [];
+      return [
         {
-          dedupeKey: `${tenant.tenantId}:${event.data.day}:quota-alert`,
-          audience: 'owner',
-          purpose: 'quota-alert',
-          to: tenant.ownerPhone,
-          from: tenant.twilioNumber,
-          body:
-            `Leadline: today's limit of ${event.data.limit} texts to customers is reached. ` +
-            'New callers are not being texted until tomorrow; you still get alerts. ' +
-            'Raise the limit with: leadline tenants add … --daily-quota',
-          consentExempt: true,
+          cause: {
+            tenantId: tenant.tenantId,
+            streamId: event.streamId,
+            leadPhone: tenant.ownerPhone,
+            eventId: event.id,
+            correlationId: event.correlationId,
+            traceparent: event.traceparent,
+            occurredAt: event.occurredAt,
+          },
+          intents: [
+            {
+              dedupeKey: `${tenant.tenantId}:${event.data.day}:quota-alert`,
+              audience: 'owner' as const,
+              purpose: 'quota-alert',
+              to: tenant.ownerPhone,
+              from: tenant.twilioNumber,
+              body:
+                `Leadline: today's limit of ${event.data.limit} texts to customers is reached. ` +
+                'New callers are not being texted until tomorrow; you still get alerts. ' +
+                'Raise the limit with: leadline tenants add … --daily-quota',
+              consentExempt: true,
+            },
+          ],
         },
-      ],
-    );
-  }
+      ];
+    }),
+  );
 }
