@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { listMessages } from './fake-twilio-list.ts';
-import { loadMessageCreateSpec, loadMessageListSpec } from './twilio-spec.ts';
+import { loadCallCreateSpec, loadMessageCreateSpec, loadMessageListSpec } from './twilio-spec.ts';
 
 /** A text the fake Twilio accepted. */
 export interface FakeMessage {
@@ -12,6 +12,15 @@ export interface FakeMessage {
   from: string;
   body: string;
   statusCallback: string | undefined;
+  dateCreated: Date;
+}
+
+/** A call the fake Twilio accepted (`POST …/Calls.json`). */
+export interface FakeCall {
+  sid: string;
+  to: string;
+  from: string;
+  twiml: string;
   dateCreated: Date;
 }
 
@@ -26,10 +35,13 @@ type Behaviour = 'accept' | 'hang' | 'fail-500' | 'reset';
  * Twilio's does (newest first, 50 to a page, `next_page_uri`; see `fake-twilio-list.ts`) and
  * refuses query parameters Twilio's OpenAPI description does not list. A message is `queued`
  * (`date_sent` null) for its first second, then `sent` (as Twilio sends one promptly). Tests script failures per request: hang after accepting, 500,
- * or reset the connection; {@link FakeTwilio.seedSent} adds texts other senders sent.
+ * or reset the connection; {@link FakeTwilio.seedSent} adds texts other senders sent. It also
+ * takes call-backs (`POST …/Calls.json`, see `createCall`), recorded in {@link FakeTwilio.calls}.
  */
 export class FakeTwilio {
   readonly messages: FakeMessage[] = [];
+  /** Calls placed through the Calls API (call-backs), in order. */
+  readonly calls: FakeCall[] = [];
   /** Every request received, valid or not: the form body of a POST, the query of a GET. */
   readonly requests: Array<{ method: string; path: string; params: Record<string, string> }> = [];
   private readonly scripted: Behaviour[] = [];
@@ -38,6 +50,7 @@ export class FakeTwilio {
   private readonly sockets = new Set<Socket>();
   private readonly spec = loadMessageCreateSpec();
   private readonly listSpec = loadMessageListSpec();
+  private readonly callSpec = loadCallCreateSpec();
   private server: http.Server | undefined;
   url = '';
 
@@ -144,13 +157,14 @@ export class FakeTwilio {
     );
     this.requests.push({ method: req.method ?? '', path: url.pathname, params });
 
-    const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(url.pathname);
+    const match = /^\/2010-04-01\/Accounts\/([^/]+)\/(Messages|Calls)\.json$/.exec(url.pathname);
     if (!match) return this.error(res, 404, 20404, 'The requested resource was not found');
     const expected =
       'Basic ' + Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64');
     if (req.headers.authorization !== expected || match[1] !== this.accountSid) {
       return this.error(res, 401, 20003, 'Authenticate');
     }
+    if (match[2] === 'Calls') return this.createCall(req, params, res);
     if (req.method === 'GET') return this.list(url, res);
     if (req.method !== 'POST') return this.error(res, 405, 20004, 'Method not allowed');
 
@@ -198,6 +212,57 @@ export class FakeTwilio {
     if (behaviour === 'hang') return; // accepted, but the answer never comes
     res.writeHead(201, { 'content-type': 'application/json' });
     res.end(JSON.stringify(this.resource(message)));
+  }
+
+  /**
+   * `POST …/Calls.json` (CreateCall): parameters checked against Twilio's OpenAPI description
+   * (unknown → 400; `To` and `From` required, E.164 here; a `Url` or `Twiml`, the TwiML at
+   * most its documented 4,000 characters and well-formed enough to start with `<?xml` or
+   * `<Response>`). Answers 201 with a `queued` call resource.
+   */
+  private createCall(
+    req: http.IncomingMessage,
+    params: Record<string, string>,
+    res: http.ServerResponse,
+  ) {
+    if (req.method !== 'POST') return this.error(res, 405, 20004, 'Method not allowed');
+    const unknown = Object.keys(params).filter((k) => !this.callSpec.known.has(k));
+    if (unknown.length)
+      return this.error(res, 400, 21609, `Unknown parameters: ${unknown.join(', ')}`);
+    for (const name of this.callSpec.required) {
+      if (!params[name]) return this.error(res, 400, 21201, `No '${name}' number is specified`);
+    }
+    if (!/^\+\d{8,15}$/.test(params.To!) || !/^\+\d{8,15}$/.test(params.From!))
+      return this.error(res, 400, 21211, `Invalid 'To' or 'From' phone number`);
+    const twiml = params.Twiml ?? '';
+    if (!params.Url && !/^(<\?xml[^>]*\?>)?<Response>[\s\S]*<\/Response>$/.test(twiml))
+      return this.error(res, 400, 21205, 'A Url or valid Twiml is required');
+    if (twiml.length > this.callSpec.maxTwiml)
+      return this.error(res, 400, 13803, 'Twiml is longer than 4000 characters');
+    const refusal = this.refused.get(params.To!);
+    if (refusal) return this.error(res, 400, refusal.code, refusal.message);
+    const call: FakeCall = {
+      sid: 'CA' + randomBytes(16).toString('hex'),
+      to: params.To!,
+      from: params.From!,
+      twiml,
+      dateCreated: new Date(),
+    };
+    this.calls.push(call);
+    res.writeHead(201, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        account_sid: this.accountSid,
+        api_version: '2010-04-01',
+        date_created: rfc2822(call.dateCreated),
+        direction: 'outbound-api',
+        from: call.from,
+        sid: call.sid,
+        status: 'queued',
+        to: call.to,
+        uri: `/2010-04-01/Accounts/${this.accountSid}/Calls/${call.sid}.json`,
+      }),
+    );
   }
 
   private list(url: URL, res: http.ServerResponse) {

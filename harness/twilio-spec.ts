@@ -67,3 +67,30 @@ export function loadMessageListSpec(): MessageListSpec {
   if (!maxPageSize) throw new Error(`no PageSize maximum for ListMessage in ${TWILIO_OAI_PATH}`);
   return { known: new Set(query.map((p) => p.name)), maxPageSize };
 }
+
+const CALLS_PATH = '/2010-04-01/Accounts/{AccountSid}/Calls.json';
+
+/** The form parameters Twilio documents for `POST …/Calls.json` (operation CreateCall). */
+export interface CallCreateSpec {
+  known: Set<string>;
+  /** `To`, `From`. */
+  required: string[];
+  /** `Twiml`'s documented maximum length (4,000 characters, from its description). */
+  maxTwiml: number;
+}
+
+/**
+ * Reads the Calls-create request body from Twilio's own OpenAPI file.
+ * @throws Error naming the path when the file is missing.
+ */
+export function loadCallCreateSpec(): CallCreateSpec {
+  const schema =
+    readTwilioOai().paths[CALLS_PATH].post.requestBody.content['application/x-www-form-urlencoded']
+      .schema;
+  const max = /Max (\d+) characters/.exec(schema.properties.Twiml?.description ?? '')?.[1];
+  return {
+    known: new Set(Object.keys(schema.properties)),
+    required: schema.required ?? [],
+    maxTwiml: Number(max ?? 4000),
+  };
+}

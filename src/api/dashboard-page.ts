@@ -84,6 +84,7 @@ const PAGE = `<!doctype html>
     <section><h2>Leads</h2><table><thead><tr><th>Lead</th><th>Status</th><th>Last contact</th></tr></thead><tbody id="leads"></tbody></table></section>
     <section id="lead-box"><h2 id="lead-title">Conversation</h2><p class="muted" id="lead-hint">Choose a lead to see its calls and texts.</p>
       <div id="lead-actions" hidden><button type="button" data-status="contacted">Mark contacted</button> <button type="button" data-status="booked">Mark booked</button> <button type="button" data-status="lost">Mark lost</button></div>
+      <form id="reply-form" hidden><label for="reply">Reply from the business number (automatic texts to this lead stop while you talk)</label><br><textarea id="reply" maxlength="1600" rows="2" cols="50" required></textarea> <button type="submit">Send</button> <span id="reply-status" class="muted" aria-live="polite"></span></form>
       <ul class="timeline" id="timeline"></ul></section>
     <section><h2>Outgoing texts queue</h2><table><thead><tr><th>To</th><th>What</th><th>State</th></tr></thead><tbody id="queue"></tbody></table></section>
   </main>
@@ -98,7 +99,7 @@ const PAGE = `<!doctype html>
   async function api(path, init = {}) {
     const sep = path.includes('?') ? '&' : '?';
     const url = '/api/v1' + path + (state.tenant ? sep + 'tenant=' + encodeURIComponent(state.tenant) : '');
-    const res = await fetch(url, { ...init, headers: { authorization: 'Bearer ' + state.key, ...(init.body ? { 'content-type': 'application/json' } : {}) } });
+    const res = await fetch(url, { ...init, headers: { authorization: 'Bearer ' + state.key, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers } });
     const body = await res.json().catch(() => ({}));
     if (!res.ok) { const err = new Error(body.error?.message || res.statusText); err.status = res.status; throw err; }
     return body;
@@ -140,6 +141,7 @@ const PAGE = `<!doctype html>
     $('lead-title').textContent = 'Conversation with ' + phone(state.lead);
     $('lead-hint').hidden = true;
     $('lead-actions').hidden = false;
+    $('reply-form').hidden = false;
     const { timeline } = await api('/leads/' + encodeURIComponent(state.lead));
     $('timeline').innerHTML = timeline.map((t) => '<li data-kind="' + esc(t.kind) + '"><span class="muted">' + esc(time(t.at)) + '</span> · <b>' + esc(t.kind) + '</b> ' + esc(t.summary) +
       (t.status ? ' [' + esc(t.status) + ']' : '') + (t.body ? '<br>“' + esc(t.body) + '”' : '') + '</li>').join('');
@@ -231,12 +233,28 @@ const PAGE = `<!doctype html>
     const row = event.target.closest('tr[data-lead]');
     if (!row) return;
     state.lead = row.dataset.lead;
+    state.replyKey = null;
+    $('reply').value = '';
+    $('reply-status').textContent = '';
     renderLead().catch(showError);
   });
   $('lead-actions').addEventListener('click', (event) => {
     const status = event.target.dataset?.status;
     if (!status || !state.lead) return;
     api('/leads/' + encodeURIComponent(state.lead) + '/status', { method: 'POST', body: JSON.stringify({ status }) }).catch(showError);
+  });
+  // One idempotency key per draft: a double click or a retried request sends the text once.
+  const newKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+  $('reply').addEventListener('input', () => { state.replyKey ??= newKey(); });
+  $('reply-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const body = $('reply').value.trim();
+    if (!body || !state.lead) return;
+    state.replyKey ??= newKey();
+    $('reply-status').textContent = 'sending…';
+    api('/leads/' + encodeURIComponent(state.lead) + '/messages', { method: 'POST', body: JSON.stringify({ body }), headers: { 'idempotency-key': state.replyKey } })
+      .then(() => { $('reply').value = ''; state.replyKey = null; $('reply-status').textContent = 'queued: its delivery shows below'; return renderLead(); })
+      .catch((error) => { $('reply-status').textContent = '⚠ ' + error.message; });
   });
   if (state.key) start();
 })();

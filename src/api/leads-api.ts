@@ -3,6 +3,8 @@ import type { ServerResponse } from 'node:http';
 import type pg from 'pg';
 import { requireRole, tenantInScope } from '../auth/access.ts';
 import { changeLeadStatus, type LeadStatus } from '../commands/change-lead-status.ts';
+import { replyToLead } from '../commands/reply-to-lead.ts';
+import { requestCallBack } from '../commands/request-call-back.ts';
 import type { Wakeups } from '../db/wakeups.ts';
 import type { EventLog } from '../log/event-log.ts';
 import {
@@ -18,13 +20,19 @@ import {
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import type { Clock } from '../shared/clock.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';
-import { toE164 } from '../shared/phone.ts';
+import { toE164, type E164 } from '../shared/phone.ts';
 import type { Tenant } from '../tenants/tenant.ts';
 
 const tenantParam = {
   type: 'string',
   minLength: 1,
   description: 'tenant id (operator keys); a tenant key may omit it',
+} as const;
+/** Writes that send something need the client's `Idempotency-Key`: a retry sends once. */
+const idempotencyKeyHeader = {
+  type: 'object',
+  required: ['idempotency-key'],
+  properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 200 } },
 } as const;
 const tenantOnlyQuery = {
   type: 'object',
@@ -45,9 +53,9 @@ const period = {
 
 /**
  * The owner's read API (issue 6), under `/api/v1`, built from projections: summary, funnel,
- * leads (cursor-paginated), one lead's timeline, the outbound queue, tenants, and the one
- * write an owner makes here, a lead's status (only of a lead the tenant has: else 404
- * `LEAD_NOT_FOUND`, nothing written). Operator keys choose a tenant with `?tenant=`;
+ * leads (cursor-paginated), one lead's timeline, the outbound queue, tenants, and the
+ * writes an owner makes here, a lead's status and a reply to a lead (only to a lead the
+ * tenant has: else 404 `LEAD_NOT_FOUND`, nothing written). Operator keys choose a tenant with `?tenant=`;
  * tenant keys see only their own (another is 403); auditor keys are refused (403).
  */
 export async function leadsApi(
@@ -68,6 +76,25 @@ export async function leadsApi(
     const tenant = await tenantDirectory.get(deps.db, tenantId);
     if (!tenant) throw new NotFoundError(`No tenant with id "${tenantId}"`, 'TENANT_NOT_FOUND');
     return tenant;
+  }
+
+  /**
+   * The tenant and the lead (E.164) a `/leads/:phone/…` write is about. Only the tenant's own
+   * leads: a number it never heard from (or another tenant's lead) would get a stream, a
+   * status, texts or a call it never earned.
+   * @throws NotFoundError (`LEAD_NOT_FOUND`) for a number that is not a lead of the tenant.
+   */
+  async function ownLead(
+    request: FastifyRequest,
+    params: { phone: string },
+    query: { tenant?: string },
+  ): Promise<{ tenant: Tenant; phone: E164 }> {
+    const tenant = await tenantOf(request, query.tenant);
+    const phone = toE164(params.phone);
+    if (!(await leadExists(deps.db, tenant.tenantId, phone))) {
+      throw new NotFoundError(`No lead ${phone} for this tenant`, 'LEAD_NOT_FOUND');
+    }
+    return { tenant, phone };
   }
 
   app.get(
@@ -193,13 +220,7 @@ export async function leadsApi(
       },
     },
     async (request, reply) => {
-      const tenant = await tenantOf(request, request.query.tenant);
-      // Only the tenant's own leads: a number it never heard from (or another tenant's lead)
-      // would get a stream, a status and, for `booked`, a consent grant it never earned.
-      const phone = toE164(request.params.phone);
-      if (!(await leadExists(deps.db, tenant.tenantId, phone))) {
-        throw new NotFoundError(`No lead ${phone} for this tenant`, 'LEAD_NOT_FOUND');
-      }
+      const { tenant, phone } = await ownLead(request, request.params, request.query);
       const result = await changeLeadStatus(
         tenant,
         {
@@ -211,6 +232,85 @@ export async function leadsApi(
         { log: deps.log, clock: deps.clock },
       );
       return reply.code(202).send({ ...result, status: request.body.status });
+    },
+  );
+
+  app.post<{
+    Params: { phone: string };
+    Querystring: { tenant?: string };
+    Body: { body: string };
+  }>(
+    '/leads/:phone/messages',
+    {
+      schema: {
+        summary:
+          'Text a lead from the business number (needs an Idempotency-Key header); automatic texts to the lead stop (human takeover); 409 for a lead who opted out',
+        tags: ['leads'],
+        querystring: tenantOnlyQuery,
+        headers: idempotencyKeyHeader,
+        body: {
+          type: 'object',
+          required: ['body'],
+          properties: { body: { type: 'string', minLength: 1, maxLength: 1600 } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, phone } = await ownLead(request, request.params, request.query);
+      const result = await replyToLead(
+        tenant,
+        {
+          phone,
+          body: request.body.body,
+          author: request.principal!.keyId,
+          idempotencyKey: request.headers['idempotency-key'] as string,
+        },
+        { log: deps.log, clock: deps.clock, db: deps.db },
+      );
+      return reply.code(202).send({ ...result, tenantId: tenant.tenantId, phone });
+    },
+  );
+
+  app.post<{
+    Params: { phone: string };
+    Querystring: { tenant?: string };
+    Body: { staffPhone?: string } | undefined;
+  }>(
+    '/leads/:phone/call',
+    {
+      schema: {
+        summary:
+          "Call a lead back through the business number (needs an Idempotency-Key header): Twilio rings the staff phone (default the owner's), then connects the lead, who sees the business number",
+        tags: ['leads'],
+        querystring: tenantOnlyQuery,
+        headers: idempotencyKeyHeader,
+        body: {
+          type: 'object',
+          properties: {
+            staffPhone: {
+              type: 'string',
+              maxLength: 20,
+              description: "E.164; one of the tenant's phones (default the owner's)",
+            },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, phone } = await ownLead(request, request.params, request.query);
+      const result = await requestCallBack(
+        tenant,
+        {
+          phone,
+          staffPhone: request.body?.staffPhone,
+          requestedBy: request.principal!.keyId,
+          idempotencyKey: request.headers['idempotency-key'] as string,
+        },
+        { log: deps.log, clock: deps.clock },
+      );
+      return reply.code(202).send({ ...result, tenantId: tenant.tenantId, phone });
     },
   );
 

@@ -17,10 +17,14 @@ const required = (name: string) =>
 /** A Twilio status word (`ringing`, `in-progress`, `delivered` …): lower-case letters and dashes. */
 const STATUS_WORD = /^[a-z][a-z-]{0,31}$/;
 
-/** `POST /twilio/voice`. A `CallStatus` that is not a status word is recorded as `unknown`. */
+/**
+ * `POST /twilio/voice`. A `CallStatus` that is not a status word is recorded as `unknown`.
+ * `From` may be empty or absent: a caller without caller ID is still a call
+ * (`rules/caller-id.ts`).
+ */
 export const voiceParams = z.object({
   CallSid: sid('CA', 'CallSid'),
-  From: required('From'),
+  From: z.string().default(''),
   To: required('To'),
   CallStatus: z
     .string()
@@ -28,10 +32,10 @@ export const voiceParams = z.object({
     .transform((s) => (STATUS_WORD.test(s) ? s : 'unknown')),
 });
 
-/** `POST /twilio/voice/status`, the `<Dial action>` callback. */
+/** `POST /twilio/voice/status`, the `<Dial action>` callback (`From` as for the call). */
 export const dialActionParams = z.object({
   CallSid: sid('CA', 'CallSid'),
-  From: required('From'),
+  From: z.string().default(''),
   To: required('To'),
   DialCallStatus: z.enum(DIAL_CALL_STATUSES, {
     message: `DialCallStatus must be one of ${DIAL_CALL_STATUSES.join(', ')}`,

@@ -6,13 +6,15 @@ import { receiveCall } from '../commands/receive-call.ts';
 import { receiveDialResult } from '../commands/receive-dial-result.ts';
 import { receiveEmergencyChoice, receiveScreening } from '../commands/receive-voice-menus.ts';
 import { receiveSms } from '../commands/receive-sms.ts';
+import { receiveStaffText, type StaffText } from '../commands/receive-staff-text.ts';
+import { receiveWithheldCall } from '../commands/receive-withheld-call.ts';
 import { recordSmsStatus, type SmsStatus } from '../commands/record-sms-status.ts';
 import { rejectWebhook } from '../commands/reject-webhook.ts';
 import type { DatabaseReach } from '../db/reach.ts';
 import type { SpoolEntry } from '../intake/spool-entry.ts';
 import type { EventLog } from '../log/event-log.ts';
 import type { TenantRouting } from '../projections/tenants/tenant-routing.ts';
-import { leadCallerId } from '../rules/caller-id.ts';
+import { classifyCaller } from '../rules/caller-id.ts';
 import type { Clock } from '../shared/clock.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { isUnavailable, withDeadline } from '../shared/faults.ts';
@@ -23,14 +25,14 @@ import { activeTraceparent } from '../telemetry/trace-context.ts';
 import type { Tenant } from '../tenants/tenant.ts';
 import { callPeriod } from '../tenants/schedule.ts';
 import {
-  afterHoursTwiml,
+  afterHoursWithheldTwiml,
   emptyTwiml,
   hangupTwiml,
-  missedCallTwiml,
   notInServiceTwiml,
   ringOwnerTwiml,
   screeningResultTwiml,
   screeningWhisperTwiml,
+  staffCallTwiml,
 } from '../rules/voice-responses.ts';
 import { guardTwilioRoutes, type WebhookRefusal } from './twilio-guard.ts';
 import {
@@ -96,8 +98,10 @@ const STATUS_LOOKUP_DEADLINE_MS = 2_000;
  * - Only signed, form-encoded, bounded requests get in (`twilio-guard.ts`); a refusal stores
  *   nothing. A `To` no tenant owns records `WebhookRejected` (signed: it is Twilio telling us)
  *   and nothing else: voice hears "not in service", SMS gets an empty response.
- * - Only a real E.164 `From` is a lead (`rules/caller-id.ts`): a withheld, placeholder, SIP or
- *   client caller is answered and nothing is recorded or texted.
+ * - Only a real E.164 `From` that is not the business's own is a lead (`rules/caller-id.ts`):
+ *   a withheld, placeholder, SIP or client caller is rung and recorded in the call's own
+ *   stream (one owner alert when missed, no text, no consent); a staff phone's text is
+ *   relayed to a lead, its call never recorded.
  * - No webhook is refused because PostgreSQL or the log is away: routing and schedules come
  *   from memory, facts go to the spool when the log does not answer in time, and a status
  *   callback waits in the spool for the database. 2xx still means durable.
@@ -177,19 +181,35 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
     const params = parse(voiceParams, request.body);
     const tenant = await tenantFor(request, params.To);
     if (!tenant) return sendTwiml(reply, notInServiceTwiml());
-    const from = leadCallerId(params.From);
-    if (!from) {
-      // Withheld, placeholder or non-phone caller ID: rung like any call in business hours,
-      // the after-hours notice otherwise (no menu: there is no one to text if the on-call
-      // phone misses), and nothing is recorded: there is no lead to follow up.
-      request.log.info({ callSid: params.CallSid }, 'call without a caller ID to text back');
-      const urls = urlsFor(tenant, params.CallSid, '');
+    const caller = classifyCaller(tenant, params.From);
+    if (caller.kind === 'withheld') {
+      // Rung like any call; recorded in the call's own stream, never as a lead: when missed,
+      // the owner gets one alert, and nobody is texted.
+      const twiml = await receiveWithheldCall(
+        tenant,
+        {
+          callSid: params.CallSid,
+          callerId: caller.callerId,
+          to: tenant.twilioNumber,
+          callStatus: params.CallStatus,
+        },
+        voiceDeps(request, tenant, params.CallSid, ''),
+      );
+      return sendTwiml(reply, twiml);
+    }
+    if (caller.kind === 'staff') {
+      // The business's own people: never a lead. Another staff phone reaches the owner in
+      // open hours; the owner (or anyone after hours) hears how to text leads from here.
+      request.log.info({ callSid: params.CallSid }, 'call from a staff phone');
       const open = callPeriod(tenant, deps.clock.now()) !== 'after-hours';
       return sendTwiml(
         reply,
-        open ? ringOwnerTwiml(tenant, urls.dialAction('owner', false)) : afterHoursTwiml(tenant),
+        open && caller.phone !== tenant.ownerPhone
+          ? ringOwnerTwiml(tenant, urlsFor(tenant, params.CallSid, '').dialAction('owner', false))
+          : staffCallTwiml(tenant),
       );
     }
+    const from = caller.phone;
     const twiml = await receiveCall(
       tenant,
       { callSid: params.CallSid, from, to: tenant.twilioNumber, callStatus: params.CallStatus },
@@ -208,8 +228,10 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
       );
     }
     if (!tenant) return sendTwiml(reply, notInServiceTwiml());
-    const from = leadCallerId(params.From);
-    if (!from) return sendTwiml(reply, missedCallTwiml(tenant));
+    const caller = classifyCaller(tenant, params.From);
+    // A staff phone's call is never recorded: it simply ends.
+    if (caller.kind === 'staff') return sendTwiml(reply, hangupTwiml());
+    const from = caller.kind === 'lead' ? caller.phone : null;
     const screenedIn = screened
       ? (await deps.callSteps.recorded(callSid, `screen:${leg}`)) === 'accepted'
       : undefined;
@@ -239,9 +261,11 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
       );
     }
     if (!tenant) return sendTwiml(reply, notInServiceTwiml());
-    const from = leadCallerId(params.From);
-    // No menu is offered to a caller without a caller ID; a key from one hangs up politely.
-    if (!from) return sendTwiml(reply, afterHoursTwiml(tenant));
+    const caller = classifyCaller(tenant, params.From);
+    // No menu is offered to a caller without a caller ID or to staff; a key from one hangs
+    // up politely.
+    if (caller.kind !== 'lead') return sendTwiml(reply, afterHoursWithheldTwiml(tenant));
+    const from = caller.phone;
     const twiml = await receiveEmergencyChoice(
       tenant,
       { callSid, from, digits: params.Digits },
@@ -262,7 +286,8 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
     const params = parse(gatherParams, request.body);
     const { tenant, callSid, leg, caller: rawCaller } = await callOf(request);
     if (!tenant) return sendTwiml(reply, hangupTwiml());
-    const caller = leadCallerId(rawCaller);
+    const classified = classifyCaller(tenant, rawCaller);
+    const caller = classified.kind === 'lead' ? classified.phone : undefined;
     if (!caller) {
       // A withheld caller: nothing to record against, so the key press alone decides.
       return sendTwiml(reply, screeningResultTwiml(params.Digits === '1'));
@@ -279,19 +304,49 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
     const sms = parse(smsParams, request.body);
     const tenant = await tenantFor(request, sms.to);
     if (!tenant) return sendTwiml(reply, emptyTwiml());
-    const from = leadCallerId(sms.from);
-    if (!from) {
+    const caller = classifyCaller(tenant, sms.from);
+    if (caller.kind === 'withheld') {
       // A short code, an alphanumeric sender or a placeholder: nobody to answer or follow up.
       request.log.info({ messageSid: sms.messageSid }, 'text without a number to answer');
       return sendTwiml(reply, emptyTwiml());
     }
+    if (caller.kind === 'staff') {
+      const text = { messageSid: sms.messageSid, from: caller.phone, body: sms.body };
+      await relayStaffText(request, tenant, text);
+      return sendTwiml(reply, emptyTwiml());
+    }
     await receiveSms(
       tenant,
-      { ...sms, from, to: tenant.twilioNumber },
+      { ...sms, from: caller.phone, to: tenant.twilioNumber },
       { ...commandDeps(request), db: deps.db },
     );
     return sendTwiml(reply, emptyTwiml());
   });
+
+  /**
+   * Relays a staff text (`receiveStaffText`); while PostgreSQL is away (or does not answer in
+   * time) its target cannot be found, so the text waits in the spool until it is back.
+   */
+  async function relayStaffText(request: FastifyRequest, tenant: Tenant, text: StaffText) {
+    const traceparent = commandDeps(request).traceparent;
+    if (!deps.reach.isDown()) {
+      try {
+        await withDeadline(
+          receiveStaffText(tenant, text, {
+            ...commandDeps(request),
+            db: deps.db,
+            callSteps: deps.callSteps,
+          }),
+          STATUS_LOOKUP_DEADLINE_MS,
+          'staff text',
+        );
+        return;
+      } catch (error) {
+        if (!isUnavailable(error)) throw error;
+      }
+    }
+    await deps.defer({ kind: 'staff-text', tenantId: tenant.tenantId, text, traceparent });
+  }
 
   app.post('/sms/status', async (request, reply) => {
     const params = parse(smsStatusParams, request.body);

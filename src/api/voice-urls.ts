@@ -19,5 +19,10 @@ export function voiceUrls(
     emergencyMenu: `${publicBaseUrl}/twilio/voice/emergency?${base}`,
     screen: (leg) => `${publicBaseUrl}/twilio/voice/screen?${withCaller}&leg=${leg}`,
     screenResult: (leg) => `${publicBaseUrl}/twilio/voice/screen/result?${withCaller}&leg=${leg}`,
+    voicemail: {
+      action: `${publicBaseUrl}/twilio/voice/recorded?${withCaller}`,
+      recordingStatus: `${publicBaseUrl}/twilio/voice/recording?${withCaller}`,
+      transcription: `${publicBaseUrl}/twilio/voice/transcription?${withCaller}`,
+    },
   };
 }

@@ -1,5 +1,10 @@
 import type { RecordedLeadlineEvent } from '../events/catalogue.ts';
-import { leadStreamId, parseLeadStreamId } from '../events/streams.ts';
+import {
+  leadStreamId,
+  parseLeadStreamId,
+  parseStaffStreamId,
+  staffStreamId,
+} from '../events/streams.ts';
 import { maskPhone, maskPhonesIn } from '../shared/phone.ts';
 
 /**
@@ -23,6 +28,12 @@ const PHONE_FIELDS = new Set([
   'emergencyPhone',
   'onCallPhone',
   'caller',
+  'callerId',
+  'staffPhone',
+  'staffPhones',
+  'author',
+  'authorPhone',
+  'leadPhone',
 ]);
 /** Data fields that hold what a person wrote or sent (redacted by {@link maskEvent}). */
 const CONTENT_FIELDS = new Set(['body', 'text', 'note', 'url', 'mediaUrls']);
@@ -34,7 +45,9 @@ function maskValue(key: string, value: unknown): unknown {
   if (CONTENT_FIELDS.has(key)) return '[redacted]';
   if (PHONE_FIELDS.has(key) && typeof value === 'string') return maskPhone(value);
   if (FREE_TEXT_FIELDS.has(key) && typeof value === 'string') return maskPhonesIn(value);
-  if (Array.isArray(value)) return value.map((item) => maskValue('', item));
+  if (Array.isArray(value)) {
+    return value.map((item) => maskValue(PHONE_FIELDS.has(key) ? key : '', item));
+  }
   if (typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, maskValue(k, v)]),
@@ -52,9 +65,14 @@ function maskValue(key: string, value: unknown): unknown {
  */
 export function maskEvent(event: RecordedLeadlineEvent): RecordedLeadlineEvent {
   const lead = parseLeadStreamId(event.streamId);
+  const staff = parseStaffStreamId(event.streamId);
   return {
     ...event,
-    streamId: lead ? leadStreamId(lead.tenantId, maskPhone(lead.phone)) : event.streamId,
+    streamId: lead
+      ? leadStreamId(lead.tenantId, maskPhone(lead.phone))
+      : staff
+        ? staffStreamId(staff.tenantId, maskPhone(staff.phone))
+        : event.streamId,
     data: maskValue('', event.data),
   } as RecordedLeadlineEvent;
 }

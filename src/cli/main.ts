@@ -6,6 +6,7 @@ import { eventsCommand } from './events-command.ts';
 import { projectionsCommand } from './projections-command.ts';
 import { keysCommand } from './keys-command.ts';
 import { reviewsCommand } from './reviews-command.ts';
+import { conversationsCommand } from './conversations-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { simulateCommand } from './simulate-command.ts';
 import { statusCommand } from './status-command.ts';
@@ -23,6 +24,7 @@ const program = new Command('leadline')
   .addCommand(serveCommand())
   .addCommand(tenantsCommand())
   .addCommand(reviewsCommand())
+  .addCommand(conversationsCommand())
   .addCommand(keysCommand())
   .addCommand(consentCommand())
   .addCommand(eventsCommand())

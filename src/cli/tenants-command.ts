@@ -73,6 +73,31 @@ function settingsOptions(command: Command): Command {
     .option(
       '--quiet-hours-allowed <HH:MM-HH:MM>',
       'when non-urgent texts may reach customers, in their local time (default 08:00-21:00)',
+    )
+    .option(
+      '--staff-phones <E.164,…>',
+      'your people\'s phones besides the owner\'s: never leads; their texts to the business number are relayed to leads; "" clears',
+    )
+    .option(
+      '--takeover-window <seconds>',
+      'the missed-call text waits this long for you to reply or call back first (default 0)',
+      wholeNumber(0, 3_600),
+    )
+    .option(
+      '--takeover-quiet <hours>',
+      'after you reply to a lead, automatic texts to them stop until the conversation is quiet this long (default 24)',
+      wholeNumber(1, 24 * 30),
+    )
+    .addOption(
+      new Option(
+        '--voicemail <on|off>',
+        'after the missed-call message, callers may leave a voicemail; you get its transcript',
+      ).argParser(onOff),
+    )
+    .option(
+      '--voicemail-wait <seconds>',
+      "how long a missed call's alert waits for the voicemail transcript (default 60)",
+      wholeNumber(0, 600),
     );
 }
 
@@ -96,6 +121,11 @@ function settingsFrom(opts: Opts): TenantSettingsInput {
     alertDebounceSeconds: num(opts.alertDebounce),
     alertMaxWaitSeconds: num(opts.alertMaxWait),
     quietHoursAllowed: text(opts.quietHoursAllowed),
+    staffPhones: text(opts.staffPhones),
+    takeoverWindowSeconds: num(opts.takeoverWindow),
+    takeoverQuietHours: num(opts.takeoverQuiet),
+    voicemail: bool(opts.voicemail),
+    voicemailWaitSeconds: num(opts.voicemailWait),
     name: text(opts.name),
     ownerPhone: text(opts.ownerPhone),
     timezone: text(opts.timezone),

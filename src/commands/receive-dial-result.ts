@@ -1,7 +1,13 @@
 import { newEvent } from '../events/new-event.ts';
 import type { E164 } from '../shared/phone.ts';
 import type { Tenant } from '../tenants/tenant.ts';
-import { hangupTwiml, missedCallTwiml, onCallMissedTwiml } from '../rules/voice-responses.ts';
+import { withheldCallStreamId } from '../events/streams.ts';
+import {
+  hangupTwiml,
+  missedCallTwiml,
+  missedWithheldTwiml,
+  onCallMissedTwiml,
+} from '../rules/voice-responses.ts';
 import type { CommandDeps } from './command-deps.ts';
 import { leadEnvelope } from './lead-envelope.ts';
 
@@ -23,7 +29,8 @@ export type DialCallStatus = (typeof DIAL_CALL_STATUSES)[number];
  */
 export interface DialResult {
   callSid: string;
-  from: E164;
+  /** The caller (E.164); null for a caller without a caller ID (a withheld call's stream). */
+  from: E164 | null;
   dialCallStatus: DialCallStatus;
   dialCallSid: string | null;
   dialCallDurationSeconds: number | null;
@@ -63,7 +70,9 @@ export function interpretDial(result: DialResult, tenant: Tenant): DialOutcome {
  * Handles `POST /twilio/voice/status`: records `DialAnswered` or `DialMissed` (see
  * {@link interpretDial}; idempotent on `CallSid` and leg) and answers with TwiML: hang up
  * after an answered call, or a short spoken message before hanging up on a missed one (an
- * apology when the on-call phone missed an emergency).
+ * apology when the on-call phone missed an emergency). For a caller without a caller ID
+ * (`from` null) the outcome goes to the withheld call's stream, and a missed call's message
+ * asks them to call back, since nothing can be texted.
  */
 export async function receiveDialResult(
   tenant: Tenant,
@@ -71,13 +80,16 @@ export async function receiveDialResult(
   deps: CommandDeps,
 ): Promise<string> {
   const leg = result.leg ?? 'owner';
-  const common = leadEnvelope(
-    tenant.tenantId,
-    result.from,
-    result.callSid,
-    deps.traceparent,
-    leg === 'on-call' ? `${result.callSid}:on-call` : result.callSid,
-  );
+  const idempotencyKey = leg === 'on-call' ? `${result.callSid}:on-call` : result.callSid;
+  const common = result.from
+    ? leadEnvelope(tenant.tenantId, result.from, result.callSid, deps.traceparent, idempotencyKey)
+    : {
+        streamId: withheldCallStreamId(tenant.tenantId, result.callSid),
+        tenantId: tenant.tenantId,
+        idempotencyKey,
+        correlationId: result.callSid,
+        traceparent: deps.traceparent ?? null,
+      };
   const status = result.dialCallStatus;
   const outcome = interpretDial(result, tenant);
   const event =
@@ -113,5 +125,6 @@ export async function receiveDialResult(
         );
   await deps.log.append([event]);
   if (event.type === 'DialAnswered') return hangupTwiml();
+  if (!result.from) return missedWithheldTwiml(tenant);
   return leg === 'on-call' ? onCallMissedTwiml(tenant) : missedCallTwiml(tenant);
 }

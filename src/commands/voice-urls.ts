@@ -19,4 +19,10 @@ export interface VoiceUrls {
   screen(leg: DialLeg): string;
   /** `<Gather action>` of the whisper: `/twilio/voice/screen/result`. */
   screenResult(leg: DialLeg): string;
+  /**
+   * The voicemail's URLs (`<Record>`), each carrying the caller: `action` (the recording
+   * ended: `/twilio/voice/recorded`), `recordingStatusCallback` (`/twilio/voice/recording`)
+   * and `transcribeCallback` (`/twilio/voice/transcription`).
+   */
+  voicemail: { action: string; recordingStatus: string; transcription: string };
 }

@@ -31,13 +31,21 @@ const tenantFields = {
   alertDebounceSeconds: z.number().int().nonnegative(),
   alertMaxWaitSeconds: z.number().int().nonnegative(),
   quietHoursAllowed: businessHoursSchema,
+  staffPhones: z.array(e164).max(50),
+  takeoverWindowSeconds: z.number().int().nonnegative(),
+  takeoverQuietHours: z.number().int().positive(),
+  voicemail: z.boolean(),
+  voicemailWaitSeconds: z.number().int().nonnegative(),
 };
 
 /**
  * Defaults of the fields added after the first release, so events recorded before a field
  * existed read back with it: a 10 s voicemail threshold, 200 customer texts and 50 owner
  * alerts a day, no weekly exceptions, evening or holidays, emergency mode and screening off,
- * no review link, owner alerts grouped over 30 s (at most 5 min), texts allowed 08:00-21:00.
+ * no review link, owner alerts grouped over 30 s (at most 5 min), texts allowed 08:00-21:00,
+ * no staff phones besides the owner's, the missed-call text sent at once (no takeover
+ * window), automation resuming after a taken-over conversation is quiet for 24 h, and no
+ * voicemail (with it on, a missed call's owner alert waits up to 60 s for the transcript).
  */
 export const TENANT_DEFAULTS = {
   voicemailThresholdSeconds: 10,
@@ -52,6 +60,11 @@ export const TENANT_DEFAULTS = {
   alertDebounceSeconds: 30,
   alertMaxWaitSeconds: 300,
   quietHoursAllowed: { start: '08:00', end: '21:00' },
+  staffPhones: [],
+  takeoverWindowSeconds: 0,
+  takeoverQuietHours: 24,
+  voicemail: false,
+  voicemailWaitSeconds: 60,
 } as const;
 
 const withDefaults = <T extends Record<string, z.ZodType>>(shape: T) =>
@@ -94,6 +107,23 @@ export const CallReceived = z.object({
   callStatus: z.string(),
   mode: z.enum(['business-hours', 'evening', 'after-hours']),
   action: z.enum(['ring-owner', 'after-hours-notice', 'emergency-menu']),
+});
+
+/**
+ * A call came in without a caller ID anyone can call or text back (`From` is `Anonymous`,
+ * `Restricted`, `Unavailable`, empty, a keypad placeholder such as `+266696687`, a `client:`
+ * or `sip:` identity: `rules/caller-id.ts`). Recorded in the call's own stream
+ * (`call:<tenantId>:<CallSid>`, never a lead's): rung like any call, and when missed the
+ * owner gets one alert; no text, no consent. `callerId` is what Twilio sent, trimmed to 64
+ * characters ('' when absent).
+ */
+export const WithheldCallReceived = z.object({
+  callSid: z.string(),
+  callerId: z.string().max(64),
+  to: e164,
+  callStatus: z.string(),
+  mode: z.enum(['business-hours', 'evening', 'after-hours']),
+  action: z.enum(['ring-owner', 'after-hours-notice']),
 });
 
 /** Which phone a `<Dial>` rang: the owner's, or the on-call phone after an emergency escalation. */
@@ -151,6 +181,31 @@ export const CallScreened = z.object({
   leg: z.enum(['owner', 'on-call']),
   accepted: z.boolean(),
   digits: z.string().nullable(),
+});
+
+/**
+ * After the missed-call message the caller left a voicemail (`<Record>`'s
+ * `recordingStatusCallback`, `RecordingStatus` completed). `recordingUrl` is Twilio's URL of
+ * the recording (it needs the account's credentials: the dashboard plays it through
+ * `/api/v1/leads/{phone}/voicemails/{recordingSid}`). Keyed by `RecordingSid`.
+ */
+export const VoicemailRecorded = z.object({
+  callSid: z.string(),
+  recordingSid: z.string(),
+  recordingUrl: z.string(),
+  durationSeconds: z.number().int().nonnegative().nullable(),
+});
+
+/**
+ * Twilio's transcription of a voicemail arrived (`transcribeCallback`): `completed` with its
+ * text, or `failed` (text null). Keyed by `TranscriptionSid`.
+ */
+export const VoicemailTranscribed = z.object({
+  callSid: z.string(),
+  recordingSid: z.string(),
+  transcriptionSid: z.string(),
+  status: z.enum(['completed', 'failed']),
+  text: z.string().nullable(),
 });
 
 /** Fields of `SmsInbound` that every schema version has. */
@@ -225,6 +280,80 @@ export const LeadStatusChanged = z.object({
   /** The API key id (or `cli`) that made the change. */
   changedBy: z.string(),
   note: z.string().nullable().default(null),
+});
+
+/**
+ * A person of the business answered a lead, from the business number: by texting the
+ * business number from a staff phone (`relay`, relayed to the lead named by its `#code` or
+ * the lead of the latest alert to that phone) or from the dashboard / API (`dashboard`).
+ * `replyId` names the reply (the staff text's `MessageSid`, or the API's idempotency key);
+ * `author` is the staff phone (E.164) or the API key id; `body` is what the lead is sent.
+ * From then on automatic texts to the lead stop (human takeover) until the conversation is
+ * quiet for the tenant's `takeoverQuietHours` or automation is resumed.
+ */
+export const StaffReplied = z.object({
+  replyId: z.string(),
+  channel: z.enum(['relay', 'dashboard']),
+  author: z.string(),
+  /** The staff phone that wrote it (relay), so a refusal can be explained to it; else null. */
+  authorPhone: e164.nullable(),
+  body: z.string().min(1).max(1600),
+});
+
+/**
+ * A staff phone texted the business number and the text could not be relayed to a lead:
+ * no `#code` and no alert sent to that phone in the last 24 h (`no-recent-alert`), a code no
+ * lead has (`unknown-code`), one several leads share (`ambiguous-code`), or a code with
+ * nothing after it (`empty-message`). Recorded in the
+ * staff phone's stream (`staff:<tenantId>:<E.164>`); the staff member gets one help text.
+ */
+export const StaffTextUnrouted = z.object({
+  messageSid: z.string(),
+  from: e164,
+  reason: z.enum(['no-recent-alert', 'unknown-code', 'ambiguous-code', 'empty-message']),
+  code: z.string().nullable(),
+});
+
+/**
+ * A staff member asked to call a lead back through the business number
+ * (`POST /api/v1/leads/{phone}/call`): Twilio rings `staffPhone` first, then connects the
+ * lead with the business number as caller ID. Counts as a human takeover, like a reply.
+ * `callbackId` derives from the tenant and the request's idempotency key.
+ */
+export const CallBackRequested = z.object({
+  callbackId: z.string(),
+  staffPhone: e164,
+  /** The API key id that asked. */
+  requestedBy: z.string(),
+});
+
+/** Twilio accepted the call-back (Calls API): `callSid` is the call to the staff phone. */
+export const CallBackPlaced = z.object({
+  callbackId: z.string(),
+  callSid: z.string(),
+  staffPhone: e164,
+});
+
+/**
+ * The call-back was not placed: `dry-run` (no Twilio credentials), `refused` (Twilio
+ * answered 4xx), `unreachable` (Twilio could not be reached, every attempt), or `uncertain`
+ * (the request may have reached Twilio but no answer came: never placed twice, so not again).
+ */
+export const CallBackFailed = z.object({
+  callbackId: z.string(),
+  staffPhone: e164,
+  reason: z.enum(['dry-run', 'refused', 'unreachable', 'uncertain']),
+  errorCode: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+});
+
+/**
+ * An operator or the owner handed a lead's conversation back to automation
+ * (`leadline conversations resume`): acknowledgements and other automatic texts go again.
+ */
+export const AutomationResumed = z.object({
+  phone: e164,
+  resumedBy: z.string(),
 });
 
 /**
@@ -342,7 +471,12 @@ export const QuotaExceeded = z.object({
  */
 export const TimerElapsed = z.object({
   timerId: z.string(),
-  kind: z.enum(['owner-alert-batch', 'emergency-menu-timeout']),
+  kind: z.enum([
+    'owner-alert-batch',
+    'emergency-menu-timeout',
+    'missed-call-text',
+    'voicemail-wait',
+  ]),
   key: z.string(),
   /** When it was due (UTC ISO-8601). */
   dueAt: z.string(),
@@ -362,14 +496,23 @@ export const eventSchemas = {
   TenantRegistered,
   TenantConfigured,
   CallReceived,
+  WithheldCallReceived,
   DialAnswered,
   DialMissed,
   EmergencyEscalated,
   EmergencyDeclined,
   CallScreened,
+  VoicemailRecorded,
+  VoicemailTranscribed,
   SmsInbound,
   ReviewRequested,
   LeadStatusChanged,
+  StaffReplied,
+  StaffTextUnrouted,
+  AutomationResumed,
+  CallBackRequested,
+  CallBackPlaced,
+  CallBackFailed,
   ConsentGranted,
   ConsentRevoked,
   OutboundSmsSent,
@@ -410,14 +553,23 @@ export const schemaVersions: Record<EventType, number> = {
   TenantRegistered: 1,
   TenantConfigured: 1,
   CallReceived: 1,
+  WithheldCallReceived: 1,
   DialAnswered: 1,
   DialMissed: 1,
   EmergencyEscalated: 1,
   EmergencyDeclined: 1,
   CallScreened: 1,
+  VoicemailRecorded: 1,
+  VoicemailTranscribed: 1,
   SmsInbound: 2,
   ReviewRequested: 1,
   LeadStatusChanged: 1,
+  StaffReplied: 1,
+  StaffTextUnrouted: 1,
+  AutomationResumed: 1,
+  CallBackRequested: 1,
+  CallBackPlaced: 1,
+  CallBackFailed: 1,
   ConsentGranted: 1,
   ConsentRevoked: 1,
   OutboundSmsSent: 1,

@@ -25,6 +25,11 @@ export interface IntakeOptions {
    * @returns false when no outbound message matches (the callback is dropped, as when live).
    */
   recordStatus: (entry: Extract<SpoolEntry, { kind: 'sms-status' }>) => Promise<boolean>;
+  /**
+   * Relays a staff text that was spooled because the database was unreachable.
+   * @returns false when its tenant no longer exists (the text is dropped).
+   */
+  relayStaffText?: (entry: Extract<SpoolEntry, { kind: 'staff-text' }>) => Promise<boolean>;
   /** Entries drained in one go. Default 100. */
   batchSize?: number;
   /** Counts entries spooled. */
@@ -216,7 +221,7 @@ export class Intake {
 
   /**
    * Records the oldest waiting entries: runs of `append` entries in one append, status
-   * callbacks one by one, in spool order. @returns how many entries it read (0: none was
+   * callbacks and staff texts one by one, in spool order. @returns how many entries it read (0: none was
    * ready to read).
    * @throws the first availability failure (the drain retries later); other failures move
    *   the entry aside.
@@ -231,8 +236,11 @@ export class Intake {
         await this.appendRun(batch.slice(i, end));
         i = end;
       } else {
+        const one = entry.entry;
         await this.recordEntry(entry, () =>
-          this.options.recordStatus(entry.entry as Extract<SpoolEntry, { kind: 'sms-status' }>),
+          one.kind === 'staff-text'
+            ? (this.options.relayStaffText?.(one) ?? Promise.resolve(false))
+            : this.options.recordStatus(one as Extract<SpoolEntry, { kind: 'sms-status' }>),
         );
         i++;
       }

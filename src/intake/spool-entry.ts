@@ -1,4 +1,5 @@
 import type { SmsStatus } from '../commands/record-sms-status.ts';
+import type { StaffText } from '../commands/receive-staff-text.ts';
 import type { LeadlineEvent } from '../events/catalogue.ts';
 
 /**
@@ -7,11 +8,14 @@ import type { LeadlineEvent } from '../events/catalogue.ts';
  * - `append`: events the webhook decided, to append as they are (ids unchanged, so appending
  *   them again after a crash is a no-op);
  * - `sms-status`: a message status callback, which needs the database to find the message it
- *   belongs to; it is recorded (`recordSmsStatus`) once the database is back.
+ *   belongs to; it is recorded (`recordSmsStatus`) once the database is back;
+ * - `staff-text`: a staff phone's text, which needs the database to find the lead it is for;
+ *   it is relayed (`receiveStaffText`) once the database is back.
  */
 export type SpoolEntry =
   | { kind: 'append'; events: LeadlineEvent[] }
-  | { kind: 'sms-status'; status: SmsStatus; traceparent: string | null };
+  | { kind: 'sms-status'; status: SmsStatus; traceparent: string | null }
+  | { kind: 'staff-text'; tenantId: string; text: StaffText; traceparent: string | null };
 
 /** One entry as it lies in the spool: its file name (which orders it) and its content. */
 export interface SpooledEntry {
@@ -37,6 +41,13 @@ export function parseSpoolEntry(json: string): SpoolEntry {
     return value as SpoolEntry;
   }
   if (value?.kind === 'sms-status' && typeof value.status?.messageSid === 'string') {
+    return value as SpoolEntry;
+  }
+  if (
+    value?.kind === 'staff-text' &&
+    typeof value.tenantId === 'string' &&
+    typeof value.text?.messageSid === 'string'
+  ) {
     return value as SpoolEntry;
   }
   throw new Error(`not a spool entry (kind ${JSON.stringify(value?.kind)})`);

@@ -1,5 +1,6 @@
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
+import type { CallRequest, CallTransport, PlacedCall } from './call-transport.ts';
 import { readSentHistory } from './twilio-history.ts';
 import {
   SmsSendError,
@@ -44,12 +45,15 @@ class RebasingRequestClient extends twilio.RequestClient {
 }
 
 /**
- * The Twilio adapter of {@link SmsTransport}, through the official `twilio` SDK:
- * `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` to send, and `GET` of the same list
- * with `To`, `From` and `PageSize`, following `next_page_uri`, to look for an uncertain
- * attempt (see `twilio-history.ts`).
+ * The Twilio adapter of {@link SmsTransport} and {@link CallTransport}, through the official
+ * `twilio` SDK: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` to send, `GET` of the
+ * same list with `To`, `From` and `PageSize`, following `next_page_uri`, to look for an
+ * uncertain attempt (see `twilio-history.ts`), and `POST …/Calls.json` with `To`, `From`
+ * and `Twiml` to place a call-back.
  */
-export function createTwilioTransport(options: TwilioTransportOptions): SmsTransport {
+export function createTwilioTransport(
+  options: TwilioTransportOptions,
+): SmsTransport & CallTransport {
   const timeout = options.timeoutMs ?? 10_000;
   const httpClient = options.apiUrl
     ? new RebasingRequestClient(new URL(options.apiUrl), { timeout })
@@ -66,6 +70,18 @@ export function createTwilioTransport(options: TwilioTransportOptions): SmsTrans
           ...(request.statusCallback ? { statusCallback: request.statusCallback } : {}),
         });
         return { messageSid: message.sid, status: message.status };
+      } catch (error) {
+        throw toSendError(error);
+      }
+    },
+    async placeCall(request: CallRequest): Promise<PlacedCall> {
+      try {
+        const call = await client.calls.create({
+          to: request.to,
+          from: request.from,
+          twiml: request.twiml,
+        });
+        return { callSid: call.sid, status: call.status };
       } catch (error) {
         throw toSendError(error);
       }

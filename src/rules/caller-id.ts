@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { E164 } from '../shared/phone.ts';
+import { isStaffPhone, type Tenant } from '../tenants/tenant.ts';
 
 /**
  * Numbers Twilio puts in `From` when the network gives no caller ID: each spells a word on a
@@ -32,4 +33,24 @@ export function leadCallerId(from: string | undefined): E164 | undefined {
   const parsed = parsePhoneNumberFromString(raw);
   if (!parsed || !parsed.isPossible() || parsed.number !== raw) return undefined;
   return parsed.number as E164;
+}
+
+/**
+ * Who is on the other end of a webhook, for a tenant (pure):
+ * - `staff`: a phone of the business itself (`isStaffPhone`: owner, on-call or staff
+ *   phone): never a lead, never consent-recorded, never acknowledged;
+ * - `lead`: any other real phone number ({@link leadCallerId});
+ * - `withheld`: no caller ID anyone can call or text back; `callerId` is what Twilio sent,
+ *   trimmed to 64 characters ('' when absent).
+ */
+export type Caller =
+  | { kind: 'lead'; phone: E164 }
+  | { kind: 'staff'; phone: E164 }
+  | { kind: 'withheld'; callerId: string };
+
+/** Classifies a webhook's `From` for `tenant` (see {@link Caller}). */
+export function classifyCaller(tenant: Tenant, from: string | undefined): Caller {
+  const phone = leadCallerId(from);
+  if (!phone) return { kind: 'withheld', callerId: (from ?? '').trim().slice(0, 64) };
+  return isStaffPhone(tenant, phone) ? { kind: 'staff', phone } : { kind: 'lead', phone };
 }

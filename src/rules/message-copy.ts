@@ -19,16 +19,71 @@ export const copy = {
     t: Tenant,
     caller: string,
     at: Date,
-    outcome: 'texted' | 'repeat' | 'opted-out' | 'unreachable',
+    outcome: 'texted' | 'held' | 'taken-over' | 'repeat' | 'opted-out' | 'unreachable',
     reason: string,
   ) =>
     `Leadline: missed call (${reason}) from ${formatForPeople(caller)} at ${formatLocalTime(at, t.timezone)}. ` +
     {
       texted: 'We texted them; replies will come to you here.',
+      held: `We'll text them in ${t.takeoverWindowSeconds} s unless you reply or call back first.`,
+      'taken-over': "You're already talking with them, so we sent no automatic text.",
       repeat: 'They called again; we already texted them a few minutes ago.',
       'opted-out': 'They have opted out of texts: call them back.',
       unreachable: 'Their number cannot receive texts: call them back.',
     }[outcome],
+
+  /**
+   * Ends every owner alert about a lead: the lead's reference (`rules/lead-ref.ts`). A reply
+   * to the alert, or a text starting with `#<ref>`, reaches the lead from the business number.
+   */
+  replyHint: (ref: string) => `Reply to text them (#${ref}).`,
+
+  /** Ends a missed-call alert that waited for the voicemail: what the caller said. */
+  voicemailTranscript: (text: string) => `Voicemail: "${truncate(text, 400)}"`,
+
+  /** Ends a missed-call alert whose voicemail Twilio could not transcribe. */
+  voicemailWithoutTranscript: () =>
+    'They left a voicemail (no transcript): listen in the dashboard.',
+
+  /** Ends a missed-call alert sent before the voicemail's transcript came. */
+  voicemailPending: () => 'They left a voicemail; its transcript will follow.',
+
+  /** A voicemail's transcript that came after the missed-call alert went out. */
+  voicemailFollowUp: (caller: string, heard: string) =>
+    `Leadline: voicemail from ${formatForPeople(caller)}. ${heard}`,
+
+  /** To a caller without a caller ID whose call was missed: the owner cannot text them. */
+  withheldCallAlert: (t: Tenant, at: Date) =>
+    `Leadline: missed call from a withheld number at ${formatLocalTime(at, t.timezone)} — they may call back. We could not text them.`,
+
+  /**
+   * A staff member's reply as the lead gets it when it is the first text the number ever gets
+   * from the business: it names the business and says how to opt out (CTIA §5).
+   */
+  firstStaffReply: (t: Tenant, body: string) => `${body}\n— ${t.name}. Reply STOP to opt out.`,
+
+  /** To the staff member whose reply did not reach the lead, and why. */
+  relayRefused: (lead: string, ref: string, why: 'opted-out' | 'unreachable' | 'no-consent') =>
+    `Leadline: not sent to ${formatForPeople(lead)} (#${ref}): ` +
+    {
+      'opted-out': 'they opted out of texts (STOP). Call them instead.',
+      unreachable: 'their number cannot receive texts. Call them instead.',
+      'no-consent': 'we hold no consent to text them. Call them instead.',
+    }[why],
+
+  /** To a staff member whose text to the business number could not be relayed to a lead. */
+  relayHelp: (
+    reason: 'no-recent-alert' | 'unknown-code' | 'ambiguous-code' | 'empty-message',
+    code: string | null,
+  ) =>
+    'Leadline: not sent. ' +
+    {
+      'no-recent-alert':
+        'Which customer? Start with their reference from the alert, e.g. "#4821 On my way".',
+      'unknown-code': `No customer has the reference #${code ?? ''}. Check the alert and try again.`,
+      'ambiguous-code': `#${code ?? ''} matches more than one customer: use their full number instead, e.g. "#6475550123 On my way".`,
+      'empty-message': 'Write your message after the reference, e.g. "#4821 On my way".',
+    }[reason],
 
   /** To a caller who pressed 1 for an emergency after hours and the on-call phone missed. */
   emergencyUnansweredText: (t: Tenant, firstEver: boolean) =>

@@ -109,9 +109,7 @@ export function screeningResultTwiml(accepted: boolean): string {
 
 /** TwiML for a call outside business hours: a spoken notice, then hang up (the text follows). */
 export function afterHoursTwiml(tenant: Tenant): string {
-  return sayThenHangUp(
-    `Thanks for calling ${tenant.name}. We're closed right now. We'll send you a text message in a moment so you can tell us what you need.`,
-  );
+  return sayThenHangUp(afterHoursWords(tenant));
 }
 
 /** TwiML when the caller did not press 1 at the emergency menu: goodbye (the text follows). */
@@ -130,9 +128,97 @@ export function onCallMissedTwiml(tenant: Tenant): string {
 
 /** TwiML after the owner did not answer: a short message, then hang up (the text follows). */
 export function missedCallTwiml(tenant: Tenant): string {
+  return sayThenHangUp(missedCallWords(tenant));
+}
+
+/**
+ * TwiML after hours for a caller without a caller ID: no text can follow, so ask them to
+ * call back (or, once voicemail is on, leave a message).
+ */
+export function afterHoursWithheldTwiml(tenant: Tenant): string {
   return sayThenHangUp(
-    `Sorry, ${tenant.name} can't come to the phone right now. We'll text you in a moment.`,
+    `Thanks for calling ${tenant.name}. We're closed right now and your number is hidden, so we can't text you back. Please call again during business hours.`,
   );
+}
+
+/** TwiML when the owner missed a caller without a caller ID: nothing can be texted. */
+export function missedWithheldTwiml(tenant: Tenant): string {
+  return sayThenHangUp(
+    `Sorry, ${tenant.name} can't come to the phone right now, and your number is hidden, so we can't text you back. Please call again soon.`,
+  );
+}
+
+/**
+ * TwiML for the owner (or another staff phone that rings the owner's own) calling the
+ * business number: a reminder of how to reach leads through it, then hang up.
+ */
+export function staffCallTwiml(tenant: Tenant): string {
+  return sayThenHangUp(
+    `This is the ${tenant.name} business line. To text a customer from it, text this number with the customer's reference, for example hash 4 8 2 1, then your message.`,
+  );
+}
+
+/** How long the lead's phone rings on a call-back before Twilio gives up (seconds). */
+export const CALL_BACK_RING_SECONDS = 30;
+
+/**
+ * TwiML of a call-back, run on the staff member's leg once they answer: a short prompt, then
+ * the lead is dialled with the business number as caller ID, so the customer sees the number
+ * they called (Twilio TwiML `<Dial callerId>`, `<Number>`).
+ */
+export function callBackTwiml(tenant: Tenant, leadPhone: string): string {
+  const response = new VoiceResponse();
+  response.say(SAY, `${tenant.name} call-back: connecting you to your customer now.`);
+  response
+    .dial({ callerId: tenant.twilioNumber, timeout: CALL_BACK_RING_SECONDS })
+    .number(leadPhone);
+  return response.toString();
+}
+
+/** Longest voicemail (seconds); Twilio transcribes recordings of up to 2 minutes. */
+export const VOICEMAIL_MAX_SECONDS = 120;
+
+/**
+ * `spoken`, then a voicemail: "leave a message after the tone, or hang up and we'll text
+ * you", `<Record>` with Twilio's transcription (`transcribe`, `transcribeCallback`), the
+ * `recordingStatusCallback` for the recording, and `action` for when it ends (Twilio TwiML
+ * `<Record>`: `maxLength` 120 s, the longest it transcribes; `finishOnKey` #; 5 s of silence
+ * ends it).
+ */
+export function withVoicemailTwiml(
+  spoken: string,
+  urls: { action: string; recordingStatus: string; transcription: string },
+): string {
+  const response = new VoiceResponse();
+  response.say(SAY, `${spoken} Or leave a short message after the tone.`);
+  response.record({
+    action: urls.action,
+    method: 'POST',
+    maxLength: VOICEMAIL_MAX_SECONDS,
+    timeout: 5,
+    finishOnKey: '#',
+    playBeep: true,
+    transcribe: true,
+    transcribeCallback: urls.transcription,
+    recordingStatusCallback: urls.recordingStatus,
+    recordingStatusCallbackMethod: 'POST',
+    recordingStatusCallbackEvent: ['completed'],
+  });
+  response.hangup();
+  return response.toString();
+}
+
+/** The words of {@link missedCallTwiml}, for a voicemail to follow. */
+export const missedCallWords = (tenant: Tenant): string =>
+  `Sorry, ${tenant.name} can't come to the phone right now. We'll text you in a moment.`;
+
+/** The words of {@link afterHoursTwiml}, for a voicemail to follow. */
+export const afterHoursWords = (tenant: Tenant): string =>
+  `Thanks for calling ${tenant.name}. We're closed right now. We'll send you a text message in a moment so you can tell us what you need.`;
+
+/** TwiML once a voicemail ended (`<Record action>`): thanks, then hang up. */
+export function voicemailThanksTwiml(): string {
+  return sayThenHangUp('Thank you. We got your message. Goodbye.');
 }
 
 /** TwiML that says `text` (Amazon Polly voice, US English), then hangs up. */

@@ -8,6 +8,8 @@ import { OutboundSender } from '../outbound/sender.ts';
 import { TimerRunner } from '../processors/timers/timer-runner.ts';
 import type { SmsTransport } from '../outbound/sms-transport.ts';
 import { createTwilioTransport } from '../outbound/twilio-transport.ts';
+import { CallPlacer } from '../outbound/call-placer.ts';
+import type { CallTransport } from '../outbound/call-transport.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { consumerSpecs } from './consumers.ts';
@@ -20,6 +22,8 @@ import { tracedConsumer } from '../telemetry/traced-consumer.ts';
 import { tracingRequested } from '../telemetry/tracing-requested.ts';
 import type { WebhookDeps } from '../api/server.ts';
 import { CallSteps } from '../commands/call-steps.ts';
+import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
+import { receiveStaffText } from '../commands/receive-staff-text.ts';
 import { recordSmsStatus } from '../commands/record-sms-status.ts';
 import { DatabaseReach } from '../db/reach.ts';
 import { Intake } from '../intake/intake.ts';
@@ -136,6 +140,20 @@ export async function startService(config: Config, options: StartOptions): Promi
       });
       await sender.start();
       stops.push(() => sender.stop());
+      const calls = new CallPlacer({
+        url: db.url,
+        pool: db.pool,
+        log,
+        // The same Twilio client places call-backs; dry-run (or a test's SMS-only transport)
+        // places none and records why.
+        transport: transport && 'placeCall' in transport ? (transport as CallTransport) : undefined,
+        clock,
+        logger: logger.child({ component: 'calls' }),
+        pollIntervalMs: config.pollIntervalMs,
+        leaseMs: config.sendLeaseMs,
+      });
+      await calls.start();
+      stops.push(() => calls.stop());
       const timers = new TimerRunner({
         url: db.url,
         pool: db.pool,
@@ -219,6 +237,7 @@ async function openWebhookIntake(
   metrics: LeadlineMetrics,
 ): Promise<{ intake: Intake; stop: () => Promise<void>; deps: WebhookDeps }> {
   const reach = new DatabaseReach({ logger });
+  const callSteps = new CallSteps(db.pool, reach);
   const spool = await Spool.open(config.spool.dir, { maxBytes: config.spool.maxBytes });
   const intake = new Intake({
     log,
@@ -235,6 +254,18 @@ async function openWebhookIntake(
         clock,
         traceparent: entry.traceparent,
       }),
+    relayStaffText: async (entry) => {
+      const tenant = await tenantDirectory.get(db.pool, entry.tenantId);
+      if (!tenant) return false;
+      await receiveStaffText(tenant, entry.text, {
+        log,
+        db: db.pool,
+        clock,
+        callSteps,
+        traceparent: entry.traceparent,
+      });
+      return true;
+    },
     onSpooled: (kind) => metrics.recordSpooled(kind),
     onRejected: (kind) => metrics.recordSpoolRejected(kind),
   });
@@ -261,7 +292,7 @@ async function openWebhookIntake(
       accountSid: config.twilio.accountSid,
       unsignedPerMinute: config.unsignedWebhooksPerMinute,
       tenants,
-      callSteps: new CallSteps(db.pool, reach),
+      callSteps,
       reach,
       defer: (entry) => intake.defer(entry),
     },

@@ -44,6 +44,13 @@ export class NotFoundError extends LeadlineError {
   }
 }
 
+/** The request conflicts with the state of what it is about, e.g. a lead who opted out (HTTP 409). */
+export class ConflictError extends LeadlineError {
+  constructor(message: string, code = 'CONFLICT') {
+    super(code, message, 409);
+  }
+}
+
 /**
  * The caller must wait before trying again (HTTP 429); the API sends `retryAfterSeconds` as
  * the `Retry-After` header.

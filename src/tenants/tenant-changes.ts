@@ -1,6 +1,6 @@
 import type { EventData } from '../events/catalogue.ts';
 import { ValidationError } from '../shared/errors.ts';
-import { toE164 } from '../shared/phone.ts';
+import { toE164, type E164 } from '../shared/phone.ts';
 import { assertTimeZone, parseBusinessHours } from './business-hours.ts';
 import { parseClosedDates, parseLocalTime, parseWeeklyHours } from './schedule.ts';
 import type { Tenant } from './tenant.ts';
@@ -34,6 +34,12 @@ export interface TenantSettingsInput {
   alertMaxWaitSeconds?: number;
   /** `HH:MM-HH:MM`: when non-urgent texts may reach customers (their local time). */
   quietHoursAllowed?: string;
+  /** `E.164,…`: the business's other people's phones; `none` or empty clears. */
+  staffPhones?: string;
+  takeoverWindowSeconds?: number;
+  takeoverQuietHours?: number;
+  voicemail?: boolean;
+  voicemailWaitSeconds?: number;
 }
 
 /** The fields a `TenantConfigured` event may change. */
@@ -68,6 +74,7 @@ export function parseTenantChanges(input: TenantSettingsInput): TenantChanges {
     changes.reviewLink = none(input.reviewLink) ? null : parseReviewLink(input.reviewLink);
   if (input.quietHoursAllowed !== undefined)
     changes.quietHoursAllowed = parseBusinessHours(input.quietHoursAllowed);
+  if (input.staffPhones !== undefined) changes.staffPhones = parseStaffPhones(input.staffPhones);
   for (const key of [
     'emergencyMode',
     'callScreening',
@@ -76,6 +83,10 @@ export function parseTenantChanges(input: TenantSettingsInput): TenantChanges {
     'ownerAlertCap',
     'alertDebounceSeconds',
     'alertMaxWaitSeconds',
+    'takeoverWindowSeconds',
+    'takeoverQuietHours',
+    'voicemail',
+    'voicemailWaitSeconds',
   ] as const) {
     if (input[key] !== undefined) (changes as Record<string, unknown>)[key] = input[key];
   }
@@ -85,7 +96,8 @@ export function parseTenantChanges(input: TenantSettingsInput): TenantChanges {
 /**
  * Checks a whole tenant configuration for contradictions.
  * @throws ValidationError (`INVALID_TENANT`) when emergency mode is on without an on-call
- *   phone, or the longest alert wait is shorter than the grouping window.
+ *   phone, the longest alert wait is shorter than the grouping window, or the business
+ *   number is listed as a staff phone.
  */
 export function assertConsistentTenant(tenant: Tenant): Tenant {
   if (tenant.emergencyMode && !tenant.emergencyPhone) {
@@ -100,7 +112,40 @@ export function assertConsistentTenant(tenant: Tenant): Tenant {
       'INVALID_TENANT',
     );
   }
+  if (tenant.staffPhones.includes(tenant.twilioNumber)) {
+    throw new ValidationError(
+      'the business number itself cannot be a staff phone',
+      'INVALID_TENANT',
+    );
+  }
   return tenant;
+}
+
+/** Most staff phones a tenant may list (a plumbing business, not a call centre). */
+export const MAX_STAFF_PHONES = 50;
+
+/**
+ * `+14165550123,+16475550199` → distinct E.164 numbers; `none` or empty → none.
+ * @throws ValidationError naming the value that is not a phone number, or when more than
+ *   {@link MAX_STAFF_PHONES} are given.
+ */
+function parseStaffPhones(text: string): E164[] {
+  if (none(text)) return [];
+  const phones = [
+    ...new Set(
+      text
+        .split(',')
+        .filter((p) => p.trim())
+        .map((p) => toE164(p)),
+    ),
+  ];
+  if (phones.length > MAX_STAFF_PHONES) {
+    throw new ValidationError(
+      `at most ${MAX_STAFF_PHONES} staff phones (${phones.length} given)`,
+      'INVALID_STAFF_PHONES',
+    );
+  }
+  return phones;
 }
 
 function parseReviewLink(text: string): string {

@@ -53,4 +53,42 @@ export interface Tenant {
   alertMaxWaitSeconds: number;
   /** Local hours (customer's zone) when non-urgent texts may go out; default 08:00-21:00. */
   quietHoursAllowed: BusinessHours;
+  /**
+   * Phones of the business's people besides {@link ownerPhone} (E.164, at most 50). A call or
+   * text from any staff phone (these, the owner's and the on-call phone) is never a lead: a
+   * staff text to the business number is relayed to a lead (`commands/receive-staff-text.ts`).
+   */
+  staffPhones: E164[];
+  /**
+   * Seconds the automatic missed-call text waits for a person to reply or call back first
+   * (0: sent at once). Seed D's call service waits 60 s.
+   */
+  takeoverWindowSeconds: number;
+  /**
+   * Once a staff member has replied to or called a lead, automatic texts to that lead stop
+   * until the conversation has been quiet this many hours (or `conversations resume`).
+   */
+  takeoverQuietHours: number;
+  /**
+   * After the missed-call message, offer the caller to leave a message (`<Record>` with
+   * Twilio's transcription). The missed-call text still goes at once.
+   */
+  voicemail: boolean;
+  /**
+   * With {@link voicemail}: how long (seconds) a missed call's owner alert waits for the
+   * transcript, to carry it; a later transcript follows in one more alert.
+   */
+  voicemailWaitSeconds: number;
+}
+
+/**
+ * True when `phone` (E.164) belongs to the business itself: the owner's, the on-call phone
+ * or a staff phone. Such a caller or texter is never a lead (pure).
+ */
+export function isStaffPhone(tenant: Tenant, phone: string): boolean {
+  return (
+    phone === tenant.ownerPhone ||
+    phone === tenant.emergencyPhone ||
+    tenant.staffPhones.includes(phone as E164)
+  );
 }

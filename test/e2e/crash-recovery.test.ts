@@ -55,7 +55,9 @@ describe.each(e2eBackends())(
         await restart();
         await waitUntilSettled(e.databaseUrl);
         expect(e.twilio.to(caller)).toHaveLength(1);
-        expect(e.twilio.to(OWNER).filter((m) => m.body.includes(caller.slice(-4)))).toHaveLength(1);
+        expect(
+          e.twilio.to(OWNER).filter((m) => m.body.includes(`-${caller.slice(-4)}`)),
+        ).toHaveLength(1);
       }
     });
 
@@ -69,7 +71,9 @@ describe.each(e2eBackends())(
       await restart();
       await waitUntilSettled(e.databaseUrl);
       expect(e.twilio.to(caller)).toHaveLength(1);
-      expect(e.twilio.to(OWNER).filter((m) => m.body.includes(caller.slice(-4)))).toHaveLength(1);
+      expect(
+        e.twilio.to(OWNER).filter((m) => m.body.includes(`-${caller.slice(-4)}`)),
+      ).toHaveLength(1);
       // The recovered attempt asked Twilio (GET Messages.json) and recorded what it found.
       expect(e.twilio.requests.some((r) => r.method === 'GET')).toBe(true);
       expect(await sentEvents(caller)).toBe(1);
@@ -77,7 +81,8 @@ describe.each(e2eBackends())(
 
     it('killed while Twilio held the owner alert, then 60 more texts to the owner: alerted once', async () => {
       const caller = nextCaller();
-      const alertsFor = () => e.twilio.to(OWNER).filter((m) => m.body.includes(caller.slice(-4)));
+      const alertsFor = () =>
+        e.twilio.to(OWNER).filter((m) => m.body.includes(`-${caller.slice(-4)}`));
       e.twilio.respondNext('hang', 'hang'); // the text to the caller and the owner's alert
       await missedCall(caller);
       const deadline = Date.now() + 10_000;

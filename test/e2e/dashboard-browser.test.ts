@@ -110,6 +110,27 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('a reply typed in the conversation reaches the lead once and shows with its delivery status', async () => {
+    const page = await signIn(keyA);
+    await page.click(`tr[data-lead="${customer}"] button`);
+    await page.waitForSelector('#reply-form:not([hidden])');
+    const before = e.twilio.to(customer).length;
+    await page.fill('#reply', 'Hi, this is the owner. I can come at 4 pm.');
+    // A double click sends once: one idempotency key per draft.
+    await page.dblclick('#reply-form button[type=submit]');
+    const reply = page.locator('#timeline li[data-kind="text-out"]:has-text("I can come at 4 pm")');
+    await reply.waitFor({ timeout: 15_000 });
+    // Shown as the sender recorded it: Twilio's status of the message (queued, sent, delivered).
+    expect(await reply.innerText()).toMatch(/staff-reply \[(queued|sent|delivered)\]/);
+    await waitUntilSettled(e.databaseUrl);
+    const replies = e.twilio.to(customer).slice(before);
+    expect(replies.map((m) => [m.from, m.body])).toEqual([
+      [A, 'Hi, this is the owner. I can come at 4 pm.'],
+    ]);
+    expect(await page.locator('#reply').inputValue()).toBe('');
+    await page.close();
+  });
+
   it("works at phone width, and another tenant's key sees none of these leads", async () => {
     const phone = await signIn(keyA, { width: 390, height: 844 });
     await phone.waitForSelector(`tr[data-lead="${customer}"]`);

@@ -119,7 +119,7 @@ describe.each(e2eBackends())('hostile webhooks on the $backend log', ({ backend,
     expect(e.twilio.to(OWNER).filter((m) => m.body.includes('burst pipe'))).toHaveLength(1);
   });
 
-  it('only a real E.164 caller is a lead: SIP, client, Anonymous and Twilio placeholder numbers are never texted', async () => {
+  it('only a real E.164 caller is a lead: SIP, client, Anonymous and Twilio placeholder numbers are never texted, only their missed calls alerted', async () => {
     const fakes = [
       'sip:+14165550000@example.com',
       'client:alice',
@@ -131,9 +131,11 @@ describe.each(e2eBackends())('hostile webhooks on the $backend log', ({ backend,
       '+8656696', // UNKNOWN
       '12345', // a short code
     ];
-    const before = await logSize();
+    const alertsBefore = e.twilio.to(OWNER).length;
+    const callSids: string[] = [];
     for (const from of fakes) {
       const call = { callSid: newSid('CA'), accountSid: ACCOUNT_SID, from, to: NUMBER };
+      callSids.push(call.callSid);
       const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(call));
       expect(voice.status).toBe(200);
       const action = /<Dial[^>]*action="([^"]+)"/.exec(voice.body)?.[1];
@@ -148,7 +150,20 @@ describe.each(e2eBackends())('hostile webhooks on the $backend log', ({ backend,
       expect(sms.status).toBe(200);
     }
     await settle();
-    expect(await logSize()).toBe(before);
+    // Each call is recorded in its own stream (never a lead's) and its miss alerted once; the
+    // texts from these senders record nothing.
+    for (const from of fakes) expect(await e.readStream(leadStreamId(tenantId, from))).toEqual([]);
+    for (const callSid of callSids) {
+      const types = (await e.readStream(`call:${tenantId}:${callSid}`)).map((ev) => ev.type);
+      expect(types.filter((t) => !t.startsWith('Outbound'))).toEqual([
+        'WithheldCallReceived',
+        'DialMissed',
+      ]);
+    }
+    const alerts = e.twilio.to(OWNER).slice(alertsBefore);
+    expect(alerts.map((m) => m.body)).toEqual(
+      fakes.map(() => expect.stringMatching(/^Leadline: missed call from a withheld number at /)),
+    );
     for (const to of ['+14165550000', '+86282452253', '+266696687'])
       expect(e.twilio.to(to)).toHaveLength(0);
   });

@@ -93,7 +93,7 @@ describe.each(e2eBackends())(
     }
 
     const alertsAbout = (caller: string, owner = OWNER) => {
-      const last4 = caller.slice(-4);
+      const last4 = `-${caller.slice(-4)}`; // as in (647) 555-0123, never a #reference
       return e.twilio.to(owner).filter((m) => m.body.includes(last4));
     };
 
@@ -365,7 +365,9 @@ describe.each(e2eBackends())(
       await settle();
       expect(e.twilio.to(caller)).toHaveLength(1);
       expect(alertsAbout(caller).map((m) => m.body)).toEqual([
-        expect.stringMatching(/^EMERGENCY: .*water everywhere!" \(\+1 photo\)$/),
+        expect.stringMatching(
+          /^EMERGENCY: .*water everywhere!" \(\+1 photo\) Reply to text them \(#\d{4}\)\.$/,
+        ),
       ]);
     });
 

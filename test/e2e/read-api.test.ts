@@ -162,6 +162,18 @@ describe('read API, end to end', () => {
         `/leads/${encodeURIComponent(phone)}/status?tenant=${tenantA}`,
         { method: 'POST', body: JSON.stringify({ status: 'lost' }) },
       ],
+      [
+        `/leads/${encodeURIComponent(phone)}/messages?tenant=${tenantA}`,
+        {
+          method: 'POST',
+          body: JSON.stringify({ body: 'hello' }),
+          headers: { 'idempotency-key': 'k1' },
+        },
+      ],
+      [
+        `/leads/${encodeURIComponent(phone)}/call?tenant=${tenantA}`,
+        { method: 'POST', body: JSON.stringify({}), headers: { 'idempotency-key': 'k1' } },
+      ],
       [`/queue?tenant=${tenantA}`, undefined],
       [`/stream?tenant=${tenantA}`, undefined],
       ['/review-requests', { method: 'POST', body: JSON.stringify({ tenant: tenantA, phone }) }],

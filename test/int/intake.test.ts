@@ -5,11 +5,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LeadlineEvent } from '../../src/events/catalogue.ts';
 import { newEvent } from '../../src/events/new-event.ts';
-import { Intake } from '../../src/intake/intake.ts';
+import { Intake, type IntakeOptions } from '../../src/intake/intake.ts';
 import { Spool, SpoolFullError } from '../../src/intake/spool.ts';
 import type { AppendResult, EventLog } from '../../src/log/event-log.ts';
 import { fixedClock } from '../../src/shared/clock.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
+import type { E164 } from '../../src/shared/phone.ts';
 
 /** A log that can be taken away: appends fail like a lost connection while `down`. */
 class FlakyLog {
@@ -53,7 +54,12 @@ describe('the intake: durable in the log or in the spool, drained in order exact
     for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
   });
 
-  async function open(log: FlakyLog, dir?: string, maxBytes = 1024 * 1024) {
+  async function open(
+    log: FlakyLog,
+    dir?: string,
+    maxBytes = 1024 * 1024,
+    relayStaffText?: IntakeOptions['relayStaffText'],
+  ) {
     const spoolDir = dir ?? (await mkdtemp(path.join(os.tmpdir(), 'leadline-spool-')));
     if (!dir) dirs.push(spoolDir);
     const spool = await Spool.open(spoolDir, { maxBytes });
@@ -63,6 +69,7 @@ describe('the intake: durable in the log or in the spool, drained in order exact
       appendDeadlineMs: 200,
       logger: silentLogger,
       recordStatus: async () => true,
+      relayStaffText,
     });
     intakes.push(intake);
     return { intake, spool, dir: spoolDir };
@@ -115,6 +122,33 @@ describe('the intake: durable in the log or in the spool, drained in order exact
     await until(() => second.spool.pending() === 0);
     expect(log.order).toEqual([fact(1).id, fact(2).id, fact(3).id]);
     expect((await readdir(first.dir)).filter((f) => f.endsWith('.json'))).toEqual([]);
+  });
+
+  it('a staff text spooled while PostgreSQL was away is relayed once it is back, exactly once', async () => {
+    const relayed: string[] = [];
+    let databaseDown = true;
+    const { intake, spool } = await open(new FlakyLog(), undefined, undefined, async (entry) => {
+      if (databaseDown) {
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+          code: 'ECONNREFUSED',
+        });
+      }
+      relayed.push(entry.text.messageSid);
+      return true;
+    });
+    await intake.defer({
+      kind: 'staff-text',
+      tenantId: 't1',
+      text: { messageSid: 'SM1', from: '+14165550177' as E164, body: '#4821 On my way' },
+      traceparent: null,
+    });
+    intake.start();
+    await sleep(400);
+    expect(relayed).toEqual([]);
+    expect(spool.pending()).toBe(1);
+    databaseDown = false;
+    await until(() => spool.pending() === 0);
+    expect(relayed).toEqual(['SM1']);
   });
 
   it('a full spool refuses rather than acknowledging what it cannot keep', async () => {

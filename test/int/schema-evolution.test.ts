@@ -240,7 +240,9 @@ describe.each(backends)('event schema evolution on the $backend log', ({ open })
       .map((r) => r.body);
     expect(alerts).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^EMERGENCY: 2 texts from .*water everywhere!" \(\+3 photos\)$/),
+        expect.stringMatching(
+          /^EMERGENCY: 2 texts from .*water everywhere!" \(\+3 photos\) Reply to text them \(#\d{4}\)\.$/,
+        ),
       ]),
     );
   });

@@ -21,25 +21,50 @@ export function actors(env: () => E2eEnv) {
         headers: {
           ...(key ? { authorization: `Bearer ${key}` } : {}),
           ...(init.body ? { 'content-type': 'application/json' } : {}),
+          ...(init.headers as Record<string, string> | undefined),
         },
       });
     },
-    /** A customer's text from `from` to the tenant number `to`. */
-    async sms(from: string, to: string, body: string): Promise<void> {
-      const res = await env().webhooks.post(
-        '/twilio/sms',
-        inboundSmsParams({ messageSid: newSid('SM'), accountSid: ACCOUNT_SID, from, to, body }),
-      );
-      expect(res.status).toBe(200);
+    /**
+     * A text from `from` to the tenant number `to`, delivered `times` times with the same
+     * `MessageSid` (Twilio's retries); @returns the `MessageSid`.
+     */
+    async sms(from: string, to: string, body: string, times = 1): Promise<string> {
+      const params = inboundSmsParams({
+        messageSid: newSid('SM'),
+        accountSid: ACCOUNT_SID,
+        from,
+        to,
+        body,
+      });
+      for (let i = 0; i < times; i++) {
+        const res = await env().webhooks.post('/twilio/sms', params);
+        expect(res.status).toBe(200);
+      }
+      return params.MessageSid!;
     },
-    /** A customer's call the owner does not answer; @returns the call. */
-    async missedCall(from: string, to: string) {
+    /**
+     * A customer's call the owner does not answer, each webhook delivered `times` times (the
+     * same `CallSid`); @returns the call and the TwiML answers.
+     */
+    async missedCall(from: string, to: string, times = 1) {
       const e = env();
       const c = { callSid: newSid('CA'), accountSid: ACCOUNT_SID, from, to };
-      const voice = await e.webhooks.post('/twilio/voice', voiceCallParams(c));
+      let voice = await e.webhooks.post('/twilio/voice', voiceCallParams(c));
+      for (let i = 1; i < times; i++)
+        voice = await e.webhooks.post('/twilio/voice', voiceCallParams(c));
       const action = /<Dial[^>]*action="([^"]+)"/.exec(voice.body)![1]!;
-      await e.webhooks.post(e.webhooks.relativeTo(action), dialActionParams(c, 'no-answer'));
-      return c;
+      let dial = await e.webhooks.post(
+        e.webhooks.relativeTo(action),
+        dialActionParams(c, 'no-answer'),
+      );
+      for (let i = 1; i < times; i++) {
+        dial = await e.webhooks.post(
+          e.webhooks.relativeTo(action),
+          dialActionParams(c, 'no-answer'),
+        );
+      }
+      return { ...c, voice: voice.body, dial: dial.body };
     },
     /** `leadline keys create …`; @returns the key. */
     async createKey(...args: string[]): Promise<string> {

@@ -97,7 +97,7 @@ export function countDeliveries(e: E2eEnv, owner: string, outcomes: CallerOutcom
     caller: o.caller,
     answered: o.answered,
     texts: e.twilio.to(o.caller).length,
-    alerts: alerts.filter((m) => m.body.includes(o.caller.slice(-4))).length,
+    alerts: alerts.filter((m) => m.body.includes(`-${o.caller.slice(-4)}`)).length,
   }));
   const answered = rows.filter((r) => r.answered);
   return {

@@ -30,8 +30,8 @@ const KAFKA_BEHIND = `
 
 /**
  * Waits until the service has nothing left to do now: every consumer has handled everything
- * appended (on either log), no outbound message is pending or being sent, and no timer is
- * due, twice in a row 100 ms apart. Timers due later (a grouped alert's window) and texts
+ * appended (on either log), no outbound message or call-back is pending or being sent, and
+ * no timer is due, twice in a row 100 ms apart. Timers due later (a grouped alert's window) and texts
  * deferred by quiet hours do not count. Negative assertions ("no text was sent") are made after this, never after a
  * fixed sleep.
  */
@@ -57,8 +57,16 @@ export async function waitUntilSettled(
       const dueTimers = await client.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM timers WHERE fired_at IS NULL AND due_at <= now()',
       );
+      const calls = await client.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM outbound_calls WHERE status IN ('pending', 'placing')",
+      );
       const idle =
-        pgBehind.rows[0]!.n + kafkaBehind.rows[0]!.n + busy.rows[0]!.n + dueTimers.rows[0]!.n === 0;
+        pgBehind.rows[0]!.n +
+          kafkaBehind.rows[0]!.n +
+          busy.rows[0]!.n +
+          dueTimers.rows[0]!.n +
+          calls.rows[0]!.n ===
+        0;
       quietRounds = idle ? quietRounds + 1 : 0;
       await sleep(100);
     }

@@ -18,6 +18,7 @@ export function testTenant(overrides: Partial<Tenant> = {}): Tenant {
     emergencyPhone: null,
     weeklyHours: {},
     closedDates: [],
+    staffPhones: [],
     quietHoursAllowed: { ...TENANT_DEFAULTS.quietHoursAllowed },
     ...overrides,
   };

@@ -96,6 +96,60 @@ describe('events as operators see them (events show / events tail)', () => {
     });
   });
 
+  it('masks staff phones, relayed replies and staff streams', () => {
+    const staffText = maskEvent(
+      recorded(
+        newEvent(
+          {
+            type: 'StaffTextUnrouted',
+            streamId: `staff:${TENANT}:+14165550177`,
+            tenantId: TENANT,
+            idempotencyKey: 'SMs',
+            data: { messageSid: 'SMs', from: '+14165550177', reason: 'unknown-code', code: '4821' },
+          },
+          clock,
+        ),
+      ),
+    );
+    expect(staffText.streamId).toBe(`staff:${TENANT}:+1********77`);
+    const configured = maskEvent(
+      recorded(
+        newEvent(
+          {
+            type: 'TenantConfigured',
+            streamId: `tenant:${TENANT}`,
+            tenantId: TENANT,
+            idempotencyKey: 'c1',
+            data: { tenantId: TENANT, changes: { staffPhones: ['+14165550177'] } },
+          },
+          clock,
+        ),
+      ),
+    );
+    expect(JSON.stringify(configured.data)).not.toContain('4165550177');
+    const reply = maskEvent(
+      recorded(
+        newEvent(
+          {
+            type: 'StaffReplied',
+            streamId: `lead:${TENANT}:+16475550123`,
+            tenantId: TENANT,
+            idempotencyKey: 'SMr',
+            data: {
+              replyId: 'SMr',
+              channel: 'relay',
+              author: '+14165550177',
+              authorPhone: '+14165550177',
+              body: 'Door code is 1234',
+            },
+          },
+          clock,
+        ),
+      ),
+    );
+    expect(JSON.stringify(reply)).not.toMatch(/4165550177|6475550123|Door code/);
+  });
+
   it('--type takes catalogue names, comma-separated, and refuses others by name', () => {
     expect(parseEventTypes('SmsInbound, DialMissed,SmsInbound')).toEqual([
       'SmsInbound',

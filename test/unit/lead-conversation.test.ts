@@ -11,8 +11,12 @@ import {
 import { fixedClock } from '../../src/shared/clock.ts';
 import type { Tenant } from '../../src/tenants/tenant.ts';
 import { testTenant } from '../support/tenant-fixture.ts';
+import { copy } from '../../src/rules/message-copy.ts';
+import { leadRef } from '../../src/rules/lead-ref.ts';
 
 const tenant: Tenant = testTenant();
+/** How every owner alert about the lead ends: its reference, for replies. */
+const HINT = ` ${copy.replyHint(leadRef('t1', '+16475550123'))}`;
 const CALLER = '+16475550123';
 const T0 = Date.parse('2026-06-01T14:00:00Z');
 let position = 0;
@@ -293,7 +297,7 @@ describe('lead-conversation decisions', () => {
       const alert = given(first).when(elapsed('SM1', seconds(30)));
       expect(alert.map((i) => [i.audience, i.dedupeKey])).toEqual([['owner', 'SM1:owner-alert']]);
       expect(alert[0]!.body).toBe(
-        'STANDARD: text from (647) 555-0123: "Water heater leaking, can you come today?"',
+        'STANDARD: text from (647) 555-0123: "Water heater leaking, can you come today?"' + HINT,
       );
     });
 
@@ -315,7 +319,8 @@ describe('lead-conversation decisions', () => {
       const alert = given(...texts).when(elapsed('SM1', seconds(75)));
       expect(alert).toHaveLength(1);
       expect(alert[0]!.body).toBe(
-        'STANDARD: 3 texts from (647) 555-0123: "Hi" / "My kitchen sink is clogged" / "Can you come Tuesday?" (+2 photos)',
+        'STANDARD: 3 texts from (647) 555-0123: "Hi" / "My kitchen sink is clogged" / "Can you come Tuesday?" (+2 photos)' +
+          HINT,
       );
       // The batch is gone: the timer firing again changes nothing.
       expect(
@@ -347,7 +352,8 @@ describe('lead-conversation decisions', () => {
         ['owner', 'SM2:owner-alert'],
       ]);
       expect(decision.intents[0]!.body).toBe(
-        'EMERGENCY: 2 texts from (647) 555-0123: "Hi are you there" / "Basement is flooding now!"',
+        'EMERGENCY: 2 texts from (647) 555-0123: "Hi are you there" / "Basement is flooding now!"' +
+          HINT,
       );
       expect(given(waiting, emergency).when(elapsed('SM1', seconds(30)))).toEqual([]);
     });
@@ -372,7 +378,8 @@ describe('lead-conversation decisions', () => {
         ),
       );
       expect(decision.intents.find((i) => i.audience === 'owner')!.body).toBe(
-        'EMERGENCY: text from (647) 555-0123: "Pipe burst, see attached" (+3 photos, +1 video, +1 file)',
+        'EMERGENCY: text from (647) 555-0123: "Pipe burst, see attached" (+3 photos, +1 video, +1 file)' +
+          HINT,
       );
     });
 
@@ -388,7 +395,7 @@ describe('lead-conversation decisions', () => {
       };
       const decision = decide(legacy, elapsed('SM1', seconds(30)), tenant);
       expect(decision.intents[0]!.body).toBe(
-        'STANDARD: text from (647) 555-0123: "Leak under the sink" (+1 photo)',
+        'STANDARD: text from (647) 555-0123: "Leak under the sink" (+1 photo)' + HINT,
       );
     });
 
@@ -650,7 +657,8 @@ describe('lead-conversation decisions', () => {
         ['owner', 'send-failure-alert', 'o1:send-failure-alert'],
       ]);
       expect(intents[0]!.body).toBe(
-        'Leadline: we could not text (647) 555-0123 (Twilio error 20500) after 8 tries. Please call them back.',
+        'Leadline: we could not text (647) 555-0123 (Twilio error 20500) after 8 tries. Please call them back.' +
+          HINT,
       );
       expect(
         given(failed('o1', 'missed-call-text', 0)).when(failed('o2', 'acknowledgement', 5)),

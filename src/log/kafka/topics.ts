@@ -5,7 +5,10 @@
  * `ConsentRevoked` from its `DialMissed` and lose their order.)
  */
 export interface TopicNames {
-  /** `lead:*` streams: calls, texts, consent, outbound results. */
+  /**
+   * `lead:*` streams (calls, texts, consent, outbound results), and the conversation streams
+   * that are not a lead's: `call:*` (a withheld caller's call) and `staff:*` (staff texts).
+   */
   leads: string;
   /** `tenant:*` streams: registration and configuration. */
   tenants: string;
@@ -24,7 +27,7 @@ export function topicNames(prefix: string): TopicNames {
 
 /** The topic a stream's events go to. */
 export function topicFor(streamId: string, topics: TopicNames): string {
-  if (streamId.startsWith('lead:')) return topics.leads;
+  if (/^(lead|call|staff):/.test(streamId)) return topics.leads;
   if (streamId.startsWith('tenant:')) return topics.tenants;
   return topics.operations;
 }

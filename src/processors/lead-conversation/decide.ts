@@ -6,7 +6,10 @@ import { LANDLINE } from '../../rules/message-status.ts';
 import { classifyReviewReply } from '../../rules/review-reply.ts';
 import type { Tenant } from '../../tenants/tenant.ts';
 import type { TimerRequest } from '../timers/timers.ts';
-import type { LeadState, PendingAlert } from './state.ts';
+import type { CallIntent } from '../../outbound/call-queue.ts';
+import { leadRef } from '../../rules/lead-ref.ts';
+import { callBackTwiml } from '../../rules/voice-responses.ts';
+import { isTakenOver, type LeadState, type PendingAlert } from './state.ts';
 
 /** A caller who calls again within this many ms of a missed-call text is not texted again. */
 export const REPEAT_CALL_WINDOW_MS = 10 * 60_000;
@@ -46,6 +49,16 @@ export interface LeadDecision {
   pendingAlert?: PendingAlert | null;
   /** True when this event answered the pending review request. */
   reviewAnswered?: boolean;
+  /** The missed-call text now held for the takeover window; null: none any more; absent: unchanged. */
+  pendingMissedCallText?: LeadState['pendingMissedCallText'] | null;
+  /** True when the lead wrote after a takeover had gone quiet: automation is back. */
+  takeoverLapsed?: boolean;
+  /** Calls to place (call-backs through the business number); absent: none. */
+  calls?: CallIntent[];
+  /** A missed call's owner alert, held for its voicemail's transcript (`voicemail-wait`). */
+  holdAlert?: { callSid: string; body: string };
+  /** The `CallSid` whose held alert this decision sent. */
+  releaseAlert?: string;
 }
 
 const nothing: LeadDecision = { intents: [], timers: [] };
@@ -92,6 +105,23 @@ export function decide(
   event: RecordedLeadlineEvent,
   tenant: Tenant,
 ): LeadDecision {
+  const decision = decideEvent(state, event, tenant);
+  // A lead's text after the takeover went quiet hands the conversation back to automation.
+  if (
+    event.type === 'SmsInbound' &&
+    state.takeover !== undefined &&
+    !isTakenOver(state, event.occurredAt, tenant.takeoverQuietHours)
+  ) {
+    return { ...decision, takeoverLapsed: true };
+  }
+  return decision;
+}
+
+function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Tenant): LeadDecision {
+  const phone = leadPhoneOf(event);
+  const ref = leadRef(tenant.tenantId, phone);
+  // Human takeover: no automatic text to the lead while a staff member has the conversation.
+  const takenOver = isTakenOver(state, event.occurredAt, tenant.takeoverQuietHours);
   const toLead = (key: string, purpose: string, body: string, consentExempt = false) => ({
     dedupeKey: key,
     audience: 'lead' as const,
@@ -101,11 +131,21 @@ export function decide(
     body,
     consentExempt,
   });
+  // Every alert about the lead carries its reference: a staff reply to it reaches the lead.
   const toOwner = (key: string, body: string) => ({
     dedupeKey: key,
     audience: 'owner' as const,
     purpose: 'owner-alert',
     to: tenant.ownerPhone,
+    from: tenant.twilioNumber,
+    body: `${body} ${copy.replyHint(ref)}`,
+    consentExempt: true,
+  });
+  const toStaff = (staffPhone: string, key: string, purpose: string, body: string) => ({
+    dedupeKey: key,
+    audience: 'owner' as const,
+    purpose,
+    to: staffPhone,
     from: tenant.twilioNumber,
     body,
     consentExempt: true,
@@ -116,6 +156,7 @@ export function decide(
     caller: string,
     reason: string,
     emergency = false,
+    voicemailOffered = false,
   ): LeadDecision => {
     if (state.calls[callSid] === 'answered' || state.calls[callSid] === 'missed') return nothing;
     const at = new Date(event.occurredAt);
@@ -124,7 +165,21 @@ export function decide(
     const reachable = !state.optedOut && !state.unreachable;
     const firstEver = state.lastTextedAt === undefined;
     // An emergency the on-call phone missed is always answered with a text, repeat or not.
-    if (reachable && (emergency || !repeat)) {
+    const wouldText = reachable && (emergency || !repeat);
+    const hold = wouldText && !takenOver && !emergency && tenant.takeoverWindowSeconds > 0;
+    const timers: TimerRequest[] = [];
+    let pendingMissedCallText: LeadDecision['pendingMissedCallText'];
+    if (hold) {
+      // The takeover window: a staff reply or call-back before it ends replaces the text.
+      const dueAt = new Date(at.getTime() + tenant.takeoverWindowSeconds * 1000).toISOString();
+      timers.push({
+        timerId: `missed-call-text:${event.streamId}:${callSid}`,
+        kind: 'missed-call-text',
+        key: callSid,
+        dueAt,
+      });
+      pendingMissedCallText = { callSid, dueAt };
+    } else if (wouldText && !takenOver) {
       intents.push(
         toLead(
           `${callSid}:missed-call-text`,
@@ -139,27 +194,52 @@ export function decide(
       intents.push(
         toOwner(`${callSid}:emergency-alert`, copy.emergencyUnansweredAlert(tenant, caller, at)),
       );
-      return only(intents);
+      return { intents, timers };
     }
-    intents.push(
-      toOwner(
-        `${callSid}:owner-alert`,
-        copy.missedCallAlert(
-          tenant,
-          caller,
-          at,
-          state.optedOut
-            ? 'opted-out'
-            : state.unreachable
-              ? 'unreachable'
-              : repeat
-                ? 'repeat'
+    const alert = copy.missedCallAlert(
+      tenant,
+      caller,
+      at,
+      state.optedOut
+        ? 'opted-out'
+        : state.unreachable
+          ? 'unreachable'
+          : repeat
+            ? 'repeat'
+            : takenOver
+              ? 'taken-over'
+              : hold
+                ? 'held'
                 : 'texted',
-          reason,
-        ),
-      ),
+      reason,
     );
-    return only(intents);
+    const decision: LeadDecision = pendingMissedCallText
+      ? { intents, timers, pendingMissedCallText }
+      : { intents, timers };
+    if (voicemailOffered && tenant.voicemail && tenant.voicemailWaitSeconds > 0) {
+      // The caller may be leaving a voicemail: the alert waits for its transcript, at most
+      // the tenant's wait, on a durable timer.
+      timers.push({
+        timerId: `voicemail-wait:${event.streamId}:${callSid}`,
+        kind: 'voicemail-wait',
+        key: callSid,
+        dueAt: new Date(at.getTime() + tenant.voicemailWaitSeconds * 1000).toISOString(),
+      });
+      return { ...decision, holdAlert: { callSid, body: alert } };
+    }
+    intents.push(toOwner(`${callSid}:owner-alert`, alert));
+    return decision;
+  };
+
+  /** The held alert of `callSid`, sent now with what is known of its voicemail. */
+  const releaseAlert = (callSid: string, voicemail: string): LeadDecision => {
+    const held = state.heldAlerts?.[callSid];
+    if (!held) return nothing;
+    return {
+      intents: [toOwner(`${callSid}:owner-alert`, `${held.body} ${voicemail}`.trim())],
+      timers: [],
+      releaseAlert: callSid,
+    };
   };
 
   switch (event.type) {
@@ -182,7 +262,7 @@ export function decide(
         };
       }
       if (event.data.action !== 'after-hours-notice') return nothing;
-      return missedCall(event.data.callSid, event.data.from, 'after hours');
+      return missedCall(event.data.callSid, event.data.from, 'after hours', false, true);
     case 'EmergencyDeclined':
       if (state.calls[event.data.callSid] !== 'menu') return nothing;
       return missedCall(event.data.callSid, leadPhoneOf(event), 'after hours');
@@ -198,6 +278,8 @@ export function decide(
           : event.data.reason === 'not-screened-in'
             ? 'nobody pressed 1 to take it'
             : event.data.dialCallStatus,
+        false,
+        true,
       );
     case 'SmsInbound': {
       const { messageSid, body, keyword, from, optOutType, autoReply, urgency, media } = event.data;
@@ -262,7 +344,7 @@ export function decide(
         event.occurredAt,
         CONVERSATION_WINDOW_MS,
       );
-      if (!state.optedOut && !acknowledged) {
+      if (!state.optedOut && !acknowledged && !takenOver) {
         intents.push(
           toLead(`${messageSid}:acknowledgement`, 'acknowledgement', copy.acknowledgement(tenant)),
         );
@@ -310,6 +392,31 @@ export function decide(
       };
     }
     case 'TimerElapsed': {
+      if (event.data.kind === 'missed-call-text') {
+        // The takeover window ended: the held text goes, unless a person took over meanwhile.
+        if (state.pendingMissedCallText?.callSid !== event.data.key) return nothing;
+        const send = !takenOver && !state.optedOut && !state.unreachable;
+        return {
+          intents: send
+            ? [
+                toLead(
+                  `${event.data.key}:missed-call-text`,
+                  'missed-call-text',
+                  copy.missedCallText(tenant, state.lastTextedAt === undefined),
+                ),
+              ]
+            : [],
+          timers: [],
+          pendingMissedCallText: null,
+        };
+      }
+      if (event.data.kind === 'voicemail-wait') {
+        // No transcript in time: the alert goes, saying whether a voicemail is on its way.
+        return releaseAlert(
+          event.data.key,
+          state.voicemails?.[event.data.key] ? copy.voicemailPending() : '',
+        );
+      }
       if (event.data.kind === 'emergency-menu-timeout') {
         if (state.calls[event.data.key] !== 'menu') return nothing;
         return missedCall(event.data.key, leadPhoneOf(event), 'after hours, hung up at the menu');
@@ -369,6 +476,75 @@ export function decide(
       if (state.unreachable) return nothing;
       return only([
         toOwner(`${messageSid}:landline-alert`, copy.landlineAlert(leadPhoneOf(event))),
+      ]);
+    }
+    case 'StaffReplied': {
+      const { replyId, body, authorPhone } = event.data;
+      if (state.optedOut || state.unreachable) {
+        // Nothing reaches a lead who opted out (or cannot take texts); the author is told why.
+        return only(
+          authorPhone
+            ? [
+                toStaff(
+                  authorPhone,
+                  `${replyId}:relay-refused`,
+                  'relay-refused',
+                  copy.relayRefused(phone, ref, state.optedOut ? 'opted-out' : 'unreachable'),
+                ),
+              ]
+            : [],
+        );
+      }
+      return only([
+        toLead(
+          `${replyId}:staff-reply`,
+          'staff-reply',
+          state.lastTextedAt === undefined ? copy.firstStaffReply(tenant, body) : body,
+        ),
+      ]);
+    }
+    case 'VoicemailTranscribed': {
+      const { callSid, status, text } = event.data;
+      const heard =
+        status === 'completed' && text
+          ? copy.voicemailTranscript(text)
+          : copy.voicemailWithoutTranscript();
+      if (state.heldAlerts?.[callSid]) return releaseAlert(callSid, heard);
+      // The alert went before the transcript arrived: the transcript follows, once.
+      if (state.voicemails?.[callSid]?.transcribed) return nothing;
+      return only([toOwner(`${callSid}:voicemail-alert`, copy.voicemailFollowUp(phone, heard))]);
+    }
+    case 'CallBackRequested':
+      // Twilio rings the staff phone, then dials the lead with the business number as caller
+      // ID; the call replaces a missed-call text still held for the takeover window (evolve).
+      return {
+        intents: [],
+        timers: [],
+        calls: [
+          {
+            callbackId: event.data.callbackId,
+            staffPhone: event.data.staffPhone,
+            leadPhone: phone,
+            from: tenant.twilioNumber,
+            twiml: callBackTwiml(tenant, phone),
+          },
+        ],
+      };
+    case 'OutboundSmsWithheld': {
+      // A relayed reply the sender withheld at send time (the lead opted out meanwhile):
+      // its author is told, once (the same key as the refusal above).
+      const { purpose, dedupeKey, reason } = event.data;
+      if (purpose !== 'staff-reply' || reason === 'dry-run') return nothing;
+      const replyId = dedupeKey.slice(0, dedupeKey.lastIndexOf(':'));
+      const author = state.relayAuthors?.[replyId];
+      if (!author) return nothing;
+      return only([
+        toStaff(
+          author,
+          `${replyId}:relay-refused`,
+          'relay-refused',
+          copy.relayRefused(phone, ref, reason === 'consent-revoked' ? 'opted-out' : 'no-consent'),
+        ),
       ]);
     }
     default:

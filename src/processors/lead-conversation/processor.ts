@@ -1,8 +1,14 @@
 import type pg from 'pg';
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
-import { parseLeadStreamId } from '../../events/streams.ts';
+import {
+  parseLeadStreamId,
+  parseStaffStreamId,
+  parseWithheldCallStreamId,
+} from '../../events/streams.ts';
+import { decideOffLead } from './decide-off-lead.ts';
 import type { Consumer, ConsumerContext } from '../../log/event-log.ts';
 import { enqueueCausedIntents } from '../../outbound/outbox.ts';
+import { enqueueCalls } from '../../outbound/call-queue.ts';
 import { setOwnedTimers } from '../timers/timers.ts';
 import { tenantDirectory } from '../../projections/tenants/tenant-directory.ts';
 import { decide, type LeadDecision } from './decide.ts';
@@ -24,7 +30,15 @@ const RELEVANT = new Set([
   'ConsentRevoked',
   'OutboundSmsStatusUpdated',
   'OutboundSmsFailed',
+  'OutboundSmsWithheld',
   'TimerElapsed',
+  'StaffReplied',
+  'AutomationResumed',
+  'CallBackRequested',
+  'VoicemailRecorded',
+  'VoicemailTranscribed',
+  'WithheldCallReceived',
+  'StaffTextUnrouted',
 ]);
 
 /**
@@ -72,54 +86,76 @@ async function handleLeadEvents(
 ): Promise<void> {
   const leads = new Map<string, Lead>();
   const mine: Array<{ event: RecordedLeadlineEvent; lead: Lead }> = [];
+  // Withheld callers' calls and unrouted staff texts: stateless (`decide-off-lead.ts`).
+  const offLead: Array<{ event: RecordedLeadlineEvent; tenantId: string; phone: string }> = [];
   for (const event of events) {
     if (!RELEVANT.has(event.type)) continue;
     const parsed = parseLeadStreamId(event.streamId);
-    if (!parsed) continue;
+    if (!parsed) {
+      const other =
+        parseStaffStreamId(event.streamId) ??
+        (parseWithheldCallStreamId(event.streamId) && {
+          tenantId: parseWithheldCallStreamId(event.streamId)!.tenantId,
+          phone: '',
+        });
+      if (other) offLead.push({ event, ...other });
+      continue;
+    }
     // A tenant id holds no ':' (see parseLeadStreamId), so the key names one lead.
     const key = `${parsed.tenantId}:${parsed.phone}`;
     let lead = leads.get(key);
     if (!lead) leads.set(key, (lead = { ...parsed, state: asStored(initialLeadState()) }));
     mine.push({ event, lead });
   }
-  if (mine.length === 0) return;
+  if (mine.length === 0 && offLead.length === 0) return;
 
   const tenants = await tenantDirectory.getMany(ctx.db, [
-    ...new Set(mine.map(({ lead }) => lead.tenantId)),
+    ...new Set([...mine.map(({ lead }) => lead.tenantId), ...offLead.map((o) => o.tenantId)]),
   ]);
-  for (const { event, lead } of mine) {
-    if (!tenants.has(lead.tenantId)) {
+  for (const { event, tenantId } of [...mine.map((m) => ({ ...m, ...m.lead })), ...offLead]) {
+    if (!tenants.has(tenantId)) {
       throw new Error(
-        `tenant ${lead.tenantId} of ${event.type} ${event.id} is not in the tenants projection yet`,
+        `tenant ${tenantId} of ${event.type} ${event.id} is not in the tenants projection yet`,
       );
     }
   }
-  await loadStates(ctx.db, leads);
+  if (leads.size > 0) await loadStates(ctx.db, leads);
 
   const decided: Array<{ event: RecordedLeadlineEvent; lead: Lead; decision: LeadDecision }> = [];
   for (const { event, lead } of mine) {
     const decision = decide(lead.state, event, tenants.get(lead.tenantId)!);
     const next = remember(evolve(lead.state, event), decision, event.occurredAt);
     lead.state = asStored(next, lead.state);
-    if (decision.intents.length > 0 || decision.timers.length > 0) {
+    if (decision.intents.length > 0 || decision.timers.length > 0 || decision.calls) {
       decided.push({ event, lead, decision });
     }
   }
-  await saveStates(ctx.db, [...leads.values()]);
+  if (leads.size > 0) await saveStates(ctx.db, [...leads.values()]);
 
-  await enqueueCausedIntents(
+  const causeOf = (event: RecordedLeadlineEvent, tenantId: string, phone: string) => ({
+    tenantId,
+    streamId: event.streamId,
+    leadPhone: phone,
+    eventId: event.id,
+    correlationId: event.correlationId,
+    traceparent: event.traceparent,
+    occurredAt: event.occurredAt,
+  });
+  await enqueueCausedIntents(ctx, [
+    ...decided.map(({ event, lead, decision }) => ({
+      cause: causeOf(event, lead.tenantId, lead.phone),
+      intents: decision.intents,
+    })),
+    ...offLead.map(({ event, tenantId, phone }) => ({
+      cause: causeOf(event, tenantId, phone),
+      intents: decideOffLead(event, tenants.get(tenantId)!),
+    })),
+  ]);
+  await enqueueCalls(
     ctx,
     decided.map(({ event, lead, decision }) => ({
-      cause: {
-        tenantId: lead.tenantId,
-        streamId: event.streamId,
-        leadPhone: lead.phone,
-        eventId: event.id,
-        correlationId: event.correlationId,
-        traceparent: event.traceparent,
-        occurredAt: event.occurredAt,
-      },
-      intents: decision.intents,
+      cause: causeOf(event, lead.tenantId, lead.phone),
+      calls: decision.calls ?? [],
     })),
   );
   await setOwnedTimers(

@@ -21,6 +21,41 @@ export interface LeadState {
   lastSendFailureAlertAt?: string;
   /** The review request awaiting the customer's answer, and when it was made (UTC ISO). */
   pendingReview?: { requestId: string; at: string };
+  /**
+   * Human takeover: a staff member replied (relay or dashboard) at `since`; `lastAt` is the
+   * latest text either way since (UTC ISO). While the conversation has been quiet for less
+   * than the tenant's `takeoverQuietHours`, no automatic text goes to the lead.
+   */
+  takeover?: { since: string; lastAt: string };
+  /**
+   * The missed-call text held for the tenant's takeover window: the call it answers and
+   * whether it is the first text the number would get. Sent when its timer fires, unless a
+   * staff member replied first.
+   */
+  pendingMissedCallText?: { callSid: string; dueAt: string };
+  /** Staff phones of the latest relayed replies, by `replyId` (at most {@link MAX_RELAYS}). */
+  relayAuthors?: Record<string, string>;
+  /**
+   * Missed calls' owner alerts waiting for the voicemail transcript, by `CallSid`: the alert
+   * text so far. Sent when the transcript arrives or the `voicemail-wait` timer fires.
+   */
+  heldAlerts?: Record<string, { body: string }>;
+  /** Voicemails left, by `CallSid` (most recent {@link MAX_CALLS}). */
+  voicemails?: Record<string, { recordingSid: string; transcribed?: boolean }>;
+}
+
+/** How many relayed replies' authors a lead's state keeps (to explain a withheld reply). */
+export const MAX_RELAYS = 10;
+
+/**
+ * True when a staff member has taken the lead's conversation over and it has not been quiet
+ * for the tenant's `takeoverQuietHours` at `now` (UTC ISO): automatic texts stay silent.
+ */
+export function isTakenOver(state: LeadState, now: string, quietHours: number): boolean {
+  return (
+    state.takeover !== undefined &&
+    Date.parse(now) - Date.parse(state.takeover.lastAt) < quietHours * 60 * 60_000
+  );
 }
 
 /**
@@ -54,14 +89,20 @@ export const MAX_CALLS = 50;
 /**
  * Records what was just decided for the lead at `at` (pure): when it was last texted,
  * acknowledged, or sent a missed-call text, the batch of texts waiting for an owner alert,
- * and whether the pending review request was answered. Called after `decide`, with its decision.
+ * whether the pending review request was answered, the missed-call text held for the
+ * takeover window, and the end of a takeover that went quiet. Called after `decide`, with
+ * its decision.
  */
 export function remember(
   state: LeadState,
   decision: {
     intents: Array<{ audience: string; purpose: string }>;
     pendingAlert?: PendingAlert | null;
+    pendingMissedCallText?: LeadState['pendingMissedCallText'] | null;
     reviewAnswered?: boolean;
+    takeoverLapsed?: boolean;
+    holdAlert?: { callSid: string; body: string };
+    releaseAlert?: string;
   },
   at: string,
 ): LeadState {
@@ -76,6 +117,26 @@ export function remember(
   }
   if (decision.intents.some((i) => i.purpose === 'send-failure-alert')) {
     state = { ...state, lastSendFailureAlertAt: at };
+  }
+  if (decision.holdAlert) {
+    const { callSid, body } = decision.holdAlert;
+    state = { ...state, heldAlerts: { ...state.heldAlerts, [callSid]: { body } } };
+  }
+  if (decision.releaseAlert !== undefined && state.heldAlerts) {
+    const { [decision.releaseAlert]: _sent, ...held } = state.heldAlerts;
+    const { heldAlerts: _all, ...rest } = state;
+    state = Object.keys(held).length > 0 ? { ...rest, heldAlerts: held } : rest;
+  }
+  if (decision.takeoverLapsed) {
+    const { takeover: _lapsed, ...rest } = state;
+    state = rest;
+  }
+  if (decision.pendingMissedCallText !== undefined) {
+    const { pendingMissedCallText: _cleared, ...rest } = state;
+    state =
+      decision.pendingMissedCallText === null
+        ? rest
+        : { ...rest, pendingMissedCallText: decision.pendingMissedCallText };
   }
   const toLead = decision.intents.filter((i) => i.audience === 'lead');
   if (toLead.length === 0) return state;
@@ -148,6 +209,44 @@ export function evolve(state: LeadState, event: RecordedLeadlineEvent): LeadStat
         : state;
     case 'ConsentGranted':
       return event.data.basis === 'express' ? { ...state, optedOut: false } : state;
+    case 'CallBackRequested':
+    case 'StaffReplied': {
+      // A person took the conversation: a missed-call text held for the window is dropped.
+      const { pendingMissedCallText: _replaced, ...rest } = state;
+      const takeover = {
+        since: state.takeover?.since ?? event.occurredAt,
+        lastAt: event.occurredAt,
+      };
+      if (event.type === 'CallBackRequested' || !event.data.authorPhone) {
+        return { ...rest, takeover };
+      }
+      const authors = { ...state.relayAuthors, [event.data.replyId]: event.data.authorPhone };
+      for (const old of Object.keys(authors).slice(0, -MAX_RELAYS)) delete authors[old];
+      return { ...rest, takeover, relayAuthors: authors };
+    }
+    case 'SmsInbound':
+      return state.takeover
+        ? { ...state, takeover: { ...state.takeover, lastAt: event.occurredAt } }
+        : state;
+    case 'VoicemailRecorded':
+    case 'VoicemailTranscribed': {
+      const { callSid, recordingSid } = event.data;
+      const voicemails = {
+        ...state.voicemails,
+        [callSid]: {
+          recordingSid,
+          ...(event.type === 'VoicemailTranscribed' || state.voicemails?.[callSid]?.transcribed
+            ? { transcribed: true }
+            : {}),
+        },
+      };
+      for (const old of Object.keys(voicemails).slice(0, -MAX_CALLS)) delete voicemails[old];
+      return { ...state, voicemails };
+    }
+    case 'AutomationResumed': {
+      const { takeover: _ended, ...rest } = state;
+      return rest;
+    }
     default:
       return state;
   }

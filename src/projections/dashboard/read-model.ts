@@ -274,15 +274,17 @@ export async function leadExists(db: pg.Pool, tenantId: string, phone: string): 
 /** One entry of a lead's timeline. */
 export interface TimelineEntry {
   at: string;
-  kind: 'call' | 'text-in' | 'text-out' | 'alert' | 'consent';
+  kind: 'call' | 'call-back' | 'text-in' | 'text-out' | 'alert' | 'consent';
   summary: string;
   status: string | null;
   body: string | null;
 }
 
 /**
- * One lead's conversation, oldest first: calls (with outcome), texts both ways (with delivery
- * status), owner alerts about the lead, and consent changes.
+ * One lead's conversation, oldest first: calls (with outcome), call-backs through the
+ * business number (`outbound_calls`: pending, placing, placed or failed, with the reason),
+ * texts both ways (with delivery status; a staff member's reply is `staff-reply`), owner
+ * alerts about the lead, and consent changes.
  */
 export async function readTimeline(
   db: pg.Pool,
@@ -301,6 +303,9 @@ export async function readTimeline(
               || COALESCE(' (' || urgency || ')', ''),
             status, body
        FROM dashboard_messages WHERE tenant_id = $1 AND phone = $2
+     UNION ALL
+     SELECT created_at, 'call-back', 'call-back through the business number', status, last_error
+       FROM outbound_calls WHERE tenant_id = $1 AND lead_phone = $2
      ORDER BY at, kind`,
     [tenantId, phone],
   );

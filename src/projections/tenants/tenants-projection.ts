@@ -47,6 +47,11 @@ async function writeTenant(db: pg.ClientBase, t: Tenant, registeredAt: string | 
     alertDebounceSeconds: t.alertDebounceSeconds,
     alertMaxWaitSeconds: t.alertMaxWaitSeconds,
     quietHoursAllowed: t.quietHoursAllowed,
+    staffPhones: t.staffPhones,
+    takeoverWindowSeconds: t.takeoverWindowSeconds,
+    takeoverQuietHours: t.takeoverQuietHours,
+    voicemail: t.voicemail,
+    voicemailWaitSeconds: t.voicemailWaitSeconds,
   };
   await db.query(
     `INSERT INTO tenants (tenant_id, name, twilio_number, owner_phone, timezone, business_hours,
