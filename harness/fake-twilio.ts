@@ -157,6 +157,10 @@ export class FakeTwilio {
     );
     this.requests.push({ method: req.method ?? '', path: url.pathname, params });
 
+    const recording = /^\/2010-04-01\/Accounts\/([^/]+)\/Recordings\/(RE[0-9a-zA-Z]+)\.mp3$/.exec(
+      url.pathname,
+    );
+    if (recording) return this.recordingMedia(req, recording[1]!, recording[2]!, res);
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/(Messages|Calls)\.json$/.exec(url.pathname);
     if (!match) return this.error(res, 404, 20404, 'The requested resource was not found');
     const expected =
@@ -263,6 +267,31 @@ export class FakeTwilio {
         uri: `/2010-04-01/Accounts/${this.accountSid}/Calls/${call.sid}.json`,
       }),
     );
+  }
+
+  /**
+   * `GET …/Recordings/{RecordingSid}.mp3`: the recording's audio, with the account's Basic
+   * auth only (401 otherwise), as Twilio serves it when HTTP auth on media is on. The bytes
+   * are {@link FakeTwilio.recordingBytes} of the SID.
+   */
+  private recordingMedia(
+    req: http.IncomingMessage,
+    accountSid: string,
+    recordingSid: string,
+    res: http.ServerResponse,
+  ) {
+    const expected =
+      'Basic ' + Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64');
+    if (req.headers.authorization !== expected || accountSid !== this.accountSid) {
+      return this.error(res, 401, 20003, 'Authenticate');
+    }
+    res.writeHead(200, { 'content-type': 'audio/mpeg' });
+    res.end(FakeTwilio.recordingBytes(recordingSid));
+  }
+
+  /** The audio the fake serves for a recording: an ID3 header and the SID. */
+  static recordingBytes(recordingSid: string): Buffer {
+    return Buffer.concat([Buffer.from('ID3'), Buffer.from(recordingSid)]);
   }
 
   private list(url: URL, res: http.ServerResponse) {

@@ -144,7 +144,8 @@ const PAGE = `<!doctype html>
     $('reply-form').hidden = false;
     const { timeline } = await api('/leads/' + encodeURIComponent(state.lead));
     $('timeline').innerHTML = timeline.map((t) => '<li data-kind="' + esc(t.kind) + '"><span class="muted">' + esc(time(t.at)) + '</span> · <b>' + esc(t.kind) + '</b> ' + esc(t.summary) +
-      (t.status ? ' [' + esc(t.status) + ']' : '') + (t.body ? '<br>“' + esc(t.body) + '”' : '') + '</li>').join('');
+      (t.status ? ' [' + esc(t.status) + ']' : '') + (t.body ? '<br>“' + esc(t.body) + '”' : '') +
+      (t.recordingSid ? '<br><button type="button" data-recording="' + esc(t.recordingSid) + '">▶ Play voicemail</button>' : '') + '</li>').join('');
   }
   async function renderQueue() {
     const { queue } = await api('/queue');
@@ -238,6 +239,23 @@ const PAGE = `<!doctype html>
     $('reply-status').textContent = '';
     renderLead().catch(showError);
   });
+  // Voicemail audio comes through the API with the key (Twilio's credentials stay on the
+  // server), then plays from a blob: URL.
+  $('timeline').addEventListener('click', (event) => {
+    const sid = event.target.dataset?.recording;
+    if (!sid || !state.lead) return;
+    const sep = state.tenant ? '?tenant=' + encodeURIComponent(state.tenant) : '';
+    fetch('/api/v1/leads/' + encodeURIComponent(state.lead) + '/voicemails/' + encodeURIComponent(sid) + sep, { headers: { authorization: 'Bearer ' + state.key } })
+      .then((res) => { if (!res.ok) throw new Error('voicemail unavailable (' + res.status + ')'); return res.blob(); })
+      .then((blob) => {
+        const audio = document.createElement('audio');
+        audio.controls = true;
+        audio.src = URL.createObjectURL(blob);
+        event.target.replaceWith(audio);
+        audio.play().catch(() => {});
+      })
+      .catch(showError);
+  });
   $('lead-actions').addEventListener('click', (event) => {
     const status = event.target.dataset?.status;
     if (!status || !state.lead) return;
@@ -267,4 +285,5 @@ const DASHBOARD_SECURITY = pageSecurity({
   'script-src': [cspHash(inlineText(PAGE, 'script'))],
   'style-src': [cspHash(inlineText(PAGE, 'style'))],
   'connect-src': ["'self'"],
+  'media-src': ['blob:'],
 });

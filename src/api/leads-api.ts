@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type pg from 'pg';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { RecordingSource } from '../outbound/twilio-recordings.ts';
 import { requireRole, tenantInScope } from '../auth/access.ts';
 import { changeLeadStatus, type LeadStatus } from '../commands/change-lead-status.ts';
 import { replyToLead } from '../commands/reply-to-lead.ts';
@@ -9,6 +12,7 @@ import type { Wakeups } from '../db/wakeups.ts';
 import type { EventLog } from '../log/event-log.ts';
 import {
   leadExists,
+  voicemailOf,
   periodIn,
   type Period,
   readFunnel,
@@ -60,7 +64,14 @@ const period = {
  */
 export async function leadsApi(
   app: FastifyInstance,
-  deps: { db: pg.Pool; log: EventLog; clock: Clock; dashboardChanges?: Wakeups },
+  deps: {
+    db: pg.Pool;
+    log: EventLog;
+    clock: Clock;
+    dashboardChanges?: Wakeups;
+    /** Voicemail audio from Twilio; absent (dry-run, no credentials): 404. */
+    recordings?: RecordingSource;
+  },
 ): Promise<void> {
   // Live streams end when the server closes, so shutdown never waits on a browser.
   const openStreams = new Set<ServerResponse>();
@@ -311,6 +322,46 @@ export async function leadsApi(
         { log: deps.log, clock: deps.clock },
       );
       return reply.code(202).send({ ...result, tenantId: tenant.tenantId, phone });
+    },
+  );
+
+  app.get<{ Params: { phone: string; recordingSid: string }; Querystring: { tenant?: string } }>(
+    '/leads/:phone/voicemails/:recordingSid',
+    {
+      schema: {
+        summary:
+          "A voicemail's audio (MP3), fetched from Twilio with the account's credentials (which never reach the browser); only a voicemail of this tenant's lead",
+        tags: ['leads'],
+        querystring: tenantOnlyQuery,
+        params: {
+          type: 'object',
+          properties: {
+            phone: { type: 'string', maxLength: 20 },
+            recordingSid: { type: 'string', pattern: '^RE[0-9a-zA-Z]{8,64}$' },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, phone } = await ownLead(request, request.params, request.query);
+      const { recordingSid } = request.params;
+      if (!(await voicemailOf(deps.db, tenant.tenantId, phone, recordingSid))) {
+        throw new NotFoundError(
+          `No voicemail ${recordingSid} from this lead`,
+          'VOICEMAIL_NOT_FOUND',
+        );
+      }
+      if (!deps.recordings) {
+        throw new NotFoundError(
+          'recordings are not available without Twilio credentials (dry-run)',
+          'RECORDING_UNAVAILABLE',
+        );
+      }
+      const audio = await deps.recordings.open(recordingSid);
+      return reply
+        .header('content-type', audio.contentType)
+        .header('cache-control', 'private, no-store')
+        .send(Readable.fromWeb(audio.body as WebReadableStream));
     },
   );
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import type { RecordingSource } from '../outbound/twilio-recordings.ts';
 import { readTenantDashboard } from '../projections/dashboard/dashboard-queries.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import { findTenant } from '../commands/register-tenant.ts';
@@ -24,6 +25,8 @@ export interface ReadApiDeps {
   dashboardChanges?: Wakeups;
   /** Limits wrong API keys per client address (429 beyond); absent: no limit. */
   authFailures?: AuthFailureLimiter;
+  /** Voicemail audio from Twilio (live mode); absent: none. */
+  recordings?: RecordingSource;
 }
 
 declare module 'fastify' {

@@ -13,6 +13,7 @@ import type { LeadlineMetrics } from '../telemetry/metrics.ts';
 import { serveMetrics } from '../telemetry/metrics-endpoint.ts';
 import { dashboardPage } from './dashboard-page.ts';
 import { readApi } from './read-api.ts';
+import type { RecordingSource } from '../outbound/twilio-recordings.ts';
 import { docsSecurity, securityHeaders } from './security-headers.ts';
 import { unsubscribePage } from './unsubscribe-page.ts';
 import { twilioWebhooks, type TwilioWebhookDeps } from './twilio-webhooks.ts';
@@ -60,6 +61,8 @@ export interface ServerDeps {
    * (`LEADLINE_AUTH_FAILURE_LIMIT` / `_WINDOW_MS`). Absent: 20 per 60 s.
    */
   authFailures?: AuthFailureLimits;
+  /** Voicemail audio from Twilio for `/api/v1/leads/{phone}/voicemails/{sid}`; absent: none. */
+  recordings?: RecordingSource;
 }
 
 /**
@@ -177,6 +180,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     dashboardChanges: deps.dashboardChanges,
     operatorApiKey: deps.operatorApiKey,
     authFailures,
+    recordings: deps.recordings,
   });
   return app;
 }

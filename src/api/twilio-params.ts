@@ -134,3 +134,35 @@ export const smsStatusParams = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
 });
+
+/** `POST /twilio/voice/recorded`, the `<Record action>` once a voicemail ends. */
+export const recordActionParams = z.object({ CallSid: sid('CA', 'CallSid') });
+
+/**
+ * `POST /twilio/voice/recording`, `<Record>`'s `recordingStatusCallback` (Twilio docs:
+ * "recordingStatusCallback"): the recording's SID and `https:` URL, its status and length in
+ * seconds (at most a day).
+ */
+export const recordingStatusParams = z.object({
+  CallSid: sid('CA', 'CallSid'),
+  RecordingSid: sid('RE', 'RecordingSid'),
+  RecordingUrl: z
+    .string({ message: 'RecordingUrl is required' })
+    .max(500)
+    .regex(/^https:\/\/[^\s]+$/, 'RecordingUrl must be an https URL'),
+  RecordingStatus: z.string().max(32).default('completed'),
+  RecordingDuration: z.coerce.number<string | undefined>().int().min(0).max(86_400).optional(),
+});
+
+/**
+ * `POST /twilio/voice/transcription`, `<Record transcribeCallback>` (Twilio docs: "Record,
+ * transcribeCallback"): `TranscriptionStatus` completed or failed, and the text (cut to 1,600
+ * characters at the boundary like every value).
+ */
+export const transcriptionParams = z.object({
+  CallSid: sid('CA', 'CallSid'),
+  RecordingSid: sid('RE', 'RecordingSid'),
+  TranscriptionSid: sid('TR', 'TranscriptionSid'),
+  TranscriptionStatus: z.string().max(32),
+  TranscriptionText: z.string().optional(),
+});

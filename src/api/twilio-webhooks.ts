@@ -14,7 +14,7 @@ import type { DatabaseReach } from '../db/reach.ts';
 import type { SpoolEntry } from '../intake/spool-entry.ts';
 import type { EventLog } from '../log/event-log.ts';
 import type { TenantRouting } from '../projections/tenants/tenant-routing.ts';
-import { classifyCaller } from '../rules/caller-id.ts';
+import { classifyCaller, leadCallerId } from '../rules/caller-id.ts';
 import type { Clock } from '../shared/clock.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { isUnavailable, withDeadline } from '../shared/faults.ts';
@@ -33,15 +33,21 @@ import {
   screeningResultTwiml,
   screeningWhisperTwiml,
   staffCallTwiml,
+  callBackDialTwiml,
+  voicemailThanksTwiml,
 } from '../rules/voice-responses.ts';
 import { guardTwilioRoutes, type WebhookRefusal } from './twilio-guard.ts';
 import {
   dialActionParams,
   gatherParams,
+  recordActionParams,
+  recordingStatusParams,
   smsParams,
   smsStatusParams,
+  transcriptionParams,
   voiceParams,
 } from './twilio-params.ts';
+import { recordTranscription, recordVoicemail } from '../commands/record-voicemail.ts';
 import { voiceUrls } from './voice-urls.ts';
 import { sendTwiml } from './send-twiml.ts';
 
@@ -93,7 +99,8 @@ const STATUS_LOOKUP_DEADLINE_MS = 2_000;
  * Twilio's webhooks (design §10): `POST /twilio/voice`, `/twilio/voice/status` (the `<Dial>`
  * action callback), `/twilio/voice/emergency` (the after-hours emergency menu's key),
  * `/twilio/voice/screen` and `/twilio/voice/screen/result` (the call-screening whisper and its
- * key), `/twilio/sms` and `/twilio/sms/status`.
+ * key), `/twilio/voice/call-back` (a call-back's "press 1"), `/twilio/voice/recorded`, `/twilio/voice/recording` and `/twilio/voice/transcription`
+ * (a voicemail's end, recording and transcript), `/twilio/sms` and `/twilio/sms/status`.
  *
  * - Only signed, form-encoded, bounded requests get in (`twilio-guard.ts`); a refusal stores
  *   nothing. A `To` no tenant owns records `WebhookRejected` (signed: it is Twilio telling us)
@@ -246,9 +253,88 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
         leg,
         screenedIn,
       },
-      commandDeps(request),
+      { ...commandDeps(request), urls: urlsFor(tenant, callSid, from ?? '') },
     );
     return sendTwiml(reply, twiml);
+  });
+
+  /** A voicemail callback's call, checked against its URL, and its caller if a lead's. */
+  async function voicemailCallOf(request: FastifyRequest, paramCallSid: string) {
+    const { tenant, callSid, caller } = await callOf(request);
+    if (callSid !== paramCallSid) {
+      throw new ValidationError(
+        `voicemail callback for CallSid ${paramCallSid} arrived on the URL of ${callSid}`,
+        'INVALID_WEBHOOK',
+      );
+    }
+    const classified = tenant ? classifyCaller(tenant, caller) : undefined;
+    return { tenant, callSid, lead: classified?.kind === 'lead' ? classified.phone : undefined };
+  }
+
+  app.post('/voice/call-back', async (request, reply) => {
+    // The staff member's key at a call-back's whisper: 1 dials the lead (signed URL).
+    const params = parse(gatherParams, request.body);
+    const query = request.query as Record<string, unknown>;
+    const tenant =
+      typeof query.tenantId === 'string' && UUID.test(query.tenantId)
+        ? await deps.tenants.get(query.tenantId)
+        : undefined;
+    const lead = typeof query.lead === 'string' ? leadCallerId(query.lead) : undefined;
+    if (!tenant || !lead) {
+      throw new ValidationError(
+        'this callback URL must carry a tenantId and a lead (Leadline sets them in the TwiML it returns)',
+        'INVALID_WEBHOOK',
+      );
+    }
+    return sendTwiml(
+      reply,
+      params.Digits === '1' ? callBackDialTwiml(tenant, lead) : hangupTwiml(),
+    );
+  });
+
+  app.post('/voice/recorded', async (request, reply) => {
+    const params = parse(recordActionParams, request.body);
+    await voicemailCallOf(request, params.CallSid);
+    return sendTwiml(reply, voicemailThanksTwiml());
+  });
+
+  app.post('/voice/recording', async (request, reply) => {
+    const params = parse(recordingStatusParams, request.body);
+    const { tenant, callSid, lead } = await voicemailCallOf(request, params.CallSid);
+    if (tenant && lead && params.RecordingStatus === 'completed') {
+      await recordVoicemail(
+        tenant,
+        {
+          callSid,
+          caller: lead,
+          recordingSid: params.RecordingSid,
+          recordingUrl: params.RecordingUrl,
+          durationSeconds: params.RecordingDuration ?? null,
+        },
+        commandDeps(request),
+      );
+    }
+    return sendTwiml(reply, emptyTwiml());
+  });
+
+  app.post('/voice/transcription', async (request, reply) => {
+    const params = parse(transcriptionParams, request.body);
+    const { tenant, callSid, lead } = await voicemailCallOf(request, params.CallSid);
+    if (tenant && lead) {
+      await recordTranscription(
+        tenant,
+        {
+          callSid,
+          caller: lead,
+          recordingSid: params.RecordingSid,
+          transcriptionSid: params.TranscriptionSid,
+          status: params.TranscriptionStatus,
+          text: params.TranscriptionText ?? null,
+        },
+        commandDeps(request),
+      );
+    }
+    return sendTwiml(reply, emptyTwiml());
   });
 
   app.post('/voice/emergency', async (request, reply) => {
@@ -311,7 +397,12 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
       return sendTwiml(reply, emptyTwiml());
     }
     if (caller.kind === 'staff') {
-      const text = { messageSid: sms.messageSid, from: caller.phone, body: sms.body };
+      const text = {
+        messageSid: sms.messageSid,
+        from: caller.phone,
+        body: sms.body,
+        optOutType: sms.optOutType,
+      };
       await relayStaffText(request, tenant, text);
       return sendTwiml(reply, emptyTwiml());
     }

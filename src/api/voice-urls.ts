@@ -26,3 +26,19 @@ export function voiceUrls(
     },
   };
 }
+
+/**
+ * The `<Gather action>` of a call-back's whisper (`/twilio/voice/call-back`): the tenant, the
+ * call-back and the lead to dial, in the URL Twilio signs.
+ */
+export function callBackConnectUrl(
+  publicBaseUrl: string,
+  call: { tenantId: string; callbackId: string; leadPhone: string },
+): string {
+  const query = new URLSearchParams({
+    tenantId: call.tenantId,
+    callbackId: call.callbackId,
+    lead: call.leadPhone,
+  });
+  return `${publicBaseUrl}/twilio/voice/call-back?${query.toString()}`;
+}

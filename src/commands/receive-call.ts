@@ -6,7 +6,13 @@ import type { EventData } from '../events/catalogue.ts';
 import type { E164 } from '../shared/phone.ts';
 import { callPeriod, type CallPeriod } from '../tenants/schedule.ts';
 import type { Tenant } from '../tenants/tenant.ts';
-import { afterHoursTwiml, emergencyMenuTwiml, ringOwnerTwiml } from '../rules/voice-responses.ts';
+import {
+  afterHoursTwiml,
+  afterHoursWords,
+  emergencyMenuTwiml,
+  ringOwnerTwiml,
+  withVoicemailTwiml,
+} from '../rules/voice-responses.ts';
 import { isOptedOut } from '../consent/index.ts';
 import type { CallSteps } from './call-steps.ts';
 import { readYourWrites } from '../db/reach.ts';
@@ -123,6 +129,11 @@ export function answerAs(
         twiml: emergencyMenuTwiml(tenant, urls.emergencyMenu),
       };
     case 'after-hours-notice':
-      return { data: { ...base, mode: 'after-hours', action }, twiml: afterHoursTwiml(tenant) };
+      return {
+        data: { ...base, mode: 'after-hours', action },
+        twiml: tenant.voicemail
+          ? withVoicemailTwiml(afterHoursWords(tenant), urls.voicemail)
+          : afterHoursTwiml(tenant),
+      };
   }
 }

@@ -5,9 +5,12 @@ import { withheldCallStreamId } from '../events/streams.ts';
 import {
   hangupTwiml,
   missedCallTwiml,
+  missedCallWords,
   missedWithheldTwiml,
   onCallMissedTwiml,
+  withVoicemailTwiml,
 } from '../rules/voice-responses.ts';
+import type { VoiceUrls } from './voice-urls.ts';
 import type { CommandDeps } from './command-deps.ts';
 import { leadEnvelope } from './lead-envelope.ts';
 
@@ -72,12 +75,13 @@ export function interpretDial(result: DialResult, tenant: Tenant): DialOutcome {
  * after an answered call, or a short spoken message before hanging up on a missed one (an
  * apology when the on-call phone missed an emergency). For a caller without a caller ID
  * (`from` null) the outcome goes to the withheld call's stream, and a missed call's message
- * asks them to call back, since nothing can be texted.
+ * asks them to call back, since nothing can be texted. With the tenant's voicemail on (and
+ * `deps.urls`), the owner's missed leg offers to leave a message (`<Record>`).
  */
 export async function receiveDialResult(
   tenant: Tenant,
   result: DialResult,
-  deps: CommandDeps,
+  deps: CommandDeps & { urls?: VoiceUrls },
 ): Promise<string> {
   const leg = result.leg ?? 'owner';
   const idempotencyKey = leg === 'on-call' ? `${result.callSid}:on-call` : result.callSid;
@@ -126,5 +130,8 @@ export async function receiveDialResult(
   await deps.log.append([event]);
   if (event.type === 'DialAnswered') return hangupTwiml();
   if (!result.from) return missedWithheldTwiml(tenant);
-  return leg === 'on-call' ? onCallMissedTwiml(tenant) : missedCallTwiml(tenant);
+  if (leg === 'on-call') return onCallMissedTwiml(tenant);
+  return tenant.voicemail && deps.urls
+    ? withVoicemailTwiml(missedCallWords(tenant), deps.urls.voicemail)
+    : missedCallTwiml(tenant);
 }

@@ -3,6 +3,7 @@ import { newEvent } from '../events/new-event.ts';
 import { leadStreamId, staffStreamId } from '../events/streams.ts';
 import type { EventData, LeadlineEvent } from '../events/catalogue.ts';
 import { parseRelayText } from '../rules/lead-ref.ts';
+import { keywordOf } from './receive-sms.ts';
 import type { E164 } from '../shared/phone.ts';
 import type { Tenant } from '../tenants/tenant.ts';
 import type { CallSteps } from './call-steps.ts';
@@ -20,6 +21,8 @@ export interface StaffText {
   /** The staff phone (E.164; `isStaffPhone`). */
   from: E164;
   body: string;
+  /** Twilio Advanced Opt-Out's `OptOutType`, when Twilio handled the text as a keyword. */
+  optOutType?: string | null;
 }
 
 /** Where a staff text goes: to one lead, or nowhere, with the reason (`StaffTextUnrouted`). */
@@ -129,7 +132,8 @@ export function decideStaffText(
  * {@link findRelayTarget}) by recording `StaffReplied`, which the lead-conversation
  * processor turns into one consent-checked text from the business number; or records
  * `StaffTextUnrouted`, answered with one help text. A text that is only a code (nothing to
- * relay) is unrouted too. The first target found stands for every retry of the same
+ * relay) is unrouted too, and so is a carrier keyword (STOP, HELP, START …: never relayed,
+ * never answered). The first target found stands for every retry of the same
  * `MessageSid` (`call_steps`), so a retry can never reach a second lead.
  *
  * @throws the database's error when it cannot be read (the webhook spools the text instead).
@@ -140,10 +144,15 @@ export async function receiveStaffText(
   deps: CommandDeps & { db: pg.Pool; callSteps: CallSteps },
 ): Promise<LeadlineEvent> {
   const { code, message } = parseRelayText(text.body);
+  // STOP, HELP, START … are the carriers' words (Twilio may already have acted on them): a
+  // customer must never receive one as if the business had written it.
+  const keyword = keywordOf({ body: message, optOutType: text.optOutType ?? null }).family;
   const found: RelayTarget =
-    message === ''
-      ? { kind: 'unrouted', reason: 'empty-message' }
-      : await findRelayTarget(deps.db, tenant, text.from, code, deps.clock.now());
+    keyword !== null
+      ? { kind: 'unrouted', reason: 'carrier-keyword' }
+      : message === ''
+        ? { kind: 'unrouted', reason: 'empty-message' }
+        : await findRelayTarget(deps.db, tenant, text.from, code, deps.clock.now());
   const chosen = await deps.callSteps.first(
     { callSid: text.messageSid, step: 'relay', tenantId: tenant.tenantId },
     found.kind === 'lead' ? found.phone : `unrouted:${found.reason}`,

@@ -24,8 +24,9 @@ export interface DashboardReply {
  * Records `StaffReplied` (channel `dashboard`) on the lead's stream: the lead-conversation
  * processor turns it into one text from the business number, consent-checked again at send
  * time, and automatic texts to the lead stop (human takeover). The reply id derives from the
- * tenant and the idempotency key, so a repeated request records nothing new and answers with
- * the same id (the first body stands).
+ * tenant, the lead and the idempotency key, so a repeated request records nothing new and
+ * answers with the same id (the first body stands; a different body under the same key is
+ * not sent).
  *
  * @returns the reply id (the outbound text's dedupe key is `<replyId>:staff-reply`) and the
  *   event id.
@@ -52,7 +53,13 @@ export async function replyToLead(
       'LEAD_OPTED_OUT',
     );
   }
-  const replyId = deterministicId('staff-reply', tenant.tenantId, reply.idempotencyKey);
+  // Scoped to the lead: a key reused for another lead is another reply, never a silent no-op.
+  const replyId = deterministicId(
+    'staff-reply',
+    tenant.tenantId,
+    reply.phone,
+    reply.idempotencyKey,
+  );
   const event = newEvent(
     {
       type: 'StaffReplied',

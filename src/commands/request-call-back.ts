@@ -22,7 +22,8 @@ export interface CallBackRequest {
  * Records `CallBackRequested` on the lead's stream: the lead-conversation processor queues the
  * call (`outbound_calls`) and the call placer asks Twilio to ring the staff phone, then dial
  * the lead with the business number as caller ID. Counts as a human takeover. The call-back id
- * derives from the tenant and the idempotency key, so a repeated request places no second call.
+ * derives from the tenant, the lead, the staff phone and the idempotency key, so a repeated
+ * request places no second call.
  *
  * @returns the call-back id, the event id and the staff phone that will ring.
  * @throws ValidationError (`NOT_A_STAFF_PHONE`) when `staffPhone` is not the owner's, the
@@ -41,7 +42,14 @@ export async function requestCallBack(
       'NOT_A_STAFF_PHONE',
     );
   }
-  const callbackId = deterministicId('call-back', tenant.tenantId, request.idempotencyKey);
+  // Scoped to the lead and the phone rung: a reused key for another pair is another call.
+  const callbackId = deterministicId(
+    'call-back',
+    tenant.tenantId,
+    request.phone,
+    staffPhone,
+    request.idempotencyKey,
+  );
   const event = newEvent(
     {
       type: 'CallBackRequested',

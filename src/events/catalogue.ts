@@ -304,13 +304,20 @@ export const StaffReplied = z.object({
  * A staff phone texted the business number and the text could not be relayed to a lead:
  * no `#code` and no alert sent to that phone in the last 24 h (`no-recent-alert`), a code no
  * lead has (`unknown-code`), one several leads share (`ambiguous-code`), or a code with
- * nothing after it (`empty-message`). Recorded in the
+ * nothing after it (`empty-message`), or a carrier keyword (STOP, HELP, START …: Twilio and
+ * the carriers act on those; never relayed, never answered: `carrier-keyword`). Recorded in the
  * staff phone's stream (`staff:<tenantId>:<E.164>`); the staff member gets one help text.
  */
 export const StaffTextUnrouted = z.object({
   messageSid: z.string(),
   from: e164,
-  reason: z.enum(['no-recent-alert', 'unknown-code', 'ambiguous-code', 'empty-message']),
+  reason: z.enum([
+    'no-recent-alert',
+    'unknown-code',
+    'ambiguous-code',
+    'empty-message',
+    'carrier-keyword',
+  ]),
   code: z.string().nullable(),
 });
 

@@ -9,6 +9,7 @@ import { maskPhonesIn } from '../shared/phone.ts';
 import { CALLS_CHANNEL } from './call-queue.ts';
 import type { CallTransport } from './call-transport.ts';
 import { SmsSendError } from './sms-transport.ts';
+import { callBackWhisperTwiml } from '../rules/voice-responses.ts';
 
 /** What the call placer needs. */
 export interface CallPlacerOptions {
@@ -24,27 +25,33 @@ export interface CallPlacerOptions {
   leaseMs: number;
   /** Attempts when Twilio cannot be reached at all (nothing left the machine). Default 3. */
   maxAttempts?: number;
+  /**
+   * The `<Gather action>` of a call-back's whisper (`/twilio/voice/call-back?…`, which Twilio
+   * signs): where the staff member's key press goes.
+   */
+  connectUrl: (row: { tenantId: string; callbackId: string; leadPhone: string }) => string;
 }
 
 interface CallRow {
   callback_id: string;
   tenant_id: string;
   stream_id: string;
+  lead_phone: string;
   staff_phone: string;
   from_number: string;
-  twiml: string;
   traceparent: string | null;
   attempts: number;
   call_sid: string | null;
 }
 
 const COLUMNS =
-  'callback_id, tenant_id, stream_id, staff_phone, from_number, twiml, traceparent, attempts, call_sid';
+  'callback_id, tenant_id, stream_id, lead_phone, staff_phone, from_number, traceparent, attempts, call_sid';
 
 /**
  * Places call-backs (`outbound_calls`) through the voice provider: claims due rows
- * (`FOR UPDATE SKIP LOCKED`, a lease), asks Twilio's Calls API to ring the staff phone and run
- * the row's TwiML (dial the lead from the business number), stores the `CallSid`, then appends
+ * (`FOR UPDATE SKIP LOCKED`, a lease), asks Twilio's Calls API to ring the staff phone with a
+ * whisper ("press 1 to call your customer": only then is the lead dialled, from the business
+ * number, by `/twilio/voice/call-back`), stores the `CallSid`, then appends
  * `CallBackPlaced` to the lead's stream. A person's phone must never ring twice for one
  * request, so only a failure before the request left (connection refused) is tried again, up
  * to `maxAttempts` times with backoff; a 4xx is `refused`; a timeout, a reset or a 5xx after
@@ -89,7 +96,13 @@ export class CallPlacer extends DueWorker {
       const placed = await transport.placeCall({
         to: row.staff_phone,
         from: row.from_number,
-        twiml: row.twiml,
+        twiml: callBackWhisperTwiml(
+          this.options.connectUrl({
+            tenantId: row.tenant_id,
+            callbackId: row.callback_id,
+            leadPhone: row.lead_phone,
+          }),
+        ),
       });
       // Stored before the event: a crash in between is settled as placed, never re-placed.
       await this.options.pool.query(
@@ -144,7 +157,7 @@ export class CallPlacer extends DueWorker {
     });
     await this.options.pool.query(
       `UPDATE outbound_calls SET status = 'placed', lease_until = NULL, updated_at = now()
-        WHERE callback_id = $1`,
+        WHERE callback_id = $1 AND status = 'placing'`,
       [row.callback_id],
     );
   }
@@ -167,7 +180,7 @@ export class CallPlacer extends DueWorker {
     });
     await this.options.pool.query(
       `UPDATE outbound_calls SET status = 'failed', lease_until = NULL, last_error = $2,
-         updated_at = now() WHERE callback_id = $1`,
+         updated_at = now() WHERE callback_id = $1 AND status = 'placing'`,
       [row.callback_id, errorMessage],
     );
   }

@@ -6,7 +6,8 @@ export const CALLS_CHANNEL = 'leadline_calls';
 
 /**
  * A processor's decision to place one call-back: ring `staffPhone` (E.164) from the business
- * number `from`, then run `twiml` (dial the lead with the business number as caller ID).
+ * number `from`, then, once they press 1, dial `leadPhone` with the business number as caller
+ * ID (the call placer builds the TwiML).
  */
 export interface CallIntent {
   /** Names the call-back (from `CallBackRequested`); the row's key, so it is placed once. */
@@ -14,7 +15,6 @@ export interface CallIntent {
   staffPhone: string;
   leadPhone: string;
   from: string;
-  twiml: string;
 }
 
 /**
@@ -36,9 +36,9 @@ export async function enqueueCalls(
   const column = <T>(value: (row: (typeof rows)[number]) => T): T[] => rows.map(value);
   const result = await ctx.db.query(
     `INSERT INTO outbound_calls (callback_id, tenant_id, stream_id, lead_phone, staff_phone,
-       from_number, twiml, cause_event_id, traceparent)
+       from_number, cause_event_id, traceparent)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-       $7::text[], $8::uuid[], $9::text[])
+       $7::uuid[], $8::text[])
      ON CONFLICT (callback_id) DO NOTHING`,
     [
       column((r) => r.call.callbackId),
@@ -47,7 +47,6 @@ export async function enqueueCalls(
       column((r) => r.call.leadPhone),
       column((r) => r.call.staffPhone),
       column((r) => r.call.from),
-      column((r) => r.call.twiml),
       column((r) => r.cause.eventId),
       column((r) => r.cause.traceparent),
     ],

@@ -60,15 +60,25 @@ export const copy = {
    * A staff member's reply as the lead gets it when it is the first text the number ever gets
    * from the business: it names the business and says how to opt out (CTIA §5).
    */
-  firstStaffReply: (t: Tenant, body: string) => `${body}\n— ${t.name}. Reply STOP to opt out.`,
+  firstStaffReply: (t: Tenant, body: string) => {
+    const footer = `\n— ${t.name}. Reply STOP to opt out.`;
+    // Twilio refuses bodies over 1,600 characters (error 21617): the footer must fit.
+    const room = 1_600 - footer.length;
+    return `${body.length <= room ? body : `${body.slice(0, room - 1)}…`}${footer}`;
+  },
 
   /** To the staff member whose reply did not reach the lead, and why. */
-  relayRefused: (lead: string, ref: string, why: 'opted-out' | 'unreachable' | 'no-consent') =>
+  relayRefused: (
+    lead: string,
+    ref: string,
+    why: 'opted-out' | 'unreachable' | 'no-consent' | 'quota',
+  ) =>
     `Leadline: not sent to ${formatForPeople(lead)} (#${ref}): ` +
     {
       'opted-out': 'they opted out of texts (STOP). Call them instead.',
       unreachable: 'their number cannot receive texts. Call them instead.',
       'no-consent': 'we hold no consent to text them. Call them instead.',
+      quota: "today's limit of texts to customers is reached. Call them instead.",
     }[why],
 
   /** To a staff member whose text to the business number could not be relayed to a lead. */

@@ -161,14 +161,39 @@ export function staffCallTwiml(tenant: Tenant): string {
 /** How long the lead's phone rings on a call-back before Twilio gives up (seconds). */
 export const CALL_BACK_RING_SECONDS = 30;
 
+/** How long the call-back's whisper waits for the staff member's key (seconds). */
+export const CALL_BACK_WHISPER_SECONDS = 10;
+
 /**
- * TwiML of a call-back, run on the staff member's leg once they answer: a short prompt, then
- * the lead is dialled with the business number as caller ID, so the customer sees the number
- * they called (Twilio TwiML `<Dial callerId>`, `<Number>`).
+ * TwiML of a call-back on the staff member's leg once it answers: "press 1 to call your
+ * customer" (`<Gather numDigits=1 action=connectUrl>`). Only a key press dials the lead, so
+ * the staff member's voicemail can never pick up and connect a customer to a greeting. No
+ * key: goodbye.
  */
-export function callBackTwiml(tenant: Tenant, leadPhone: string): string {
+export function callBackWhisperTwiml(connectUrl: string): string {
   const response = new VoiceResponse();
-  response.say(SAY, `${tenant.name} call-back: connecting you to your customer now.`);
+  response
+    .gather({
+      numDigits: 1,
+      timeout: CALL_BACK_WHISPER_SECONDS,
+      action: connectUrl,
+      method: 'POST',
+      actionOnEmptyResult: true,
+    })
+    .say(SAY, 'Leadline call-back. Press 1 to call your customer now.');
+  response.say(SAY, 'No key pressed. Goodbye.');
+  response.hangup();
+  return response.toString();
+}
+
+/**
+ * TwiML once the staff member pressed 1: dial the lead with the business number as caller
+ * ID, so the customer sees the number they called (Twilio TwiML `<Dial callerId>`,
+ * `<Number>`).
+ */
+export function callBackDialTwiml(tenant: Tenant, leadPhone: string): string {
+  const response = new VoiceResponse();
+  response.say(SAY, 'Connecting you now.');
   response
     .dial({ callerId: tenant.twilioNumber, timeout: CALL_BACK_RING_SECONDS })
     .number(leadPhone);

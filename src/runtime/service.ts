@@ -9,6 +9,8 @@ import { TimerRunner } from '../processors/timers/timer-runner.ts';
 import type { SmsTransport } from '../outbound/sms-transport.ts';
 import { createTwilioTransport } from '../outbound/twilio-transport.ts';
 import { CallPlacer } from '../outbound/call-placer.ts';
+import { twilioRecordings } from '../outbound/twilio-recordings.ts';
+import { callBackConnectUrl } from '../api/voice-urls.ts';
 import type { CallTransport } from '../outbound/call-transport.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -151,6 +153,7 @@ export async function startService(config: Config, options: StartOptions): Promi
         logger: logger.child({ component: 'calls' }),
         pollIntervalMs: config.pollIntervalMs,
         leaseMs: config.sendLeaseMs,
+        connectUrl: (call) => callBackConnectUrl(config.publicBaseUrl, call),
       });
       await calls.start();
       stops.push(() => calls.stop());
@@ -203,6 +206,14 @@ export async function startService(config: Config, options: StartOptions): Promi
         intakeStatus: webhooks && (() => webhooks.intake.status()),
         trustProxy: config.trustProxy,
         authFailures: config.authFailures,
+        recordings:
+          config.sendMode === 'live'
+            ? twilioRecordings({
+                accountSid: config.twilio.accountSid!,
+                authToken: config.twilio.authToken!,
+                apiUrl: config.twilio.apiUrl,
+              })
+            : undefined,
       });
       address = await app.listen({ port: config.port, host: config.host });
       stops.push(() => app.close());

@@ -44,6 +44,13 @@ export class NotFoundError extends LeadlineError {
   }
 }
 
+/** Something the request needs from outside (a provider) is not available now (HTTP 503). */
+export class ServiceUnavailableError extends LeadlineError {
+  constructor(message: string, code = 'SERVICE_UNAVAILABLE') {
+    super(code, message, 503);
+  }
+}
+
 /** The request conflicts with the state of what it is about, e.g. a lead who opted out (HTTP 409). */
 export class ConflictError extends LeadlineError {
   constructor(message: string, code = 'CONFLICT') {

@@ -10,6 +10,7 @@ import {
   type E2eEnv,
 } from '../support/e2e-env.ts';
 import { actors } from '../support/actors.ts';
+import { FakeTwilio } from '../../harness/fake-twilio.ts';
 import { waitUntilSettled } from '../support/settle.ts';
 
 const NUMBER = '+14165550300';
@@ -17,12 +18,20 @@ const OWNER = '+14165550399';
 const STAFF = '+14165550377';
 /** `GET /api/v1/leads/{phone}`'s answer, as far as these tests read it. */
 interface Timeline {
-  timeline: Array<{ kind: string; summary: string; status: string; body: string | null }>;
+  timeline: Array<{
+    kind: string;
+    summary: string;
+    status: string;
+    body: string | null;
+    recordingSid: string | null;
+  }>;
 }
 
 const WINDOW_NUMBER = '+14165550400';
 const WINDOW_OWNER = '+14165550499';
 const OTHER_NUMBER = '+14165550500';
+const VOICEMAIL_NUMBER = '+14165550600';
+const VOICEMAIL_OWNER = '+14165550699';
 
 describe.each(e2eBackends())(
   'conversations on the $backend log: staff replies, takeover, withheld callers',
@@ -31,6 +40,7 @@ describe.each(e2eBackends())(
     let tenantId: string;
     let otherKey: string;
     let tenantKey: string;
+    let voicemailTenantId: string;
     let seq = 0;
     const nextLead = () => `+1647555${String(3000 + ++seq).padStart(4, '0')}`;
     const act = actors(() => e);
@@ -56,6 +66,12 @@ describe.each(e2eBackends())(
         name: 'Other Plumbing',
         number: OTHER_NUMBER,
         owner: '+14165550599',
+      });
+      voicemailTenantId = await e.addTenant({
+        name: 'Voicemail Plumbing',
+        number: VOICEMAIL_NUMBER,
+        owner: VOICEMAIL_OWNER,
+        extra: ['--alert-debounce', '0', '--voicemail', 'on', '--voicemail-wait', '3'],
       });
       tenantKey = await act.createKey('--role', 'tenant', '--tenant', tenantId);
       otherKey = await act.createKey('--role', 'tenant', '--tenant', otherTenant);
@@ -129,6 +145,17 @@ describe.each(e2eBackends())(
       expect(help).toHaveLength(1);
       expect(help[0]!.body).toContain('Which customer?');
       expect(e.twilio.messages.length).toBe(sent + 1);
+    });
+
+    it("a staff phone's STOP or HELP is never relayed to a customer, nor answered", async () => {
+      const lead = nextLead();
+      await act.missedCall(lead, NUMBER);
+      await settle();
+      const sent = e.twilio.messages.length;
+      await act.sms(OWNER, NUMBER, 'STOP');
+      await act.sms(STAFF, NUMBER, `#${leadRef(tenantId, lead)} HELP`);
+      await settle();
+      expect(e.twilio.messages.length).toBe(sent);
     });
 
     it('a dashboard reply sends one text, shown in the timeline; another tenant’s key gets 403 and sends nothing', async () => {
@@ -246,7 +273,16 @@ describe.each(e2eBackends())(
       const calls = e.twilio.calls.filter((c) => c.to === STAFF);
       expect(calls).toHaveLength(1);
       expect(calls[0]!.from).toBe(NUMBER);
-      expect(calls[0]!.twiml).toMatch(
+      // The staff member hears "press 1"; only the key dials the lead, from the business number.
+      const connect = /<Gather [^>]*action="([^"]+)"/.exec(calls[0]!.twiml)?.[1];
+      expect(connect, calls[0]!.twiml).toBeDefined();
+      expect(calls[0]!.twiml).not.toContain('<Dial');
+      const path = e.webhooks.relativeTo(connect!.replaceAll('&amp;', '&'));
+      const gather = { AccountSid: ACCOUNT_SID, CallSid: calls[0]!.sid, From: NUMBER, To: STAFF };
+      const noKey = await e.webhooks.post(path, { ...gather, Digits: '' });
+      expect(noKey.body).not.toContain('<Dial');
+      const pressed = await e.webhooks.post(path, { ...gather, Digits: '1' });
+      expect(pressed.body).toMatch(
         new RegExp(`<Dial callerId="\\${NUMBER}"[^>]*><Number>\\${lead}</Number></Dial>`),
       );
       const types = (await e.readStream(`lead:${tenantId}:${lead}`)).map((ev) => ev.type);
@@ -296,6 +332,136 @@ describe.each(e2eBackends())(
         expect(consent.rows[0].n).toBe(0);
       },
     );
+
+    /** Twilio's `<Record>` attributes in a TwiML answer, as paths Twilio would call. */
+    const recordUrls = (twiml: string) => {
+      const attr = (name: string) => {
+        const value = new RegExp(`<Record[^>]* ${name}="([^"]+)"`).exec(twiml)?.[1];
+        expect(value, `${name} in ${twiml}`).toBeDefined();
+        return e.webhooks.relativeTo(value!.replaceAll('&amp;', '&'));
+      };
+      return {
+        action: attr('action'),
+        recording: attr('recordingStatusCallback'),
+        transcription: attr('transcribeCallback'),
+      };
+    };
+    /** A caller leaves a voicemail: Twilio's `<Record action>` and recording callback. */
+    async function leaveVoicemail(call: { callSid: string; dial: string }) {
+      const urls = recordUrls(call.dial);
+      const recordingSid = newSid('RE');
+      const base = { AccountSid: ACCOUNT_SID, CallSid: call.callSid, RecordingSid: recordingSid };
+      const recordingUrl = `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Recordings/${recordingSid}`;
+      const ended = await e.webhooks.post(urls.action, {
+        ...base,
+        RecordingUrl: recordingUrl,
+        RecordingDuration: '14',
+        Digits: 'hangup',
+      });
+      expect(ended.body).toContain('<Hangup/>');
+      const recorded = await e.webhooks.post(urls.recording, {
+        ...base,
+        RecordingUrl: recordingUrl,
+        RecordingStatus: 'completed',
+        RecordingDuration: '14',
+        RecordingChannels: '1',
+        RecordingSource: 'RecordVerb',
+      });
+      expect(recorded.status).toBe(200);
+      const transcribe = (text: string) =>
+        e.webhooks.post(urls.transcription, {
+          ...base,
+          TranscriptionSid: newSid('TR'),
+          TranscriptionStatus: 'completed',
+          TranscriptionText: text,
+          TranscriptionType: 'fast',
+          TranscriptionUrl: `${recordingUrl}/Transcriptions`,
+          RecordingUrl: recordingUrl,
+          Url: `${recordingUrl}/Transcriptions`,
+        });
+      return { transcribe, recordingSid };
+    }
+    const voicemailAlerts = (lead: string) =>
+      e.twilio.to(VOICEMAIL_OWNER).filter((m) => m.body.includes(`-${lead.slice(-4)}`));
+    const waitFor = async (check: () => boolean, timeoutMs = 15_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(check()).toBe(true);
+    };
+
+    it('a voicemail transcribed within the wait: one alert carrying the transcript, one text to the caller', async () => {
+      const lead = nextLead();
+      const call = await act.missedCall(lead, VOICEMAIL_NUMBER);
+      expect(call.dial).toMatch(/<Record [^>]*transcribe="true"/);
+      const voicemail = await leaveVoicemail(call);
+      await settle();
+      expect(voicemailAlerts(lead)).toEqual([]); // waiting for the transcript
+      const transcribed = await voicemail.transcribe(
+        'Hi, my water heater is leaking in the basement',
+      );
+      expect(transcribed.status).toBe(200);
+      await settle();
+      await new Promise((r) => setTimeout(r, 3_500)); // past the wait: nothing more comes
+      await settle();
+      expect(voicemailAlerts(lead).map((m) => m.body)).toEqual([
+        expect.stringContaining('Voicemail: "Hi, my water heater is leaking in the basement"'),
+      ]);
+      expect(textsTo(lead)).toEqual([expect.stringContaining('Sorry we missed your call')]);
+
+      // The timeline shows the transcript; the audio comes through the authenticated proxy.
+      const key = await act.createKey('--role', 'tenant', '--tenant', voicemailTenantId);
+      const timeline = (await (
+        await act.api(`/leads/${encodeURIComponent(lead)}`, key)
+      ).json()) as Timeline;
+      expect(timeline.timeline.filter((t) => t.kind === 'voicemail')).toEqual([
+        expect.objectContaining({
+          status: 'transcribed',
+          body: 'Hi, my water heater is leaking in the basement',
+          recordingSid: voicemail.recordingSid,
+        }),
+      ]);
+      const audioPath = `/leads/${encodeURIComponent(lead)}/voicemails/${voicemail.recordingSid}`;
+      const audio = await act.api(audioPath, key);
+      expect(audio.status).toBe(200);
+      expect(audio.headers.get('content-type')).toBe('audio/mpeg');
+      expect(Buffer.from(await audio.arrayBuffer())).toEqual(
+        FakeTwilio.recordingBytes(voicemail.recordingSid),
+      );
+      expect((await act.api(`${audioPath}?tenant=${voicemailTenantId}`, otherKey)).status).toBe(
+        403,
+      );
+      expect((await act.api(audioPath, otherKey)).status).toBe(404); // not its lead
+      expect((await act.api(audioPath, undefined)).status).toBe(401);
+      const stranger = `/leads/${encodeURIComponent(lead)}/voicemails/RE${'0'.repeat(32)}`;
+      expect((await act.api(stranger, key)).status).toBe(404);
+    });
+
+    it('a transcript later than the wait: the alert goes, then the transcript follows once', async () => {
+      const lead = nextLead();
+      const call = await act.missedCall(lead, VOICEMAIL_NUMBER);
+      const voicemail = await leaveVoicemail(call);
+      await waitFor(() => voicemailAlerts(lead).length === 1);
+      expect(voicemailAlerts(lead)[0]!.body).toContain('its transcript will follow');
+      await voicemail.transcribe('Please call me back about the toilet');
+      await settle();
+      expect(voicemailAlerts(lead).map((m) => m.body)).toEqual([
+        expect.stringContaining('its transcript will follow'),
+        expect.stringMatching(/^Leadline: voicemail from .*"Please call me back about the toilet"/),
+      ]);
+      expect(textsTo(lead)).toHaveLength(1);
+    });
+
+    it('killed between the recording callback and the alert: still exactly one alert', async () => {
+      const lead = nextLead();
+      const call = await act.missedCall(lead, VOICEMAIL_NUMBER);
+      await leaveVoicemail(call);
+      await e.service.kill('SIGKILL');
+      await e.service.start();
+      await waitFor(() => voicemailAlerts(lead).length > 0, 30_000);
+      await settle();
+      expect(voicemailAlerts(lead)).toHaveLength(1);
+      expect(textsTo(lead)).toHaveLength(1);
+    });
 
     it('a staff phone calling the business number is never recorded', async () => {
       const c = { callSid: newSid('CA'), accountSid: ACCOUNT_SID, from: STAFF, to: NUMBER };

@@ -173,7 +173,7 @@ export async function embeddedUrl(dataDir: string): Promise<string> {
 
 let sidCounter = 0;
 /** A fresh Twilio-shaped Sid (`CA…`, `SM…`). */
-export function newSid(prefix: 'CA' | 'SM'): string {
+export function newSid(prefix: 'CA' | 'SM' | 'RE' | 'TR'): string {
   sidCounter++;
   return prefix + Date.now().toString(16).padStart(16, '0') + String(sidCounter).padStart(16, '0');
 }

@@ -11,6 +11,7 @@ import {
 } from '../../src/processors/lead-conversation/state.ts';
 import { classifyCaller } from '../../src/rules/caller-id.ts';
 import { leadRef, parseRelayText } from '../../src/rules/lead-ref.ts';
+import { callBackDialTwiml, callBackWhisperTwiml } from '../../src/rules/voice-responses.ts';
 import { fixedClock } from '../../src/shared/clock.ts';
 import type { E164 } from '../../src/shared/phone.ts';
 import type { Tenant } from '../../src/tenants/tenant.ts';
@@ -201,12 +202,15 @@ describe('staff replies and human takeover', () => {
     expect(first.body).toBe('On my way, 20 min\n— Maple Plumbing. Reply STOP to opt out.');
   });
 
-  it('to a lead who opted out nothing is sent, and the staff member is told why', () => {
+  it('to a lead who opted out the staff member is told why at once (the sender withholds the text, on the record)', () => {
     const { decisions } = run(tenant, [leadText(0, 'SM1'), optOut(30), staffReply(60, 'SMstaff')]);
     const intents = decisions[2]!.intents;
-    expect(intents.map((i) => [i.to, i.purpose])).toEqual([[STAFF, 'relay-refused']]);
-    expect(intents[0]!.body).toContain('opted out');
-    expect(intents[0]!.body).toContain(`#${leadRef('t1', LEAD)}`);
+    expect(intents.map((i) => [i.to, i.purpose, i.consentExempt])).toEqual([
+      [LEAD, 'staff-reply', false], // consent-gated: withheld at send time, and recorded so
+      [STAFF, 'relay-refused', true],
+    ]);
+    expect(intents[1]!.body).toContain('opted out');
+    expect(intents[1]!.body).toContain(`#${leadRef('t1', LEAD)}`);
   });
 
   it('a reply withheld at send time (STOP came first) is explained to its author once', () => {
@@ -286,20 +290,23 @@ describe('call-backs through the business number', () => {
   const callBack = (s: number) =>
     at(s, 'CallBackRequested', { callbackId: 'cb1', staffPhone: STAFF, requestedBy: 'k1' }, 'cb1');
 
-  it('rings the staff phone and dials the lead with the business number as caller ID', () => {
+  it('queues one call: the staff phone first, the lead from the business number', () => {
     const { decisions } = run(tenant, [callBack(0)]);
     expect(decisions[0]!.intents).toEqual([]);
     expect(decisions[0]!.calls).toEqual([
-      {
-        callbackId: 'cb1',
-        staffPhone: STAFF,
-        leadPhone: LEAD,
-        from: '+14165550100',
-        twiml: expect.stringMatching(
-          /<Dial callerId="\+14165550100" timeout="30"><Number>\+16475550123<\/Number><\/Dial>/,
-        ),
-      },
+      { callbackId: 'cb1', staffPhone: STAFF, leadPhone: LEAD, from: '+14165550100' },
     ]);
+  });
+
+  it('the staff leg must press 1 before the lead is dialled, with the business number as caller ID', () => {
+    const whisper = callBackWhisperTwiml('https://leadline.example/twilio/voice/call-back?x=1');
+    expect(whisper).toMatch(
+      /<Gather numDigits="1" timeout="10" action="https:\/\/leadline.example\/twilio\/voice\/call-back\?x=1" method="POST" actionOnEmptyResult="true">/,
+    );
+    expect(whisper).not.toContain('<Dial');
+    expect(callBackDialTwiml(tenant, LEAD)).toMatch(
+      /<Dial callerId="\+14165550100" timeout="30"><Number>\+16475550123<\/Number><\/Dial>/,
+    );
   });
 
   it('replaces the missed-call text held for the window, and takes the conversation over', () => {
@@ -343,6 +350,95 @@ describe('the takeover window before the missed-call text', () => {
   it('a timer delivered twice sends once', () => {
     const { texts } = run(windowed, [...missedCall(0, 'CA1'), timer(75, 'CA1'), timer(75, 'CA1')]);
     expect(texts.filter((t) => t === 'lead:missed-call-text')).toHaveLength(1);
+  });
+});
+
+describe('voicemail: the missed call alert waits for the transcript', () => {
+  const tenant = testTenant({ voicemail: true, voicemailWaitSeconds: 60 });
+  const recorded = (s: number) =>
+    at(
+      s,
+      'VoicemailRecorded',
+      {
+        callSid: 'CA1',
+        recordingSid: 'RE1',
+        recordingUrl: 'https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1',
+        durationSeconds: 12,
+      },
+      'RE1',
+    );
+  const transcribed = (s: number, text: string | null = 'Water heater is leaking') =>
+    at(
+      s,
+      'VoicemailTranscribed',
+      {
+        callSid: 'CA1',
+        recordingSid: 'RE1',
+        transcriptionSid: 'TR1',
+        status: text ? 'completed' : 'failed',
+        text,
+      },
+      'TR1',
+    );
+  const waited = (s: number) =>
+    at(
+      s,
+      'TimerElapsed',
+      {
+        timerId: `voicemail-wait:lead:t1:${LEAD}:CA1`,
+        kind: 'voicemail-wait',
+        key: 'CA1',
+        dueAt: new Date(T0 + s * 1000).toISOString(),
+      },
+      'vm-wait',
+    );
+  const bodies = (decisions: ReturnType<typeof run>['decisions']) =>
+    decisions
+      .flatMap((d) => d.intents)
+      .filter((i) => i.audience === 'owner')
+      .map((i) => i.body);
+
+  it('the text goes at once; the alert carries the transcript when it comes in time', () => {
+    const { decisions, texts } = run(tenant, [
+      ...missedCall(0, 'CA1'),
+      recorded(40),
+      transcribed(55),
+      waited(75),
+    ]);
+    expect(texts).toEqual(['lead:missed-call-text', 'owner:owner-alert']);
+    expect(decisions[1]!.timers.map((t) => [t.kind, t.dueAt])).toEqual([
+      ['voicemail-wait', new Date(T0 + 75_000).toISOString()],
+    ]);
+    expect(bodies(decisions)[0]).toContain('Voicemail: "Water heater is leaking"');
+    expect(decisions[4]!.intents[0]?.dedupeKey ?? 'none').toBe('none');
+  });
+
+  it('a transcript after the wait follows the alert, once', () => {
+    const { decisions } = run(tenant, [
+      ...missedCall(0, 'CA1'),
+      recorded(40),
+      waited(75),
+      transcribed(90),
+      transcribed(91),
+    ]);
+    expect(bodies(decisions)).toEqual([
+      expect.stringContaining('its transcript will follow'),
+      expect.stringMatching(/^Leadline: voicemail from \(647\) 555-0123\. Voicemail: "Water/),
+    ]);
+  });
+
+  it('no voicemail: the alert goes when the wait ends, saying nothing of one', () => {
+    const { decisions } = run(tenant, [...missedCall(0, 'CA1'), waited(75)]);
+    expect(bodies(decisions)).toEqual([expect.not.stringContaining('voicemail')]);
+  });
+
+  it('a failed transcription releases the alert at once, pointing to the recording', () => {
+    const { decisions } = run(tenant, [
+      ...missedCall(0, 'CA1'),
+      recorded(40),
+      transcribed(50, null),
+    ]);
+    expect(bodies(decisions)).toEqual([expect.stringContaining('no transcript')]);
   });
 });
 

@@ -2,8 +2,9 @@
 -- Call-backs through the business number (POST /api/v1/leads/{phone}/call). The
 -- lead-conversation processor inserts one row per `CallBackRequested`, in the transaction of
 -- its checkpoint (never in replay); the call placer (outbound/call-placer.ts) claims rows with
--- FOR UPDATE SKIP LOCKED and a lease, asks Twilio's Calls API to ring the staff phone and
--- connect the lead, stores the CallSid, then appends `CallBackPlaced` or `CallBackFailed`.
+-- FOR UPDATE SKIP LOCKED and a lease, asks Twilio's Calls API to ring the staff phone (who
+-- presses 1 to dial the lead from the business number: /twilio/voice/call-back), stores the
+-- CallSid, then appends `CallBackPlaced` or `CallBackFailed`.
 CREATE TABLE outbound_calls (
   callback_id      text PRIMARY KEY,
   tenant_id        text NOT NULL,
@@ -11,8 +12,6 @@ CREATE TABLE outbound_calls (
   lead_phone       text NOT NULL,
   staff_phone      text NOT NULL,
   from_number      text NOT NULL,
-  -- What the staff member's leg does once answered: dial the lead from the business number.
-  twiml            text NOT NULL,
   cause_event_id   uuid NOT NULL,
   traceparent      text,
   status           text NOT NULL DEFAULT 'pending'

@@ -14,7 +14,8 @@ import type { Tenant } from '../../tenants/tenant.ts';
  * - `WithheldCallReceived` after hours: the owner is alerted ("missed call from a withheld
  *   number at 14:32 — they may call back"); nobody is texted, no consent is recorded.
  * - `DialMissed` of a withheld call: the same alert.
- * - `StaffTextUnrouted`: one short help text to the staff phone (how to name a lead).
+ * - `StaffTextUnrouted`: one short help text to the staff phone (how to name a lead); none
+ *   for a carrier keyword.
  */
 export function decideOffLead(event: RecordedLeadlineEvent, tenant: Tenant): OutboundIntent[] {
   const alert = (callSid: string): OutboundIntent => ({
@@ -32,6 +33,8 @@ export function decideOffLead(event: RecordedLeadlineEvent, tenant: Tenant): Out
     case 'DialMissed':
       return event.streamId.startsWith('call:') ? [alert(event.data.callSid)] : [];
     case 'StaffTextUnrouted':
+      // A carrier keyword from a staff phone is the carriers' business, not a relay request.
+      if (event.data.reason === 'carrier-keyword') return [];
       return [
         {
           dedupeKey: `${event.data.messageSid}:relay-help`,

@@ -8,7 +8,6 @@ import type { Tenant } from '../../tenants/tenant.ts';
 import type { TimerRequest } from '../timers/timers.ts';
 import type { CallIntent } from '../../outbound/call-queue.ts';
 import { leadRef } from '../../rules/lead-ref.ts';
-import { callBackTwiml } from '../../rules/voice-responses.ts';
 import { isTakenOver, type LeadState, type PendingAlert } from './state.ts';
 
 /** A caller who calls again within this many ms of a missed-call text is not texted again. */
@@ -479,29 +478,28 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
       ]);
     }
     case 'StaffReplied': {
+      // The text is always queued: the sender's send-time consent check withholds it from a
+      // lead who opted out, and records why (in the timeline as well as the log). The author
+      // of a relayed text is also told at once when the lead cannot get it.
       const { replyId, body, authorPhone } = event.data;
-      if (state.optedOut || state.unreachable) {
-        // Nothing reaches a lead who opted out (or cannot take texts); the author is told why.
-        return only(
-          authorPhone
-            ? [
-                toStaff(
-                  authorPhone,
-                  `${replyId}:relay-refused`,
-                  'relay-refused',
-                  copy.relayRefused(phone, ref, state.optedOut ? 'opted-out' : 'unreachable'),
-                ),
-              ]
-            : [],
-        );
-      }
-      return only([
+      const intents: OutboundIntent[] = [
         toLead(
           `${replyId}:staff-reply`,
           'staff-reply',
           state.lastTextedAt === undefined ? copy.firstStaffReply(tenant, body) : body,
         ),
-      ]);
+      ];
+      if ((state.optedOut || state.unreachable) && authorPhone) {
+        intents.push(
+          toStaff(
+            authorPhone,
+            `${replyId}:relay-refused`,
+            'relay-refused',
+            copy.relayRefused(phone, ref, state.optedOut ? 'opted-out' : 'unreachable'),
+          ),
+        );
+      }
+      return only(intents);
     }
     case 'VoicemailTranscribed': {
       const { callSid, status, text } = event.data;
@@ -515,8 +513,9 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
       return only([toOwner(`${callSid}:voicemail-alert`, copy.voicemailFollowUp(phone, heard))]);
     }
     case 'CallBackRequested':
-      // Twilio rings the staff phone, then dials the lead with the business number as caller
-      // ID; the call replaces a missed-call text still held for the takeover window (evolve).
+      // Twilio rings the staff phone and, once they press 1, dials the lead with the business
+      // number as caller ID; the call replaces a missed-call text still held for the takeover
+      // window (evolve).
       return {
         intents: [],
         timers: [],
@@ -526,7 +525,6 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
             staffPhone: event.data.staffPhone,
             leadPhone: phone,
             from: tenant.twilioNumber,
-            twiml: callBackTwiml(tenant, phone),
           },
         ],
       };
@@ -536,14 +534,22 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
       const { purpose, dedupeKey, reason } = event.data;
       if (purpose !== 'staff-reply' || reason === 'dry-run') return nothing;
       const replyId = dedupeKey.slice(0, dedupeKey.lastIndexOf(':'));
-      const author = state.relayAuthors?.[replyId];
+      const author = state.relayAuthors?.find((r) => r.replyId === replyId)?.author;
       if (!author) return nothing;
       return only([
         toStaff(
           author,
           `${replyId}:relay-refused`,
           'relay-refused',
-          copy.relayRefused(phone, ref, reason === 'consent-revoked' ? 'opted-out' : 'no-consent'),
+          copy.relayRefused(
+            phone,
+            ref,
+            reason === 'consent-revoked'
+              ? 'opted-out'
+              : reason === 'quota-exceeded'
+                ? 'quota'
+                : 'no-consent',
+          ),
         ),
       ]);
     }

@@ -33,8 +33,11 @@ export interface LeadState {
    * staff member replied first.
    */
   pendingMissedCallText?: { callSid: string; dueAt: string };
-  /** Staff phones of the latest relayed replies, by `replyId` (at most {@link MAX_RELAYS}). */
-  relayAuthors?: Record<string, string>;
+  /**
+   * Staff phones of the latest relayed replies, oldest first (at most {@link MAX_RELAYS}): a
+   * list, since `jsonb` keeps no object key order to evict the oldest by.
+   */
+  relayAuthors?: Array<{ replyId: string; author: string }>;
   /**
    * Missed calls' owner alerts waiting for the voicemail transcript, by `CallSid`: the alert
    * text so far. Sent when the transcript arrives or the `voicemail-wait` timer fires.
@@ -220,8 +223,10 @@ export function evolve(state: LeadState, event: RecordedLeadlineEvent): LeadStat
       if (event.type === 'CallBackRequested' || !event.data.authorPhone) {
         return { ...rest, takeover };
       }
-      const authors = { ...state.relayAuthors, [event.data.replyId]: event.data.authorPhone };
-      for (const old of Object.keys(authors).slice(0, -MAX_RELAYS)) delete authors[old];
+      const authors = [
+        ...(state.relayAuthors ?? []).filter((r) => r.replyId !== event.data.replyId),
+        { replyId: event.data.replyId, author: event.data.authorPhone },
+      ].slice(-MAX_RELAYS);
       return { ...rest, takeover, relayAuthors: authors };
     }
     case 'SmsInbound':

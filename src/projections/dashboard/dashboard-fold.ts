@@ -133,6 +133,10 @@ export function neededRows(events: readonly RecordedLeadlineEvent[]): NeededRows
       case 'OutboundSmsFailed':
         needed.messageKeys.push([lead.tenantId, event.data.outboxId]);
         break;
+      case 'VoicemailRecorded':
+      case 'VoicemailTranscribed':
+        needed.messageKeys.push([lead.tenantId, event.data.recordingSid]);
+        break;
       case 'OutboundSmsStatusUpdated':
         if (event.data.outboxId) needed.messageKeys.push([lead.tenantId, event.data.outboxId]);
         needed.messageSids.push([lead.tenantId, event.data.messageSid]);
@@ -323,6 +327,47 @@ function apply(
         urgency: human ? d.urgency : null,
       });
       touchLead(rows, tenantId, phone, event.occurredAt, { messagesIn: 1 });
+      return;
+    }
+    case 'VoicemailRecorded':
+    case 'VoicemailTranscribed': {
+      // A voicemail shows in the conversation as the lead's message: its transcript once
+      // Twilio has one, the recording through the read API. Twilio sends the recording and
+      // the transcription callbacks independently: either may come first.
+      const d = event.data;
+      const key = rowKey(tenantId, d.recordingSid);
+      const row = rows.messages.get(key);
+      const transcript =
+        event.type === 'VoicemailTranscribed'
+          ? {
+              body: event.data.text ?? '',
+              status: event.data.status === 'completed' ? 'transcribed' : 'no transcript',
+            }
+          : undefined;
+      if (row) {
+        if (!transcript || row.status !== 'recorded') return;
+        row.body = transcript.body;
+        row.status = transcript.status;
+        rows.changed.messages.add(key);
+        return;
+      }
+      putMessage(rows, {
+        tenantId,
+        messageKey: d.recordingSid,
+        direction: 'inbound',
+        audience: null,
+        purpose: 'voicemail',
+        phone,
+        counterpart: phone,
+        body: transcript?.body ?? '',
+        status: transcript?.status ?? 'recorded',
+        messageSid: d.recordingSid,
+        error: null,
+        at: iso(event.occurredAt),
+        eventPosition: event.position,
+        urgency: null,
+      });
+      touchLead(rows, tenantId, phone, event.occurredAt);
       return;
     }
     case 'ConsentRevoked':

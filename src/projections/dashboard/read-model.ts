@@ -263,6 +263,24 @@ export async function readLeads(
  * The model lags the log by the projection's lag, so a lead whose first call is a moment old
  * may not be here yet.
  */
+/**
+ * True when `recordingSid` is a voicemail the tenant's lead `phone` left (so its audio may be
+ * fetched for this tenant's key, and for no other).
+ */
+export async function voicemailOf(
+  db: pg.Pool,
+  tenantId: string,
+  phone: string,
+  recordingSid: string,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `SELECT 1 FROM dashboard_messages
+      WHERE tenant_id = $1 AND message_key = $2 AND phone = $3 AND purpose = 'voicemail'`,
+    [tenantId, recordingSid, phone],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
 export async function leadExists(db: pg.Pool, tenantId: string, phone: string): Promise<boolean> {
   const { rowCount } = await db.query(
     'SELECT 1 FROM dashboard_leads WHERE tenant_id = $1 AND phone = $2',
@@ -274,17 +292,23 @@ export async function leadExists(db: pg.Pool, tenantId: string, phone: string): 
 /** One entry of a lead's timeline. */
 export interface TimelineEntry {
   at: string;
-  kind: 'call' | 'call-back' | 'text-in' | 'text-out' | 'alert' | 'consent';
+  kind: 'call' | 'call-back' | 'voicemail' | 'text-in' | 'text-out' | 'alert' | 'consent';
   summary: string;
   status: string | null;
   body: string | null;
+  /**
+   * A voicemail's `RecordingSid`: its audio is at
+   * `/api/v1/leads/{phone}/voicemails/{recordingSid}`. Null for everything else.
+   */
+  recordingSid: string | null;
 }
 
 /**
  * One lead's conversation, oldest first: calls (with outcome), call-backs through the
  * business number (`outbound_calls`: pending, placing, placed or failed, with the reason),
- * texts both ways (with delivery status; a staff member's reply is `staff-reply`), owner
- * alerts about the lead, and consent changes.
+ * texts both ways (with delivery status; a staff member's reply is `staff-reply`),
+ * voicemails (transcript as body, `recordingSid` for the audio), owner alerts about the lead,
+ * and consent changes.
  */
 export async function readTimeline(
   db: pg.Pool,
@@ -294,17 +318,19 @@ export async function readTimeline(
   const { rows } = await db.query<TimelineEntry & { at: Date }>(
     `SELECT received_at AS at, 'call' AS kind,
             'call (' || mode || '): ' || outcome || COALESCE(' / ' || dial_call_status, '') AS summary,
-            outcome AS status, NULL AS body
+            outcome AS status, NULL AS body, NULL AS "recordingSid"
        FROM dashboard_calls WHERE tenant_id = $1 AND phone = $2
      UNION ALL
-     SELECT at, CASE WHEN direction = 'inbound' THEN 'text-in'
+     SELECT at, CASE WHEN purpose = 'voicemail' THEN 'voicemail'
+                     WHEN direction = 'inbound' THEN 'text-in'
                      WHEN audience = 'owner' THEN 'alert' ELSE 'text-out' END,
             COALESCE(purpose, CASE WHEN direction = 'inbound' THEN 'text from the lead' END)
               || COALESCE(' (' || urgency || ')', ''),
-            status, body
+            status, body, CASE WHEN purpose = 'voicemail' THEN message_sid END
        FROM dashboard_messages WHERE tenant_id = $1 AND phone = $2
      UNION ALL
-     SELECT created_at, 'call-back', 'call-back through the business number', status, last_error
+     SELECT created_at, 'call-back', 'call-back through the business number', status,
+            last_error, NULL
        FROM outbound_calls WHERE tenant_id = $1 AND lead_phone = $2
      ORDER BY at, kind`,
     [tenantId, phone],
@@ -315,6 +341,7 @@ export async function readTimeline(
     summary: c.summary,
     status: c.kind,
     body: c.text,
+    recordingSid: null,
   }));
   // Ordered by (at, kind) like the query; the sort is stable, so each source keeps its order.
   return [...rows, ...consent]
