@@ -11,6 +11,7 @@ import { createTwilioTransport } from '../outbound/twilio-transport.ts';
 import { CallPlacer } from '../outbound/call-placer.ts';
 import { twilioRecordings } from '../outbound/twilio-recordings.ts';
 import { callBackConnectUrl } from '../api/voice-urls.ts';
+
 import type { CallTransport } from '../outbound/call-transport.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -33,6 +34,9 @@ import { Spool } from '../intake/spool.ts';
 import { applyConsentChange } from '../consent/index.ts';
 import { TENANTS_CHANNEL, TenantRouting } from '../projections/tenants/tenant-routing.ts';
 import type { LeadlineMetrics } from '../telemetry/metrics.ts';
+
+/** The call placer polls at most this often (ms); notifications wake it at once. */
+const CALL_PLACER_POLL_FLOOR_MS = 5_000;
 
 /** Which parts of Leadline a process runs. */
 export type Role = 'all' | 'api' | 'worker';
@@ -151,7 +155,9 @@ export async function startService(config: Config, options: StartOptions): Promi
         transport: transport && 'placeCall' in transport ? (transport as CallTransport) : undefined,
         clock,
         logger: logger.child({ component: 'calls' }),
-        pollIntervalMs: config.pollIntervalMs,
+        // Call-backs are rare and every one is announced (NOTIFY leadline_calls): the poll is
+        // only the fallback for a lost notification, so it need not cost what the sender's does.
+        pollIntervalMs: Math.max(config.pollIntervalMs, CALL_PLACER_POLL_FLOOR_MS),
         leaseMs: config.sendLeaseMs,
         connectUrl: (call) => callBackConnectUrl(config.publicBaseUrl, call),
       });
