@@ -66,8 +66,10 @@ interface Lead {
 /**
  * Handles `events` (consecutive, in log order) as handling each in turn would, with a fixed
  * number of queries whatever their number: one read of their tenants, one of their leads'
- * states, one write of those states; then the texts and timers the events decided, in one
- * statement each (`enqueueCausedIntents`, `setOwnedTimers`), each text with its own cause
+ * states, one write of those states; then the texts, call-backs and timers the events
+ * decided, in one statement each (`enqueueCausedIntents`, `enqueueCalls`, `setOwnedTimers`;
+ * the texts include those of withheld callers' and staff streams, `decideOffLead`), each
+ * text with its own cause
  * (event id, correlation id, traceparent, `occurredAt`), as one call per event in log order
  * would leave them. In replay mode the outbox refuses and no timer is set, as for one event,
  * so a replay costs three queries a batch. What those calls log (the outbox's refusal in
@@ -92,13 +94,10 @@ async function handleLeadEvents(
     if (!RELEVANT.has(event.type)) continue;
     const parsed = parseLeadStreamId(event.streamId);
     if (!parsed) {
-      const other =
-        parseStaffStreamId(event.streamId) ??
-        (parseWithheldCallStreamId(event.streamId) && {
-          tenantId: parseWithheldCallStreamId(event.streamId)!.tenantId,
-          phone: '',
-        });
-      if (other) offLead.push({ event, ...other });
+      const staff = parseStaffStreamId(event.streamId);
+      const call = staff ? undefined : parseWithheldCallStreamId(event.streamId);
+      if (staff) offLead.push({ event, ...staff });
+      else if (call) offLead.push({ event, tenantId: call.tenantId, phone: '' });
       continue;
     }
     // A tenant id holds no ':' (see parseLeadStreamId), so the key names one lead.
