@@ -20,6 +20,7 @@ import {
   readQueue,
   readSummary,
   readTimeline,
+  readLeadQualification,
 } from '../projections/dashboard/read-model.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -152,7 +153,14 @@ export async function leadsApi(
   periodRoute('/funnel', 'Missed call → texted → replied → booked, for a period', readFunnel);
 
   app.get<{
-    Querystring: { tenant?: string; status?: string; q?: string; cursor?: string; limit?: number };
+    Querystring: {
+      tenant?: string;
+      status?: string;
+      q?: string;
+      outsideArea?: boolean;
+      cursor?: string;
+      limit?: number;
+    };
   }>(
     '/leads',
     {
@@ -165,6 +173,10 @@ export async function leadsApi(
             tenant: tenantParam,
             status: { type: 'string', enum: ['new', 'contacted', 'booked', 'lost'] },
             q: { type: 'string', maxLength: 20, description: 'digits of the phone number' },
+            outsideArea: {
+              type: 'boolean',
+              description: "true: only leads outside the tenant's service area; false: the others",
+            },
             cursor: { type: 'string', maxLength: 200 },
             limit: { type: 'integer', minimum: 1, maximum: 100, default: 25 },
           },
@@ -179,6 +191,7 @@ export async function leadsApi(
         ...(await readLeads(deps.db, tenant.tenantId, {
           status: request.query.status,
           search: request.query.q,
+          outsideArea: request.query.outsideArea,
           cursor: request.query.cursor,
           limit: request.query.limit ?? 25,
           now: deps.clock.now(),
@@ -191,7 +204,8 @@ export async function leadsApi(
     '/leads/:phone',
     {
       schema: {
-        summary: "One lead's timeline: calls, texts both ways, alerts, consent changes",
+        summary:
+          "One lead's qualification (job, address, urgency, times, name) and timeline: calls, texts both ways, alerts, consent changes",
         tags: ['leads'],
         querystring: tenantOnlyQuery,
       },
@@ -203,7 +217,14 @@ export async function leadsApi(
       if (timeline.length === 0) {
         throw new NotFoundError(`No lead ${phone} for this tenant`, 'LEAD_NOT_FOUND');
       }
-      return { tenantId: tenant.tenantId, phone, timeline };
+      const qualified = await readLeadQualification(deps.db, tenant.tenantId, phone);
+      return {
+        tenantId: tenant.tenantId,
+        phone,
+        qualification: qualified?.qualification ?? null,
+        outsideArea: qualified?.outsideArea ?? false,
+        timeline,
+      };
     },
   );
 

@@ -294,8 +294,8 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
 
   app.post('/voice/recorded', async (request, reply) => {
     const params = parse(recordActionParams, request.body);
-    await voicemailCallOf(request, params.CallSid);
-    return sendTwiml(reply, voicemailThanksTwiml());
+    const { tenant } = await voicemailCallOf(request, params.CallSid);
+    return sendTwiml(reply, voicemailThanksTwiml(tenant ?? undefined));
   });
 
   app.post('/voice/recording', async (request, reply) => {

@@ -98,6 +98,19 @@ function settingsOptions(command: Command): Command {
       '--voicemail-wait <seconds>',
       "how long a missed call's alert waits for the voicemail transcript (default 60)",
       wholeNumber(0, 600),
+    )
+    .option(
+      '--language <en|fr>',
+      'the language customers are texted in until they write in another (default en)',
+    )
+    .option(
+      '--service-area <prefixes>',
+      'postal-code prefixes you serve, e.g. M4C,M4E or 021,90210; none = everywhere',
+    )
+    .option(
+      '--qualifying-questions <n>',
+      'the most questions the assistant asks a lead before you call (default 3; 0 = off)',
+      wholeNumber(0, 10),
     );
 }
 
@@ -126,6 +139,9 @@ function settingsFrom(opts: Opts): TenantSettingsInput {
     takeoverQuietHours: num(opts.takeoverQuiet),
     voicemail: bool(opts.voicemail),
     voicemailWaitSeconds: num(opts.voicemailWait),
+    language: text(opts.language),
+    serviceArea: text(opts.serviceArea),
+    qualifyingQuestions: num(opts.qualifyingQuestions),
     name: text(opts.name),
     ownerPhone: text(opts.ownerPhone),
     timezone: text(opts.timezone),

@@ -132,7 +132,7 @@ export function answerAs(
       return {
         data: { ...base, mode: 'after-hours', action },
         twiml: tenant.voicemail
-          ? withVoicemailTwiml(afterHoursWords(tenant), urls.voicemail)
+          ? withVoicemailTwiml(afterHoursWords(tenant), urls.voicemail, tenant)
           : afterHoursTwiml(tenant),
       };
   }

@@ -132,6 +132,6 @@ export async function receiveDialResult(
   if (!result.from) return missedWithheldTwiml(tenant);
   if (leg === 'on-call') return onCallMissedTwiml(tenant);
   return tenant.voicemail && deps.urls
-    ? withVoicemailTwiml(missedCallWords(tenant), deps.urls.voicemail)
+    ? withVoicemailTwiml(missedCallWords(tenant), deps.urls.voicemail, tenant)
     : missedCallTwiml(tenant);
 }

@@ -49,6 +49,7 @@ export async function receiveEmergencyChoice(
       onCallPhone,
       deps.urls.dialAction('on-call', tenant.callScreening),
       tenant.callScreening ? deps.urls.screen('on-call') : null,
+      tenant,
     );
   }
   await deps.log.append([

@@ -162,6 +162,18 @@ export const environmentSchema = z.object({
   LEADLINE_AUTH_FAILURE_LIMIT: positiveInt('LEADLINE_AUTH_FAILURE_LIMIT', 20),
   /** The window (ms) of `LEADLINE_AUTH_FAILURE_LIMIT`, from an address's first failure. Default 60000. */
   LEADLINE_AUTH_FAILURE_WINDOW_MS: positiveInt('LEADLINE_AUTH_FAILURE_WINDOW_MS', 60_000),
+  /**
+   * An OpenAI-compatible chat-completions endpoint for the qualifying assistant (OpenAI, or a
+   * local server such as Ollama or vLLM), e.g. `https://api.openai.com/v1`. Absent: the
+   * deterministic engine alone (no customer text leaves the machine).
+   */
+  LLM_BASE_URL: httpUrl('LLM_BASE_URL'),
+  /** The endpoint's API key (never logged). Local servers often need none. */
+  LLM_API_KEY: optionalString,
+  /** The model to ask, e.g. `gpt-4o-mini` or `llama3.1:8b`; required with LLM_BASE_URL. */
+  LLM_MODEL: optionalString.pipe(z.string().max(200).optional()),
+  /** How long (ms) one assessment waits for the model before the rules answer. Default 8000. */
+  LLM_TIMEOUT_MS: positiveInt('LLM_TIMEOUT_MS', 8_000),
 });
 
 /** The raw environment after validation. */
@@ -204,6 +216,9 @@ export interface Config {
   unsignedWebhooksPerMinute: number;
   /** Failed API keys per client address and window (`LEADLINE_AUTH_FAILURE_LIMIT`, `_WINDOW_MS`). */
   authFailures: { limit: number; windowMs: number };
+  /** The language model of the qualifying assistant; undefined: the deterministic rules only. */
+  llm:
+    { baseUrl: string; apiKey: string | undefined; model: string; timeoutMs: number } | undefined;
 }
 
 /**
@@ -233,6 +248,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (Boolean(e.TWILIO_ACCOUNT_SID) !== Boolean(e.TWILIO_AUTH_TOKEN)) {
     problems.push('  TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together');
+  }
+  if (Boolean(e.LLM_BASE_URL) !== Boolean(e.LLM_MODEL)) {
+    problems.push('  LLM_BASE_URL and LLM_MODEL must be set together');
   }
   if (e.LOG_BACKEND === 'kafka' && !e.KAFKA_BROKERS) {
     problems.push('  KAFKA_BROKERS: required when LOG_BACKEND=kafka (e.g. 127.0.0.1:9092)');
@@ -280,5 +298,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       limit: e.LEADLINE_AUTH_FAILURE_LIMIT,
       windowMs: e.LEADLINE_AUTH_FAILURE_WINDOW_MS,
     },
+    llm:
+      e.LLM_BASE_URL && e.LLM_MODEL
+        ? {
+            baseUrl: e.LLM_BASE_URL,
+            apiKey: e.LLM_API_KEY,
+            model: e.LLM_MODEL,
+            timeoutMs: e.LLM_TIMEOUT_MS,
+          }
+        : undefined,
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { EventEnvelope, RecordedEvent } from './envelope.ts';
+import { QUESTION_TOPICS, qualificationFieldsSchema } from '../qualification/model.ts';
 
 const e164 = z.string().regex(/^\+\d{6,15}$/, 'an E.164 phone number');
 const hhmm = z.string().regex(/^([01]\d|2[0-4]):[0-5]\d$/, 'HH:MM');
@@ -36,6 +37,9 @@ const tenantFields = {
   takeoverQuietHours: z.number().int().positive(),
   voicemail: z.boolean(),
   voicemailWaitSeconds: z.number().int().nonnegative(),
+  language: z.enum(['en', 'fr']),
+  serviceArea: z.array(z.string().regex(/^([A-Z]\d[A-Z]?|\d{3}|\d{5})$/)).max(500),
+  qualifyingQuestions: z.number().int().min(0).max(10),
 };
 
 /**
@@ -45,7 +49,8 @@ const tenantFields = {
  * no review link, owner alerts grouped over 30 s (at most 5 min), texts allowed 08:00-21:00,
  * no staff phones besides the owner's, the missed-call text sent at once (no takeover
  * window), automation resuming after a taken-over conversation is quiet for 24 h, and no
- * voicemail (with it on, a missed call's owner alert waits up to 60 s for the transcript).
+ * voicemail (with it on, a missed call's owner alert waits up to 60 s for the transcript),
+ * English, no service area (everywhere is served) and at most 3 qualifying questions a lead.
  */
 export const TENANT_DEFAULTS = {
   voicemailThresholdSeconds: 10,
@@ -65,6 +70,9 @@ export const TENANT_DEFAULTS = {
   takeoverQuietHours: 24,
   voicemail: false,
   voicemailWaitSeconds: 60,
+  language: 'en',
+  serviceArea: [],
+  qualifyingQuestions: 3,
 } as const;
 
 const withDefaults = <T extends Record<string, z.ZodType>>(shape: T) =>
@@ -498,6 +506,51 @@ export const WebhookRejected = z.object({
   sid: z.string().nullable(),
 });
 
+const topics = z.array(z.enum(QUESTION_TOPICS));
+
+/**
+ * A qualification engine read a lead's conversation, after the lead's text `requestId`
+ * (its `MessageSid`). Recorded before anything is sent on it, so processors decide from this
+ * and never ask an engine again: a replay gives the same decisions without a model. `engine`
+ * is the one that answered; with `fallback`, the language model failed (`timeout`,
+ * `provider-error`, `invalid-output`) and the deterministic engine answered instead.
+ * `latencyMs` is the whole assessment (the model's try included); `tokens` as the provider
+ * counted them (null for the deterministic engine). `learned`: topics this text made known.
+ */
+export const QualificationAssessed = z.object({
+  requestId: z.string(),
+  engine: z.enum(['deterministic', 'language-model']),
+  model: z.string().max(200).nullable(),
+  promptVersion: z.string().max(100),
+  fields: qualificationFieldsSchema,
+  confidence: z.number().min(0).max(1),
+  missing: topics,
+  learned: topics,
+  fallback: z
+    .object({
+      reason: z.enum(['timeout', 'provider-error', 'invalid-output']),
+      detail: z.string().max(500),
+    })
+    .nullable(),
+  latencyMs: z.number().nonnegative(),
+  tokens: z
+    .object({ prompt: z.number().int().nonnegative(), completion: z.number().int().nonnegative() })
+    .nullable(),
+});
+
+/**
+ * The lead is qualified: what the business needs before calling back, as far as the
+ * conversation told it (`missing`: what it did not). Appended with the assessment that
+ * settled it: nothing missing, the tenant's question budget spent, or an emergency (no
+ * questions then). `outsideArea`: the postal code lies outside the tenant's service area.
+ */
+export const LeadQualified = qualificationFieldsSchema.extend({
+  requestId: z.string(),
+  confidence: z.number().min(0).max(1),
+  missing: topics,
+  outsideArea: z.boolean(),
+});
+
 /** Every event type by name, each with the schema of its current version ({@link schemaVersions}). */
 export const eventSchemas = {
   TenantRegistered,
@@ -512,6 +565,8 @@ export const eventSchemas = {
   VoicemailRecorded,
   VoicemailTranscribed,
   SmsInbound,
+  QualificationAssessed,
+  LeadQualified,
   ReviewRequested,
   LeadStatusChanged,
   StaffReplied,
@@ -569,6 +624,8 @@ export const schemaVersions: Record<EventType, number> = {
   VoicemailRecorded: 1,
   VoicemailTranscribed: 1,
   SmsInbound: 2,
+  QualificationAssessed: 1,
+  LeadQualified: 1,
   ReviewRequested: 1,
   LeadStatusChanged: 1,
   StaffReplied: 1,

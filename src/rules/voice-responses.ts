@@ -1,12 +1,15 @@
 import twilio from 'twilio';
 import type { Tenant } from '../tenants/tenant.ts';
+import { voiceWords } from './message-copy.ts';
 
 const { VoiceResponse } = twilio.twiml;
 
 /** How long the owner's phone rings before the call counts as missed (seconds). */
 export const RING_OWNER_SECONDS = 15;
 
-const SAY = { voice: 'Polly.Joanna', language: 'en-US' } as const;
+/** The words and `<Say>` attributes in the tenant's language (`voiceWords`). */
+const wordsOf = (tenant: Pick<Tenant, 'language'> | undefined) =>
+  voiceWords[tenant?.language ?? 'en'];
 
 /** How long the on-call phone rings after an emergency escalation (seconds). */
 export const RING_ON_CALL_SECONDS = 20;
@@ -63,10 +66,8 @@ export function emergencyMenuTwiml(tenant: Tenant, menuActionUrl: string): strin
     method: 'POST',
     actionOnEmptyResult: true,
   });
-  gather.say(
-    SAY,
-    `Thanks for calling ${tenant.name}. We're closed right now. If this is a plumbing emergency, press 1 to reach our on-call technician. Otherwise, hang up and we'll text you in a moment.`,
-  );
+  const words = wordsOf(tenant);
+  gather.say(words.say, words.emergencyMenu(tenant));
   return response.toString();
 }
 
@@ -75,9 +76,11 @@ export function connectOnCallTwiml(
   onCallPhone: string,
   actionUrl: string,
   screenUrl: string | null,
+  tenant?: Pick<Tenant, 'language'>,
 ): string {
   const response = new VoiceResponse();
-  response.say(SAY, 'Connecting you to our on-call technician now.');
+  const words = wordsOf(tenant);
+  response.say(words.say, words.connectingOnCall);
   ringTwiml(response, onCallPhone, RING_ON_CALL_SECONDS, actionUrl, screenUrl);
   return response.toString();
 }
@@ -96,7 +99,7 @@ export function screeningWhisperTwiml(tenant: Tenant, resultUrl: string): string
     method: 'POST',
     actionOnEmptyResult: true,
   });
-  gather.say(SAY, `Leadline call for ${tenant.name}. Press 1 to take this call.`);
+  gather.say(wordsOf(tenant).say, wordsOf(tenant).screening(tenant));
   return response.toString();
 }
 
@@ -109,26 +112,22 @@ export function screeningResultTwiml(accepted: boolean): string {
 
 /** TwiML for a call outside business hours: a spoken notice, then hang up (the text follows). */
 export function afterHoursTwiml(tenant: Tenant): string {
-  return sayThenHangUp(afterHoursWords(tenant));
+  return sayThenHangUp(afterHoursWords(tenant), tenant);
 }
 
 /** TwiML when the caller did not press 1 at the emergency menu: goodbye (the text follows). */
 export function afterHoursGoodbyeTwiml(tenant: Tenant): string {
-  return sayThenHangUp(
-    `Thanks for calling ${tenant.name}. We'll send you a text message in a moment so you can tell us what you need.`,
-  );
+  return sayThenHangUp(wordsOf(tenant).afterHoursGoodbye(tenant), tenant);
 }
 
 /** TwiML when the on-call phone did not answer either: an apology; the owner is alerted. */
 export function onCallMissedTwiml(tenant: Tenant): string {
-  return sayThenHangUp(
-    `Sorry, our on-call technician couldn't pick up. We've alerted ${tenant.name} and will call you back as soon as possible. We'll text you in a moment.`,
-  );
+  return sayThenHangUp(wordsOf(tenant).onCallMissed(tenant), tenant);
 }
 
 /** TwiML after the owner did not answer: a short message, then hang up (the text follows). */
 export function missedCallTwiml(tenant: Tenant): string {
-  return sayThenHangUp(missedCallWords(tenant));
+  return sayThenHangUp(missedCallWords(tenant), tenant);
 }
 
 /**
@@ -136,16 +135,12 @@ export function missedCallTwiml(tenant: Tenant): string {
  * call back (or, once voicemail is on, leave a message).
  */
 export function afterHoursWithheldTwiml(tenant: Tenant): string {
-  return sayThenHangUp(
-    `Thanks for calling ${tenant.name}. We're closed right now and your number is hidden, so we can't text you back. Please call again during business hours.`,
-  );
+  return sayThenHangUp(wordsOf(tenant).afterHoursWithheld(tenant), tenant);
 }
 
 /** TwiML when the owner missed a caller without a caller ID: nothing can be texted. */
 export function missedWithheldTwiml(tenant: Tenant): string {
-  return sayThenHangUp(
-    `Sorry, ${tenant.name} can't come to the phone right now, and your number is hidden, so we can't text you back. Please call again soon.`,
-  );
+  return sayThenHangUp(wordsOf(tenant).missedWithheld(tenant), tenant);
 }
 
 /**
@@ -153,9 +148,7 @@ export function missedWithheldTwiml(tenant: Tenant): string {
  * business number: a reminder of how to reach leads through it, then hang up.
  */
 export function staffCallTwiml(tenant: Tenant): string {
-  return sayThenHangUp(
-    `This is the ${tenant.name} business line. To text a customer from it, text this number with the customer's reference, for example hash 4 8 2 1, then your message.`,
-  );
+  return sayThenHangUp(wordsOf(tenant).staffCall(tenant), tenant);
 }
 
 /** How long the lead's phone rings on a call-back before Twilio gives up (seconds). */
@@ -170,8 +163,12 @@ export const CALL_BACK_WHISPER_SECONDS = 10;
  * the staff member's voicemail can never pick up and connect a customer to a greeting. No
  * key: goodbye.
  */
-export function callBackWhisperTwiml(connectUrl: string): string {
+export function callBackWhisperTwiml(
+  connectUrl: string,
+  tenant?: Pick<Tenant, 'language'>,
+): string {
   const response = new VoiceResponse();
+  const words = wordsOf(tenant);
   response
     .gather({
       numDigits: 1,
@@ -180,8 +177,8 @@ export function callBackWhisperTwiml(connectUrl: string): string {
       method: 'POST',
       actionOnEmptyResult: true,
     })
-    .say(SAY, 'Leadline call-back. Press 1 to call your customer now.');
-  response.say(SAY, 'No key pressed. Goodbye.');
+    .say(words.say, words.callBackWhisper);
+  response.say(words.say, words.noKey);
   response.hangup();
   return response.toString();
 }
@@ -193,7 +190,7 @@ export function callBackWhisperTwiml(connectUrl: string): string {
  */
 export function callBackDialTwiml(tenant: Tenant, leadPhone: string): string {
   const response = new VoiceResponse();
-  response.say(SAY, 'Connecting you now.');
+  response.say(wordsOf(tenant).say, wordsOf(tenant).connecting);
   response
     .dial({ callerId: tenant.twilioNumber, timeout: CALL_BACK_RING_SECONDS })
     .number(leadPhone);
@@ -213,9 +210,11 @@ export const VOICEMAIL_MAX_SECONDS = 120;
 export function withVoicemailTwiml(
   spoken: string,
   urls: { action: string; recordingStatus: string; transcription: string },
+  tenant?: Pick<Tenant, 'language'>,
 ): string {
   const response = new VoiceResponse();
-  response.say(SAY, `${spoken} Or leave a short message after the tone.`);
+  const words = wordsOf(tenant);
+  response.say(words.say, `${spoken} ${words.leaveMessage}`);
   response.record({
     action: urls.action,
     method: 'POST',
@@ -234,22 +233,20 @@ export function withVoicemailTwiml(
 }
 
 /** The words of {@link missedCallTwiml}, for a voicemail to follow. */
-export const missedCallWords = (tenant: Tenant): string =>
-  `Sorry, ${tenant.name} can't come to the phone right now. We'll text you in a moment.`;
+export const missedCallWords = (tenant: Tenant): string => wordsOf(tenant).missedCall(tenant);
 
 /** The words of {@link afterHoursTwiml}, for a voicemail to follow. */
-export const afterHoursWords = (tenant: Tenant): string =>
-  `Thanks for calling ${tenant.name}. We're closed right now. We'll send you a text message in a moment so you can tell us what you need.`;
+export const afterHoursWords = (tenant: Tenant): string => wordsOf(tenant).afterHours(tenant);
 
 /** TwiML once a voicemail ended (`<Record action>`): thanks, then hang up. */
-export function voicemailThanksTwiml(): string {
-  return sayThenHangUp('Thank you. We got your message. Goodbye.');
+export function voicemailThanksTwiml(tenant?: Pick<Tenant, 'language'>): string {
+  return sayThenHangUp(wordsOf(tenant).voicemailThanks, tenant);
 }
 
-/** TwiML that says `text` (Amazon Polly voice, US English), then hangs up. */
-function sayThenHangUp(text: string): string {
+/** TwiML that says `text` in the tenant's language (Amazon Polly voice), then hangs up. */
+function sayThenHangUp(text: string, tenant?: Pick<Tenant, 'language'>): string {
   const response = new VoiceResponse();
-  response.say(SAY, text);
+  response.say(wordsOf(tenant).say, text);
   response.hangup();
   return response.toString();
 }

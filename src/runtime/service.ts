@@ -9,6 +9,9 @@ import { TimerRunner } from '../processors/timers/timer-runner.ts';
 import type { SmsTransport } from '../outbound/sms-transport.ts';
 import { createTwilioTransport } from '../outbound/twilio-transport.ts';
 import { CallPlacer } from '../outbound/call-placer.ts';
+import { Assessor } from '../qualification/assessor.ts';
+import { deterministicEngine } from '../qualification/deterministic-engine.ts';
+import type { QualificationEngine } from '../qualification/engine.ts';
 import { twilioRecordings } from '../outbound/twilio-recordings.ts';
 import { callBackConnectUrl } from '../api/voice-urls.ts';
 
@@ -38,6 +41,12 @@ import type { LeadlineMetrics } from '../telemetry/metrics.ts';
 /** The call placer polls at most this often (ms); notifications wake it at once. */
 const CALL_PLACER_POLL_FLOOR_MS = 5_000;
 
+/**
+ * How long the assessor owns a claimed qualification request (ms): longer than a language
+ * model's whole try (its timeout) and the append after it.
+ */
+const ASSESSOR_LEASE_MS = 60_000;
+
 /** Which parts of Leadline a process runs. */
 export type Role = 'all' | 'api' | 'worker';
 
@@ -59,6 +68,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Replaces the Twilio transport (tests). */
   transport?: SmsTransport;
+  /** Replaces the qualification engine chosen from the configuration (tests). */
+  qualificationEngine?: QualificationEngine;
 }
 
 /**
@@ -163,6 +174,18 @@ export async function startService(config: Config, options: StartOptions): Promi
       });
       await calls.start();
       stops.push(() => calls.stop());
+      const assessor = new Assessor({
+        url: db.url,
+        pool: db.pool,
+        log,
+        engine: options.qualificationEngine ?? deterministicEngine(),
+        clock,
+        logger: logger.child({ component: 'assessor' }),
+        pollIntervalMs: Math.max(config.pollIntervalMs, CALL_PLACER_POLL_FLOOR_MS),
+        leaseMs: ASSESSOR_LEASE_MS,
+      });
+      await assessor.start();
+      stops.push(() => assessor.stop());
       const timers = new TimerRunner({
         url: db.url,
         pool: db.pool,

@@ -40,6 +40,11 @@ export interface TenantSettingsInput {
   takeoverQuietHours?: number;
   voicemail?: boolean;
   voicemailWaitSeconds?: number;
+  /** `en` or `fr`. */
+  language?: string;
+  /** `M4C,M4E,021,90210`: postal-code prefixes served; `none` or empty: everywhere. */
+  serviceArea?: string;
+  qualifyingQuestions?: number;
 }
 
 /** The fields a `TenantConfigured` event may change. */
@@ -75,6 +80,8 @@ export function parseTenantChanges(input: TenantSettingsInput): TenantChanges {
   if (input.quietHoursAllowed !== undefined)
     changes.quietHoursAllowed = parseBusinessHours(input.quietHoursAllowed);
   if (input.staffPhones !== undefined) changes.staffPhones = parseStaffPhones(input.staffPhones);
+  if (input.language !== undefined) changes.language = parseLanguage(input.language);
+  if (input.serviceArea !== undefined) changes.serviceArea = parseServiceArea(input.serviceArea);
   for (const key of [
     'emergencyMode',
     'callScreening',
@@ -87,6 +94,7 @@ export function parseTenantChanges(input: TenantSettingsInput): TenantChanges {
     'takeoverQuietHours',
     'voicemail',
     'voicemailWaitSeconds',
+    'qualifyingQuestions',
   ] as const) {
     if (input[key] !== undefined) (changes as Record<string, unknown>)[key] = input[key];
   }
@@ -159,4 +167,51 @@ function parseReviewLink(text: string): string {
     `"${text}" is not a review link; give the full https:// address`,
     'INVALID_REVIEW_LINK',
   );
+}
+
+/**
+ * `en` or `fr` (any case).
+ * @throws ValidationError (`INVALID_LANGUAGE`) for any other value.
+ */
+export function parseLanguage(text: string): 'en' | 'fr' {
+  const language = text.trim().toLowerCase();
+  if (language === 'en' || language === 'fr') return language;
+  throw new ValidationError(`language "${text}" is not en or fr`, 'INVALID_LANGUAGE');
+}
+
+/** Most postal-code prefixes a service area may hold. */
+export const MAX_SERVICE_AREA = 500;
+
+/**
+ * `M4C, m4e,021,90210` → `['M4C', 'M4E', '021', '90210']`: Canadian FSAs (`A1A`) or their
+ * first two characters (`M4`), US ZIP3s or ZIP5s, upper-cased, without repeats; `none` or
+ * empty → `[]` (everywhere).
+ * @throws ValidationError (`INVALID_SERVICE_AREA`) naming a prefix that is neither, or when
+ *   more than {@link MAX_SERVICE_AREA} are given.
+ */
+export function parseServiceArea(text: string): string[] {
+  if (none(text)) return [];
+  const prefixes = [
+    ...new Set(
+      text
+        .split(',')
+        .map((p) => p.replace(/\s+/g, '').toUpperCase())
+        .filter(Boolean),
+    ),
+  ];
+  for (const prefix of prefixes) {
+    if (!/^([ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]?|\d{3}|\d{5})$/.test(prefix)) {
+      throw new ValidationError(
+        `service area "${prefix}" is not a Canadian FSA (M4C) or a US ZIP3/ZIP5 (021, 02139)`,
+        'INVALID_SERVICE_AREA',
+      );
+    }
+  }
+  if (prefixes.length > MAX_SERVICE_AREA) {
+    throw new ValidationError(
+      `a service area holds at most ${MAX_SERVICE_AREA} prefixes`,
+      'INVALID_SERVICE_AREA',
+    );
+  }
+  return prefixes;
 }

@@ -79,6 +79,20 @@ export interface Tenant {
    * transcript, to carry it; a later transcript follows in one more alert.
    */
   voicemailWaitSeconds: number;
+  /**
+   * The language customers are texted and spoken to in until they write in another one (a
+   * lead who writes in French gets French from then on). Quebec's Charter of the French
+   * Language expects French to be offered.
+   */
+  language: 'en' | 'fr';
+  /**
+   * Postal-code prefixes the business serves (Canadian FSAs like `M4C`, or their first two
+   * characters; US ZIP3s or ZIP5s). Empty: everywhere. A qualified lead outside it is told
+   * so once, and the owner's alert is marked OUTSIDE AREA.
+   */
+  serviceArea: string[];
+  /** The most questions the qualifying assistant asks one lead (0: no assistant). */
+  qualifyingQuestions: number;
 }
 
 /**

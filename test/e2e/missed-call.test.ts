@@ -42,7 +42,9 @@ describe.each(e2eBackends())(
         name: 'Maple Plumbing',
         number: NUMBER,
         owner: OWNER,
-        extra: ['--alert-debounce', '0'],
+        // The qualifying assistant is off: these are the rules of acknowledgements and alerts
+        // (test/e2e/qualification.test.ts has the assistant).
+        extra: ['--qualifying-questions', '0', '--alert-debounce', '0'],
       });
       afterHoursTenantId = await e.addTenant({
         name: 'Night Owl Drains',

@@ -180,7 +180,9 @@ describe('rules of the trade, end to end', () => {
         name: 'Chatty Lead Plumbing',
         number: NUMBER,
         owner: OWNER,
-        extra: ['--alert-debounce', '2', '--alert-max-wait', '4'],
+        // The qualifying assistant is off: these are the rules of acknowledgements and alerts
+        // (test/e2e/qualification.test.ts has the assistant).
+        extra: ['--qualifying-questions', '0', '--alert-debounce', '2', '--alert-max-wait', '4'],
       });
     });
     const alertsAbout = (caller: string) =>
@@ -377,7 +379,12 @@ describe('rules of the trade, end to end', () => {
         number: NUMBER,
         owner: OWNER,
         // Texts allowed round the clock, so the suite passes at any hour (quiet hours have their own tests).
+        // The qualifying assistant is off: these are the rules of acknowledgements and alerts
+        // (test/e2e/qualification.test.ts has the assistant).
         extra: [
+          '--qualifying-questions',
+          '0',
+
           '--review-link',
           LINK,
           '--alert-debounce',
@@ -570,7 +577,9 @@ describe('rules of the trade, end to end', () => {
         name: 'Failing Line Plumbing',
         number: NUMBER,
         owner: OWNER,
-        extra: ['--alert-debounce', '0'],
+        // The qualifying assistant is off: these are the rules of acknowledgements and alerts
+        // (test/e2e/qualification.test.ts has the assistant).
+        extra: ['--qualifying-questions', '0', '--alert-debounce', '0'],
       });
     });
     const failureAlerts = (customer: string) =>

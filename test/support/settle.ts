@@ -30,7 +30,8 @@ const KAFKA_BEHIND = `
 
 /**
  * Waits until the service has nothing left to do now: every consumer has handled everything
- * appended (on either log), no outbound message or call-back is pending or being sent, and
+ * appended (on either log), no outbound message or call-back is pending or being sent, no
+ * lead's text waits for its qualification assessment, and
  * no timer is due, twice in a row 100 ms apart. Timers due later (a grouped alert's window) and texts
  * deferred by quiet hours do not count. Negative assertions ("no text was sent") are made after this, never after a
  * fixed sleep.
@@ -60,12 +61,16 @@ export async function waitUntilSettled(
       const calls = await client.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM outbound_calls WHERE status IN ('pending', 'placing')",
       );
+      const assessing = await client.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM qualification_requests WHERE status <> 'done'",
+      );
       const idle =
         pgBehind.rows[0]!.n +
           kafkaBehind.rows[0]!.n +
           busy.rows[0]!.n +
           dueTimers.rows[0]!.n +
-          calls.rows[0]!.n ===
+          calls.rows[0]!.n +
+          assessing.rows[0]!.n ===
         0;
       quietRounds = idle ? quietRounds + 1 : 0;
       await sleep(100);

@@ -19,6 +19,7 @@ export function testTenant(overrides: Partial<Tenant> = {}): Tenant {
     weeklyHours: {},
     closedDates: [],
     staffPhones: [],
+    serviceArea: [],
     quietHoursAllowed: { ...TENANT_DEFAULTS.quietHoursAllowed },
     ...overrides,
   };

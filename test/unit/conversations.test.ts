@@ -185,7 +185,8 @@ describe('who is calling or texting', () => {
 });
 
 describe('staff replies and human takeover', () => {
-  const tenant = testTenant({ staffPhones: [STAFF] });
+  // Without the qualifying assistant, a lead's text is acknowledged (unless taken over).
+  const tenant = testTenant({ staffPhones: [STAFF], qualifyingQuestions: 0 });
 
   it('a staff reply is one text to the lead, keyed by its reply id; the first text ever names the business', () => {
     const { decisions } = run(tenant, [leadText(0, 'SM1'), staffReply(60, 'SMstaff')]);

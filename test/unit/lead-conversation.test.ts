@@ -14,7 +14,9 @@ import { testTenant } from '../support/tenant-fixture.ts';
 import { copy } from '../../src/rules/message-copy.ts';
 import { leadRef } from '../../src/rules/lead-ref.ts';
 
-const tenant: Tenant = testTenant();
+// The qualifying assistant (issue 16) is off: these are the rules without it (acknowledgement,
+// alerts, reviews); test/unit/qualifying-assistant.test.ts decides with it on.
+const tenant: Tenant = testTenant({ qualifyingQuestions: 0 });
 /** How every owner alert about the lead ends: its reference, for replies. */
 const HINT = ` ${copy.replyHint(leadRef('t1', '+16475550123'))}`;
 const CALLER = '+16475550123';
@@ -400,7 +402,9 @@ describe('lead-conversation decisions', () => {
     });
 
     it('a tenant with the window set to 0 is alerted of every text at once', () => {
-      const intents = givenFor(testTenant({ alertDebounceSeconds: 0 })).when(sms('SM1', 'Hi'));
+      const intents = givenFor(
+        testTenant({ alertDebounceSeconds: 0, qualifyingQuestions: 0 }),
+      ).when(sms('SM1', 'Hi'));
       expect(purposes(intents)).toEqual(['lead:acknowledgement', 'owner:owner-alert']);
     });
   });
@@ -571,7 +575,10 @@ describe('lead-conversation decisions', () => {
         requestId,
         minutes,
       );
-    const withLink = testTenant({ reviewLink: 'https://g.page/r/maple-plumbing/review' });
+    const withLink = testTenant({
+      reviewLink: 'https://g.page/r/maple-plumbing/review',
+      qualifyingQuestions: 0,
+    });
 
     it('the request is one consent-gated text to the customer', () => {
       const intents = given().when(requested('R1'));

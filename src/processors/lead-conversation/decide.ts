@@ -9,6 +9,20 @@ import type { TimerRequest } from '../timers/timers.ts';
 import type { CallIntent } from '../../outbound/call-queue.ts';
 import { leadRef } from '../../rules/lead-ref.ts';
 import { isTakenOver, type LeadState, type PendingAlert } from './state.ts';
+import { assistantCopy, qualifiedAlert, qualificationSummary } from '../../rules/message-copy.ts';
+import { detectLanguage } from '../../qualification/language.ts';
+import type { Language } from '../../qualification/model.ts';
+import type { QualificationRequest } from '../../qualification/request-queue.ts';
+import {
+  assessed,
+  openConversation,
+  QUALIFICATION_WINDOW_MS,
+  qualificationRequest,
+  questionAfter,
+  summaryOf,
+  withTurn,
+  type QualificationState,
+} from './qualification.ts';
 
 /** A caller who calls again within this many ms of a missed-call text is not texted again. */
 export const REPEAT_CALL_WINDOW_MS = 10 * 60_000;
@@ -58,6 +72,12 @@ export interface LeadDecision {
   holdAlert?: { callSid: string; body: string };
   /** The `CallSid` whose held alert this decision sent. */
   releaseAlert?: string;
+  /** The lead's text to have a qualification engine read (issue 16); absent: none. */
+  qualify?: QualificationRequest;
+  /** The qualifying conversation from now on; absent: unchanged. */
+  qualification?: QualificationState;
+  /** True when this decision told the lead they are outside the service area. */
+  outsideAreaTold?: boolean;
 }
 
 const nothing: LeadDecision = { intents: [], timers: [] };
@@ -119,6 +139,12 @@ export function decide(
 function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Tenant): LeadDecision {
   const phone = leadPhoneOf(event);
   const ref = leadRef(tenant.tenantId, phone);
+  // The lead's language: the one this text is written in, else the last they wrote in, else
+  // the tenant's.
+  const lang: Language =
+    (event.type === 'SmsInbound' ? detectLanguage(event.data.body) : null) ??
+    state.language ??
+    tenant.language;
   // Human takeover: no automatic text to the lead while a staff member has the conversation.
   const takenOver = isTakenOver(state, event.occurredAt, tenant.takeoverQuietHours);
   const toLead = (key: string, purpose: string, body: string, consentExempt = false) => ({
@@ -184,8 +210,8 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
           `${callSid}:missed-call-text`,
           'missed-call-text',
           emergency
-            ? copy.emergencyUnansweredText(tenant, firstEver)
-            : copy.missedCallText(tenant, firstEver),
+            ? copy.emergencyUnansweredText(tenant, firstEver, lang)
+            : copy.missedCallText(tenant, firstEver, lang),
         ),
       );
     }
@@ -290,7 +316,7 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
             ...toLead(
               `${messageSid}:opt-out-confirmation`,
               'opt-out-confirmation',
-              copy.optOutConfirmation(tenant),
+              copy.optOutConfirmation(tenant, lang),
               true,
             ),
             sendWithinMs: OPT_OUT_CONFIRMATION_WITHIN_MS,
@@ -303,14 +329,14 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
           toLead(
             `${messageSid}:opt-in-confirmation`,
             'opt-in-confirmation',
-            copy.optInConfirmation(tenant),
+            copy.optInConfirmation(tenant, lang),
             true,
           ),
         ]);
       }
       if (keyword === 'help' && twilioReplied) return nothing;
       if (keyword === 'help') {
-        return only([toLead(`${messageSid}:help`, 'help', copy.help(tenant), true)]);
+        return only([toLead(`${messageSid}:help`, 'help', copy.help(tenant, lang), true)]);
       }
       if (autoReply) return nothing;
       const review = state.pendingReview;
@@ -321,7 +347,11 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
       if (review && verdict === 'good') {
         return {
           intents: [
-            toLead(`${review.requestId}:review-reply`, 'review-reply', copy.reviewThanks(tenant)),
+            toLead(
+              `${review.requestId}:review-reply`,
+              'review-reply',
+              copy.reviewThanks(tenant, lang),
+            ),
           ],
           timers: [],
           reviewAnswered: true,
@@ -330,7 +360,11 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
       if (review && verdict === 'bad') {
         return {
           intents: [
-            toLead(`${review.requestId}:review-reply`, 'review-reply', copy.reviewApology(tenant)),
+            toLead(
+              `${review.requestId}:review-reply`,
+              'review-reply',
+              copy.reviewApology(tenant, lang),
+            ),
             toOwner(`${review.requestId}:bad-review-alert`, copy.badReviewAlert(from, body)),
           ],
           timers: [],
@@ -338,19 +372,42 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
         };
       }
       const intents: OutboundIntent[] = [];
+      const emergency = (urgency ?? 'STANDARD') === 'EMERGENCY';
+      // The qualifying assistant reads every text of an open conversation (issue 16); it
+      // answers with a question or its thanks, unless the lead opted out, a person took
+      // over, or it is an emergency (which escalates as before and asks nothing).
+      const open = openConversation(state.qualification, event.occurredAt);
+      const assisting = !state.optedOut && !takenOver && !open.qualified && !open.emergency;
+      let qualifying: Pick<LeadDecision, 'qualify' | 'qualification'> = {};
+      if (assisting) {
+        const conversation: QualificationState = {
+          ...withTurn(open, { from: 'lead', text: body }, event.occurredAt),
+          requestId: messageSid,
+          ...(emergency ? { emergency: true } : {}),
+        };
+        qualifying = {
+          qualification: conversation,
+          qualify: qualificationRequest(conversation, event, tenant, lang, emergency),
+        };
+      }
+      const assistantAnswers = assisting && !emergency && tenant.qualifyingQuestions > 0;
       const acknowledged = within(
         state.lastAcknowledgedAt,
         event.occurredAt,
         CONVERSATION_WINDOW_MS,
       );
-      if (!state.optedOut && !acknowledged && !takenOver) {
+      if (!state.optedOut && !acknowledged && !takenOver && !assistantAnswers) {
         intents.push(
-          toLead(`${messageSid}:acknowledgement`, 'acknowledgement', copy.acknowledgement(tenant)),
+          toLead(
+            `${messageSid}:acknowledgement`,
+            'acknowledgement',
+            copy.acknowledgement(tenant, lang),
+          ),
         );
       }
       const text = { messageSid, body, ...countMedia(media) };
       const waiting = state.pendingAlert?.texts ?? [];
-      if ((urgency ?? 'STANDARD') === 'EMERGENCY' || tenant.alertDebounceSeconds === 0) {
+      if (emergency || tenant.alertDebounceSeconds === 0) {
         // Never delayed; texts already waiting go with it rather than in a later alert.
         intents.push(
           toOwner(
@@ -358,10 +415,11 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
             copy.messageAlert(from, [...waiting, text], {
               optedOut: state.optedOut,
               urgency: urgency ?? 'STANDARD',
+              summary: summaryOf(state.qualification),
             }),
           ),
         );
-        return { intents, timers: [], pendingAlert: null };
+        return { intents, timers: [], pendingAlert: null, ...qualifying };
       }
       const now = Date.parse(event.occurredAt);
       const firstAt = state.pendingAlert?.firstAt ?? event.occurredAt;
@@ -388,7 +446,87 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
           },
         ],
         pendingAlert,
+        ...qualifying,
       };
+    }
+    case 'QualificationAssessed': {
+      const conversation = state.qualification;
+      if (!conversation) return nothing;
+      const next = assessed(conversation, event.data);
+      // An older text's reading: what it found is kept; the latest text's reading decides.
+      if (event.data.requestId !== conversation.requestId)
+        return { ...nothing, qualification: next };
+      const topic = state.optedOut || takenOver ? null : questionAfter(next, tenant);
+      if (topic === null) return { ...nothing, qualification: next };
+      const body = assistantCopy.question(tenant, topic, lang, {
+        opening: !within(state.lastTextedAt, event.occurredAt, QUALIFICATION_WINDOW_MS),
+        firstEver: state.lastTextedAt === undefined,
+      });
+      return {
+        intents: [toLead(`${event.data.requestId}:question`, 'qualification-question', body)],
+        timers: [],
+        qualification: {
+          ...withTurn(next, { from: 'assistant', text: body, asked: topic }, event.occurredAt),
+          asked: [...next.asked, topic],
+        },
+      };
+    }
+    case 'LeadQualified': {
+      const { requestId, missing, outsideArea, postalCode, ...rest } = event.data;
+      const conversation = state.qualification;
+      if (!conversation || conversation.qualified) return nothing;
+      const summary = qualificationSummary({ ...rest, postalCode }, outsideArea);
+      const qualification: QualificationState = {
+        ...conversation,
+        qualified: { summary, outsideArea, postalCode },
+      };
+      const intents: OutboundIntent[] = [];
+      const quiet = state.optedOut || takenOver || conversation.emergency === true;
+      let outsideAreaTold = false;
+      if (!quiet && outsideArea && postalCode && !state.outsideAreaTold) {
+        intents.push(
+          toLead(
+            `${requestId}:outside-area`,
+            'outside-area',
+            assistantCopy.outsideArea(tenant, postalCode, lang),
+          ),
+        );
+        outsideAreaTold = true;
+      } else if (
+        !quiet &&
+        tenant.qualifyingQuestions > 0 &&
+        (missing.length === 0 || (conversation.learned?.length ?? 0) > 0)
+      ) {
+        intents.push(
+          toLead(
+            `${requestId}:qualified`,
+            'qualification-complete',
+            assistantCopy.qualifiedThanks(tenant, rest.name, lang),
+          ),
+        );
+      }
+      // The owner hears it once: with the lead's texts still waiting for their alert, or
+      // on its own when that alert already went.
+      const batch = state.pendingAlert;
+      if (batch) {
+        intents.push(
+          toOwner(
+            `${batch.batchId}:owner-alert`,
+            copy.messageAlert(phone, batch.texts, {
+              optedOut: state.optedOut,
+              urgency: 'STANDARD',
+              summary,
+            }),
+          ),
+        );
+        return { intents, timers: [], pendingAlert: null, qualification, outsideAreaTold };
+      }
+      // Their texts' alert already went: the summary follows only when the assistant's
+      // questions drew it out (an emergency's alert went at once with the lead's own words).
+      if (summary && !conversation.emergency && conversation.asked.length > 0) {
+        intents.push(toOwner(`${requestId}:qualified-alert`, qualifiedAlert(phone, summary)));
+      }
+      return { intents, timers: [], qualification, outsideAreaTold };
     }
     case 'TimerElapsed': {
       if (event.data.kind === 'missed-call-text') {
@@ -401,7 +539,7 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
                 toLead(
                   `${event.data.key}:missed-call-text`,
                   'missed-call-text',
-                  copy.missedCallText(tenant, state.lastTextedAt === undefined),
+                  copy.missedCallText(tenant, state.lastTextedAt === undefined, lang),
                 ),
               ]
             : [],
@@ -431,6 +569,7 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
             copy.messageAlert(leadPhoneOf(event), batch.texts, {
               optedOut: state.optedOut,
               urgency: 'STANDARD',
+              summary: summaryOf(state.qualification),
             }),
           ),
         ],
@@ -445,7 +584,7 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
         toLead(
           `${event.data.requestId}:review-request`,
           'review-request',
-          copy.reviewRequest(tenant),
+          copy.reviewRequest(tenant, lang),
         ),
       ]);
     case 'OutboundSmsFailed': {
@@ -486,7 +625,7 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
         toLead(
           `${replyId}:staff-reply`,
           'staff-reply',
-          state.lastTextedAt === undefined ? copy.firstStaffReply(tenant, body) : body,
+          state.lastTextedAt === undefined ? copy.firstStaffReply(tenant, body, lang) : body,
         ),
       ];
       if ((state.optedOut || state.unreachable) && authorPhone) {

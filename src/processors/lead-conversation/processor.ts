@@ -9,6 +9,7 @@ import { decideOffLead } from './decide-off-lead.ts';
 import type { Consumer, ConsumerContext } from '../../log/event-log.ts';
 import { enqueueCausedIntents } from '../../outbound/outbox.ts';
 import { enqueueCalls } from '../../outbound/call-queue.ts';
+import { enqueueQualifications } from '../../qualification/request-queue.ts';
 import { setOwnedTimers } from '../timers/timers.ts';
 import { tenantDirectory } from '../../projections/tenants/tenant-directory.ts';
 import { decide, type LeadDecision } from './decide.ts';
@@ -25,6 +26,8 @@ const RELEVANT = new Set([
   'EmergencyEscalated',
   'EmergencyDeclined',
   'SmsInbound',
+  'QualificationAssessed',
+  'LeadQualified',
   'ReviewRequested',
   'ConsentGranted',
   'ConsentRevoked',
@@ -125,7 +128,12 @@ async function handleLeadEvents(
     const decision = decide(lead.state, event, tenants.get(lead.tenantId)!);
     const next = remember(evolve(lead.state, event), decision, event.occurredAt);
     lead.state = asStored(next, lead.state);
-    if (decision.intents.length > 0 || decision.timers.length > 0 || decision.calls) {
+    if (
+      decision.intents.length > 0 ||
+      decision.timers.length > 0 ||
+      decision.calls ||
+      decision.qualify
+    ) {
       decided.push({ event, lead, decision });
     }
   }
@@ -156,6 +164,24 @@ async function handleLeadEvents(
       cause: causeOf(event, lead.tenantId, lead.phone),
       calls: decision.calls ?? [],
     })),
+  );
+  await enqueueQualifications(
+    ctx,
+    decided.flatMap(({ event, lead, decision }) =>
+      decision.qualify
+        ? [
+            {
+              cause: {
+                tenantId: lead.tenantId,
+                streamId: event.streamId,
+                eventId: event.id,
+                traceparent: event.traceparent,
+              },
+              request: decision.qualify,
+            },
+          ]
+        : [],
+    ),
   );
   await setOwnedTimers(
     ctx,

@@ -1,5 +1,8 @@
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import { UNREACHABLE_NUMBER_ERRORS } from '../../rules/message-status.ts';
+import { detectLanguage } from '../../qualification/language.ts';
+import type { Language } from '../../qualification/model.ts';
+import type { QualificationState } from './qualification.ts';
 
 /** What the lead-conversation processor remembers about one lead (tenant + phone). */
 export interface LeadState {
@@ -45,6 +48,12 @@ export interface LeadState {
   heldAlerts?: Record<string, { body: string }>;
   /** Voicemails left, by `CallSid` (most recent {@link MAX_CALLS}). */
   voicemails?: Record<string, { recordingSid: string; transcribed?: boolean }>;
+  /** The language the lead last wrote in (`qualification/language.ts`); absent: not known. */
+  language?: Language;
+  /** The qualifying conversation (issue 16). */
+  qualification?: QualificationState;
+  /** True once the lead was told they are outside the service area (told once). */
+  outsideAreaTold?: boolean;
 }
 
 /** How many relayed replies' authors a lead's state keeps (to explain a withheld reply). */
@@ -106,9 +115,13 @@ export function remember(
     takeoverLapsed?: boolean;
     holdAlert?: { callSid: string; body: string };
     releaseAlert?: string;
+    qualification?: QualificationState;
+    outsideAreaTold?: boolean;
   },
   at: string,
 ): LeadState {
+  if (decision.qualification) state = { ...state, qualification: decision.qualification };
+  if (decision.outsideAreaTold) state = { ...state, outsideAreaTold: true };
   if (decision.reviewAnswered) {
     const { pendingReview: _answered, ...rest } = state;
     state = rest;
@@ -145,9 +158,17 @@ export function remember(
   if (toLead.length === 0) return state;
   const next = { ...state, lastTextedAt: at };
   if (toLead.some((i) => i.purpose === 'missed-call-text')) next.lastMissedCallTextAt = at;
-  if (toLead.some((i) => i.purpose === 'acknowledgement')) next.lastAcknowledgedAt = at;
+  // The assistant's question or thanks answers the lead's text as an acknowledgement does.
+  if (toLead.some((i) => ACKNOWLEDGING.has(i.purpose))) next.lastAcknowledgedAt = at;
   return next;
 }
+
+/** Texts to a lead that acknowledge what they wrote. */
+const ACKNOWLEDGING = new Set([
+  'acknowledgement',
+  'qualification-question',
+  'qualification-complete',
+]);
 
 /** State of a lead never seen. */
 export const initialLeadState = (): LeadState => ({ optedOut: false, calls: {} });
@@ -229,10 +250,13 @@ export function evolve(state: LeadState, event: RecordedLeadlineEvent): LeadStat
       ].slice(-MAX_RELAYS);
       return { ...rest, takeover, relayAuthors: authors };
     }
-    case 'SmsInbound':
-      return state.takeover
-        ? { ...state, takeover: { ...state.takeover, lastAt: event.occurredAt } }
-        : state;
+    case 'SmsInbound': {
+      const language = detectLanguage(event.data.body);
+      const spoken = language && language !== state.language ? { ...state, language } : state;
+      return spoken.takeover
+        ? { ...spoken, takeover: { ...spoken.takeover, lastAt: event.occurredAt } }
+        : spoken;
+    }
     case 'VoicemailRecorded':
     case 'VoicemailTranscribed': {
       const { callSid, recordingSid } = event.data;

@@ -1,6 +1,7 @@
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import { parseLeadStreamId } from '../../events/streams.ts';
 import { nextMessageStatus } from '../../rules/message-status.ts';
+import type { QualificationFields } from '../../qualification/model.ts';
 
 /** A `dashboard_calls` row. Times are UTC ISO-8601. */
 export interface CallRow {
@@ -33,7 +34,27 @@ export interface LeadRow {
   /** Urgency of the latest new text. */
   intent: string | null;
   emergencies: number;
+  /** What the latest qualification assessment found (issue 16); null: never assessed. */
+  qualification: LeadQualificationView | null;
+  /** The qualified lead's postal code is outside the tenant's service area. */
+  outsideArea: boolean;
 }
+
+/**
+ * A lead's qualification as the dashboard shows it: the fields known, how sure, what is
+ * missing, whether `LeadQualified` settled it (and when, UTC ISO), and which engine read it.
+ */
+export type LeadQualificationView = QualificationFields & {
+  confidence: number;
+  missing: string[];
+  qualified: boolean;
+  qualifiedAt: string | null;
+  outsideArea: boolean;
+  engine: string;
+  assessedAt: string;
+  /** The lead's text the reading was made after (`MessageSid`). */
+  requestId: string;
+};
 
 /** A `dashboard_messages` row: `messageKey` is the MessageSid inbound, the outbox id outbound. */
 export interface MessageRow {
@@ -168,6 +189,14 @@ export function foldDashboard(rows: DashboardRows, events: readonly RecordedLead
   }
 }
 
+/** The lead's row, marked changed, without counting a contact (created if missing). */
+function leadRow(rows: DashboardRows, tenantId: string, phone: string, at: string): LeadRow {
+  const existing = rows.leads.get(rowKey(tenantId, phone));
+  if (!existing) return touchLead(rows, tenantId, phone, at);
+  rows.changed.leads.add(rowKey(tenantId, phone));
+  return existing;
+}
+
 function touchLead(
   rows: DashboardRows,
   tenantId: string,
@@ -193,6 +222,8 @@ function touchLead(
       statusChangedAt: null,
       intent: null,
       emergencies: 0,
+      qualification: null,
+      outsideArea: false,
     };
     rows.leads.set(key, row);
   } else {
@@ -284,6 +315,44 @@ function apply(
       changeCall(rows, tenantId, callSid);
       call.outcome = 'after-hours';
       touchLead(rows, tenantId, phone, event.occurredAt, { missedCalls: 1 });
+      return;
+    }
+    case 'QualificationAssessed': {
+      // A reading of the conversation; not a contact. An older reading never replaces a newer.
+      const row = leadRow(rows, tenantId, phone, event.occurredAt);
+      const was = row.qualification;
+      if (was && Date.parse(was.assessedAt) > Date.parse(event.occurredAt)) return;
+      const { fields, confidence, missing, engine, requestId } = event.data;
+      const sameConversation = was?.qualified && was.requestId === requestId;
+      row.qualification = {
+        ...fields,
+        confidence,
+        missing,
+        qualified: sameConversation ? true : false,
+        qualifiedAt: sameConversation ? was.qualifiedAt : null,
+        outsideArea: sameConversation ? was.outsideArea : false,
+        engine,
+        assessedAt: iso(event.occurredAt),
+        requestId,
+      };
+      row.outsideArea = row.qualification.outsideArea;
+      return;
+    }
+    case 'LeadQualified': {
+      const row = leadRow(rows, tenantId, phone, event.occurredAt);
+      const { requestId, confidence, missing, outsideArea, ...fields } = event.data;
+      row.qualification = {
+        ...fields,
+        confidence,
+        missing,
+        qualified: true,
+        qualifiedAt: iso(event.occurredAt),
+        outsideArea,
+        engine: row.qualification?.engine ?? 'deterministic',
+        assessedAt: row.qualification?.assessedAt ?? iso(event.occurredAt),
+        requestId,
+      };
+      row.outsideArea = outsideArea;
       return;
     }
     case 'LeadStatusChanged': {

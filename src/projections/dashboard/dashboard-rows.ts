@@ -6,6 +6,7 @@ import {
   type CallRow,
   type DashboardRows,
   type LeadRow,
+  type LeadQualificationView,
   type MessageRow,
   type NeededRows,
 } from './dashboard-fold.ts';
@@ -65,10 +66,12 @@ export async function loadDashboardRows(
           status_changed_at: Date | null;
           intent: string | null;
           emergencies: number;
+          qualification: LeadQualificationView | null;
+          outside_area: boolean;
         }>(
           `SELECT l.tenant_id, l.phone, l.first_seen_at, l.last_contact_at, l.calls, l.missed_calls,
                   l.messages_in, l.messages_out, l.opted_out, l.status, l.status_changed_at,
-                  l.intent, l.emergencies
+                  l.intent, l.emergencies, l.qualification, l.outside_area
              FROM dashboard_leads l
              JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[])) AS k (tenant_id, phone)
                ON l.tenant_id = k.tenant_id AND l.phone = k.phone`,
@@ -104,6 +107,8 @@ export async function loadDashboardRows(
       statusChangedAt: isoOrNull(r.status_changed_at),
       intent: r.intent,
       emergencies: r.emergencies,
+      qualification: r.qualification,
+      outsideArea: r.outside_area,
     });
   }
   for (const r of [...messages, ...bySid]) {
@@ -199,16 +204,17 @@ export async function saveDashboardRows(db: pg.ClientBase, rows: DashboardRows):
     await db.query(
       `INSERT INTO dashboard_leads (tenant_id, phone, first_seen_at, last_contact_at, calls,
          missed_calls, messages_in, messages_out, opted_out, status, status_changed_at, intent,
-         emergencies)
+         emergencies, qualification, outside_area)
        SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[],
          $5::int[], $6::int[], $7::int[], $8::int[], $9::boolean[], $10::text[],
-         $11::timestamptz[], $12::text[], $13::int[])
+         $11::timestamptz[], $12::text[], $13::int[], $14::jsonb[], $15::boolean[])
        ON CONFLICT (tenant_id, phone) DO UPDATE SET last_contact_at = EXCLUDED.last_contact_at,
          calls = EXCLUDED.calls, missed_calls = EXCLUDED.missed_calls,
          messages_in = EXCLUDED.messages_in, messages_out = EXCLUDED.messages_out,
          opted_out = EXCLUDED.opted_out, status = EXCLUDED.status,
          status_changed_at = EXCLUDED.status_changed_at, intent = EXCLUDED.intent,
-         emergencies = EXCLUDED.emergencies`,
+         emergencies = EXCLUDED.emergencies, qualification = EXCLUDED.qualification,
+         outside_area = EXCLUDED.outside_area`,
       [
         leads.map((l) => l.tenantId),
         leads.map((l) => l.phone),
@@ -223,6 +229,8 @@ export async function saveDashboardRows(db: pg.ClientBase, rows: DashboardRows):
         leads.map((l) => l.statusChangedAt),
         leads.map((l) => l.intent),
         leads.map((l) => l.emergencies),
+        leads.map((l) => (l.qualification ? JSON.stringify(l.qualification) : null)),
+        leads.map((l) => l.outsideArea),
       ],
     );
   }

@@ -1,3 +1,5 @@
+import { qualificationSummary } from '../../rules/message-copy.ts';
+import type { LeadQualificationView } from './dashboard-fold.ts';
 import { DateTime } from 'luxon';
 import type pg from 'pg';
 import { consentTimeline, revocationCount } from '../../consent/index.ts';
@@ -166,6 +168,10 @@ export interface LeadSummary {
   messagesIn: number;
   messagesOut: number;
   optedOut: boolean;
+  /** What the qualifying assistant learned (issue 16); null: not assessed yet. */
+  qualification: LeadQualificationView | null;
+  /** The qualified lead's postal code is outside the service area. */
+  outsideArea: boolean;
 }
 
 /** One page of leads and the cursor of the next (null at the end). */
@@ -206,18 +212,27 @@ function decodeCursor(cursor: string): [string, string] {
 export async function readLeads(
   db: pg.Pool,
   tenantId: string,
-  options: { status?: string; search?: string; cursor?: string; limit: number; now: Date },
+  options: {
+    status?: string;
+    search?: string;
+    /** true: only leads outside the service area; false: only those inside (or unknown). */
+    outsideArea?: boolean;
+    cursor?: string;
+    limit: number;
+    now: Date;
+  },
 ): Promise<LeadPage> {
   const after = options.cursor ? decodeCursor(options.cursor) : null;
   const digits = options.search?.replace(/\D/g, '') || null;
   const { rows } = await db.query(
     `SELECT phone, status, intent, first_seen_at, last_contact_at, calls, missed_calls,
-            messages_in, messages_out, opted_out, emergencies
+            messages_in, messages_out, opted_out, emergencies, qualification, outside_area
        FROM dashboard_leads
       WHERE tenant_id = $1
         AND ($2::text IS NULL OR status = $2)
         AND ($3::text IS NULL OR phone LIKE '%' || $3 || '%')
         AND ($4::timestamptz IS NULL OR (last_contact_at, phone) < ($4, $5))
+        AND ($7::boolean IS NULL OR outside_area = $7)
       ORDER BY last_contact_at DESC, phone DESC
       LIMIT $6`,
     [
@@ -227,6 +242,7 @@ export async function readLeads(
       after?.[0] ?? null,
       after?.[1] ?? null,
       options.limit + 1,
+      options.outsideArea ?? null,
     ],
   );
   const page = rows.slice(0, options.limit);
@@ -243,6 +259,7 @@ export async function readLeads(
         messagesIn: r.messages_in,
         emergencies: r.emergencies,
         hoursSinceContact: (options.now.getTime() - r.last_contact_at.getTime()) / 3_600_000,
+        qualification: r.qualification,
       }),
       firstSeenAt: r.first_seen_at.toISOString(),
       lastContactAt: r.last_contact_at.toISOString(),
@@ -251,10 +268,42 @@ export async function readLeads(
       messagesIn: r.messages_in,
       messagesOut: r.messages_out,
       optedOut: r.opted_out,
+      qualification: publicQualification(r.qualification),
+      outsideArea: r.outside_area,
     })),
     nextCursor:
       rows.length > options.limit && last ? encodeCursor(last.last_contact_at, last.phone) : null,
   };
+}
+
+/** The qualification as the API shows it (without the internal request id). */
+function publicQualification(
+  view: (LeadQualificationView & { requestId?: string }) | null,
+): LeadQualificationView | null {
+  if (!view) return null;
+  const { requestId: _internal, ...shown } = view;
+  return shown as LeadQualificationView;
+}
+
+/**
+ * `tenantId`'s lead `phone`: its qualification (issue 16) and whether it is outside the
+ * service area; null when it is no lead of the tenant.
+ */
+export async function readLeadQualification(
+  db: pg.Pool,
+  tenantId: string,
+  phone: string,
+): Promise<{ qualification: LeadQualificationView | null; outsideArea: boolean } | null> {
+  const { rows } = await db.query<{
+    qualification: LeadQualificationView | null;
+    outside_area: boolean;
+  }>(
+    'SELECT qualification, outside_area FROM dashboard_leads WHERE tenant_id = $1 AND phone = $2',
+    [tenantId, phone],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return { qualification: publicQualification(row.qualification), outsideArea: row.outside_area };
 }
 
 /**
@@ -292,7 +341,15 @@ export async function leadExists(db: pg.Pool, tenantId: string, phone: string): 
 /** One entry of a lead's timeline. */
 export interface TimelineEntry {
   at: string;
-  kind: 'call' | 'call-back' | 'voicemail' | 'text-in' | 'text-out' | 'alert' | 'consent';
+  kind:
+    | 'call'
+    | 'call-back'
+    | 'voicemail'
+    | 'text-in'
+    | 'text-out'
+    | 'alert'
+    | 'consent'
+    | 'qualification';
   summary: string;
   status: string | null;
   body: string | null;
@@ -308,7 +365,8 @@ export interface TimelineEntry {
  * business number (`outbound_calls`: pending, placing, placed or failed, with the reason),
  * texts both ways (with delivery status; a staff member's reply is `staff-reply`),
  * voicemails (transcript as body, `recordingSid` for the audio), owner alerts about the lead,
- * and consent changes.
+ * consent changes, and the moment the assistant qualified the lead (its one-line summary as
+ * body; status `complete`, or `partial` when something stayed unknown).
  */
 export async function readTimeline(
   db: pg.Pool,
@@ -343,8 +401,23 @@ export async function readTimeline(
     body: c.text,
     recordingSid: null,
   }));
+  const qualified = await readLeadQualification(db, tenantId, phone);
+  const q = qualified?.qualification;
+  const qualification =
+    q?.qualified && q.qualifiedAt
+      ? [
+          {
+            at: new Date(q.qualifiedAt),
+            kind: 'qualification' as const,
+            summary: 'qualified by the assistant',
+            status: q.missing.length === 0 ? 'complete' : 'partial',
+            body: qualificationSummary(q, q.outsideArea),
+            recordingSid: null,
+          },
+        ]
+      : [];
   // Ordered by (at, kind) like the query; the sort is stable, so each source keeps its order.
-  return [...rows, ...consent]
+  return [...rows, ...consent, ...qualification]
     .sort(
       (a, b) => a.at.getTime() - b.at.getTime() || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0),
     )

@@ -52,6 +52,9 @@ async function writeTenant(db: pg.ClientBase, t: Tenant, registeredAt: string | 
     takeoverQuietHours: t.takeoverQuietHours,
     voicemail: t.voicemail,
     voicemailWaitSeconds: t.voicemailWaitSeconds,
+    language: t.language,
+    serviceArea: t.serviceArea,
+    qualifyingQuestions: t.qualifyingQuestions,
   };
   await db.query(
     `INSERT INTO tenants (tenant_id, name, twilio_number, owner_phone, timezone, business_hours,

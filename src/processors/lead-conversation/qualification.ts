@@ -1,0 +1,121 @@
+import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
+import {
+  NOTHING_KNOWN,
+  mergeFields,
+  type ConversationTurn,
+  type Language,
+  type QualificationFields,
+  type QuestionTopic,
+} from '../../qualification/model.ts';
+import { nextQuestion } from '../../qualification/questions.ts';
+import type { QualificationRequest } from '../../qualification/request-queue.ts';
+import { qualificationSummary } from '../../rules/message-copy.ts';
+import type { Tenant } from '../../tenants/tenant.ts';
+
+/** How many texts of a conversation the state keeps for the engine (the latest). */
+export const MAX_TURNS = 12;
+/** How much of each text the engine reads (characters). */
+const MAX_TURN_CHARS = 500;
+/** A conversation quiet for this long (ms) is over: the next text starts a new one. */
+export const QUALIFICATION_WINDOW_MS = 12 * 60 * 60_000;
+
+/**
+ * The qualifying conversation with one lead (issue 16), as the processor keeps it: the texts
+ * so far, the topics asked, what the assessments found, and how it ended.
+ */
+export interface QualificationState {
+  /** The latest lead text sent for assessment (`MessageSid`); its answer decides. */
+  requestId?: string;
+  turns: ConversationTurn[];
+  asked: QuestionTopic[];
+  fields: QualificationFields;
+  /** UTC ISO: the conversation's latest text either way. */
+  lastAt: string;
+  /** Topics the latest assessment made known. */
+  learned?: QuestionTopic[];
+  /** Set by `LeadQualified`: the owner's summary line, and whether it is outside the area. */
+  qualified?: { summary: string | null; outsideArea: boolean; postalCode: string | null };
+  /** The lead said it is an emergency: no questions; it escalates as any emergency does. */
+  emergency?: boolean;
+}
+
+/** The conversation as it stands at `now`: a new one when none is open or it went quiet. */
+export function openConversation(
+  current: QualificationState | undefined,
+  now: string,
+): QualificationState {
+  if (current && Date.parse(now) - Date.parse(current.lastAt) < QUALIFICATION_WINDOW_MS) {
+    return current;
+  }
+  return { turns: [], asked: [], fields: { ...NOTHING_KNOWN, preferredWindows: [] }, lastAt: now };
+}
+
+/** `turns` with one more text, the oldest dropped beyond {@link MAX_TURNS}. */
+export function withTurn(
+  state: QualificationState,
+  turn: ConversationTurn,
+  at: string,
+): QualificationState {
+  const text = turn.text.slice(0, MAX_TURN_CHARS);
+  return { ...state, turns: [...state.turns, { ...turn, text }].slice(-MAX_TURNS), lastAt: at };
+}
+
+/**
+ * The request that has the engine read a lead's text: the conversation with the text, what
+ * is known, the lead's language (the tenant's until the lead writes in another), and what
+ * settles it (the topics asked, the tenant's budget, its service area).
+ */
+export function qualificationRequest(
+  conversation: QualificationState,
+  event: Extract<RecordedLeadlineEvent, { type: 'SmsInbound' }>,
+  tenant: Tenant,
+  language: Language,
+  emergency: boolean,
+): QualificationRequest {
+  return {
+    requestId: event.data.messageSid,
+    input: {
+      turns: conversation.turns,
+      known: conversation.fields,
+      language,
+      timezone: tenant.timezone,
+      now: event.occurredAt,
+    },
+    asked: conversation.asked,
+    maxQuestions: emergency ? 0 : tenant.qualifyingQuestions,
+    emergency,
+    serviceArea: tenant.serviceArea,
+  };
+}
+
+/**
+ * The conversation after an assessment (pure): its fields merged in; the topics it taught
+ * remembered for the closing text.
+ */
+export function assessed(
+  conversation: QualificationState,
+  data: Extract<RecordedLeadlineEvent, { type: 'QualificationAssessed' }>['data'],
+): QualificationState {
+  return {
+    ...conversation,
+    fields: mergeFields(conversation.fields, data.fields),
+    learned: data.learned,
+  };
+}
+
+/** The next question after an assessment, or null (pure; see `nextQuestion`). */
+export function questionAfter(
+  conversation: QualificationState,
+  tenant: Tenant,
+): QuestionTopic | null {
+  if (conversation.emergency || conversation.qualified) return null;
+  if (conversation.fields.urgency === 'emergency') return null;
+  return nextQuestion(conversation.fields, conversation.asked, tenant.qualifyingQuestions);
+}
+
+/** The owner's summary line for what is known so far, or null. */
+export function summaryOf(conversation: QualificationState | undefined): string | null {
+  if (!conversation) return null;
+  if (conversation.qualified) return conversation.qualified.summary;
+  return qualificationSummary(conversation.fields, false);
+}

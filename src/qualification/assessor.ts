@@ -1,0 +1,159 @@
+import type pg from 'pg';
+import { DueWorker } from '../db/due-work-loop.ts';
+import type { EventData } from '../events/catalogue.ts';
+import { newEvent } from '../events/new-event.ts';
+import type { EventLog } from '../log/event-log.ts';
+import type { Clock } from '../shared/clock.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { EngineAnswer, QualificationEngine } from './engine.ts';
+import { missingTopics, type QuestionTopic } from './model.ts';
+import { insideServiceArea } from './postal-code.ts';
+import { nextQuestion } from './questions.ts';
+import { QUALIFICATION_CHANNEL, type QualificationRequest } from './request-queue.ts';
+
+/** What the assessor needs. */
+export interface AssessorOptions {
+  url: string;
+  pool: pg.Pool;
+  log: EventLog;
+  engine: QualificationEngine;
+  clock: Clock;
+  logger: Logger;
+  pollIntervalMs: number;
+  /** How long a claim lasts (ms): longer than the engine's timeout. */
+  leaseMs: number;
+}
+
+interface RequestRow {
+  request_id: string;
+  tenant_id: string;
+  stream_id: string;
+  input: QualificationRequest;
+  traceparent: string | null;
+}
+
+/**
+ * Reads leads' conversations (`qualification_requests`): claims due rows (`FOR UPDATE SKIP
+ * LOCKED`, a lease), asks the engine, and appends its answer to the lead's stream as
+ * `QualificationAssessed`, with `LeadQualified` in the same append when the answer settles
+ * the lead ({@link settles}). Both are keyed by the request, so a request assessed twice (its
+ * assessor died after the append) is in the log once, with the first answer. Nothing is sent
+ * here: the lead-conversation processor decides the next question or the closing text from
+ * these events, so a replay reads the recorded answer and never asks the engine again.
+ */
+export class Assessor extends DueWorker {
+  constructor(private readonly options: AssessorOptions) {
+    super(options.url, QUALIFICATION_CHANNEL, options.pollIntervalMs, options.logger);
+  }
+
+  protected async doDue(): Promise<number> {
+    const { rows } = await this.options.pool.query<RequestRow>(
+      `UPDATE qualification_requests q SET status = 'assessing', attempts = attempts + 1,
+         lease_until = now() + $1::int * interval '1 millisecond', updated_at = now()
+        WHERE request_id IN (
+          SELECT request_id FROM qualification_requests
+           WHERE (status = 'pending' AND next_attempt_at <= now())
+              OR (status = 'assessing' AND lease_until < now())
+           ORDER BY next_attempt_at LIMIT 10 FOR UPDATE SKIP LOCKED)
+        RETURNING q.request_id, q.tenant_id, q.stream_id, q.input, q.traceparent`,
+      [this.options.leaseMs],
+    );
+    await Promise.all(rows.map((row) => this.assess(row)));
+    return rows.length;
+  }
+
+  private async assess(row: RequestRow): Promise<void> {
+    const request = row.input;
+    const answer = await this.options.engine.assess(request.input);
+    if (answer.fallback) {
+      this.options.logger.warn(
+        { requestId: row.request_id, reason: answer.fallback.reason, model: answer.model },
+        'language model not used; the deterministic engine answered',
+      );
+    }
+    const { assessed, qualified } = assessmentEvents(request, answer);
+    const common = {
+      streamId: row.stream_id,
+      tenantId: row.tenant_id,
+      idempotencyKey: row.request_id,
+      correlationId: row.request_id,
+      traceparent: row.traceparent,
+    };
+    await this.options.log.append([
+      newEvent({ ...common, type: 'QualificationAssessed', data: assessed }, this.options.clock),
+      ...(qualified
+        ? [newEvent({ ...common, type: 'LeadQualified', data: qualified }, this.options.clock)]
+        : []),
+    ]);
+    await this.options.pool.query(
+      `UPDATE qualification_requests SET status = 'done', lease_until = NULL, updated_at = now()
+        WHERE request_id = $1`,
+      [row.request_id],
+    );
+  }
+
+  protected async nextDueInMs(): Promise<number> {
+    const { rows } = await this.options.pool.query<{ ms: number | null }>(
+      `SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(CASE WHEN status = 'pending'
+                THEN next_attempt_at ELSE lease_until END) - now())) * 1000)::float8 AS ms
+         FROM qualification_requests WHERE status IN ('pending', 'assessing')`,
+    );
+    return rows[0]?.ms ?? Number.POSITIVE_INFINITY;
+  }
+}
+
+/**
+ * True when an assessment settles the lead: nothing is missing, no question is left to ask
+ * (the budget is spent, or every missing topic was asked once), or it is an emergency (the
+ * text said so, or the assessment reads one): the assistant asks nothing more then.
+ */
+export function settles(
+  request: Pick<QualificationRequest, 'asked' | 'maxQuestions' | 'emergency'>,
+  answer: Pick<EngineAnswer, 'assessment'>,
+): boolean {
+  const { fields } = answer.assessment;
+  return (
+    request.emergency ||
+    fields.urgency === 'emergency' ||
+    nextQuestion(fields, request.asked, request.maxQuestions) === null
+  );
+}
+
+/** The events an answer makes (pure): the assessment, and the qualification when it settles. */
+export function assessmentEvents(
+  request: QualificationRequest,
+  answer: EngineAnswer,
+): {
+  assessed: EventData<'QualificationAssessed'>;
+  qualified: EventData<'LeadQualified'> | null;
+} {
+  const { fields, confidence } = answer.assessment;
+  const missing = missingTopics(fields);
+  const before = new Set<QuestionTopic>(missingTopics(request.input.known));
+  const learned = [...before].filter((topic) => !missing.includes(topic));
+  const assessed = {
+    requestId: request.requestId,
+    engine: answer.engine,
+    model: answer.model,
+    promptVersion: answer.promptVersion,
+    fields,
+    confidence,
+    missing,
+    learned,
+    fallback: answer.fallback,
+    latencyMs: answer.latencyMs,
+    tokens: answer.tokens,
+  };
+  if (!settles(request, answer)) return { assessed, qualified: null };
+  return {
+    assessed,
+    qualified: {
+      ...fields,
+      requestId: request.requestId,
+      confidence,
+      missing,
+      outsideArea:
+        fields.postalCode !== null && !insideServiceArea(fields.postalCode, request.serviceArea),
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { readAddress } from './address.ts';
+import type { QualificationEngine } from './engine.ts';
+import { readJob, saysNoJob } from './categories.ts';
+import {
+  NOTHING_KNOWN,
+  mergeFields,
+  missingTopics,
+  QUESTION_TOPICS,
+  type Assessment,
+  type JobUrgency,
+  type QualificationFields,
+  type QualificationInput,
+  type QuestionTopic,
+} from './model.ts';
+import { readName, readNameAnswer } from './name.ts';
+import { readPostalCode } from './postal-code.ts';
+import { readTimes } from './times.ts';
+import { readUrgency, readUrgencyAnswer } from './urgency.ts';
+
+/** The deterministic engine's prompt version: bump when its reading changes. */
+export const DETERMINISTIC_VERSION = 'deterministic-1';
+
+/**
+ * Reads a conversation with keyword and pattern rules (pure, no I/O, microseconds): the job
+ * (`categories.ts`), the street address (`address.ts`), the postal code (`postal-code.ts`),
+ * how urgent (`urgency.ts`), the times that suit (`times.ts`, chrono-node) and the lead's
+ * name (`name.ts`). A lead's text right after a question is read as its answer first ("Sarah"
+ * after "what's your name?"). What earlier assessments found (`input.known`) is kept unless
+ * the conversation now says otherwise.
+ */
+export function assessDeterministically(input: QualificationInput): Assessment {
+  const now = new Date(input.now);
+  let fields: QualificationFields = { ...NOTHING_KNOWN, preferredWindows: [] };
+  let urgencies: JobUrgency[] = [];
+  let asked: QuestionTopic | undefined;
+  for (const turn of input.turns) {
+    if (turn.from === 'assistant') {
+      asked = turn.asked;
+      continue;
+    }
+    const text = turn.text;
+    const job = readJob(text);
+    if (job && fields.category === null) {
+      fields = { ...fields, category: job.category, jobSummary: job.summary };
+    } else if (
+      !job &&
+      asked === 'job' &&
+      fields.category === null &&
+      /\p{L}{3}/u.test(text) &&
+      !saysNoJob(text)
+    ) {
+      fields = { ...fields, category: 'other', jobSummary: oneLine(text, 40) };
+    }
+    const postalCode = readPostalCode(text);
+    if (postalCode) fields = { ...fields, postalCode };
+    const address = readAddress(text);
+    if (address && fields.address === null) fields = { ...fields, address };
+    else if (!address && !postalCode && asked === 'address' && /\d/.test(text)) {
+      fields = { ...fields, address: oneLine(text, 120) };
+    }
+    const name = asked === 'name' ? readNameAnswer(text) : readName(text);
+    if (name) fields = { ...fields, name };
+    const urgency =
+      asked === 'urgency'
+        ? readUrgencyAnswer(text, fields.category)
+        : readUrgency(text, fields.category);
+    if (urgency) urgencies = [...urgencies, urgency];
+    const times = readTimes(text, input.language, now);
+    if (times.length > 0) {
+      fields = { ...fields, preferredWindows: [...fields.preferredWindows, ...times] };
+    } else if (asked === 'times' && /\p{L}{2}/u.test(text)) {
+      fields = { ...fields, preferredWindows: [...fields.preferredWindows, oneLine(text, 60)] };
+    }
+    asked = undefined;
+  }
+  fields = { ...fields, urgency: settleUrgency(urgencies, fields) };
+  const merged = mergeFields(input.known, fields);
+  const known = QUESTION_TOPICS.length - missingTopics(merged).length;
+  return { fields: merged, confidence: Math.round((known / QUESTION_TOPICS.length) * 100) / 100 };
+}
+
+/**
+ * One urgency for the conversation: an emergency said at any point stands; otherwise the
+ * latest said. A gas smell or a house without water is an emergency even unsaid.
+ */
+function settleUrgency(said: JobUrgency[], fields: QualificationFields): JobUrgency | null {
+  if (said.includes('emergency')) return 'emergency';
+  if (fields.category === 'gas-smell' || fields.category === 'no-water') return 'emergency';
+  return said.at(-1) ?? null;
+}
+
+function oneLine(text: string, max: number): string {
+  return text.replace(/\s+/g, ' ').trim().slice(0, max);
+}
+
+/** {@link assessDeterministically} as a {@link QualificationEngine}; `now` measures latency. */
+export function deterministicEngine(now: () => number = performance.now.bind(performance)) {
+  const engine: QualificationEngine = {
+    description: 'deterministic',
+    assess: async (input) => {
+      const started = now();
+      const assessment = assessDeterministically(input);
+      return {
+        assessment,
+        engine: 'deterministic',
+        model: null,
+        promptVersion: DETERMINISTIC_VERSION,
+        latencyMs: Math.round((now() - started) * 1000) / 1000,
+        tokens: null,
+        fallback: null,
+      };
+    },
+  };
+  return engine;
+}

@@ -1,0 +1,64 @@
+import type { ConsumerContext } from '../log/event-log.ts';
+import type { QualificationInput, QuestionTopic } from './model.ts';
+
+/** The channel `qualification_requests` NOTIFYs on; the assessor listens. */
+export const QUALIFICATION_CHANNEL = 'leadline_qualification';
+
+/**
+ * A processor's decision to have a lead's conversation read: what the engine reads, and
+ * what settles the lead (the questions already asked, the tenant's budget, its service area).
+ */
+export interface QualificationRequest {
+  /** The lead's text being assessed (`MessageSid`): the row's key and the events'. */
+  requestId: string;
+  input: QualificationInput;
+  asked: QuestionTopic[];
+  maxQuestions: number;
+  /** The emergency stops the questions: the assessment settles the lead at once. */
+  emergency: boolean;
+  /** Postal-code prefixes served (empty: everywhere). */
+  serviceArea: string[];
+}
+
+/** Where the request came from: the lead's stream and the event that decided it. */
+export interface QualificationCause {
+  tenantId: string;
+  streamId: string;
+  eventId: string;
+  traceparent: string | null;
+}
+
+/**
+ * Inserts qualification requests inside the consumer's transaction (so they commit with its
+ * checkpoint), idempotent on `requestId`. In replay mode nothing is queued: a rebuild never
+ * asks an engine (issue 16: replay never calls the model).
+ * @returns how many rows were inserted.
+ */
+export async function enqueueQualifications(
+  ctx: ConsumerContext,
+  caused: ReadonlyArray<{ cause: QualificationCause; request: QualificationRequest }>,
+): Promise<number> {
+  if (caused.length === 0) return 0;
+  if (ctx.replay) {
+    ctx.log.debug({ refused: caused.length }, 'replay mode: qualification not requested');
+    return 0;
+  }
+  const column = <T>(value: (row: (typeof caused)[number]) => T): T[] => caused.map(value);
+  const result = await ctx.db.query(
+    `INSERT INTO qualification_requests (request_id, tenant_id, stream_id, input,
+       cause_event_id, traceparent)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::uuid[], $6::text[])
+     ON CONFLICT (request_id) DO NOTHING`,
+    [
+      column((r) => r.request.requestId),
+      column((r) => r.cause.tenantId),
+      column((r) => r.cause.streamId),
+      column((r) => JSON.stringify(r.request)),
+      column((r) => r.cause.eventId),
+      column((r) => r.cause.traceparent),
+    ],
+  );
+  const inserted = result.rowCount ?? 0;
+  if (inserted > 0) await ctx.db.query(`SELECT pg_notify('${QUALIFICATION_CHANNEL}', '')`);
+  return inserted;
+}
