@@ -20,7 +20,12 @@ import {
   type Assess,
   type LabelledConversation,
 } from '../harness/qualification-scoring.ts';
-import { assessDeterministically } from '../src/qualification/deterministic-engine.ts';
+import { OpenAiStandIn } from '../harness/openai-stand-in.ts';
+import {
+  assessDeterministically,
+  deterministicEngine,
+} from '../src/qualification/deterministic-engine.ts';
+import { languageModelEngine } from '../src/qualification/language-model-engine.ts';
 
 const dir = fileURLToPath(new URL('../test/fixtures/qualification/', import.meta.url));
 const sets = {
@@ -57,3 +62,35 @@ async function scoreSet(
 }
 
 await score('deterministic', async (input) => assessDeterministically(input));
+
+// The language-model engine: a real endpoint when LLM_BASE_URL and LLM_MODEL are set, else the
+// local OpenAI-compatible stand-in (which answers with the rules' reading: its table measures
+// the engine's requests, parsing and fallbacks, not a model's judgement).
+const standIn = process.env.LLM_BASE_URL ? undefined : new OpenAiStandIn();
+await standIn?.start();
+const llm = languageModelEngine({
+  baseUrl: process.env.LLM_BASE_URL ?? standIn!.url,
+  apiKey: process.env.LLM_API_KEY ?? 'sk-stand-in',
+  model: process.env.LLM_MODEL ?? 'stand-in',
+  timeoutMs: Number(process.env.LLM_TIMEOUT_MS ?? 8_000),
+  fallback: deterministicEngine(),
+});
+let calls = 0;
+let fallbacks = 0;
+let tokens = 0;
+let modelMs = 0;
+await score(
+  standIn ? 'language-model (local stand-in)' : `language-model (${process.env.LLM_MODEL})`,
+  async (input) => {
+    const answer = await llm.assess(input);
+    calls++;
+    if (answer.fallback) fallbacks++;
+    tokens += (answer.tokens?.prompt ?? 0) + (answer.tokens?.completion ?? 0);
+    modelMs += answer.latencyMs;
+    return answer.assessment;
+  },
+);
+console.log(
+  `language model: ${calls} assessments, ${fallbacks} fallbacks, ${(tokens / Math.max(1, calls)).toFixed(0)} tokens and ${(modelMs / Math.max(1, calls)).toFixed(1)} ms each`,
+);
+await standIn?.stop();

@@ -40,17 +40,24 @@ const CONTENT_FIELDS = new Set(['body', 'text', 'note', 'url', 'mediaUrls']);
 /** Free-text fields that may quote a number (Twilio's error messages do). */
 const FREE_TEXT_FIELDS = new Set(['errorMessage', 'detail']);
 
-function maskValue(key: string, value: unknown): unknown {
+/** What a qualification reading quotes of a person: where they live, who they are, their words. */
+const QUALIFICATION_FIELDS = new Set(['address', 'name', 'jobSummary', 'preferredWindows']);
+const QUALIFICATION_EVENTS = new Set(['QualificationAssessed', 'LeadQualified']);
+
+function maskValue(key: string, value: unknown, content = CONTENT_FIELDS): unknown {
   if (value === null || value === undefined) return value;
-  if (CONTENT_FIELDS.has(key)) return '[redacted]';
+  if (content.has(key)) return '[redacted]';
   if (PHONE_FIELDS.has(key) && typeof value === 'string') return maskPhone(value);
   if (FREE_TEXT_FIELDS.has(key) && typeof value === 'string') return maskPhonesIn(value);
   if (Array.isArray(value)) {
-    return value.map((item) => maskValue(PHONE_FIELDS.has(key) ? key : '', item));
+    return value.map((item) => maskValue(PHONE_FIELDS.has(key) ? key : '', item, content));
   }
   if (typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, maskValue(k, v)]),
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+        k,
+        maskValue(k, v, content),
+      ]),
     );
   }
   return value;
@@ -60,7 +67,9 @@ function maskValue(key: string, value: unknown): unknown {
  * The event with what identifies or quotes a person hidden, for output that may end up in
  * logs and terminals (`events tail` by default): phone numbers masked as the logs mask them
  * (`+1********23`, in the data and in the stream id), message bodies, consent texts, notes
- * and media URLs replaced by `[redacted]`, numbers quoted in error messages masked. Ids,
+ * and media URLs replaced by `[redacted]`, so are the address, name, job words and times a
+ * qualification reading quotes (its category, postal code and urgency stay), numbers quoted
+ * in error messages masked. Ids,
  * types, times and everything else are left as they are.
  */
 export function maskEvent(event: RecordedLeadlineEvent): RecordedLeadlineEvent {
@@ -73,6 +82,12 @@ export function maskEvent(event: RecordedLeadlineEvent): RecordedLeadlineEvent {
       : staff
         ? staffStreamId(staff.tenantId, maskPhone(staff.phone))
         : event.streamId,
-    data: maskValue('', event.data),
+    data: maskValue(
+      '',
+      event.data,
+      QUALIFICATION_EVENTS.has(event.type)
+        ? new Set([...CONTENT_FIELDS, ...QUALIFICATION_FIELDS])
+        : CONTENT_FIELDS,
+    ),
   } as RecordedLeadlineEvent;
 }

@@ -76,6 +76,7 @@ export const consumerSpecs: ConsumerSpec[] = [
     // The projection reads by primary key and `dashboard_messages_sid`; these serve the API.
     readerIndexes: [
       'dashboard_leads_recent',
+      'dashboard_leads_outside_area',
       'dashboard_calls_received',
       'dashboard_calls_lead',
       'dashboard_messages_at',

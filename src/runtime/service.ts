@@ -10,7 +10,7 @@ import type { SmsTransport } from '../outbound/sms-transport.ts';
 import { createTwilioTransport } from '../outbound/twilio-transport.ts';
 import { CallPlacer } from '../outbound/call-placer.ts';
 import { Assessor } from '../qualification/assessor.ts';
-import { deterministicEngine } from '../qualification/deterministic-engine.ts';
+import { chooseQualificationEngine } from '../qualification/choose-engine.ts';
 import type { QualificationEngine } from '../qualification/engine.ts';
 import { twilioRecordings } from '../outbound/twilio-recordings.ts';
 import { callBackConnectUrl } from '../api/voice-urls.ts';
@@ -174,11 +174,13 @@ export async function startService(config: Config, options: StartOptions): Promi
       });
       await calls.start();
       stops.push(() => calls.stop());
+      const engine = options.qualificationEngine ?? chooseQualificationEngine(config.llm);
+      logger.info({ engine: engine.description }, 'qualifying assistant engine');
       const assessor = new Assessor({
         url: db.url,
         pool: db.pool,
         log,
-        engine: options.qualificationEngine ?? deterministicEngine(),
+        engine,
         clock,
         logger: logger.child({ component: 'assessor' }),
         pollIntervalMs: Math.max(config.pollIntervalMs, CALL_PLACER_POLL_FLOOR_MS),

@@ -91,7 +91,10 @@ export interface Tenant {
    * so once, and the owner's alert is marked OUTSIDE AREA.
    */
   serviceArea: string[];
-  /** The most questions the qualifying assistant asks one lead (0: no assistant). */
+  /**
+   * The most questions the qualifying assistant asks one lead; 0 turns the assistant off (no
+   * reading, no questions: a lead's text is acknowledged once per conversation instead).
+   */
   qualifyingQuestions: number;
 }
 

@@ -150,6 +150,43 @@ describe('events as operators see them (events show / events tail)', () => {
     expect(JSON.stringify(reply)).not.toMatch(/4165550177|6475550123|Door code/);
   });
 
+  it("redacts where a qualified lead lives and who they are, keeping the job's category, postal code and urgency", () => {
+    const qualified = recorded(
+      newEvent(
+        {
+          type: 'LeadQualified',
+          streamId: `lead:${TENANT}:+16475550123`,
+          tenantId: TENANT,
+          idempotencyKey: 'MM1',
+          data: {
+            requestId: 'MM1',
+            category: 'leak',
+            jobSummary: 'Burst pipe',
+            address: '12 Elm St',
+            postalCode: 'M4E 2V1',
+            urgency: 'emergency',
+            preferredWindows: ['today'],
+            name: 'Sarah Chen',
+            confidence: 1,
+            missing: [],
+            outsideArea: false,
+          },
+        },
+        clock,
+      ),
+    );
+    const shown = JSON.stringify(maskEvent(qualified));
+    for (const secret of ['12 Elm St', 'Sarah', 'Burst pipe', 'today', '0123']) {
+      expect(shown).not.toContain(secret);
+    }
+    expect(maskEvent(qualified).data).toMatchObject({
+      category: 'leak',
+      postalCode: 'M4E 2V1',
+      urgency: 'emergency',
+      name: '[redacted]',
+    });
+  });
+
   it('--type takes catalogue names, comma-separated, and refuses others by name', () => {
     expect(parseEventTypes('SmsInbound, DialMissed,SmsInbound')).toEqual([
       'SmsInbound',

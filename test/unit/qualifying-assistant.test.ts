@@ -175,14 +175,26 @@ describe('the qualifying assistant (issue 16)', () => {
     expect(c.toLead().filter((t) => t.purpose === 'qualification-question')).toHaveLength(1);
   });
 
-  it('an emergency asks nothing: the owner is alerted at once, then gets the details', async () => {
+  it("an emergency asks nothing: the owner is alerted at once, once, with the lead's own words", async () => {
     const c = conversation(tenant);
     await c.apply(text('SM1', 'BURST PIPE water everywhere 12 Oak St M4C 1A1', 'EMERGENCY'));
     expect(c.toLead().map((t) => t.purpose)).toEqual(['acknowledgement']);
     expect(c.toOwner().map((t) => t.body)).toEqual([
-      expect.stringMatching(/^EMERGENCY: text from/),
-      expect.stringContaining('Burst pipe · 12 Oak St M4C · EMERGENCY'),
+      expect.stringMatching(
+        /^EMERGENCY: text from .*BURST PIPE water everywhere 12 Oak St M4C 1A1/,
+      ),
     ]);
+    // The reading is still recorded, for the dashboard: qualified at once, no questions.
+    expect(c.state().qualification?.qualified?.summary).toBe(
+      'Burst pipe · 12 Oak St M4C · EMERGENCY',
+    );
+  });
+
+  it('with --qualifying-questions 0 the assistant is off: one acknowledgement, nothing read', async () => {
+    const c = conversation(testTenant({ qualifyingQuestions: 0 }));
+    const decision = await c.say('SM1', 'my toilet is clogged at 12 Oak St');
+    expect(decision.qualify).toBeUndefined();
+    expect(c.toLead().map((t) => t.purpose)).toEqual(['acknowledgement']);
   });
 
   it('a lead outside the service area is told so once, and the owner sees OUTSIDE AREA', async () => {

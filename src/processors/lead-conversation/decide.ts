@@ -377,7 +377,12 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
       // answers with a question or its thanks, unless the lead opted out, a person took
       // over, or it is an emergency (which escalates as before and asks nothing).
       const open = openConversation(state.qualification, event.occurredAt);
-      const assisting = !state.optedOut && !takenOver && !open.qualified && !open.emergency;
+      const assisting =
+        tenant.qualifyingQuestions > 0 &&
+        !state.optedOut &&
+        !takenOver &&
+        !open.qualified &&
+        !open.emergency;
       let qualifying: Pick<LeadDecision, 'qualify' | 'qualification'> = {};
       if (assisting) {
         const conversation: QualificationState = {
@@ -390,7 +395,7 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
           qualify: qualificationRequest(conversation, event, tenant, lang, emergency),
         };
       }
-      const assistantAnswers = assisting && !emergency && tenant.qualifyingQuestions > 0;
+      const assistantAnswers = assisting && !emergency;
       const acknowledged = within(
         state.lastAcknowledgedAt,
         event.occurredAt,
