@@ -42,6 +42,9 @@ export function statusCommand(): Command {
             .join(', ');
           console.log(`outbound: ${queue || 'empty'}`);
           console.log(`timers: ${status.timers.waiting} waiting, ${status.timers.overdue} overdue`);
+          console.log(
+            `qualification: ${status.qualification.waiting} waiting, ${status.qualification.failed} given up (7 days)`,
+          );
           if (status.horizon) console.log(`horizon: ${describeHorizon(status.horizon)}`);
         });
       }),

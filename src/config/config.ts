@@ -172,8 +172,13 @@ export const environmentSchema = z.object({
   LLM_API_KEY: optionalString,
   /** The model to ask, e.g. `gpt-4o-mini` or `llama3.1:8b`; required with LLM_BASE_URL. */
   LLM_MODEL: optionalString.pipe(z.string().max(200).optional()),
-  /** How long (ms) one assessment waits for the model before the rules answer. Default 8000. */
-  LLM_TIMEOUT_MS: positiveInt('LLM_TIMEOUT_MS', 8_000),
+  /**
+   * How long (ms) one assessment waits for the model before the rules answer. Default 8000; at
+   * most 30000 (the assessor's 60 s claim must outlast it).
+   */
+  LLM_TIMEOUT_MS: positiveInt('LLM_TIMEOUT_MS', 8_000).pipe(
+    z.number().max(30_000, 'LLM_TIMEOUT_MS must be at most 30000 (30 s)'),
+  ),
 });
 
 /** The raw environment after validation. */

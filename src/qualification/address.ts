@@ -1,3 +1,5 @@
+import { cutText } from '../shared/text.ts';
+
 /**
  * Street addresses inside a customer's text. Address libraries (`parse-address`,
  * `addresser`) split an address already isolated; a text message needs one found first,
@@ -14,8 +16,16 @@ const ENGLISH = new RegExp(
 );
 const FRENCH_TYPES =
   'rue|boulevard|boul\\.?|bd|avenue|av\\.?|chemin|ch\\.|rang|route|rte|place|mont[ée]e|c[ôo]te|croissant|impasse|all[ée]e|promenade|carr[ée]|terrasse|ruelle|rg';
+/**
+ * A word of a French street name: letters, with hyphens and apostrophes only between letters
+ * ("Saint-Denis", "l'Église"), so no two parts of the pattern can take the same characters
+ * (a run of hyphens backtracks in linear time, not exponential).
+ */
+const FRENCH_WORD = "\\p{L}{1,30}(?:['’.-]\\p{L}{1,30}){0,4}\\.?";
+const FRENCH_STOP =
+  '(?:app|apt|appartement|unit[ée]|qc|québec|quebec|on|nb|montr[ée]al|laval|gatineau|longueuil|sherbrooke|moncton|ottawa)\\b';
 const FRENCH = new RegExp(
-  `\\b\\d{1,6}[a-z]?,?\\s+(?:${FRENCH_TYPES})\\s+(?:(?:de la|du|des|de|d'|l')\\s*)?[\\p{L}'.-]+(?:[\\s-]+(?!(?:app|apt|appartement|unit[ée]|qc|québec|quebec|on|nb|montr[ée]al|laval|gatineau|longueuil|sherbrooke|moncton|ottawa)\\b)[\\p{Lu}\\p{Ll}'-]+){0,2}?(?=$|[\\s,.;!?]|\\s+\\d)`,
+  `\\b\\d{1,6}[a-z]?,?\\s{1,3}(?:${FRENCH_TYPES})\\s{1,3}(?:(?:de la|du|des|de|d'|l')\\s{0,3})?${FRENCH_WORD}(?:\\s{1,3}(?!${FRENCH_STOP})${FRENCH_WORD}){0,2}?(?=$|[\\s,.;!?])`,
   'iu',
 );
 
@@ -30,8 +40,5 @@ export function readAddress(body: string): string | null {
   const found =
     english && french ? (french.index <= english.index ? french : english) : (english ?? french);
   if (!found) return null;
-  return found[0]
-    .replace(/[\s,.;]+$/, '')
-    .trim()
-    .slice(0, 120);
+  return cutText(found[0].replace(/[\s,.;]+$/, '').trim(), 120);
 }

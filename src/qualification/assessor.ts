@@ -24,7 +24,16 @@ export interface AssessorOptions {
   leaseMs: number;
 }
 
+/**
+ * Claims of one request whose assessor died or hung (its lease ran out) before the request is
+ * given up: a text that crashes whoever reads it must not crash them forever.
+ */
+export const MAX_EXPIRED_CLAIMS = 3;
+
 interface RequestRow {
+  attempts: number;
+  expired_claims: number;
+  answer: EngineAnswer | null;
   request_id: string;
   tenant_id: string;
   stream_id: string;
@@ -37,8 +46,10 @@ interface RequestRow {
  * LOCKED`, a lease), asks the engine, and appends its answer to the lead's stream as
  * `QualificationAssessed`, with `LeadQualified` in the same append when the answer settles
  * the lead ({@link settles}). Both are keyed by the request, so a request assessed twice (its
- * assessor died after the append) is in the log once, with the first answer. Nothing is sent
- * here: the lead-conversation processor decides the next question or the closing text from
+ * assessor died after the append) is in the log once; the engine's answer is stored on the
+ * request before the append, so a request tried again appends that same answer, never a
+ * second reading. A request whose append fails waits and is tried again; one whose assessors
+ * died {@link MAX_EXPIRED_CLAIMS} times is marked `failed` and logged. Nothing is sent here: the lead-conversation processor decides the next question or the closing text from
  * these events, so a replay reads the recorded answer and never asks the engine again.
  */
 export class Assessor extends DueWorker {
@@ -49,22 +60,62 @@ export class Assessor extends DueWorker {
   protected async doDue(): Promise<number> {
     const { rows } = await this.options.pool.query<RequestRow>(
       `UPDATE qualification_requests q SET status = 'assessing', attempts = attempts + 1,
+         expired_claims = expired_claims + CASE WHEN q.status = 'assessing' THEN 1 ELSE 0 END,
          lease_until = now() + $1::int * interval '1 millisecond', updated_at = now()
         WHERE request_id IN (
           SELECT request_id FROM qualification_requests
            WHERE (status = 'pending' AND next_attempt_at <= now())
               OR (status = 'assessing' AND lease_until < now())
            ORDER BY next_attempt_at LIMIT 10 FOR UPDATE SKIP LOCKED)
-        RETURNING q.request_id, q.tenant_id, q.stream_id, q.input, q.traceparent`,
+        RETURNING q.request_id, q.tenant_id, q.stream_id, q.input, q.traceparent, q.attempts,
+          q.expired_claims, q.answer`,
       [this.options.leaseMs],
     );
-    await Promise.all(rows.map((row) => this.assess(row)));
+    await Promise.all(rows.map((row) => this.settle(row)));
     return rows.length;
+  }
+
+  /**
+   * Assesses one claimed request. One whose assessors kept dying is given up
+   * ({@link MAX_EXPIRED_CLAIMS}); one whose append failed (the log unreachable) waits and is
+   * tried again, however long that takes, with backoff up to a minute.
+   */
+  private async settle(row: RequestRow): Promise<void> {
+    if (row.expired_claims >= MAX_EXPIRED_CLAIMS) {
+      this.options.logger.error(
+        { requestId: row.request_id, expiredClaims: row.expired_claims },
+        'qualification request given up: its assessors died or hung',
+      );
+      await this.options.pool.query(
+        `UPDATE qualification_requests SET status = 'failed', lease_until = NULL,
+           last_error = 'the assessor died or hung ' || $2::int || ' times', updated_at = now()
+          WHERE request_id = $1`,
+        [row.request_id, row.expired_claims],
+      );
+      return;
+    }
+    try {
+      await this.assess(row);
+    } catch (error) {
+      this.options.logger.warn(
+        { requestId: row.request_id, attempt: row.attempts, err: error },
+        'qualification not recorded yet; trying again',
+      );
+      await this.options.pool
+        .query(
+          `UPDATE qualification_requests SET status = 'pending', lease_until = NULL,
+             next_attempt_at = now() + $2::int * interval '1 millisecond', updated_at = now()
+            WHERE request_id = $1`,
+          [row.request_id, Math.min(60_000, 1_000 * 2 ** Math.min(row.attempts, 6))],
+        )
+        .catch(() => {}); // the database gone too: the lease brings the request back
+    }
   }
 
   private async assess(row: RequestRow): Promise<void> {
     const request = row.input;
-    const answer = await this.options.engine.assess(request.input);
+    const answer =
+      row.answer ?? (await this.keep(row, await this.options.engine.assess(request.input)));
     if (answer.fallback) {
       this.options.logger.warn(
         { requestId: row.request_id, reason: answer.fallback.reason, model: answer.model },
@@ -92,6 +143,19 @@ export class Assessor extends DueWorker {
     );
   }
 
+  /**
+   * Stores the engine's answer on the request unless one is there already (a concurrent
+   * assessor's), and gives back the one stored: every append of the request uses it.
+   */
+  private async keep(row: RequestRow, answer: EngineAnswer): Promise<EngineAnswer> {
+    const { rows } = await this.options.pool.query<{ answer: EngineAnswer }>(
+      `UPDATE qualification_requests SET answer = COALESCE(answer, $2::jsonb), updated_at = now()
+        WHERE request_id = $1 RETURNING answer`,
+      [row.request_id, JSON.stringify(answer)],
+    );
+    return rows[0]?.answer ?? answer;
+  }
+
   protected async nextDueInMs(): Promise<number> {
     const { rows } = await this.options.pool.query<{ ms: number | null }>(
       `SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(CASE WHEN status = 'pending'
@@ -104,20 +168,26 @@ export class Assessor extends DueWorker {
 
 /**
  * True when an assessment settles the lead: nothing is missing, no question is left to ask
- * (the budget is spent, or every missing topic was asked once), or it is an emergency (the
- * text said so, or the assessment reads one): the assistant asks nothing more then.
+ * (the budget is spent, or every missing topic was asked once), it is an emergency (the
+ * text said so, or the assessment reads one), or the lead is outside the service area: the
+ * assistant asks nothing more then.
  */
 export function settles(
-  request: Pick<QualificationRequest, 'asked' | 'maxQuestions' | 'emergency'>,
+  request: Pick<QualificationRequest, 'asked' | 'maxQuestions' | 'emergency' | 'serviceArea'>,
   answer: Pick<EngineAnswer, 'assessment'>,
 ): boolean {
   const { fields } = answer.assessment;
   return (
     request.emergency ||
     fields.urgency === 'emergency' ||
+    isOutsideArea(fields.postalCode, request.serviceArea) ||
     nextQuestion(fields, request.asked, request.maxQuestions) === null
   );
 }
+
+/** True when a postal code is known and outside a (non-empty) service area. */
+const isOutsideArea = (postalCode: string | null, area: readonly string[]): boolean =>
+  postalCode !== null && !insideServiceArea(postalCode, area);
 
 /** The events an answer makes (pure): the assessment, and the qualification when it settles. */
 export function assessmentEvents(
@@ -152,8 +222,7 @@ export function assessmentEvents(
       requestId: request.requestId,
       confidence,
       missing,
-      outsideArea:
-        fields.postalCode !== null && !insideServiceArea(fields.postalCode, request.serviceArea),
+      outsideArea: isOutsideArea(fields.postalCode, request.serviceArea),
     },
   };
 }

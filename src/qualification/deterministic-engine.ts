@@ -13,9 +13,11 @@ import {
   type QuestionTopic,
 } from './model.ts';
 import { readName, readNameAnswer } from './name.ts';
-import { readPostalCode } from './postal-code.ts';
+import { isZip, readPostalCode } from './postal-code.ts';
 import { readTimes } from './times.ts';
 import { readUrgency, readUrgencyAnswer } from './urgency.ts';
+import { setImmediate as yieldToIo } from 'node:timers/promises';
+import { cutText } from '../shared/text.ts';
 
 /** The deterministic engine's prompt version: bump when its reading changes. */
 export const DETERMINISTIC_VERSION = 'deterministic-1';
@@ -51,8 +53,11 @@ export function assessDeterministically(input: QualificationInput): Assessment {
     ) {
       fields = { ...fields, category: 'other', jobSummary: oneLine(text, 40) };
     }
-    const postalCode = readPostalCode(text);
-    if (postalCode) fields = { ...fields, postalCode };
+    const postalCode = readPostalCode(text, { zipExpected: asked === 'address' });
+    // A later code corrects an earlier one, but a ZIP never replaces a Canadian code.
+    if (postalCode && !(isZip(postalCode) && fields.postalCode && !isZip(fields.postalCode))) {
+      fields = { ...fields, postalCode };
+    }
     const address = readAddress(text);
     if (address && fields.address === null) fields = { ...fields, address };
     else if (!address && !postalCode && asked === 'address' && /\d/.test(text)) {
@@ -90,14 +95,23 @@ function settleUrgency(said: JobUrgency[], fields: QualificationFields): JobUrge
 }
 
 function oneLine(text: string, max: number): string {
-  return text.replace(/\s+/g, ' ').trim().slice(0, max);
+  return cutText(text.replace(/\s+/g, ' ').trim(), max);
 }
 
-/** {@link assessDeterministically} as a {@link QualificationEngine}; `now` measures latency. */
+/**
+ * {@link assessDeterministically} as a {@link QualificationEngine}; `now` measures latency
+ * (ms). It runs on the process's event loop, beside the webhooks: each assessment first lets
+ * waiting I/O run (`setImmediate`), so a burst of assessments delays a webhook by one
+ * assessment at most (milliseconds), and the date parser is warmed up here, at start, rather
+ * than on the first lead's text (its first call compiles its patterns: ~100 ms).
+ */
 export function deterministicEngine(now: () => number = performance.now.bind(performance)) {
+  readTimes('tomorrow morning', 'en', new Date());
+  readTimes('demain matin', 'fr', new Date());
   const engine: QualificationEngine = {
     description: 'deterministic',
     assess: async (input) => {
+      await yieldToIo();
       const started = now();
       const assessment = assessDeterministically(input);
       return {

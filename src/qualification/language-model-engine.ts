@@ -12,6 +12,7 @@ import {
   type QualificationInput,
 } from './model.ts';
 import { readPostalCode } from './postal-code.ts';
+import { cutText } from '../shared/text.ts';
 
 /** The prompt's version, recorded with every answer: bump it with any change to the prompt. */
 export const LLM_PROMPT_VERSION = 'llm-1';
@@ -155,13 +156,13 @@ export function languageModelEngine(options: LanguageModelOptions): Qualificatio
 function normalise(answer: ModelAnswer): { fields: QualificationFields; confidence: number } {
   const text = (value: string | null, max: number) => {
     const clean = value?.replace(/\s+/g, ' ').trim() ?? '';
-    return clean === '' ? null : clean.slice(0, max);
+    return clean === '' ? null : cutText(clean.toWellFormed(), max);
   };
   const fields = {
     category: answer.category,
     jobSummary: text(answer.jobSummary, 80),
     address: text(answer.address, 120),
-    postalCode: answer.postalCode ? readPostalCode(answer.postalCode) : null,
+    postalCode: answer.postalCode ? readPostalCode(answer.postalCode, { zipExpected: true }) : null,
     urgency: answer.urgency,
     preferredWindows: answer.preferredWindows
       .map((w) => text(w, 60))

@@ -11,9 +11,9 @@ const FRENCH_WORDS = new Set(
   (
     'le la les un une des du de d l est et je j mon ma mes nous vous votre c ca pas svp stp ' +
     'merci bonjour bonsoir allo salut oui non ici eau chaude fuite toilette bouchee bouche ' +
-    "evier lavabo robinet demain matin soir aujourd'hui semaine chez avec pour sous dans rue " +
+    'evier lavabo robinet demain matin soir aujourd hui semaine chez avec pour sous dans rue ' +
     'boul chemin rang coule chauffe plombier besoin urgence peux pouvez venir quand depuis ' +
-    'mais aussi tres sur au aux qui que quoi il elle y a ai suis sont avez dégât degat ' +
+    'mais aussi tres sur au aux qui que quoi il elle y a ai suis sont avez degat ' +
     'appeler rappeler adresse nom prochaine presse egout tuyau sous-sol salle bain cuisine ' +
     'mrc slt bjr dsl pcq jsp tjrs arret aide'
   ).split(' '),
@@ -28,23 +28,28 @@ const ENGLISH_WORDS = new Set(
   ).split(' '),
 );
 
+/** The carrier keywords of French texters (CTIA/CWTA): one word, but a clear choice. */
+const FRENCH_KEYWORDS = new Set(['arret', 'aide']);
+
 /**
  * The language a text is written in, English or French, or null when it does not tell
- * (a name, a number, "ok") (pure). French wins a tie only when it has at least one word.
+ * (pure). It tells when one language has at least two of its words more than the other has
+ * (so "ok thanks", "YES", "oui" or a name change nothing), or the text is a French carrier
+ * keyword (ARRÊT, AIDE). Words are compared without accents.
  */
 export function detectLanguage(body: string): Language | null {
   const words = normaliseText(body)
     .replace(/[^a-z' -]/g, ' ')
     .split(/[\s'-]+/)
     .filter(Boolean);
+  if (words.length === 1 && FRENCH_KEYWORDS.has(words[0]!)) return 'fr';
   let french = 0;
   let english = 0;
   for (const word of words) {
     if (FRENCH_WORDS.has(word)) french++;
     if (ENGLISH_WORDS.has(word)) english++;
   }
-  if (french === 0 && english === 0) return null;
-  if (french > english) return 'fr';
-  if (english > french) return 'en';
+  if (french >= english + 2) return 'fr';
+  if (english >= french + 2) return 'en';
   return null;
 }

@@ -32,6 +32,12 @@ export type JobUrgency = (typeof URGENCIES)[number];
 export const QUESTION_TOPICS = ['job', 'address', 'urgency', 'name', 'times'] as const;
 export type QuestionTopic = (typeof QUESTION_TOPICS)[number];
 
+/**
+ * A qualifying conversation quiet for this long (ms) is over: the lead's next text starts a
+ * new one (a new job, most likely).
+ */
+export const CONVERSATION_QUIET_MS = 12 * 60 * 60_000;
+
 /** The languages a lead is texted in (issue 16: English, and French for Canada). */
 export const LANGUAGES = ['en', 'fr'] as const;
 export type Language = (typeof LANGUAGES)[number];

@@ -1,4 +1,5 @@
 import { normaliseText } from '../rules/normalise-text.ts';
+import { cutText } from '../shared/text.ts';
 
 /** A name: one to three words of letters (accents, apostrophes and hyphens allowed). */
 const NAME = "\\p{L}[\\p{L}'’-]{1,29}(?:\\s+\\p{L}[\\p{L}'’-]{0,29}){0,2}";
@@ -112,5 +113,5 @@ function trimName(candidate: string, answer = false): string | null {
     if (answer || /^\p{Lu}/u.test(word)) kept.push(word);
     else break;
   }
-  return kept.join(' ').slice(0, 60);
+  return cutText(kept.join(' '), 60);
 }

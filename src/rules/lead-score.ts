@@ -20,8 +20,8 @@ export interface LeadFacts {
  * 100; lost or opted out 0; otherwise 20, plus 40 if it ever sent an EMERGENCY text, 10 per
  * missed call (at most 30), 10 if it wrote to us, minus 10 per day without contact (at most
  * 30). With a qualification: an emergency counts as an EMERGENCY text, `soon` adds 10, a
- * qualified lead (the job and where are known) 10; a lead outside the service area scores at
- * most 10. A house-rule heuristic, not a trade standard; tested in
+ * lead the assistant qualified (`LeadQualified`) 10; a lead outside the service area scores
+ * at most 10. A house-rule heuristic, not a trade standard; tested in
  * `test/unit/lead-score.test.ts`.
  */
 export function leadScore(f: LeadFacts): number {

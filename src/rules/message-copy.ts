@@ -1,6 +1,7 @@
 import { formatLocalTime } from '../tenants/business-hours.ts';
 import type { Tenant } from '../tenants/tenant.ts';
 import { formatForPeople } from '../shared/phone.ts';
+import { cutText } from '../shared/text.ts';
 import type { Urgency } from './urgency.ts';
 import type { Language, QualificationFields, QuestionTopic } from '../qualification/model.ts';
 
@@ -69,7 +70,7 @@ export const copy = {
     const footer = `\n— ${t.name}. ${optOutHint(false, lang)}`;
     // Twilio refuses bodies over 1,600 characters (error 21617): the footer must fit.
     const room = 1_600 - footer.length;
-    return `${body.length <= room ? body : `${body.slice(0, room - 1)}…`}${footer}`;
+    return `${body.length <= room ? body : `${cutText(body, room - 1)}…`}${footer}`;
   },
 
   /** To the staff member whose reply did not reach the lead, and why. */
@@ -157,13 +158,13 @@ export const copy = {
   /** Confirms a re-subscription. */
   optInConfirmation: (t: Tenant, lang: Language = 'en') =>
     lang === 'fr'
-      ? `${t.name} : vous êtes réabonné. Des frais de messagerie peuvent s’appliquer. Répondez AIDE pour de l'aide, STOP pour vous désabonner.`
+      ? `${t.name} : vous êtes réabonné. Des frais de messagerie peuvent s'appliquer. Répondez AIDE pour de l'aide, STOP pour vous désabonner.`
       : `${t.name}: You're resubscribed. Msg & data rates may apply. Reply HELP for help, STOP to opt out.`,
 
   /** Answers HELP (CTIA §5.1.3: business name, contact, opt-out). */
   help: (t: Tenant, lang: Language = 'en') =>
     lang === 'fr'
-      ? `${t.name} : nous répondons aux appels manqués et aux textos. Appelez ou textez le ${formatForPeople(t.twilioNumber)}. Des frais de messagerie peuvent s’appliquer. Répondez STOP pour vous désabonner.`
+      ? `${t.name} : nous répondons aux appels manqués et aux textos. Appelez ou textez le ${formatForPeople(t.twilioNumber)}. Des frais de messagerie peuvent s'appliquer. Répondez STOP pour vous désabonner.`
       : `${t.name}: we answer missed calls and texts. Call or text ${formatForPeople(t.twilioNumber)}. Msg & data rates may apply. Reply STOP to opt out.`,
 
   /** Acknowledges a lead's text. */
@@ -234,7 +235,7 @@ const OPT_OUT_HINT: Record<Language, { first: string; again: string }> = {
     again: 'Reply STOP to opt out.',
   },
   fr: {
-    first: 'Des frais de messagerie peuvent s’appliquer. Répondez STOP pour vous désabonner.',
+    first: "Des frais de messagerie peuvent s'appliquer. Répondez STOP pour vous désabonner.",
     again: 'Répondez STOP pour vous désabonner.',
   },
 };
@@ -264,13 +265,13 @@ export const assistantCopy = {
   /** The last text once the lead is qualified: someone will call, with no time promised. */
   qualifiedThanks: (t: Tenant, name: string | null, lang: Language) =>
     lang === 'fr'
-      ? `Merci${name ? ` ${name}` : ''}! Nous avons ce qu'il faut; ${t.name} vous rappellera. ${OPT_OUT_HINT.fr.again}`
-      : `Thanks${name ? ` ${name}` : ''}! We have what we need; ${t.name} will call you back. ${OPT_OUT_HINT.en.again}`,
+      ? `Merci${name ? `, ${name}` : ''}! Nous avons tout ce qu'il nous faut; ${t.name} vous rappellera. ${OPT_OUT_HINT.fr.again}`
+      : `Thanks${name ? `, ${name}` : ''}! We have what we need; ${t.name} will call you back. ${OPT_OUT_HINT.en.again}`,
 
   /** To a qualified lead outside the tenant's service area, once. */
   outsideArea: (t: Tenant, postalCode: string, lang: Language) =>
     lang === 'fr'
-      ? `Désolé, ${t.name} ne dessert pas le secteur ${postalCode}. Nous vous suggérons un plombier plus près de chez vous. Merci d'avoir pensé à nous!`
+      ? `Désolé, ${t.name} ne dessert pas le secteur ${postalCode}. Nous vous suggérons de contacter un plombier plus près de chez vous. Merci d'avoir pensé à nous!`
       : `Sorry, ${t.name} doesn't serve ${postalCode}, so we can't take this job. We'd suggest a plumber closer to you. Thanks for thinking of us!`,
 };
 
@@ -321,7 +322,7 @@ export const qualifiedAlert = (lead: string, summary: string) =>
 
 function truncate(text: string, max: number): string {
   const clean = text.replace(/\s+/g, ' ').trim();
-  return clean.length <= max ? clean : `${clean.slice(0, max - 1)}…`;
+  return clean.length <= max ? clean : `${cutText(clean, max - 1)}…`;
 }
 
 /**
@@ -379,7 +380,7 @@ export const voiceWords = {
     staffCall: (t: Tenant) =>
       `Ici la ligne d'affaires de ${t.name}. Pour texter un client à partir de ce numéro, textez ce numéro avec la référence du client, par exemple dièse 4 8 2 1, puis votre message.`,
     callBackWhisper: 'Rappel Leadline. Faites le 1 pour appeler votre client maintenant.',
-    noKey: 'Aucune touche. Au revoir.',
+    noKey: "Aucune touche n'a été enfoncée. Au revoir.",
     connecting: 'Nous vous mettons en communication.',
   },
 } as const;

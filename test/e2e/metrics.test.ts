@@ -197,5 +197,6 @@ describe('GET /metrics (Prometheus) and leadline status: lag, horizon, queue, we
     expect(sampleValue(after, 'leadline_log_horizon_held_back_events')).toBe(0);
     const human = await runCli(['status'], e.env);
     expect(human.stdout).toContain('horizon: ok (nothing held back)');
+    expect(human.stdout).toMatch(/^qualification: 0 waiting, 0 given up \(7 days\)$/m);
   });
 });

@@ -84,7 +84,7 @@ describe.each(e2eBackends())(
       await act.sms(phone, NUMBER, "It's Sarah");
       await settle();
       expect(textsTo(phone)).toHaveLength(2);
-      expect(textsTo(phone)[1]).toMatch(/^Thanks Sarah! We have what we need/);
+      expect(textsTo(phone)[1]).toMatch(/^Thanks, Sarah! We have what we need/);
       const alerts = alertsAbout(OWNER, phone);
       expect(alerts).toHaveLength(1);
       expect(alerts[0]).toContain(

@@ -356,7 +356,10 @@ describe('fuzzing every Twilio webhook route, signed and unsigned', () => {
     expect(res.statusCode, `${path} ${body.slice(0, 300)}: ${res.body.slice(0, 300)}`).toBeLessThan(
       500,
     );
-    expect(ms).toBeLessThan(1_000);
+    // A guard against a hang (a catastrophic regex, a lost promise), not a speed target: the
+    // timings are printed after the run, and the benches hold the speed. Twilio gives up on a
+    // webhook after 15 s; on a loaded two-core CI machine one answer took 1.2 s.
+    expect(ms).toBeLessThan(5_000);
     return res.statusCode;
   }
 

@@ -62,7 +62,7 @@ export async function waitUntilSettled(
         "SELECT count(*)::int AS n FROM outbound_calls WHERE status IN ('pending', 'placing')",
       );
       const assessing = await client.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM qualification_requests WHERE status <> 'done'",
+        "SELECT count(*)::int AS n FROM qualification_requests WHERE status IN ('pending', 'assessing')",
       );
       const idle =
         pgBehind.rows[0]!.n +

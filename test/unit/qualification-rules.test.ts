@@ -9,6 +9,8 @@ import { insideServiceArea, readPostalCode } from '../../src/qualification/posta
 import { nextQuestion } from '../../src/qualification/questions.ts';
 import { readUrgency } from '../../src/qualification/urgency.ts';
 import { qualificationSummary } from '../../src/rules/message-copy.ts';
+import { emergencyMenuTwiml, missedCallTwiml } from '../../src/rules/voice-responses.ts';
+import { testTenant } from '../support/tenant-fixture.ts';
 
 const assess = (...texts: string[]) =>
   assessDeterministically({
@@ -111,5 +113,49 @@ describe('the deterministic qualification rules', () => {
     );
     expect(qualificationSummary(fields, true)).toMatch(/· OUTSIDE AREA$/);
     expect(qualificationSummary(NOTHING_KNOWN, false)).toBeNull();
+  });
+});
+
+describe("a tenant's language on calls", () => {
+  it('speaks French with the Canadian French voice when the tenant is French, English otherwise', () => {
+    const fr = missedCallTwiml(testTenant({ language: 'fr' }));
+    expect(fr).toContain(
+      '<Say voice="Polly.Chantal" language="fr-CA">Désolé, Maple Plumbing ne peut pas répondre',
+    );
+    const en = emergencyMenuTwiml(testTenant(), 'https://leadline.example/twilio/voice/emergency');
+    expect(en).toContain(
+      '<Say voice="Polly.Joanna" language="en-US">Thanks for calling Maple Plumbing.',
+    );
+  });
+});
+
+describe('hostile texts', () => {
+  it('every reader answers on a 1,600-character text built to make regular expressions backtrack, and never splits an emoji', () => {
+    const hostile = [
+      `1 rue ${'-'.repeat(1_590)}#`,
+      `12 ${"a'".repeat(790)} st`,
+      `${'9'.repeat(1_599)}x`,
+      'this is '.repeat(200),
+      '🚽💧'.repeat(800),
+      `${'a'.repeat(39)}🚽 and more`,
+      '\u0000\uFFFD'.repeat(800),
+    ];
+    for (const text of hostile) {
+      const fields = assessDeterministically({
+        turns: [
+          { from: 'lead', text },
+          { from: 'assistant', text: 'What is the job?', asked: 'job' },
+          { from: 'lead', text },
+        ],
+        known: NOTHING_KNOWN,
+        language: 'en',
+        timezone: 'America/Toronto',
+        now: '2026-11-24T15:00:00.000Z',
+      }).fields;
+      // Every string survives a round trip through jsonb: no lone surrogate.
+      for (const value of Object.values(fields).flat()) {
+        if (typeof value === 'string') expect(value.isWellFormed()).toBe(true);
+      }
+    }
   });
 });

@@ -108,7 +108,7 @@ describe('the qualifying assistant (issue 16)', () => {
       'qualification-question',
       'qualification-complete',
     ]);
-    expect(c.toLead()[1]!.body).toMatch(/^Thanks Sarah! .* will call you back/);
+    expect(c.toLead()[1]!.body).toMatch(/^Thanks, Sarah! .* will call you back/);
     const alerts = c.toOwner();
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.body).toContain(
@@ -203,6 +203,25 @@ describe('the qualifying assistant (issue 16)', () => {
     expect(c.toLead().map((t) => t.purpose)).toEqual(['outside-area']);
     expect(c.toLead()[0]!.body).toContain("doesn't serve K1S 3B4");
     expect(c.toOwner()[0]!.body).toContain('OUTSIDE AREA');
+  });
+
+  it('a lead outside the area is settled at once: no question first, the owner told even when the alert went', async () => {
+    const c = conversation(testTenant({ serviceArea: ['M4C'], alertDebounceSeconds: 0 }));
+    await c.say('SM1', 'leaking tap at 9 Pine Cres Ottawa K1S 3B4');
+    expect(c.toLead().map((t) => t.purpose)).toEqual(['outside-area']);
+    expect(c.toOwner().map((t) => t.body)).toEqual([
+      expect.stringMatching(/^STANDARD: text from/),
+      expect.stringMatching(/— Leaking tap · 9 Pine Cres K1S · OUTSIDE AREA/),
+    ]);
+  });
+
+  it('a new conversation after 12 quiet hours asks about the new job, not again who and where', async () => {
+    const c = conversation(tenant);
+    await c.say('SM1', 'leaking pipe at 45 Elm St M4E 2V1, today please. This is Sarah');
+    expect(c.toLead().map((t) => t.purpose)).toEqual(['qualification-complete']);
+    minute += 13 * 60;
+    await c.say('SM2', 'hi again, now the toilet keeps running');
+    expect(c.toLead().at(-1)!.body).toMatch(/How soon do you need us/);
   });
 
   it('a lead who writes in French is answered in French, the next missed-call text included', async () => {

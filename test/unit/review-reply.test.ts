@@ -38,4 +38,19 @@ describe('replies to a review request', () => {
       expect(classifyReviewReply(body)).toBeNull();
     },
   );
+
+  // The French review request asks for BIEN or MAL (rules/message-copy.ts).
+  it.each(['BIEN', 'Très bien, merci!', 'Oui', 'Parfait 👍'])(
+    '"%s" (French) reads as good',
+    (body) => {
+      expect(classifyReviewReply(body)).toBe('good');
+    },
+  );
+
+  it.each(['MAL', 'Pas content, ça coule encore', 'Déçu du service', 'Trop cher'])(
+    '"%s" (French) reads as bad',
+    (body) => {
+      expect(classifyReviewReply(body)).toBe('bad');
+    },
+  );
 });

@@ -205,6 +205,7 @@ describe('metrics in the Prometheus text format', () => {
     ],
     outbound: { pending: 2, failed: 1 },
     timers: { waiting: 4, overdue: 1 },
+    qualification: { waiting: 0, failed: 0 },
     horizon: {
       heldBackEvents: 3,
       heldBackSeconds: 6.5,

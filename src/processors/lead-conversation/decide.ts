@@ -109,8 +109,12 @@ const only = (intents: OutboundIntent[]): LeadDecision => ({ intents, timers: []
  *   none; one that reads as bad gets an apology and the owner an URGENT alert. A YES from
  *   an opted-out lead is the carrier opt-in keyword, never a review; a YES with no pending
  *   request is an ordinary message.
- * - Any other text: one acknowledgement per conversation window (12 h, unless opted out)
- *   and an owner alert headed EMERGENCY or STANDARD, mentioning photos, videos and files. STANDARD texts are
+ * - Any other text: with the qualifying assistant on (`qualifyingQuestions` > 0, no opt-out,
+ *   no takeover, not yet qualified), a request to read the conversation (`qualify`); the
+ *   recorded reading (`QualificationAssessed`) then decides one question, and `LeadQualified`
+ *   the thanks (or the outside-area text) and the owner's summary (`./qualification.ts`).
+ *   Otherwise one acknowledgement per conversation window (12 h, unless opted out). Either way
+ *   an owner alert headed EMERGENCY or STANDARD, mentioning photos, videos and files. STANDARD texts are
  *   grouped: the alert waits for the tenant's debounce window (default 30 s) after the last
  *   text, but no longer than its maximum wait (default 5 min) after the first, on a durable
  *   timer (`TimerElapsed`); an EMERGENCY goes at once, taking any waiting texts with it.
@@ -461,7 +465,8 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
       // An older text's reading: what it found is kept; the latest text's reading decides.
       if (event.data.requestId !== conversation.requestId)
         return { ...nothing, qualification: next };
-      const topic = state.optedOut || takenOver ? null : questionAfter(next, tenant);
+      const topic =
+        state.optedOut || takenOver ? null : questionAfter(next, tenant, event.occurredAt);
       if (topic === null) return { ...nothing, qualification: next };
       const body = assistantCopy.question(tenant, topic, lang, {
         opening: !within(state.lastTextedAt, event.occurredAt, QUALIFICATION_WINDOW_MS),
@@ -479,7 +484,10 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
     case 'LeadQualified': {
       const { requestId, missing, outsideArea, postalCode, ...rest } = event.data;
       const conversation = state.qualification;
-      if (!conversation || conversation.qualified) return nothing;
+      // Only the latest text's reading settles the lead; an older one's only informed it.
+      if (!conversation || conversation.qualified || conversation.requestId !== requestId) {
+        return nothing;
+      }
       const summary = qualificationSummary({ ...rest, postalCode }, outsideArea);
       const qualification: QualificationState = {
         ...conversation,
@@ -519,16 +527,17 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
             `${batch.batchId}:owner-alert`,
             copy.messageAlert(phone, batch.texts, {
               optedOut: state.optedOut,
-              urgency: 'STANDARD',
+              urgency: rest.urgency === 'emergency' ? 'EMERGENCY' : 'STANDARD',
               summary,
             }),
           ),
         );
         return { intents, timers: [], pendingAlert: null, qualification, outsideAreaTold };
       }
-      // Their texts' alert already went: the summary follows only when the assistant's
-      // questions drew it out (an emergency's alert went at once with the lead's own words).
-      if (summary && !conversation.emergency && conversation.asked.length > 0) {
+      // Their texts' alert already went: the summary follows when the assistant's questions
+      // drew it out, or to say the lead is outside the area (an emergency's alert went at once
+      // with the lead's own words).
+      if (summary && !conversation.emergency && (conversation.asked.length > 0 || outsideArea)) {
         intents.push(toOwner(`${requestId}:qualified-alert`, qualifiedAlert(phone, summary)));
       }
       return { intents, timers: [], qualification, outsideAreaTold };

@@ -1,5 +1,6 @@
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import {
+  CONVERSATION_QUIET_MS,
   NOTHING_KNOWN,
   mergeFields,
   type ConversationTurn,
@@ -7,17 +8,19 @@ import {
   type QualificationFields,
   type QuestionTopic,
 } from '../../qualification/model.ts';
+import { insideServiceArea } from '../../qualification/postal-code.ts';
 import { nextQuestion } from '../../qualification/questions.ts';
 import type { QualificationRequest } from '../../qualification/request-queue.ts';
 import { qualificationSummary } from '../../rules/message-copy.ts';
 import type { Tenant } from '../../tenants/tenant.ts';
+import { cutText } from '../../shared/text.ts';
 
 /** How many texts of a conversation the state keeps for the engine (the latest). */
 export const MAX_TURNS = 12;
 /** How much of each text the engine reads (characters). */
 const MAX_TURN_CHARS = 500;
 /** A conversation quiet for this long (ms) is over: the next text starts a new one. */
-export const QUALIFICATION_WINDOW_MS = 12 * 60 * 60_000;
+export const QUALIFICATION_WINDOW_MS = CONVERSATION_QUIET_MS;
 
 /**
  * The qualifying conversation with one lead (issue 16), as the processor keeps it: the texts
@@ -39,7 +42,11 @@ export interface QualificationState {
   emergency?: boolean;
 }
 
-/** The conversation as it stands at `now`: a new one when none is open or it went quiet. */
+/**
+ * The conversation as it stands at `now`: a new one when none is open or it went quiet. A new
+ * conversation (a new job, most likely) still knows who the lead is and where: their name,
+ * address and postal code are not asked again.
+ */
 export function openConversation(
   current: QualificationState | undefined,
   now: string,
@@ -47,8 +54,23 @@ export function openConversation(
   if (current && Date.parse(now) - Date.parse(current.lastAt) < QUALIFICATION_WINDOW_MS) {
     return current;
   }
-  return { turns: [], asked: [], fields: { ...NOTHING_KNOWN, preferredWindows: [] }, lastAt: now };
+  const kept = current?.fields;
+  return {
+    turns: [],
+    asked: [],
+    fields: {
+      ...NOTHING_KNOWN,
+      preferredWindows: [],
+      name: kept?.name ?? null,
+      address: kept?.address ?? null,
+      postalCode: kept?.postalCode ?? null,
+    },
+    lastAt: now,
+  };
 }
+
+/** A reading this long (ms) after the lead's text is too late to ask anything on. */
+export const STALE_READING_MS = 30 * 60_000;
 
 /** `turns` with one more text, the oldest dropped beyond {@link MAX_TURNS}. */
 export function withTurn(
@@ -56,7 +78,7 @@ export function withTurn(
   turn: ConversationTurn,
   at: string,
 ): QualificationState {
-  const text = turn.text.slice(0, MAX_TURN_CHARS);
+  const text = cutText(turn.text, MAX_TURN_CHARS);
   return { ...state, turns: [...state.turns, { ...turn, text }].slice(-MAX_TURNS), lastAt: at };
 }
 
@@ -103,13 +125,24 @@ export function assessed(
   };
 }
 
-/** The next question after an assessment, or null (pure; see `nextQuestion`). */
+/**
+ * The next question after an assessment at `now`, or null (pure; see `nextQuestion`): none
+ * in an emergency, once qualified, outside the service area, or when the reading came more
+ * than
+ * {@link STALE_READING_MS} after the lead's text.
+ */
 export function questionAfter(
   conversation: QualificationState,
   tenant: Tenant,
+  now: string,
 ): QuestionTopic | null {
   if (conversation.emergency || conversation.qualified) return null;
+  // The assessor was down for a while: a question long after the text would puzzle the lead.
+  if (Date.parse(now) - Date.parse(conversation.lastAt) > STALE_READING_MS) return null;
   if (conversation.fields.urgency === 'emergency') return null;
+  // Outside the service area: the lead is told so (on `LeadQualified`), not questioned.
+  const { postalCode } = conversation.fields;
+  if (postalCode && !insideServiceArea(postalCode, tenant.serviceArea)) return null;
   return nextQuestion(conversation.fields, conversation.asked, tenant.qualifyingQuestions);
 }
 

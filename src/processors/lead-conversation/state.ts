@@ -168,6 +168,7 @@ const ACKNOWLEDGING = new Set([
   'acknowledgement',
   'qualification-question',
   'qualification-complete',
+  'outside-area',
 ]);
 
 /** State of a lead never seen. */

@@ -1,7 +1,7 @@
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import { parseLeadStreamId } from '../../events/streams.ts';
 import { nextMessageStatus } from '../../rules/message-status.ts';
-import type { QualificationFields } from '../../qualification/model.ts';
+import { CONVERSATION_QUIET_MS, type QualificationFields } from '../../qualification/model.ts';
 
 /** A `dashboard_calls` row. Times are UTC ISO-8601. */
 export interface CallRow {
@@ -322,6 +322,16 @@ function apply(
       const row = leadRow(rows, tenantId, phone, event.occurredAt);
       const was = row.qualification;
       if (was && Date.parse(was.assessedAt) > Date.parse(event.occurredAt)) return;
+      // A late reading of an earlier text never unsettles a qualified lead; a reading in a
+      // new conversation (after the quiet time) starts over.
+      if (
+        was?.qualified &&
+        was.qualifiedAt &&
+        was.requestId !== event.data.requestId &&
+        Date.parse(event.occurredAt) - Date.parse(was.qualifiedAt) < CONVERSATION_QUIET_MS
+      ) {
+        return;
+      }
       const { fields, confidence, missing, engine, requestId } = event.data;
       const sameConversation = was?.qualified && was.requestId === requestId;
       row.qualification = {
