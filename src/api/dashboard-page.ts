@@ -81,7 +81,7 @@ const PAGE = `<!doctype html>
   <main>
     <section id="glance"><h2>Today at a glance <span id="today" class="muted"></span></h2><div class="counters" id="counters"></div></section>
     <section id="funnel-box"><h2>From missed call to booked job</h2><ol class="funnel" id="funnel"></ol></section>
-    <section><h2>Leads</h2><table><thead><tr><th>Lead</th><th>Status</th><th>Last contact</th></tr></thead><tbody id="leads"></tbody></table></section>
+    <section><h2>Leads <label class="muted"><input type="checkbox" id="outside-area"> outside the service area only</label></h2><table><thead><tr><th>Lead</th><th>Status</th><th>Last contact</th></tr></thead><tbody id="leads"></tbody></table></section>
     <section id="lead-box"><h2 id="lead-title">Conversation</h2><p class="muted" id="lead-hint">Choose a lead to see its calls and texts.</p>
       <div id="lead-actions" hidden><button type="button" data-status="contacted">Mark contacted</button> <button type="button" data-status="booked">Mark booked</button> <button type="button" data-status="lost">Mark lost</button></div>
       <form id="reply-form" hidden><label for="reply">Reply from the business number (automatic texts to this lead stop while you talk)</label><br><textarea id="reply" maxlength="1600" rows="2" cols="50" required></textarea> <button type="submit">Send</button> <span id="reply-status" class="muted" aria-live="polite"></span></form>
@@ -130,10 +130,10 @@ const PAGE = `<!doctype html>
       .map(([l, n]) => '<li data-funnel="' + l + '">' + esc(l) + ': <b>' + n + '</b></li>').join('');
   }
   async function renderLeads() {
-    const { leads } = await api('/leads?limit=50');
+    const { leads } = await api('/leads?limit=50' + ($('outside-area').checked ? '&outsideArea=true' : ''));
     leads.sort((a, b) => (b.intent === 'EMERGENCY') - (a.intent === 'EMERGENCY') || b.score - a.score);
     $('leads').innerHTML = leads.map((l) => '<tr data-lead="' + esc(l.phone) + '"' + (l.intent === 'EMERGENCY' ? ' class="emergency"' : '') + '>' +
-      '<td><button class="link" type="button">' + esc(phone(l.phone)) + '</button>' + (l.intent === 'EMERGENCY' ? ' ⚠ EMERGENCY' : '') + (l.optedOut ? ' (opted out)' : '') + '</td>' +
+      '<td><button class="link" type="button">' + esc(phone(l.phone)) + '</button>' + (l.intent === 'EMERGENCY' ? ' ⚠ EMERGENCY' : '') + (l.optedOut ? ' (opted out)' : '') + (l.summary ? '<br><span class="muted" data-summary>' + esc(l.summary) + '</span>' : '') + '</td>' +
       '<td>' + esc(l.status) + ' · score ' + l.score + '</td><td>' + esc(time(l.lastContactAt)) + '</td></tr>').join('') || '<tr><td colspan="3" class="muted">No leads yet.</td></tr>';
   }
   async function renderLead() {
@@ -230,6 +230,7 @@ const PAGE = `<!doctype html>
     $('timeline').innerHTML = '';
     start();
   });
+  $('outside-area').addEventListener('change', () => renderLeads().catch(showError));
   $('leads').addEventListener('click', (event) => {
     const row = event.target.closest('tr[data-lead]');
     if (!row) return;

@@ -10,6 +10,7 @@ import { CALLS_CHANNEL } from './call-queue.ts';
 import type { CallTransport } from './call-transport.ts';
 import { SmsSendError } from './sms-transport.ts';
 import { callBackWhisperTwiml } from '../rules/voice-responses.ts';
+import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 
 /** What the call placer needs. */
 export interface CallPlacerOptions {
@@ -93,6 +94,8 @@ export class CallPlacer extends DueWorker {
       return;
     }
     try {
+      // The whisper in the tenant's language (English when the tenant cannot be read).
+      const tenant = await tenantDirectory.get(this.options.pool, row.tenant_id).catch(() => null);
       const placed = await transport.placeCall({
         to: row.staff_phone,
         from: row.from_number,
@@ -102,6 +105,7 @@ export class CallPlacer extends DueWorker {
             callbackId: row.callback_id,
             leadPhone: row.lead_phone,
           }),
+          tenant ?? undefined,
         ),
       });
       // Stored before the event: a crash in between is settled as placed, never re-placed.

@@ -9,6 +9,8 @@ import type { Logger } from '../shared/logger.ts';
 import { UNSUBSCRIBED_RECIPIENT } from '../rules/message-status.ts';
 import { SEND_FIRST_PURPOSES } from '../rules/send-order.ts';
 import { applyConsentChange, consentFor, mintUnsubscribeLink } from '../consent/index.ts';
+import { detectLanguage } from '../qualification/language.ts';
+import { unsubscribeCopy } from '../rules/message-copy.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
 import { customerTimeZones } from '../shared/phone-timezones.ts';
 import { trace } from '@opentelemetry/api';
@@ -355,7 +357,8 @@ export class OutboundSender extends DueWorker {
     const link = this.options.unsubscribeLink;
     if (!link || row.body.includes(`${link.publicBaseUrl}/u/`)) return;
     const url = await mintUnsubscribeLink(this.options.pool, link, row.tenant_id, row.lead_phone);
-    row.body = `${row.body} Unsubscribe: ${url}`;
+    // The footer in the text's own language (a French lead's review request is in French).
+    row.body = `${row.body} ${unsubscribeCopy[detectLanguage(row.body) ?? 'en'].footer(url)}`;
     await this.options.pool.query(
       'UPDATE outbound_messages SET body = $2 WHERE outbox_id = $1 AND lease_token = $3',
       [row.outbox_id, row.body, row.lease_token],

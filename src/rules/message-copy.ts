@@ -384,3 +384,32 @@ export const voiceWords = {
     connecting: 'Nous vous mettons en communication.',
   },
 } as const;
+
+/**
+ * The one-click unsubscribe page (`/u/<token>`) and the footer that carries its link, in
+ * English and French: the page in the tenant's language unless the browser prefers the other
+ * (`Accept-Language`), the footer in the language of the text it ends.
+ */
+export const unsubscribeCopy = {
+  en: {
+    footer: (url: string) => `Unsubscribe: ${url}`,
+    unknownTitle: 'Link not recognised',
+    unknown: 'This unsubscribe link is not valid. Reply STOP to any of our texts instead.',
+    doneTitle: "You're unsubscribed",
+    done: (name: string, number: string) =>
+      `You will get no more texts from ${name}. To hear from us again, text START to ${number}.`,
+    already: (name: string) =>
+      `You were already unsubscribed from ${name}'s texts. Nothing more to do.`,
+  },
+  fr: {
+    footer: (url: string) => `Désabonnement : ${url}`,
+    unknownTitle: 'Lien non reconnu',
+    unknown:
+      "Ce lien de désabonnement n'est pas valide. Répondez plutôt STOP à l'un de nos textos.",
+    doneTitle: 'Vous êtes désabonné',
+    done: (name: string, number: string) =>
+      `Vous ne recevrez plus de textos de ${name}. Pour nous réentendre, textez START au ${number}.`,
+    already: (name: string) =>
+      `Vous étiez déjà désabonné des textos de ${name}. Il n'y a rien d'autre à faire.`,
+  },
+} as const;

@@ -427,6 +427,13 @@ describe('consent ledger, end to end', () => {
     expect(await first.text()).toContain('no more texts from Ledger Plumbing');
     const again = await fetch(`${e.service.baseUrl}${path}`);
     expect(await again.text()).toContain('already unsubscribed');
+    // A browser that prefers French gets the page in French.
+    const inFrench = await fetch(`${e.service.baseUrl}${path}`, {
+      headers: { 'accept-language': 'fr-CA,fr;q=0.9,en;q=0.8' },
+    });
+    expect(await inFrench.text()).toContain(
+      'Vous étiez déjà désabonné des textos de Ledger Plumbing',
+    );
     await settle();
     const revocations = (await e.readStream(leadStreamId(tenantA, customer))).filter(
       (ev) => ev.type === 'ConsentRevoked',

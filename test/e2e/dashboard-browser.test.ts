@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../harness/service-process.ts';
 import { actors } from '../support/actors.ts';
 import { startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
 import { waitUntilSettled } from '../support/settle.ts';
@@ -144,6 +145,30 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     expect(await other.content()).not.toContain('555-9001');
     expect(await counter(other, 'missed')).toBe('0');
     await other.close();
+  });
+
+  it('shows what the assistant learned of each lead, and filters to those outside the service area', async () => {
+    const update = await runCli(['tenants', 'update', A, '--service-area', 'M4C'], e.env);
+    expect(update.code, update.stderr).toBe(0);
+    const [inside, outside] = ['+16475559011', '+16475559012'];
+    await sms(inside, A, 'leaking tap at 12 Oak St M4C 1A1, no rush. This is Dana');
+    await sms(outside, A, 'leaking tap at 9 Pine Cres Ottawa K1S 3B4');
+    await waitUntilSettled(e.databaseUrl);
+    const page = await signIn(keyA);
+    await page.waitForSelector(`tr[data-lead="${outside}"] [data-summary]`);
+    expect(await page.locator(`tr[data-lead="${inside}"] [data-summary]`).innerText()).toBe(
+      'Leaking tap · 12 Oak St M4C · FLEXIBLE · Dana',
+    );
+    await page.check('#outside-area');
+    await expect
+      .poll(() =>
+        page
+          .locator('#leads tr[data-lead]')
+          .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-lead'))),
+      )
+      .toEqual([outside]);
+    expect(await page.locator(`tr[data-lead="${outside}"]`).innerText()).toContain('OUTSIDE AREA');
+    await page.close();
   });
 
   it('a wrong key is refused and sends the user back to sign in', async () => {

@@ -172,6 +172,8 @@ export interface LeadSummary {
   qualification: LeadQualificationView | null;
   /** The qualified lead's postal code is outside the service area. */
   outsideArea: boolean;
+  /** The qualification as the owner's alert puts it (`Burst pipe · 12 Oak St M4C · …`). */
+  summary: string | null;
 }
 
 /** One page of leads and the cursor of the next (null at the end). */
@@ -270,6 +272,7 @@ export async function readLeads(
       optedOut: r.opted_out,
       qualification: publicQualification(r.qualification),
       outsideArea: r.outside_area,
+      summary: r.qualification ? qualificationSummary(r.qualification, r.outside_area) : null,
     })),
     nextCursor:
       rows.length > options.limit && last ? encodeCursor(last.last_contact_at, last.phone) : null,
