@@ -551,6 +551,16 @@ export const LeadQualified = qualificationFieldsSchema.extend({
   outsideArea: z.boolean(),
 });
 
+/**
+ * The assistant gave up reading the lead's text `requestId`: its assessors died or hung again
+ * and again (a poison text, or a broken engine). The lead is acknowledged instead, so a
+ * customer never waits on a reading that will not come.
+ */
+export const QualificationFailed = z.object({
+  requestId: z.string(),
+  reason: z.string().max(500),
+});
+
 /** Every event type by name, each with the schema of its current version ({@link schemaVersions}). */
 export const eventSchemas = {
   TenantRegistered,
@@ -567,6 +577,7 @@ export const eventSchemas = {
   SmsInbound,
   QualificationAssessed,
   LeadQualified,
+  QualificationFailed,
   ReviewRequested,
   LeadStatusChanged,
   StaffReplied,
@@ -626,6 +637,7 @@ export const schemaVersions: Record<EventType, number> = {
   SmsInbound: 2,
   QualificationAssessed: 1,
   LeadQualified: 1,
+  QualificationFailed: 1,
   ReviewRequested: 1,
   LeadStatusChanged: 1,
   StaffReplied: 1,

@@ -77,7 +77,8 @@ export class Assessor extends DueWorker {
 
   /**
    * Assesses one claimed request. One whose assessors kept dying is given up
-   * ({@link MAX_EXPIRED_CLAIMS}); one whose append failed (the log unreachable) waits and is
+   * ({@link MAX_EXPIRED_CLAIMS}) and `QualificationFailed` recorded, so the lead is
+   * acknowledged instead; one whose append failed (the log unreachable) waits and is
    * tried again, however long that takes, with backoff up to a minute.
    */
   private async settle(row: RequestRow): Promise<void> {
@@ -86,11 +87,27 @@ export class Assessor extends DueWorker {
         { requestId: row.request_id, expiredClaims: row.expired_claims },
         'qualification request given up: its assessors died or hung',
       );
+      const reason = `the assessor died or hung ${row.expired_claims} times`;
+      // Recorded first: the processor acknowledges the lead instead of leaving them waiting.
+      await this.options.log.append([
+        newEvent(
+          {
+            type: 'QualificationFailed',
+            data: { requestId: row.request_id, reason },
+            streamId: row.stream_id,
+            tenantId: row.tenant_id,
+            idempotencyKey: row.request_id,
+            correlationId: row.request_id,
+            traceparent: row.traceparent,
+          },
+          this.options.clock,
+        ),
+      ]);
       await this.options.pool.query(
         `UPDATE qualification_requests SET status = 'failed', lease_until = NULL,
-           last_error = 'the assessor died or hung ' || $2::int || ' times', updated_at = now()
+           last_error = $2, updated_at = now()
           WHERE request_id = $1`,
-        [row.request_id, row.expired_claims],
+        [row.request_id, reason],
       );
       return;
     }

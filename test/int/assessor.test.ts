@@ -76,10 +76,8 @@ describe('the assessor: a lead text read once, recorded once, whatever fails', (
     ).rows[0];
   const statusOf = async (id: string) => (await rowOf(id))?.status;
 
-  beforeAll(async () => {
-    url = await createTestDatabase();
-    pool = new pg.Pool(clientConfig(url));
-    assessor = new Assessor({
+  const newAssessor = () =>
+    new Assessor({
       url,
       pool,
       log: log as unknown as EventLog,
@@ -89,6 +87,11 @@ describe('the assessor: a lead text read once, recorded once, whatever fails', (
       pollIntervalMs: 100,
       leaseMs: 10_000,
     });
+
+  beforeAll(async () => {
+    url = await createTestDatabase();
+    pool = new pg.Pool(clientConfig(url));
+    assessor = newAssessor();
     await assessor.start();
   });
   afterAll(async () => {
@@ -125,6 +128,23 @@ describe('the assessor: a lead text read once, recorded once, whatever fails', (
     expect(await enqueue([request('SM2', 'my kitchen sink is clogged')])).toBe(0);
     expect(log.appended.filter((e) => e.correlationId === 'SM2').map((e) => e.type)).toEqual([
       'QualificationAssessed',
+    ]);
+  });
+
+  it('a text whose assessors died three times is given up: QualificationFailed, so the lead is acknowledged', async () => {
+    await assessor.stop(); // claim it by hand, as an assessor that then died would have
+    await enqueue([request('SM3', 'my kitchen sink is clogged')]);
+    await pool.query(
+      `UPDATE qualification_requests SET status = 'assessing', expired_claims = 2,
+         lease_until = now() - interval '1 second' WHERE request_id = 'SM3'`,
+    );
+    assessor = newAssessor();
+    await assessor.start();
+    await waitFor(async () => (await statusOf('SM3')) === 'failed');
+    expect(
+      log.appended.filter((e) => e.correlationId === 'SM3').map((e) => [e.type, e.data]),
+    ).toEqual([
+      ['QualificationFailed', { requestId: 'SM3', reason: 'the assessor died or hung 3 times' }],
     ]);
   });
 });

@@ -190,6 +190,26 @@ describe('the qualifying assistant (issue 16)', () => {
     );
   });
 
+  it('when the assistant gives up on a text, the lead is acknowledged instead of left waiting', async () => {
+    let state = initialLeadState();
+    const step = (e: RecordedLeadlineEvent) => {
+      const decision = decide(state, e, tenant);
+      state = remember(evolve(state, e), decision, e.occurredAt);
+      return decision;
+    };
+    expect(step(text('SM9', 'my toilet is clogged')).intents).toEqual([]);
+    const failed = step(
+      event(
+        'QualificationFailed',
+        { requestId: 'SM9', reason: 'the assessor died or hung 3 times' },
+        'SM9',
+      ),
+    );
+    expect(failed.intents.map((i) => [i.purpose, i.dedupeKey])).toEqual([
+      ['acknowledgement', 'SM9:acknowledgement'],
+    ]);
+  });
+
   it('with --qualifying-questions 0 the assistant is off: one acknowledgement, nothing read', async () => {
     const c = conversation(testTenant({ qualifyingQuestions: 0 }));
     const decision = await c.say('SM1', 'my toilet is clogged at 12 Oak St');

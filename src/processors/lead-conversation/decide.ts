@@ -481,6 +481,25 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
         },
       };
     }
+    case 'QualificationFailed': {
+      // No reading will come: the lead gets the acknowledgement the assistant would have
+      // replaced, once per conversation window, as without the assistant.
+      const conversation = state.qualification;
+      if (conversation?.requestId !== event.data.requestId) return nothing;
+      const acknowledged = within(
+        state.lastAcknowledgedAt,
+        event.occurredAt,
+        CONVERSATION_WINDOW_MS,
+      );
+      if (state.optedOut || takenOver || acknowledged) return nothing;
+      return only([
+        toLead(
+          `${event.data.requestId}:acknowledgement`,
+          'acknowledgement',
+          copy.acknowledgement(tenant, lang),
+        ),
+      ]);
+    }
     case 'LeadQualified': {
       const { requestId, missing, outsideArea, postalCode, ...rest } = event.data;
       const conversation = state.qualification;

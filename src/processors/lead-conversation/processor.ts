@@ -28,6 +28,7 @@ const RELEVANT = new Set([
   'SmsInbound',
   'QualificationAssessed',
   'LeadQualified',
+  'QualificationFailed',
   'ReviewRequested',
   'ConsentGranted',
   'ConsentRevoked',
