@@ -16,7 +16,8 @@
  * stand-in.
  *
  * Run: `npm run bench:ingest` (ROUNDS=2, SECONDS=10, CONNECTIONS=20, LEADS=1000 by default;
- * SHOW_CALLS=1 prints every missed call's time).
+ * SHOW_CALLS=1 prints every missed call's time; TENANT_FLAGS adds `tenants add` flags, e.g.
+ * `--qualifying-questions 0` to measure without the qualifying assistant).
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -126,7 +127,17 @@ async function quiet(fake: FakeTwilio): Promise<void> {
 const format = (r: Round) =>
   `${Math.round(r.rate).toLocaleString('en-US').padStart(7)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(5)} ms  non-2xx ${r.non2xx}  errors ${r.errors}`;
 
-const { env, service, twilio: fake, close } = await startBenchService(['--daily-quota', '100000']);
+// TENANT_FLAGS adds tenant settings, e.g. "--qualifying-questions 0" (the assistant off).
+const {
+  env,
+  service,
+  twilio: fake,
+  close,
+} = await startBenchService([
+  '--daily-quota',
+  '100000',
+  ...(process.env.TENANT_FLAGS ?? '').split(' ').filter(Boolean),
+]);
 const barePort = await freePort();
 const bare = await bareFastify(barePort);
 try {

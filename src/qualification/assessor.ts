@@ -24,6 +24,9 @@ export interface AssessorOptions {
   leaseMs: number;
 }
 
+/** Requests claimed at once: their appends share a commit (group commit), their marks one statement. */
+const CLAIM_SIZE = 50;
+
 /**
  * Claims of one request whose assessor died or hung (its lease ran out) before the request is
  * given up: a text that crashes whoever reads it must not crash them forever.
@@ -46,9 +49,10 @@ interface RequestRow {
  * LOCKED`, a lease), asks the engine, and appends its answer to the lead's stream as
  * `QualificationAssessed`, with `LeadQualified` in the same append when the answer settles
  * the lead ({@link settles}). Both are keyed by the request, so a request assessed twice (its
- * assessor died after the append) is in the log once; the engine's answer is stored on the
- * request before the append, so a request tried again appends that same answer, never a
- * second reading. A request whose append fails waits and is tried again; one whose assessors
+ * assessor died after the append) is in the log once. A language model's answer is stored
+ * on the request before the append, so a request tried again appends that same answer, never
+ * a second reading; the rules give the same answer again anyway. Up to 50 requests are
+ * claimed at once: their appends share a commit, and they are marked done in one statement. A request whose append fails waits and is tried again; one whose assessors
  * died {@link MAX_EXPIRED_CLAIMS} times is marked `failed` and logged. Nothing is sent here: the lead-conversation processor decides the next question or the closing text from
  * these events, so a replay reads the recorded answer and never asks the engine again.
  */
@@ -66,12 +70,21 @@ export class Assessor extends DueWorker {
           SELECT request_id FROM qualification_requests
            WHERE (status = 'pending' AND next_attempt_at <= now())
               OR (status = 'assessing' AND lease_until < now())
-           ORDER BY next_attempt_at LIMIT 10 FOR UPDATE SKIP LOCKED)
+           ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
         RETURNING q.request_id, q.tenant_id, q.stream_id, q.input, q.traceparent, q.attempts,
           q.expired_claims, q.answer`,
-      [this.options.leaseMs],
+      [this.options.leaseMs, CLAIM_SIZE],
     );
-    await Promise.all(rows.map((row) => this.settle(row)));
+    const settled = await Promise.all(rows.map((row) => this.settle(row)));
+    // The requests whose events were appended are done, in one statement for the claim.
+    const done = rows.filter((_, i) => settled[i]).map((row) => row.request_id);
+    if (done.length > 0) {
+      await this.options.pool.query(
+        `UPDATE qualification_requests SET status = 'done', lease_until = NULL, updated_at = now()
+          WHERE request_id = ANY($1::text[]) AND status = 'assessing'`,
+        [done],
+      );
+    }
     return rows.length;
   }
 
@@ -81,7 +94,7 @@ export class Assessor extends DueWorker {
    * acknowledged instead; one whose append failed (the log unreachable) waits and is
    * tried again, however long that takes, with backoff up to a minute.
    */
-  private async settle(row: RequestRow): Promise<void> {
+  private async settle(row: RequestRow): Promise<boolean> {
     if (row.expired_claims >= MAX_EXPIRED_CLAIMS) {
       this.options.logger.error(
         { requestId: row.request_id, expiredClaims: row.expired_claims },
@@ -109,10 +122,11 @@ export class Assessor extends DueWorker {
           WHERE request_id = $1`,
         [row.request_id, reason],
       );
-      return;
+      return false;
     }
     try {
       await this.assess(row);
+      return true;
     } catch (error) {
       this.options.logger.warn(
         { requestId: row.request_id, attempt: row.attempts, err: error },
@@ -126,13 +140,16 @@ export class Assessor extends DueWorker {
           [row.request_id, Math.min(60_000, 1_000 * 2 ** Math.min(row.attempts, 6))],
         )
         .catch(() => {}); // the database gone too: the lease brings the request back
+      return false;
     }
   }
 
   private async assess(row: RequestRow): Promise<void> {
     const request = row.input;
+    const fresh = row.answer ? undefined : await this.options.engine.assess(request.input);
+    // Only an engine that may answer differently next time needs its answer kept for a retry.
     const answer =
-      row.answer ?? (await this.keep(row, await this.options.engine.assess(request.input)));
+      row.answer ?? (this.options.engine.deterministic ? fresh! : await this.keep(row, fresh!));
     if (answer.fallback) {
       this.options.logger.warn(
         { requestId: row.request_id, reason: answer.fallback.reason, model: answer.model },
@@ -153,11 +170,6 @@ export class Assessor extends DueWorker {
         ? [newEvent({ ...common, type: 'LeadQualified', data: qualified }, this.options.clock)]
         : []),
     ]);
-    await this.options.pool.query(
-      `UPDATE qualification_requests SET status = 'done', lease_until = NULL, updated_at = now()
-        WHERE request_id = $1`,
-      [row.request_id],
-    );
   }
 
   /**

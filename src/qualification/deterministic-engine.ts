@@ -31,7 +31,6 @@ export const DETERMINISTIC_VERSION = 'deterministic-1';
  * the conversation now says otherwise.
  */
 export function assessDeterministically(input: QualificationInput): Assessment {
-  const now = new Date(input.now);
   let fields: QualificationFields = { ...NOTHING_KNOWN, preferredWindows: [] };
   let urgencies: JobUrgency[] = [];
   let asked: QuestionTopic | undefined;
@@ -41,7 +40,8 @@ export function assessDeterministically(input: QualificationInput): Assessment {
       continue;
     }
     const text = turn.text;
-    const job = readJob(text);
+    const reading = readTurn(text, asked, input.language);
+    const job = reading.job;
     if (job && fields.category === null) {
       fields = { ...fields, category: job.category, jobSummary: job.summary };
     } else if (
@@ -49,28 +49,25 @@ export function assessDeterministically(input: QualificationInput): Assessment {
       asked === 'job' &&
       fields.category === null &&
       /\p{L}{3}/u.test(text) &&
-      !saysNoJob(text)
+      !reading.noJob
     ) {
       fields = { ...fields, category: 'other', jobSummary: oneLine(text, 40) };
     }
-    const postalCode = readPostalCode(text, { zipExpected: asked === 'address' });
+    const postalCode = reading.postalCode;
     // A later code corrects an earlier one, but a ZIP never replaces a Canadian code.
     if (postalCode && !(isZip(postalCode) && fields.postalCode && !isZip(fields.postalCode))) {
       fields = { ...fields, postalCode };
     }
-    const address = readAddress(text);
+    const address = reading.address;
     if (address && fields.address === null) fields = { ...fields, address };
     else if (!address && !postalCode && asked === 'address' && /\d/.test(text)) {
       fields = { ...fields, address: oneLine(text, 120) };
     }
-    const name = asked === 'name' ? readNameAnswer(text) : readName(text);
+    const name = reading.name;
     if (name) fields = { ...fields, name };
-    const urgency =
-      asked === 'urgency'
-        ? readUrgencyAnswer(text, fields.category)
-        : readUrgency(text, fields.category);
+    const urgency = reading.urgency;
     if (urgency) urgencies = [...urgencies, urgency];
-    const times = readTimes(text, input.language, now);
+    const times = reading.times;
     if (times.length > 0) {
       fields = { ...fields, preferredWindows: [...fields.preferredWindows, ...times] };
     } else if (asked === 'times' && /\p{L}{2}/u.test(text)) {
@@ -82,6 +79,56 @@ export function assessDeterministically(input: QualificationInput): Assessment {
   const merged = mergeFields(input.known, fields);
   const known = QUESTION_TOPICS.length - missingTopics(merged).length;
   return { fields: merged, confidence: Math.round((known / QUESTION_TOPICS.length) * 100) / 100 };
+}
+
+/** What one lead text says on its own, read once (see {@link readTurn}). */
+interface TurnReading {
+  job: ReturnType<typeof readJob>;
+  noJob: boolean;
+  postalCode: string | null;
+  address: string | null;
+  name: string | null;
+  /** Read without the job's category: {@link settleUrgency} applies it to the whole. */
+  urgency: JobUrgency | null;
+  times: string[];
+}
+
+/** Readings of recent texts, most recently used last (a `Map` keeps insertion order). */
+const readings = new Map<string, TurnReading>();
+/** How many texts' readings are kept (a few MB at most). */
+const MAX_READINGS = 5_000;
+
+/**
+ * What a lead's text says on its own, given the question it answers and the conversation's
+ * language: the same text is read once, however many later assessments of the conversation
+ * re-read it (each assessment reads every turn; a conversation has up to 12). The readers are
+ * pure, so a kept reading is the one they would give again. Times are phrases in the lead's
+ * words, so they do not depend on when they are read.
+ */
+function readTurn(
+  text: string,
+  asked: QuestionTopic | undefined,
+  language: QualificationInput['language'],
+): TurnReading {
+  const key = `${language}\u0000${asked ?? ''}\u0000${text}`;
+  const kept = readings.get(key);
+  if (kept) {
+    readings.delete(key);
+    readings.set(key, kept);
+    return kept;
+  }
+  const reading: TurnReading = {
+    job: readJob(text),
+    noJob: saysNoJob(text),
+    postalCode: readPostalCode(text, { zipExpected: asked === 'address' }),
+    address: readAddress(text),
+    name: asked === 'name' ? readNameAnswer(text) : readName(text),
+    urgency: asked === 'urgency' ? readUrgencyAnswer(text, null) : readUrgency(text, null),
+    times: readTimes(text, language, new Date()),
+  };
+  readings.set(key, reading);
+  if (readings.size > MAX_READINGS) readings.delete(readings.keys().next().value!);
+  return reading;
 }
 
 /**
@@ -110,6 +157,7 @@ export function deterministicEngine(now: () => number = performance.now.bind(per
   readTimes('demain matin', 'fr', new Date());
   const engine: QualificationEngine = {
     description: 'deterministic',
+    deterministic: true,
     assess: async (input) => {
       await yieldToIo();
       const started = now();

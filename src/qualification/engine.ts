@@ -25,5 +25,10 @@ export interface EngineAnswer {
 export interface QualificationEngine {
   /** For logs and `leadline status`: `deterministic` or `language-model (<model>)`. */
   readonly description: string;
+  /**
+   * True when the same input always gives the same answer (the rules): a request tried again
+   * may simply be read again. A language model's answer is stored before it is appended.
+   */
+  readonly deterministic: boolean;
   assess(input: QualificationInput): Promise<EngineAnswer>;
 }

@@ -101,6 +101,7 @@ export function languageModelEngine(options: LanguageModelOptions): Qualificatio
   });
   return {
     description: `language-model (${options.model})`,
+    deterministic: false,
     async assess(input): Promise<EngineAnswer> {
       const started = now();
       try {
