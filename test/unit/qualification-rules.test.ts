@@ -11,6 +11,7 @@ import { readUrgency } from '../../src/qualification/urgency.ts';
 import { qualificationSummary } from '../../src/rules/message-copy.ts';
 import { emergencyMenuTwiml, missedCallTwiml } from '../../src/rules/voice-responses.ts';
 import { testTenant } from '../support/tenant-fixture.ts';
+import { parseLanguage, parseServiceArea } from '../../src/tenants/tenant-changes.ts';
 
 const assess = (...texts: string[]) =>
   assessDeterministically({
@@ -157,5 +158,18 @@ describe('hostile texts', () => {
         if (typeof value === 'string') expect(value.isWellFormed()).toBe(true);
       }
     }
+  });
+});
+
+describe("a tenant's language and service area, from the command line", () => {
+  it('takes FSAs, their first two characters, ZIP3s and ZIP5s; refuses anything else by name', () => {
+    expect(parseServiceArea(' m4c, M4E ,021,90210, M4C')).toEqual(['M4C', 'M4E', '021', '90210']);
+    expect(parseServiceArea('none')).toEqual([]);
+    expect(() => parseServiceArea('M4C,Toronto')).toThrow(
+      /service area "TORONTO" is not a Canadian FSA/,
+    );
+    expect(() => parseServiceArea('D4C')).toThrow(/"D4C"/); // Canada Post never starts with D
+    expect(parseLanguage('FR')).toBe('fr');
+    expect(() => parseLanguage('es')).toThrow(/language "es" is not en or fr/);
   });
 });
