@@ -501,8 +501,11 @@ export class OutboundSender extends DueWorker {
       status: accepted.status,
       attempts: row.attempts,
     });
-    await this.mark(row, 'sent', accepted.messageSid, null);
-    this.result('sent', { messageSid: accepted.messageSid });
+    // Counted once per text: an attempt whose lease ran out while it was in flight (a slow
+    // machine) finishes after its successor, which reconciled and finished it already.
+    if (await this.mark(row, 'sent', accepted.messageSid, null)) {
+      this.result('sent', { messageSid: accepted.messageSid });
+    }
   }
 
   private async finishWithheld(
@@ -549,18 +552,20 @@ export class OutboundSender extends DueWorker {
     this.result('failed', { errorCode: error.code });
   }
 
+  /** Settles the row if this attempt still holds its lease. @returns whether it did. */
   private async mark(
     row: ClaimedRow,
     status: string,
     messageSid: string | null,
     note: string | null,
-  ) {
-    await this.options.pool.query(
+  ): Promise<boolean> {
+    const result = await this.options.pool.query(
       `UPDATE outbound_messages SET status = $2, message_sid = COALESCE($3, message_sid),
          last_error = COALESCE($4, last_error), lease_until = NULL, needs_reconcile = false,
          updated_at = now()
        WHERE outbox_id = $1 AND lease_token = $5`,
       [row.outbox_id, status, messageSid, note, row.lease_token],
     );
+    return (result.rowCount ?? 0) > 0;
   }
 }
