@@ -7,8 +7,8 @@ import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { EngineAnswer, QualificationEngine } from './engine.ts';
 import { missingTopics, type QuestionTopic } from './model.ts';
-import { insideServiceArea } from './postal-code.ts';
-import { nextQuestion } from './questions.ts';
+import { outsideServiceArea } from './postal-code.ts';
+import { questionToAsk } from './questions.ts';
 import { QUALIFICATION_CHANNEL, type QualificationRequest } from './request-queue.ts';
 
 /** What the assessor needs. */
@@ -205,18 +205,8 @@ export function settles(
   request: Pick<QualificationRequest, 'asked' | 'maxQuestions' | 'emergency' | 'serviceArea'>,
   answer: Pick<EngineAnswer, 'assessment'>,
 ): boolean {
-  const { fields } = answer.assessment;
-  return (
-    request.emergency ||
-    fields.urgency === 'emergency' ||
-    isOutsideArea(fields.postalCode, request.serviceArea) ||
-    nextQuestion(fields, request.asked, request.maxQuestions) === null
-  );
+  return questionToAsk(answer.assessment.fields, request.asked, request) === null;
 }
-
-/** True when a postal code is known and outside a (non-empty) service area. */
-const isOutsideArea = (postalCode: string | null, area: readonly string[]): boolean =>
-  postalCode !== null && !insideServiceArea(postalCode, area);
 
 /** The events an answer makes (pure): the assessment, and the qualification when it settles. */
 export function assessmentEvents(
@@ -251,7 +241,7 @@ export function assessmentEvents(
       requestId: request.requestId,
       confidence,
       missing,
-      outsideArea: isOutsideArea(fields.postalCode, request.serviceArea),
+      outsideArea: outsideServiceArea(fields.postalCode, request.serviceArea),
     },
   };
 }

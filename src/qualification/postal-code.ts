@@ -38,6 +38,10 @@ export function readPostalCode(
   return zip?.[1] ?? zip?.[2] ?? null;
 }
 
+/** True when a postal code is known and lies outside a (non-empty) service area. */
+export const outsideServiceArea = (postalCode: string | null, area: readonly string[]): boolean =>
+  postalCode !== null && !insideServiceArea(postalCode, area);
+
 /** True for a US ZIP5 (as {@link readPostalCode} gives it), false for a Canadian code. */
 export const isZip = (postalCode: string): boolean => /^\d{5}$/.test(postalCode);
 

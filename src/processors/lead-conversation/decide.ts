@@ -11,12 +11,11 @@ import { leadRef } from '../../rules/lead-ref.ts';
 import { isTakenOver, type LeadState, type PendingAlert } from './state.ts';
 import { assistantCopy, qualifiedAlert, qualificationSummary } from '../../rules/message-copy.ts';
 import { detectLanguage } from '../../qualification/language.ts';
-import type { Language } from '../../qualification/model.ts';
+import { CONVERSATION_QUIET_MS, type Language } from '../../qualification/model.ts';
 import type { QualificationRequest } from '../../qualification/request-queue.ts';
 import {
   assessed,
   openConversation,
-  QUALIFICATION_WINDOW_MS,
   qualificationRequest,
   questionAfter,
   summaryOf,
@@ -469,7 +468,7 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
         state.optedOut || takenOver ? null : questionAfter(next, tenant, event.occurredAt);
       if (topic === null) return { ...nothing, qualification: next };
       const body = assistantCopy.question(tenant, topic, lang, {
-        opening: !within(state.lastTextedAt, event.occurredAt, QUALIFICATION_WINDOW_MS),
+        opening: !within(state.lastTextedAt, event.occurredAt, CONVERSATION_QUIET_MS),
         firstEver: state.lastTextedAt === undefined,
       });
       return {

@@ -8,8 +8,7 @@ import {
   type QualificationFields,
   type QuestionTopic,
 } from '../../qualification/model.ts';
-import { insideServiceArea } from '../../qualification/postal-code.ts';
-import { nextQuestion } from '../../qualification/questions.ts';
+import { questionToAsk } from '../../qualification/questions.ts';
 import type { QualificationRequest } from '../../qualification/request-queue.ts';
 import { qualificationSummary } from '../../rules/message-copy.ts';
 import type { Tenant } from '../../tenants/tenant.ts';
@@ -19,8 +18,6 @@ import { cutText } from '../../shared/text.ts';
 export const MAX_TURNS = 12;
 /** How much of each text the engine reads (characters). */
 const MAX_TURN_CHARS = 500;
-/** A conversation quiet for this long (ms) is over: the next text starts a new one. */
-export const QUALIFICATION_WINDOW_MS = CONVERSATION_QUIET_MS;
 
 /**
  * The qualifying conversation with one lead (issue 16), as the processor keeps it: the texts
@@ -51,7 +48,7 @@ export function openConversation(
   current: QualificationState | undefined,
   now: string,
 ): QualificationState {
-  if (current && Date.parse(now) - Date.parse(current.lastAt) < QUALIFICATION_WINDOW_MS) {
+  if (current && Date.parse(now) - Date.parse(current.lastAt) < CONVERSATION_QUIET_MS) {
     return current;
   }
   const kept = current?.fields;
@@ -126,9 +123,9 @@ export function assessed(
 }
 
 /**
- * The next question after an assessment at `now`, or null (pure; see `nextQuestion`): none
- * in an emergency, once qualified, outside the service area, or when the reading came more
- * than
+ * The next question after an assessment at `now`, or null (pure; see `questionToAsk`, the
+ * rule the assessor settles by): none once qualified, in an emergency, outside the service
+ * area, or when the reading came more than
  * {@link STALE_READING_MS} after the lead's text.
  */
 export function questionAfter(
@@ -136,14 +133,14 @@ export function questionAfter(
   tenant: Tenant,
   now: string,
 ): QuestionTopic | null {
-  if (conversation.emergency || conversation.qualified) return null;
+  if (conversation.qualified) return null;
   // The assessor was down for a while: a question long after the text would puzzle the lead.
   if (Date.parse(now) - Date.parse(conversation.lastAt) > STALE_READING_MS) return null;
-  if (conversation.fields.urgency === 'emergency') return null;
-  // Outside the service area: the lead is told so (on `LeadQualified`), not questioned.
-  const { postalCode } = conversation.fields;
-  if (postalCode && !insideServiceArea(postalCode, tenant.serviceArea)) return null;
-  return nextQuestion(conversation.fields, conversation.asked, tenant.qualifyingQuestions);
+  return questionToAsk(conversation.fields, conversation.asked, {
+    maxQuestions: tenant.qualifyingQuestions,
+    serviceArea: tenant.serviceArea,
+    emergency: conversation.emergency === true,
+  });
 }
 
 /** The owner's summary line for what is known so far, or null. */
