@@ -67,7 +67,13 @@ async function readyAgain(e: E2eEnv, sinceMs: number, timeoutMs = 60_000): Promi
 async function burstThroughFault(
   e: E2eEnv,
   label: string,
-  burst: { callers: string[]; concurrency: number; at: number; fault: () => Promise<string> },
+  burst: {
+    callers: string[];
+    concurrency: number;
+    at: number;
+    /** Injects the fault, calls `begun()` once the outage is real; resolves with a note. */
+    fault: (begun: () => void) => Promise<string>;
+  },
 ) {
   let faultNote = '';
   const spooledBefore = await spooled(e);
@@ -75,7 +81,11 @@ async function burstThroughFault(
     number: NUMBER,
     callers: burst.callers,
     concurrency: burst.concurrency,
-    fault: { at: burst.at, run: async () => void (faultNote = await burst.fault()) },
+    fault: {
+      at: burst.at,
+      holdsBurst: true,
+      run: async (begun) => void (faultNote = await burst.fault(begun)),
+    },
   });
   await spoolDrained(e);
   await waitUntilSettled(e.databaseUrl, undefined, 120_000);
@@ -105,8 +115,9 @@ const postmaster = async (e: E2eEnv) =>
   );
 
 /** SIGKILLs the embedded postmaster; says how long until `/readyz` was 200 again, unaided. */
-const killPostmaster = (e: E2eEnv) => async () => {
+const killPostmaster = (e: E2eEnv) => async (begun: () => void) => {
   process.kill(await postmaster(e), 'SIGKILL');
+  begun();
   return `ready again ${await readyAgain(e, Date.now())} ms after the kill`;
 };
 
@@ -187,15 +198,17 @@ describe('on Kafka (a broker of its own) with the embedded PostgreSQL', () => {
       callers: distinctCallers('+1905557', 24, 100),
       concurrency: 4,
       at: 6,
-      fault: async () => {
+      fault: async (begun) => {
         const stoppedAt = Date.now();
         await broker!.stop();
+        begun();
         await sleep(2_000);
         await broker!.start();
         return `${Date.now() - stoppedAt} ms down`;
       },
     });
-  });
+    // A controlled shutdown and a cold start take 10-20 s on an idle machine, longer under CI.
+  }, 180_000);
 });
 
 /**

@@ -23,10 +23,12 @@ export interface BurstOptions {
   /** Pause (ms) of each worker between its calls, to spread the burst over time. Default 0. */
   paceMs?: number;
   /**
-   * Called once when `at` callers have started (the burst goes on meanwhile): the fault to
-   * inject mid-burst.
+   * Called once when `at` callers have started: the fault to inject mid-burst. The burst goes
+   * on meanwhile, unless `run` takes a `begun` callback and `holdsBurst` is set: then callers
+   * after the `at`-th wait until the fault calls `begun()` (the outage is real: a broker's
+   * controlled shutdown takes seconds, longer than the rest of a burst), or until it ends.
    */
-  fault?: { at: number; run: () => Promise<void> };
+  fault?: { at: number; run: (begun: () => void) => Promise<void>; holdsBurst?: boolean };
 }
 
 /**
@@ -39,6 +41,8 @@ export async function missedCallBurst(e: E2eEnv, options: BurstOptions): Promise
   const outcomes: CallerOutcome[] = [];
   let next = 0;
   let faultDone: Promise<void> = Promise.resolve();
+  let markBegun = () => {};
+  const faultBegun = new Promise<void>((resolve) => (markBegun = resolve));
   const post = async (path: string, params: Record<string, string>, outcome: CallerOutcome) => {
     const started = Date.now();
     try {
@@ -55,7 +59,10 @@ export async function missedCallBurst(e: E2eEnv, options: BurstOptions): Promise
   const worker = async () => {
     while (next < options.callers.length) {
       const index = next++;
-      if (options.fault && index === options.fault.at) faultDone = options.fault.run();
+      if (options.fault && index === options.fault.at) {
+        faultDone = options.fault.run(markBegun).finally(markBegun);
+      }
+      if (options.fault?.holdsBurst && index > options.fault.at) await faultBegun;
       const caller = options.callers[index]!;
       const outcome: CallerOutcome = { caller, statuses: [], answered: false, durationsMs: [] };
       outcomes.push(outcome);
