@@ -71,6 +71,16 @@ export async function runCli(
 }
 
 /**
+ * Extra Node flags for the service, from `LEADLINE_SERVICE_NODE_ARGS` (space-separated), for
+ * finding where a bench's time goes: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` writes a V8
+ * CPU profile when the service exits (`node` refuses `--cpu-prof` in `NODE_OPTIONS`), and
+ * `--import ./probe.mjs` loads a probe first. None when the variable is unset.
+ */
+function serviceNodeArgs(): string[] {
+  return (process.env.LEADLINE_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
+/**
  * `leadline serve` as a separate OS process, as Twilio and operators see it: started with
  * `env`, ready when `/readyz` answers 200, killable with any signal.
  */
@@ -96,7 +106,7 @@ export class ServiceProcess {
   async start(timeoutMs = 60_000): Promise<this> {
     this.output = '';
     const child = track(
-      spawn(process.execPath, [BIN, ...this.args], {
+      spawn(process.execPath, [...serviceNodeArgs(), BIN, ...this.args], {
         cwd: ROOT,
         env: { ...process.env, LOG_LEVEL: 'warn', ...this.env },
         stdio: ['ignore', 'pipe', 'pipe'],

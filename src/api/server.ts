@@ -22,11 +22,18 @@ import { withDeadline } from '../shared/faults.ts';
 /**
  * What the Twilio webhook routes need beyond the server's own dependencies (see
  * `twilio-webhooks.ts`): the log as webhooks append to it (spooling while the log is
- * unreachable), memory-backed routing and call steps, and the account they belong to.
+ * unreachable), memory-backed routing, consent gate and call steps, and the account they belong to.
  */
 export type WebhookDeps = Pick<
   TwilioWebhookDeps,
-  'log' | 'accountSid' | 'unsignedPerMinute' | 'tenants' | 'callSteps' | 'reach' | 'defer'
+  | 'log'
+  | 'accountSid'
+  | 'unsignedPerMinute'
+  | 'tenants'
+  | 'consentGate'
+  | 'callSteps'
+  | 'reach'
+  | 'defer'
 >;
 
 /** What the HTTP server needs. */

@@ -6,6 +6,7 @@ import { receiveCall } from '../commands/receive-call.ts';
 import { receiveDialResult } from '../commands/receive-dial-result.ts';
 import { receiveEmergencyChoice, receiveScreening } from '../commands/receive-voice-menus.ts';
 import { receiveSms } from '../commands/receive-sms.ts';
+import type { ConsentGateReader } from '../consent/gate/gate-memory.ts';
 import { receiveStaffText, type StaffText } from '../commands/receive-staff-text.ts';
 import { receiveWithheldCall } from '../commands/receive-withheld-call.ts';
 import { recordSmsStatus, type SmsStatus } from '../commands/record-sms-status.ts';
@@ -71,6 +72,8 @@ export interface TwilioWebhookDeps {
   unsignedPerMinute: number;
   /** Tenant routing that answers from memory while PostgreSQL is unreachable. */
   tenants: TenantRouting;
+  /** The consent gate's answers from memory (`gate-memory.ts`); absent: read from PostgreSQL. */
+  consentGate?: ConsentGateReader;
   /** First answers of call steps, kept in memory while PostgreSQL is unreachable. */
   callSteps: CallSteps;
   /** How read-your-writes steps treat an unreachable PostgreSQL. */
@@ -128,6 +131,7 @@ export async function twilioWebhooks(app: FastifyInstance, deps: TwilioWebhookDe
     log: deps.log,
     clock: deps.clock,
     reach: deps.reach,
+    consentGate: deps.consentGate,
     // The request's span when tracing is on (it continues any incoming `traceparent`).
     traceparent: activeTraceparent() ?? (request.headers.traceparent as string | undefined) ?? null,
   });

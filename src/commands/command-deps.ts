@@ -1,3 +1,4 @@
+import type { ConsentGateReader } from '../consent/gate/gate-memory.ts';
 import type { DatabaseReach } from '../db/reach.ts';
 import type { EventLog } from '../log/event-log.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -13,4 +14,10 @@ export interface CommandDeps {
    * instead of failing while the database is unreachable. Absent (CLI): failures propagate.
    */
   reach?: DatabaseReach;
+  /**
+   * The webhook path's memory of the consent gate (`consent/gate/gate-memory.ts`): whether a
+   * text or call also records implied consent is answered without a round trip. Absent (CLI,
+   * tests): the gate is read from the database.
+   */
+  consentGate?: ConsentGateReader;
 }

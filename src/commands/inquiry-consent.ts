@@ -1,4 +1,7 @@
-import { consentExpiresAt } from '../consent/index.ts';
+import type pg from 'pg';
+import { consentExpiresAt, isOptedOut } from '../consent/index.ts';
+import { readYourWrites } from '../db/reach.ts';
+import type { CommandDeps } from './command-deps.ts';
 import type { LeadlineEvent } from '../events/catalogue.ts';
 import { newEvent } from '../events/new-event.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -36,5 +39,26 @@ export function inquiryConsent(
       traceparent: deps.traceparent ?? null,
     },
     deps.clock,
+  );
+}
+
+/**
+ * Whether `phone` (E.164) opted out of `tenantId`'s texts, as an inquiry asks before it
+ * records implied consent: from the webhook path's memory of the gate when `deps` has one,
+ * else from `consent_gate`. False while the database is unreachable on the webhook path
+ * (`deps.reach`): the grant is then recorded, and an implied grant never undoes an opt-out
+ * (`consent-at.ts`), rather than the webhook refused.
+ */
+export function optedOutBeforeInquiry(
+  deps: Pick<CommandDeps, 'reach' | 'consentGate'> & { db: pg.Pool },
+  tenantId: string,
+  phone: string,
+): Promise<boolean> {
+  if (deps.consentGate) return deps.consentGate.isOptedOut(tenantId, phone);
+  return readYourWrites(
+    deps.reach,
+    'consent gate',
+    () => isOptedOut(deps.db, tenantId, phone),
+    () => false,
   );
 }

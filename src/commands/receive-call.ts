@@ -13,10 +13,8 @@ import {
   ringOwnerTwiml,
   withVoicemailTwiml,
 } from '../rules/voice-responses.ts';
-import { isOptedOut } from '../consent/index.ts';
 import type { CallSteps } from './call-steps.ts';
-import { readYourWrites } from '../db/reach.ts';
-import { inquiryConsent } from './inquiry-consent.ts';
+import { inquiryConsent, optedOutBeforeInquiry } from './inquiry-consent.ts';
 import type { CommandDeps } from './command-deps.ts';
 
 /** An inbound call as Twilio reports it to `POST /twilio/voice`. */
@@ -87,14 +85,7 @@ export async function receiveCall(
     },
     deps.clock,
   );
-  // Unknown while the database is away: the grant is recorded (an implied grant never
-  // undoes an opt-out: consent-at.ts), rather than the call refused.
-  const optedOut = await readYourWrites(
-    deps.reach,
-    'consent gate',
-    () => isOptedOut(deps.db, tenant.tenantId, call.from),
-    () => false,
-  );
+  const optedOut = await optedOutBeforeInquiry(deps, tenant.tenantId, call.from);
   await deps.log.append(
     optedOut ? [event] : [event, inquiryConsent(tenant, event, { callSid: call.callSid }, deps)],
   );

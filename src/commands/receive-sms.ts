@@ -1,8 +1,7 @@
 import type pg from 'pg';
 import { newEvent } from '../events/new-event.ts';
-import { isOptedOut, updateConsentGate } from '../consent/index.ts';
-import { inquiryConsent } from './inquiry-consent.ts';
-import { readYourWrites } from '../db/reach.ts';
+import { updateConsentGate } from '../consent/index.ts';
+import { inquiryConsent, optedOutBeforeInquiry } from './inquiry-consent.ts';
 import type { LeadlineEvent } from '../events/catalogue.ts';
 import type { E164 } from '../shared/phone.ts';
 import type { Tenant } from '../tenants/tenant.ts';
@@ -133,14 +132,7 @@ export async function receiveSms(
   sms: IncomingSms,
   deps: CommandDeps & { db: pg.Pool },
 ): Promise<void> {
-  // Unknown while the database is away: an ordinary text then records its implied grant,
-  // which never undoes an opt-out (consent-at.ts).
-  const optedOut = await readYourWrites(
-    deps.reach,
-    'consent gate',
-    () => isOptedOut(deps.db, tenant.tenantId, sms.from),
-    () => false,
-  );
+  const optedOut = await optedOutBeforeInquiry(deps, tenant.tenantId, sms.from);
   const events = decideInboundSms(tenant, sms, deps, optedOut);
   await deps.log.append(events);
   await updateConsentGate(deps, events);

@@ -3,6 +3,17 @@ import type { Logger } from '../shared/logger.ts';
 import { Wakeups } from './wakeups.ts';
 
 /**
+ * Milliseconds until the next item falls due, from a `nextDueInMs` query's `ms` column
+ * (`EXTRACT(EPOCH FROM (min(due) - now())) * 1000`): `Infinity` when nothing is waiting (the
+ * aggregate is NULL), 0 when an item is already due. The clamp is done here, not in SQL:
+ * PostgreSQL's `GREATEST(0, NULL)` is 0, not NULL (it ignores NULL arguments), which made
+ * every idle loop poll without pause.
+ */
+export function msUntilDue(ms: number | null | undefined): number {
+  return ms === null || ms === undefined ? Number.POSITIVE_INFINITY : Math.max(0, ms);
+}
+
+/**
  * A background worker over a table of due work (the outbound sender, the timer runner): do
  * what is due; when nothing was, sleep until the next item falls due, a `NOTIFY` on
  * `channel`, or `pollIntervalMs`, whichever comes first. Errors (a database restart, say)

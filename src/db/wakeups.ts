@@ -13,6 +13,7 @@ export class Wakeups {
   private generation = 0;
   private waiters = new Set<() => void>();
   private readonly listeners = new Set<(payload: string) => void>();
+  private readonly connectedListeners = new Set<() => void>();
   private client: pg.Client | undefined;
   private closed = false;
 
@@ -41,6 +42,7 @@ export class Wakeups {
         await client.query(`LISTEN ${this.channel}`);
         this.client = client;
         this.wakeAll(); // anything committed while we were not listening
+        for (const listener of this.connectedListeners) listener();
         return;
       } catch (error) {
         await client.end().catch(() => {});
@@ -54,6 +56,16 @@ export class Wakeups {
   onPayload(listener: (payload: string) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` each time the `LISTEN` connection is (re)established, until the returned
+   * function is called: notifications sent while it was down are lost, so a cache kept fresh
+   * by payloads must forget what it holds then.
+   */
+  onConnected(listener: () => void): () => void {
+    this.connectedListeners.add(listener);
+    return () => this.connectedListeners.delete(listener);
   }
 
   /** Current generation; pass it to {@link wait}. */

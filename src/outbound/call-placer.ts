@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { DueWorker } from '../db/due-work-loop.ts';
+import { DueWorker, msUntilDue } from '../db/due-work-loop.ts';
 import { newEvent } from '../events/new-event.ts';
 import type { LeadlineEvent } from '../events/catalogue.ts';
 import type { EventLog } from '../log/event-log.ts';
@@ -215,10 +215,10 @@ export class CallPlacer extends DueWorker {
 
   protected async nextDueInMs(): Promise<number> {
     const { rows } = await this.options.pool.query<{ ms: number | null }>(
-      `SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(CASE WHEN status = 'pending'
+      `SELECT (EXTRACT(EPOCH FROM (min(CASE WHEN status = 'pending'
                 THEN next_attempt_at ELSE lease_until END) - now())) * 1000)::float8 AS ms
          FROM outbound_calls WHERE status IN ('pending', 'placing')`,
     );
-    return rows[0]?.ms ?? Number.POSITIVE_INFINITY;
+    return msUntilDue(rows[0]?.ms);
   }
 }

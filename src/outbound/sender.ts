@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { DueWorker } from '../db/due-work-loop.ts';
+import { DueWorker, msUntilDue } from '../db/due-work-loop.ts';
 import type { EventData } from '../events/catalogue.ts';
 import { newEvent } from '../events/new-event.ts';
 import { tenantStreamId } from '../events/streams.ts';
@@ -228,11 +228,11 @@ export class OutboundSender extends DueWorker {
 
   protected async nextDueInMs(): Promise<number> {
     const { rows } = await this.options.pool.query<{ ms: number | null }>(
-      `SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(CASE WHEN status = 'pending' THEN next_attempt_at
+      `SELECT (EXTRACT(EPOCH FROM (min(CASE WHEN status = 'pending' THEN next_attempt_at
                 ELSE lease_until END) - now())) * 1000)::float8 AS ms
          FROM outbound_messages WHERE status IN ('pending', 'sending')`,
     );
-    return rows[0]?.ms ?? Number.POSITIVE_INFINITY;
+    return msUntilDue(rows[0]?.ms);
   }
 
   private async handle(row: ClaimedRow): Promise<void> {

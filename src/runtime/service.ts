@@ -36,6 +36,7 @@ import { Intake } from '../intake/intake.ts';
 import { Spool } from '../intake/spool.ts';
 import { applyConsentChange } from '../consent/index.ts';
 import { TENANTS_CHANNEL, TenantRouting } from '../projections/tenants/tenant-routing.ts';
+import { CONSENT_GATE_CHANNEL, ConsentGateMemory } from '../consent/gate/gate-memory.ts';
 import type { LeadlineMetrics } from '../telemetry/metrics.ts';
 
 /** The call placer polls at most this often (ms); notifications wake it at once. */
@@ -323,17 +324,24 @@ async function openWebhookIntake(
   await tenantChanges.start();
   await tenants.warm();
   tenants.follow(tenantChanges);
+  const consentGate = new ConsentGateMemory({ db: db.pool, reach, clock });
+  const gateChanges = new Wakeups(db.url, CONSENT_GATE_CHANNEL, logger);
+  consentGate.follow(gateChanges);
+  await gateChanges.start();
   return {
     intake,
     stop: async () => {
       tenants.stop();
+      consentGate.stop();
       await tenantChanges.close();
+      await gateChanges.close();
     },
     deps: {
       log: intake.log,
       accountSid: config.twilio.accountSid,
       unsignedPerMinute: config.unsignedWebhooksPerMinute,
       tenants,
+      consentGate,
       callSteps,
       reach,
       defer: (entry) => intake.defer(entry),

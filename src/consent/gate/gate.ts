@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { LeadlineEvent, RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import { parseLeadStreamId } from '../../events/streams.ts';
+import { CONSENT_GATE_CHANNEL } from './gate-channel.ts';
 
 /** An event `applyConsentChanges` is given: as appended, or as read back from a log. */
 type AnyEvent = LeadlineEvent | RecordedLeadlineEvent;
@@ -80,7 +81,8 @@ const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /**
  * Applies consent changes, in order, to `consent_gate` in one statement (none when no event
  * is a change): each number's last change (see {@link foldGateChanges}) is upserted unless
- * the row held is newer. Idempotent; a change older than the one held is ignored, so replays
+ * the row held is newer, and each row changed is announced on `leadline_consent_gate` at
+ * commit (`<tenantId>\t<phone>`: the webhook path's memory of the gate, `gate-memory.ts`). Idempotent; a change older than the one held is ignored, so replays
  * and duplicates cannot re-open a revoked number. Leaves exactly what
  * {@link applyConsentChange} for each event in turn would.
  */
@@ -91,11 +93,14 @@ export async function applyConsentChanges(
   const changes = foldGateChanges(events);
   if (changes.length === 0) return;
   await db.query(
-    `INSERT INTO consent_gate (tenant_id, phone, opted_out, changed_at, event_id)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::timestamptz[], $5::uuid[])
-     ON CONFLICT (tenant_id, phone) DO UPDATE SET opted_out = EXCLUDED.opted_out,
-       changed_at = EXCLUDED.changed_at, event_id = EXCLUDED.event_id
-     WHERE consent_gate.changed_at <= EXCLUDED.changed_at`,
+    `WITH changed AS (
+       INSERT INTO consent_gate (tenant_id, phone, opted_out, changed_at, event_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::timestamptz[], $5::uuid[])
+       ON CONFLICT (tenant_id, phone) DO UPDATE SET opted_out = EXCLUDED.opted_out,
+         changed_at = EXCLUDED.changed_at, event_id = EXCLUDED.event_id
+       WHERE consent_gate.changed_at <= EXCLUDED.changed_at
+       RETURNING tenant_id, phone)
+     SELECT pg_notify('${CONSENT_GATE_CHANNEL}', tenant_id || E'\t' || phone) FROM changed`,
     [
       changes.map((c) => c.tenantId),
       changes.map((c) => c.phone),

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { DueWorker } from '../../db/due-work-loop.ts';
+import { DueWorker, msUntilDue } from '../../db/due-work-loop.ts';
 import { withTransaction } from '../../db/transaction.ts';
 import type { EventData } from '../../events/catalogue.ts';
 import { newEvent } from '../../events/new-event.ts';
@@ -83,9 +83,9 @@ export class TimerRunner extends DueWorker {
 
   protected async nextDueInMs(): Promise<number> {
     const { rows } = await this.options.pool.query<{ ms: number | null }>(
-      `SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(due_at) - now())) * 1000)::float8 AS ms
+      `SELECT (EXTRACT(EPOCH FROM (min(due_at) - now())) * 1000)::float8 AS ms
          FROM timers WHERE fired_at IS NULL`,
     );
-    return rows[0]?.ms ?? Number.POSITIVE_INFINITY;
+    return msUntilDue(rows[0]?.ms);
   }
 }
