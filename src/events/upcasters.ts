@@ -60,10 +60,11 @@ export const upcasters: Partial<Record<EventType, Readonly<Record<number, Upcast
  */
 export function upcast<E extends EventEnvelope>(envelope: E): E {
   const { type, schemaVersion } = envelope;
-  const where = `event ${envelope.id} (${type} version ${schemaVersion})`;
+  // Built only for an error: a replay calls this for every event.
+  const where = () => `event ${envelope.id} (${type} version ${schemaVersion})`;
   if (!isEventType(type)) {
     throw new UnknownSchemaVersionError(
-      `${where}: event type "${type}" is not in the catalogue, so it has no schema to read it with`,
+      `${where()}: event type "${type}" is not in the catalogue, so it has no schema to read it with`,
       type,
       schemaVersion,
     );
@@ -71,14 +72,14 @@ export function upcast<E extends EventEnvelope>(envelope: E): E {
   const current = schemaVersions[type];
   if (!Number.isInteger(schemaVersion) || schemaVersion < 1) {
     throw new UnknownSchemaVersionError(
-      `${where}: schema version must be a whole number from 1 to ${current}`,
+      `${where()}: schema version must be a whole number from 1 to ${current}`,
       type,
       schemaVersion,
     );
   }
   if (schemaVersion > current) {
     throw new UnknownSchemaVersionError(
-      `${where}: written by a newer Leadline; this one reads ${type} up to version ${current}. ` +
+      `${where()}: written by a newer Leadline; this one reads ${type} up to version ${current}. ` +
         'Upgrade every reader before writers of the new version.',
       type,
       schemaVersion,
@@ -90,7 +91,7 @@ export function upcast<E extends EventEnvelope>(envelope: E): E {
     const step = upcasters[type]?.[version];
     if (!step) {
       throw new UnknownSchemaVersionError(
-        `${where}: no upcaster from ${type} version ${version} to ${version + 1}`,
+        `${where()}: no upcaster from ${type} version ${version} to ${version + 1}`,
         type,
         schemaVersion,
       );
