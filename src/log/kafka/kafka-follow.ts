@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -186,8 +187,34 @@ export async function followKafka(
     await Promise.race([failed, aborted]);
   } finally {
     await consumer.disconnect().catch(() => {});
-    await admin.deleteGroups([groupId]).catch((error: unknown) => {
-      log.debug({ err: error, groupId }, 'could not delete the tail consumer group');
-    });
+    await deleteThrowawayGroup(admin, groupId, log);
   }
+}
+
+/**
+ * Deletes the tail's throwaway group. Right after the member leaves, a loaded broker may still
+ * hold the group as not empty (`NON_EMPTY_GROUP`), so the delete is tried up to 10 times,
+ * 300 ms apart; a group still left then is logged, not thrown (it holds no offsets). A group
+ * that does not exist (the tail never joined) is done.
+ */
+async function deleteThrowawayGroup(admin: Admin, groupId: string, log: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.deleteGroups([groupId]);
+      return;
+    } catch (error) {
+      if (groupGone(error)) return;
+      if (attempt >= 10) {
+        log.warn({ err: error, groupId }, 'could not delete the tail consumer group');
+        return;
+      }
+      await sleep(300);
+    }
+  }
+}
+
+/** True when a `deleteGroups` failure says only that the group does not exist. */
+function groupGone(error: unknown): boolean {
+  const groups = (error as { groups?: Array<{ error?: { type?: string } }> }).groups;
+  return !!groups?.length && groups.every((g) => g.error?.type === 'GROUP_ID_NOT_FOUND');
 }
