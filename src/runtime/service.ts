@@ -36,7 +36,8 @@ import { Intake } from '../intake/intake.ts';
 import { Spool } from '../intake/spool.ts';
 import { applyConsentChange } from '../consent/index.ts';
 import { TENANTS_CHANNEL, TenantRouting } from '../projections/tenants/tenant-routing.ts';
-import { CONSENT_GATE_CHANNEL, ConsentGateMemory } from '../consent/gate/gate-memory.ts';
+import { CONSENT_GATE_CHANNEL } from '../consent/gate/gate-channel.ts';
+import { ConsentGateMemory } from '../consent/gate/gate-memory.ts';
 import type { LeadlineMetrics } from '../telemetry/metrics.ts';
 
 /** The call placer polls at most this often (ms); notifications wake it at once. */

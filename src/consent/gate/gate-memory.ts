@@ -2,10 +2,8 @@ import type pg from 'pg';
 import { readYourWrites, type DatabaseReach } from '../../db/reach.ts';
 import type { Wakeups } from '../../db/wakeups.ts';
 import type { Clock } from '../../shared/clock.ts';
-import { gateEntry } from './gate.ts';
-import { CONSENT_GATE_CHANNEL, gateKey } from './gate-channel.ts';
-
-export { CONSENT_GATE_CHANNEL };
+import { isOptedOut } from './gate.ts';
+import { gateKey } from './gate-channel.ts';
 
 /** Answers "has this number opted out?" for the webhook path. */
 export interface ConsentGateReader {
@@ -36,7 +34,7 @@ export interface ConsentGateMemoryOptions {
  * round trip before Twilio is answered (issue 14: "serve the consent gate from memory kept
  * fresh by the projections' notifications").
  *
- * Freshness: every writer of `consent_gate` NOTIFYs {@link CONSENT_GATE_CHANNEL} with the row
+ * Freshness: every writer of `consent_gate` NOTIFYs `leadline_consent_gate` (`gate-channel.ts`) with the row
  * on commit, and a process that changes a row forgets it at once ({@link forget}); everything
  * is forgotten when the LISTEN connection comes back (notifications sent meanwhile are lost),
  * and no answer is trusted longer than `ttlMs`. What a stale answer could cost is bounded by
@@ -61,7 +59,7 @@ export class ConsentGateMemory implements ConsentGateReader {
     this.ttlMs = options.ttlMs ?? 60_000;
   }
 
-  /** Keeps memory fresh from `changes` (a LISTEN on {@link CONSENT_GATE_CHANNEL}) until {@link stop}. */
+  /** Keeps memory fresh from `changes` (a LISTEN on `leadline_consent_gate` (`gate-channel.ts`)) until {@link stop}. */
   follow(changes: Wakeups): void {
     this.unfollow.push(
       changes.onPayload((payload) => {
@@ -98,14 +96,13 @@ export class ConsentGateMemory implements ConsentGateReader {
     }
     this.entries.delete(key);
     const forgettings = this.forgettings;
-    const read = await readYourWrites(
+    const optedOut = await readYourWrites<boolean | null>(
       this.options.reach,
       'consent gate',
-      async () => ({ optedOut: (await gateEntry(this.options.db, tenantId, phone))?.optedOut }),
-      () => undefined,
+      () => isOptedOut(this.options.db, tenantId, phone),
+      () => null,
     );
-    if (!read) return false;
-    const optedOut = read.optedOut ?? false;
+    if (optedOut === null) return false; // unreachable: nothing to remember
     // A change announced while reading may postdate what was read: answer, do not remember.
     if (forgettings !== this.forgettings) return optedOut;
     this.entries.set(key, { optedOut, readAt: now });
