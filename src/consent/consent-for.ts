@@ -1,9 +1,7 @@
 import type pg from 'pg';
 import { consentAt, type ConsentVerdict } from './consent-at.ts';
 import type { ConsentBasis } from './expiry.ts';
-import { leadOptedOut } from '../processors/lead-conversation/opted-out.ts';
-import { isOptedOut } from './gate/gate.ts';
-import { consentHistory } from './ledger/queries.ts';
+import { COLUMNS, toEntry, type Row } from './ledger/queries.ts';
 
 /**
  * Where a number stands at an instant:
@@ -56,13 +54,13 @@ export const CONSENT_RULES: Readonly<Record<ConsentStatus, string>> = {
  * consent answer, which the sender asks at send time. It reads:
  * - the consent gate (opt-outs, current the moment they are recorded, ordered by when each
  *   change occurred);
- * - the lead-conversation processor's opinion (`leadOptedOut`: the same consent events folded
+ * - the lead-conversation processor's opinion (`lead_states.opted_out`: the same consent events folded
  *   in log order, which is what decided the texts it queued). The two agree but for changes
  *   appended out of their order of occurrence, or a gate being rebuilt; either saying
  *   "opted out" is an opt-out, so a STOP always stops a queued text;
  * - the consent ledger (the history, for consent valid at `at`; `consentAt`).
  * An opt-out decides `opted-out`; otherwise the ledger's verdict decides `express`, `implied`
- * or `none`.
+ * or `none`. All three are read in one statement (one round trip, one snapshot).
  * @throws whatever the database throws.
  */
 export async function consentFor(
@@ -71,10 +69,39 @@ export async function consentFor(
   phone: string,
   at: Date,
 ): Promise<ConsentAnswer> {
-  const optedOut =
-    (await isOptedOut(db, tenantId, phone)) || (await leadOptedOut(db, tenantId, phone));
-  const history = await consentHistory(db, phone, tenantId);
+  const { optedOut, history } = await consentInputs(db, tenantId, phone);
   return consentAnswer(optedOut, consentAt(history, at.toISOString()));
+}
+
+/**
+ * The inputs of a consent answer, in one statement (one round trip, one snapshot): whether
+ * the consent gate (`consent_gate`) or the lead-conversation processor's state of the lead
+ * (`lead_states.opted_out`: true after `ConsentRevoked` until an express grant, folded in log
+ * order; false for a lead it has not met) holds an opt-out,
+ * and the number's ledger for the tenant in `seq` order (`consent_records`, as
+ * `consentHistory` reads it). The sender asks this for every text it may send.
+ */
+async function consentInputs(
+  db: pg.Pool | pg.ClientBase,
+  tenantId: string,
+  phone: string,
+): Promise<{ optedOut: boolean; history: ReturnType<typeof toEntry>[] }> {
+  const { rows } = await db.query<
+    Partial<Row> & { gate_opted_out: boolean | null; lead_opted_out: boolean | null }
+  >(
+    `SELECT (SELECT opted_out FROM consent_gate WHERE tenant_id = $1 AND phone = $2) AS gate_opted_out,
+            (SELECT opted_out FROM lead_states WHERE tenant_id = $1 AND phone = $2) AS lead_opted_out,
+            r.*
+       FROM (VALUES (1)) AS one
+       LEFT JOIN LATERAL (SELECT ${COLUMNS} FROM consent_records
+                           WHERE phone = $2 AND tenant_id = $1 ORDER BY seq) AS r ON true`,
+    [tenantId, phone],
+  );
+  const first = rows[0];
+  return {
+    optedOut: first?.gate_opted_out === true || first?.lead_opted_out === true,
+    history: rows.filter((r) => r.seq != null).map((r) => toEntry(r as Row)),
+  };
 }
 
 /**

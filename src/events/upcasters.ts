@@ -48,6 +48,10 @@ export const upcasters: Partial<Record<EventType, Readonly<Record<number, Upcast
   SmsInbound: { 1: smsInboundV1ToV2 },
 };
 
+/** How an error names the event it could not read (built only for an error). */
+const where = (envelope: EventEnvelope): string =>
+  `event ${envelope.id} (${envelope.type} version ${envelope.schemaVersion})`;
+
 /**
  * Brings an event read from a log to the current schema version of its type (pure): applies
  * the type's upcasters from the event's version up to {@link schemaVersions}`[type]` and
@@ -60,11 +64,9 @@ export const upcasters: Partial<Record<EventType, Readonly<Record<number, Upcast
  */
 export function upcast<E extends EventEnvelope>(envelope: E): E {
   const { type, schemaVersion } = envelope;
-  // Built only for an error: a replay calls this for every event.
-  const where = () => `event ${envelope.id} (${type} version ${schemaVersion})`;
   if (!isEventType(type)) {
     throw new UnknownSchemaVersionError(
-      `${where()}: event type "${type}" is not in the catalogue, so it has no schema to read it with`,
+      `${where(envelope)}: event type "${type}" is not in the catalogue, so it has no schema to read it with`,
       type,
       schemaVersion,
     );
@@ -72,14 +74,14 @@ export function upcast<E extends EventEnvelope>(envelope: E): E {
   const current = schemaVersions[type];
   if (!Number.isInteger(schemaVersion) || schemaVersion < 1) {
     throw new UnknownSchemaVersionError(
-      `${where()}: schema version must be a whole number from 1 to ${current}`,
+      `${where(envelope)}: schema version must be a whole number from 1 to ${current}`,
       type,
       schemaVersion,
     );
   }
   if (schemaVersion > current) {
     throw new UnknownSchemaVersionError(
-      `${where()}: written by a newer Leadline; this one reads ${type} up to version ${current}. ` +
+      `${where(envelope)}: written by a newer Leadline; this one reads ${type} up to version ${current}. ` +
         'Upgrade every reader before writers of the new version.',
       type,
       schemaVersion,
@@ -91,7 +93,7 @@ export function upcast<E extends EventEnvelope>(envelope: E): E {
     const step = upcasters[type]?.[version];
     if (!step) {
       throw new UnknownSchemaVersionError(
-        `${where()}: no upcaster from ${type} version ${version} to ${version + 1}`,
+        `${where(envelope)}: no upcaster from ${type} version ${version} to ${version + 1}`,
         type,
         schemaVersion,
       );

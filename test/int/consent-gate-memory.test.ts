@@ -5,52 +5,18 @@ import { applyConsentChange } from '../../src/consent/index.ts';
 import { CONSENT_GATE_CHANNEL } from '../../src/consent/gate/gate-channel.ts';
 import { ConsentGateMemory } from '../../src/consent/gate/gate-memory.ts';
 import { Wakeups } from '../../src/db/wakeups.ts';
-import { newEvent } from '../../src/events/new-event.ts';
-import { leadStreamId } from '../../src/events/streams.ts';
 import { fixedClock, systemClock } from '../../src/shared/clock.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import { createTestDatabase } from '../support/database.ts';
+import { consentEvent, CountingPool } from '../support/consent-events.ts';
 
 const TENANT = 'tnt_gate_memory';
 let phoneSeq = 0;
 const nextPhone = () => `+1416555${String(2000 + ++phoneSeq)}`;
 
 /** A STOP (`ConsentRevoked`) or START (express `ConsentGranted`) for `phone`, at `at`. */
-function consentChange(kind: 'revoke' | 'grant', phone: string, at: Date) {
-  const common = {
-    streamId: leadStreamId(TENANT, phone),
-    tenantId: TENANT,
-    idempotencyKey: `${kind}:${phone}:${at.toISOString()}`,
-    occurredAt: at,
-  };
-  const evidence = { messageSid: `SM${phone.slice(1)}` };
-  return kind === 'revoke'
-    ? newEvent(
-        {
-          ...common,
-          type: 'ConsentRevoked',
-          data: { phone, channel: 'keyword', text: 'STOP', evidence },
-        },
-        systemClock,
-      )
-    : newEvent(
-        {
-          ...common,
-          type: 'ConsentGranted',
-          data: { phone, basis: 'express', source: 'keyword', evidence, expiresAt: null },
-        },
-        systemClock,
-      );
-}
-
-/** A pool that counts the statements it is asked to run. */
-class CountingPool extends pg.Pool {
-  statements = 0;
-  override query(...args: unknown[]): never {
-    this.statements++;
-    return (super.query as (...a: unknown[]) => never)(...args);
-  }
-}
+const consentChange = (kind: 'revoke' | 'grant', phone: string, at: Date) =>
+  consentEvent(kind === 'grant' ? 'express' : 'revoke', TENANT, phone, at);
 
 /** Polls `check` every 20 ms until it is true; false after `ms`. */
 async function eventually(check: () => Promise<boolean>, ms = 3_000): Promise<boolean> {

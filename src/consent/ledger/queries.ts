@@ -56,7 +56,8 @@ export const toEntry = (r: Row): LedgerEntry => ({
   recordHash: r.record_hash,
 });
 
-const COLUMNS = `tenant_id, seq, phone, event_id, log_position, kind, basis, source, channel, text,
+/** The columns every ledger read selects, in {@link Row}'s shape (unqualified). */
+export const COLUMNS = `tenant_id, seq, phone, event_id, log_position, kind, basis, source, channel, text,
   evidence, occurred_at, expires_at, prev_hash, record_hash`;
 
 /**

@@ -30,11 +30,12 @@ export async function readBatch(
   // One query answers both what may be read and whether anything waits behind the horizon:
   // in log order, a row is readable exactly while its transaction is older than the horizon,
   // so the readable rows are a prefix and the first unreadable one says that more is held
-  // back. Rows come as arrays (node-postgres builds them faster than keyed objects, which a
+  // back. The horizon is a sub-select so PostgreSQL takes one snapshot for the query (an
+  // init plan) rather than one per row. Rows come as arrays (node-postgres builds them faster than keyed objects, which a
   // replay of millions of events notices, see `bench:rebuild`).
   const result = await db.query<unknown[]>({
     text: `SELECT ${EVENT_COLUMNS},
-        (epoch < $4 OR transaction_id < pg_snapshot_xmin(pg_current_snapshot())) AS readable
+        (epoch < $4 OR transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))) AS readable
       FROM events
       WHERE (epoch, transaction_id, position) > ($1::int, $2::xid8, $3::bigint)
       ORDER BY epoch, transaction_id, position

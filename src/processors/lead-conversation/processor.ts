@@ -49,8 +49,8 @@ const RELEVANT = new Set([
  * The lead-conversation processor: for the events of leads' streams, runs the pure
  * {@link decide} and {@link evolve} on each lead's state, stores the new states, enqueues the
  * texts and sets the timers, all in the consumer's transaction (so with its checkpoint). The
- * sender asks the consent answer at send time, which includes `leadOptedOut`
- * (`./opted-out.ts`), so a text queued before an opt-out is withheld (and recorded as such)
+ * sender asks the consent answer at send time, which includes this processor's
+ * `lead_states.opted_out` (`consent/consent-for.ts`), so a text queued before an opt-out is withheld (and recorded as such)
  * rather than sent. One event is a batch of one: `handle` and `handleBatch` are one path
  * ({@link handleLeadEvents}).
  */
