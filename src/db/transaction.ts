@@ -16,6 +16,13 @@ export interface TransactionOptions {
    * failed client as broken only when `ROLLBACK` failed too.
    */
   readonly discardOnError?: boolean;
+  /**
+   * A statement, as plain SQL text with its values written in as literals, run in the same
+   * round trip as `COMMIT` (one simple query, `<statement>; COMMIT`): decided once the body
+   * has run (undefined: plain `COMMIT`). A consumer's checkpoint is stored this way, saving a
+   * round trip per batch. If it fails, nothing is committed and the error is thrown.
+   */
+  readonly commitWith?: () => string | undefined;
 }
 
 /**
@@ -65,10 +72,12 @@ export async function withTransaction<T>(
   const client = (isPool(source) ? await source.connect() : source) as pg.PoolClient;
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
-    if (options.setup) await client.query(options.setup);
+    // One round trip for BEGIN and the setup, one for the final statement and COMMIT: both
+    // are plain SQL text, which the simple query protocol runs in sequence.
+    await client.query(options.setup ? `BEGIN; ${options.setup}` : 'BEGIN');
     const result = await body(client);
-    await client.query('COMMIT');
+    const last = options.commitWith?.();
+    await client.query(last ? `${last}; COMMIT` : 'COMMIT');
     return result;
   } catch (error) {
     await client.query('ROLLBACK').catch((rollbackError: Error) => {

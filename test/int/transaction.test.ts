@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig } from '../../src/db/client-config.ts';
 import { rollback, withTransaction } from '../../src/db/transaction.ts';
+import { readCheckpoint, storeCheckpointStatement } from '../../src/log/postgres/checkpoint.ts';
 import { createTestDatabase } from '../support/database.ts';
 
 describe('withTransaction: one BEGIN … COMMIT, rolled back on a throw', () => {
@@ -12,7 +13,8 @@ describe('withTransaction: one BEGIN … COMMIT, rolled back on a throw', () => 
     );
 
   beforeAll(async () => {
-    pool = new pg.Pool({ ...clientConfig(await createTestDatabase()), max: 2 });
+    const url = await createTestDatabase();
+    pool = new pg.Pool({ ...clientConfig(url), max: 2 });
     await pool.query('CREATE TABLE notes (note text PRIMARY KEY)');
   });
   afterAll(async () => {
@@ -60,6 +62,45 @@ describe('withTransaction: one BEGIN … COMMIT, rolled back on a throw', () => 
       { setup: 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ' },
     );
     expect(isolation).toBe('repeatable read');
+  });
+
+  it('runs commitWith in the round trip that commits, and nothing is kept when it fails', async () => {
+    await withTransaction(
+      pool,
+      async (client) => void (await client.query("INSERT INTO notes VALUES ('body')")),
+      { commitWith: () => "INSERT INTO notes VALUES ('last')" },
+    );
+    expect(await rows()).toEqual(['body', 'kept', 'last']);
+    await expect(
+      withTransaction(
+        pool,
+        async (client) => void (await client.query("INSERT INTO notes VALUES ('undone')")),
+        { commitWith: () => "INSERT INTO notes VALUES ('kept')" }, // 23505
+      ),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(await rows()).toEqual(['body', 'kept', 'last']);
+    expect(pool.totalCount - pool.idleCount).toBe(0);
+    await pool.query("DELETE FROM notes WHERE note IN ('body', 'last')");
+  });
+
+  it("stores a consumer's checkpoint from literals, whatever its name holds", async () => {
+    const name = "projection:o'brien; DROP TABLE events; --";
+    const checkpoint = { epoch: 1, transactionId: '987654321', position: '42' };
+    await withTransaction(pool, async () => {}, {
+      commitWith: () => storeCheckpointStatement(name, checkpoint, 3),
+    });
+    const client = await pool.connect();
+    try {
+      expect(await readCheckpoint(client, name)).toEqual(checkpoint);
+    } finally {
+      client.release();
+    }
+    expect(() =>
+      storeCheckpointStatement(name, { ...checkpoint, position: '1; DROP TABLE x' }, 1),
+    ).toThrow(/not a checkpoint/);
+    expect(() => storeCheckpointStatement(name, { ...checkpoint, epoch: 1.5 }, 1)).toThrow(
+      /not a checkpoint/,
+    );
   });
 
   it('on a client the caller holds, leaves the client with the caller, usable', async () => {

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 
 /**
  * Where a consumer of the PostgreSQL log has got to: the last event it handled, as the
@@ -36,22 +36,35 @@ export async function readCheckpoint(db: pg.ClientBase, consumer: string): Promi
     : START;
 }
 
-/** Stores `consumer`'s checkpoint; call inside the transaction that holds its effects. */
-export async function storeCheckpoint(
-  db: pg.ClientBase,
+const DIGITS = /^\d{1,20}$/;
+
+/**
+ * The statement that stores `consumer`'s checkpoint, to run inside the transaction that holds
+ * its effects: plain SQL text with its values written in as literals, so that it shares the
+ * round trip of `COMMIT` (`withTransaction`'s `commitWith`). The consumer's name is quoted by node-postgres's `escapeLiteral`; the
+ * checkpoint's parts are checked to be whole numbers first.
+ * @throws Error when the epoch, transaction id, position or count is not a whole number.
+ */
+export function storeCheckpointStatement(
   consumer: string,
   checkpoint: PgCheckpoint,
   handled: number,
-): Promise<void> {
-  await db.query(
-    `INSERT INTO consumer_checkpoints (consumer_name, epoch, transaction_id, position, events_handled)
-     VALUES ($1, $2, $3::xid8, $4, $5)
+): string {
+  const { epoch, transactionId, position } = checkpoint;
+  if (
+    !Number.isSafeInteger(epoch) ||
+    !Number.isSafeInteger(handled) ||
+    !DIGITS.test(transactionId) ||
+    !DIGITS.test(position)
+  ) {
+    throw new Error(`not a checkpoint: ${JSON.stringify({ ...checkpoint, handled })}`);
+  }
+  return `INSERT INTO consumer_checkpoints (consumer_name, epoch, transaction_id, position, events_handled)
+     VALUES (${pg.escapeLiteral(consumer)}, ${epoch}, '${transactionId}'::xid8, ${position}, ${handled})
      ON CONFLICT (consumer_name) DO UPDATE SET epoch = EXCLUDED.epoch,
        transaction_id = EXCLUDED.transaction_id, position = EXCLUDED.position,
        events_handled = consumer_checkpoints.events_handled + EXCLUDED.events_handled,
-       updated_at = now()`,
-    [consumer, checkpoint.epoch, checkpoint.transactionId, checkpoint.position, handled],
-  );
+       updated_at = now()`;
 }
 
 /** Forgets `consumer`'s checkpoint so it next reads from the start of the log. */

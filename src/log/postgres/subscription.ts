@@ -9,7 +9,7 @@ import {
   compareCheckpoints,
   readCheckpoint,
   resetCheckpoint,
-  storeCheckpoint,
+  storeCheckpointStatement,
   type PgCheckpoint,
 } from './checkpoint.ts';
 import { readBatch } from './read-batch.ts';
@@ -188,6 +188,7 @@ export class PgSubscription implements Subscription {
         this.options.replay === true ||
         (this.replayUntil ? compareCheckpoints(checkpointOf(row), this.replayUntil) <= 0 : false),
     }));
+    let store: string | undefined;
     const outcome = await withTransaction(
       client,
       async (tx) => {
@@ -199,10 +200,11 @@ export class PgSubscription implements Subscription {
         );
         // Halted: keep what was handled before the dead letter; stop in front of it.
         const last = handled > 0 ? checkpointOf(batch.rows[handled - 1]!) : undefined;
-        if (last) await storeCheckpoint(tx, this.consumer.name, last, handled);
+        // Stored in the round trip that commits (`commitWith`).
+        if (last) store = storeCheckpointStatement(this.consumer.name, last, handled);
         return { handled, halted, last };
       },
-      setup ? { setup } : {},
+      { ...(setup ? { setup } : {}), commitWith: () => store },
     );
     if (outcome.last) this.checkpoint = outcome.last;
     if (outcome.halted) {
