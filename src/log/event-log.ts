@@ -52,6 +52,15 @@ export interface Consumer {
    * checkpoint, and it handles those events again. Saves a disk flush per batch.
    */
   asyncCommit?: boolean;
+  /**
+   * The only event types this consumer acts on (absent: any). A batch holding none of them
+   * needs no transaction: the PostgreSQL log moves past it without delivering it and stores
+   * the checkpoint lazily (with the next batch it delivers, or within
+   * `LAZY_CHECKPOINT_MS`), which saves most of its round trips for a consumer that a busy log
+   * rarely concerns (tenants, consent, quota). A batch holding one is delivered whole, as
+   * without it. The Kafka log delivers every batch.
+   */
+  eventTypes?: ReadonlySet<string>;
   /** Handles one event. Throwing rolls back the batch; it is retried with backoff. */
   handle(event: RecordedLeadlineEvent, ctx: ConsumerContext): Promise<void>;
   /**

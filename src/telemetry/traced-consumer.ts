@@ -13,6 +13,7 @@ export function tracedConsumer(consumer: Consumer): Consumer {
   const traced: Consumer = {
     name: consumer.name,
     ...(consumer.asyncCommit && { asyncCommit: true }),
+    ...(consumer.eventTypes && { eventTypes: consumer.eventTypes }),
     handle(event, ctx) {
       if (ctx.replay) return consumer.handle(event, ctx);
       return inSpan(

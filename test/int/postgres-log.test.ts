@@ -4,6 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresEventLog } from '../../src/log/postgres/postgres-event-log.ts';
 import { clientConfig } from '../../src/db/client-config.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
+import { systemClock } from '../../src/shared/clock.ts';
+import { newEvent } from '../../src/events/new-event.ts';
+import { tenantStreamId } from '../../src/events/streams.ts';
+import type { Consumer } from '../../src/log/event-log.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { contractEvent, describeLogContract, recordingConsumer } from '../support/log-contract.ts';
 
@@ -223,5 +227,72 @@ describe('PostgreSQL log: group commit', () => {
       "SELECT count(*)::int AS n FROM events WHERE stream_id LIKE 'lead:group-bad:%'",
     );
     expect(rows[0]!.n).toBe(20);
+  });
+});
+
+describe('PostgreSQL log: a consumer that acts on a few event types', () => {
+  let url: string;
+  let subject: Awaited<ReturnType<typeof openPostgresLog>>;
+  let pool: pg.Pool;
+
+  beforeAll(async () => {
+    url = await createTestDatabase();
+    subject = await openPostgresLog(url);
+    pool = new pg.Pool({ connectionString: url, max: 2 });
+  });
+  afterAll(async () => {
+    await subject.close();
+    await pool.end();
+  });
+
+  const stored = async (name: string) =>
+    (
+      await pool.query<{ position: string; events_handled: string }>(
+        'SELECT position, events_handled FROM consumer_checkpoints WHERE consumer_name = $1',
+        [name],
+      )
+    ).rows[0];
+
+  it('is handed no batch without them, yet reaches the head and keeps it across a restart', async () => {
+    const seen: string[][] = [];
+    const consumer: Consumer = {
+      name: 'typed',
+      eventTypes: new Set(['QuotaExceeded']),
+      handle: async (event) => void seen.push([event.type]),
+      handleBatch: async (events) => void seen.push(events.map((e) => e.type)),
+    };
+    const statuses = Array.from({ length: 40 }, (_, i) => contractEvent('typed-stream', i));
+    await subject.log.append(statuses);
+    let reader = subject.log.subscribe(consumer);
+    await reader.whenCaughtUp(10_000);
+    expect(seen).toEqual([]);
+    const head = await stored('typed');
+    expect(head).toMatchObject({ events_handled: '40' });
+
+    // A batch holding one is delivered whole; the events passed over are counted with it.
+    const quota = newEvent(
+      {
+        type: 'QuotaExceeded',
+        streamId: tenantStreamId('contract'),
+        tenantId: 'contract',
+        data: { day: '2026-11-28', audience: 'lead', limit: 10 },
+        idempotencyKey: 'typed-quota',
+      },
+      systemClock,
+    );
+    await subject.log.append([contractEvent('typed-stream', 40), quota]);
+    await reader.whenCaughtUp(10_000);
+    expect(seen.flat()).toEqual(['OutboundSmsStatusUpdated', 'QuotaExceeded']);
+    expect((await stored('typed'))?.events_handled).toBe('42');
+    await reader.stop();
+
+    // Passed over and stopped: the stored checkpoint is where it got to, nothing is handed again.
+    await subject.log.append([contractEvent('typed-stream', 41)]);
+    reader = subject.log.subscribe(consumer);
+    await reader.whenCaughtUp(10_000);
+    await reader.stop();
+    expect(BigInt((await stored('typed'))!.position)).toBeGreaterThan(BigInt(head!.position));
+    expect(seen.flat()).toEqual(['OutboundSmsStatusUpdated', 'QuotaExceeded']);
+    expect((await stored('typed'))?.events_handled).toBe('43');
   });
 });

@@ -14,6 +14,7 @@ export const consentGateProjection: Consumer = {
   // Re-derivable: the commands and the sender write each change to the gate themselves,
   // durably; the processor's own opinion (`lead_states`) withholds too.
   asyncCommit: true,
+  eventTypes: new Set(['ConsentGranted', 'ConsentRevoked']),
   handle: (event, { db }) => applyConsentChanges(db, [event]),
   handleBatch: (events, { db }) => applyConsentChanges(db, events),
 };

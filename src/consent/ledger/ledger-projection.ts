@@ -193,6 +193,7 @@ export const consentLedgerProjection: Consumer = {
   name: 'projection:consent-ledger',
   // Re-derivable from the log, in the same order on PostgreSQL (`verify` checks it against it).
   asyncCommit: true,
+  eventTypes: new Set(['ConsentGranted', 'ConsentRevoked']),
   handle: (event, ctx) => recordConsentEvents([event], ctx),
   handleBatch: recordConsentEvents,
 };

@@ -72,6 +72,7 @@ export function withPoisonPolicy(consumer: Consumer, settings: PoisonSettings): 
 class PoisonGuard implements Consumer {
   readonly name: string;
   readonly asyncCommit?: boolean;
+  readonly eventTypes?: ReadonlySet<string>;
   private readonly failures = new Map<string, number>();
   private halts: Map<string, string> | undefined;
   private parked: Set<string> | undefined;
@@ -85,6 +86,7 @@ class PoisonGuard implements Consumer {
   ) {
     this.name = inner.name;
     if (inner.asyncCommit) this.asyncCommit = true;
+    if (inner.eventTypes) this.eventTypes = inner.eventTypes;
     if (inner.handleBatch) this.handleBatch = (events, ctx) => this.handleWholeBatch(events, ctx);
   }
 

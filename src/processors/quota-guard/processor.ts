@@ -11,6 +11,7 @@ import { tenantDirectory } from '../../projections/tenants/tenant-directory.ts';
  */
 export const quotaGuardProcessor: Consumer = {
   name: 'processor:quota-guard',
+  eventTypes: new Set(['QuotaExceeded']),
   handle: (event, ctx) => alertQuotasReached([event], ctx),
   handleBatch: alertQuotasReached,
 };

@@ -14,6 +14,7 @@ export const tenantsProjection: Consumer = {
   name: 'projection:tenants',
   // Webhooks route from what `tenants add|update` write themselves, durably; this re-derives.
   asyncCommit: true,
+  eventTypes: new Set(['TenantRegistered', 'TenantConfigured']),
   async handle(event, { db }) {
     if (event.type !== 'TenantRegistered' && event.type !== 'TenantConfigured') return;
     // `tenants add|update` apply this projection too (read-your-writes); serialise the two

@@ -74,6 +74,7 @@ export async function rebuildConsumer(
     handle: (event, ctx) => spec.consumer.handle(event, ctx),
     // A rebuild writes tables nobody reads until the switch: the switch commits durably.
     asyncCommit: true,
+    ...(spec.consumer.eventTypes && { eventTypes: spec.consumer.eventTypes }),
     ...(spec.consumer.handleBatch && {
       handleBatch: (events, ctx) => spec.consumer.handleBatch!(events, ctx),
     }),
