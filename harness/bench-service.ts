@@ -25,12 +25,15 @@ export interface BenchService {
 
 /**
  * Starts an embedded PostgreSQL in a temporary directory, the Twilio stand-in, and `leadline
- * serve` (every role, logging errors only) on a free port, then adds the tenant "Bench
+ * serve` (`role`, every role by default, logging errors only) on a free port, then adds the tenant "Bench
  * Plumbing" on {@link BENCH_NUMBER}, open around the clock in UTC; `tenantFlags` adds flags to
  * `leadline tenants add` (e.g. `--daily-quota`).
  * @throws Error with the CLI's stderr when the tenant is refused (everything started is stopped).
  */
-export async function startBenchService(tenantFlags: string[] = []): Promise<BenchService> {
+export async function startBenchService(
+  tenantFlags: string[] = [],
+  role: 'all' | 'api' | 'worker' = 'all',
+): Promise<BenchService> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'leadline-bench-'));
   const pg = await startEmbeddedPostgres(dir, 'bench', silentLogger);
   const twilio = await new FakeTwilio(BENCH_ACCOUNT_SID, BENCH_AUTH_TOKEN).start();
@@ -47,7 +50,7 @@ export async function startBenchService(tenantFlags: string[] = []): Promise<Ben
     OPERATOR_API_KEY: 'bench-operator-key-000000',
     LOG_LEVEL: 'error',
   };
-  const service = new ServiceProcess(env);
+  const service = new ServiceProcess(env, ['serve', '--role', role]);
   const close = async () => {
     await service.kill('SIGTERM');
     await twilio.stop();

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { memoiseByText } from '../shared/memo.ts';
 
 /** Bases of consent (CASL s.10; TCPA prior express consent). */
 export type ConsentBasis = 'express' | 'implied-inquiry' | 'implied-business-relationship';
@@ -19,6 +20,12 @@ export const IMPLIED_CONSENT_PERIOD = {
  * tenant's IANA zone), as UTC ISO-8601; a day the month lacks becomes its last day (31 Aug →
  * 28/29 Feb). Across a DST change the UTC offset differs, the local time does not. Null for
  * express consent (until revoked). Calendar arithmetic by Luxon.
+ *
+ * Every inquiry asks this on the webhook path, and Luxon's zone arithmetic was a large share
+ * of a webhook's CPU, so Luxon's answer for the start of `occurredAt`'s minute is remembered
+ * and the seconds past it are added: exact, because zone offsets change only on whole minutes
+ * (every rule in the IANA database since standard time), so every instant of one minute has
+ * the same local date and the same offset, now and at the expiry.
  */
 export function consentExpiresAt(
   basis: ConsentBasis,
@@ -26,8 +33,40 @@ export function consentExpiresAt(
   timezone: string,
 ): string | null {
   if (basis === 'express') return null;
+  if (!UTC_MILLIS.test(occurredAt)) return luxonExpiry(basis, occurredAt, timezone);
+  const at = Date.parse(occurredAt);
+  const intoMinute = ((at % 60_000) + 60_000) % 60_000;
+  const minute = new Date(at - intoMinute).toISOString();
+  const expiry = minuteExpiry(`${basis}|${timezone}|${minute}`);
+  // '' for what Luxon cannot place (an unknown zone): its own answer, as before.
+  if (!expiry) return luxonExpiry(basis, occurredAt, timezone);
+  return new Date(Date.parse(expiry) + intoMinute).toISOString();
+}
+
+/** A UTC instant as envelopes write it (`2026-11-28T14:03:12.345Z`), years 1000 to 9999. */
+const UTC_MILLIS = /^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Luxon's answer (see {@link consentExpiresAt}). */
+function luxonExpiry(
+  basis: Exclude<ConsentBasis, 'express'>,
+  occurredAt: string,
+  timezone: string,
+): string | null {
   return DateTime.fromISO(occurredAt, { zone: timezone })
     .plus(IMPLIED_CONSENT_PERIOD[basis])
     .toUTC()
-    .toISO()!;
+    .toISO();
 }
+
+/** `<basis>|<zone>|<minute, UTC ISO>` → Luxon's expiry for that minute's start, remembered. */
+const minuteExpiry = memoiseByText(
+  (key) => {
+    const [basis, timezone, minute] = key.split('|') as [
+      Exclude<ConsentBasis, 'express'>,
+      string,
+      string,
+    ];
+    return luxonExpiry(basis, minute, timezone) ?? '';
+  },
+  { maxEntries: 2_000, maxTextLength: 120 },
+);

@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { memoiseByText } from '../shared/memo.ts';
 import type { E164 } from '../shared/phone.ts';
 import { isStaffPhone, type Tenant } from '../tenants/tenant.ts';
 
@@ -30,10 +31,20 @@ export function leadCallerId(from: string | undefined): E164 | undefined {
   if (!from) return undefined;
   const raw = from.trim();
   if (!E164_SHAPE.test(raw) || TWILIO_PLACEHOLDER_CALLER_IDS.has(raw)) return undefined;
-  const parsed = parsePhoneNumberFromString(raw);
-  if (!parsed || !parsed.isPossible() || parsed.number !== raw) return undefined;
-  return parsed.number as E164;
+  return possibleE164(raw) || undefined;
 }
+
+/**
+ * `raw` (E.164-shaped) when libphonenumber finds it a possible number written exactly so,
+ * else ''. Remembered (`memoiseByText`): every webhook asks it of its caller.
+ */
+const possibleE164 = memoiseByText(
+  (raw): E164 | '' => {
+    const parsed = parsePhoneNumberFromString(raw);
+    return parsed?.isPossible() && parsed.number === raw ? (parsed.number as E164) : '';
+  },
+  { maxEntries: 20_000, maxTextLength: 16 },
+);
 
 /**
  * Who is on the other end of a webhook, for a tenant (pure):
