@@ -53,12 +53,13 @@ export interface Consumer {
    */
   asyncCommit?: boolean;
   /**
-   * The only event types this consumer acts on (absent: any). A batch holding none of them
-   * needs no transaction: the PostgreSQL log moves past it without delivering it and stores
-   * the checkpoint lazily (with the next batch it delivers, or within
-   * `LAZY_CHECKPOINT_MS`), which saves most of its round trips for a consumer that a busy log
-   * rarely concerns (tenants, consent, quota). A batch holding one is delivered whole, as
-   * without it. The Kafka log delivers every batch.
+   * The only event types this consumer acts on (absent: any). The PostgreSQL log hands over
+   * only events of these types (others are neither decoded nor delivered; the checkpoint
+   * passes them all the same), and a batch holding none of them needs no transaction: the
+   * log moves past it and stores the checkpoint lazily (with the next batch it delivers, or
+   * within `LAZY_CHECKPOINT_MS`). A consumer that a busy log rarely concerns (tenants,
+   * consent, quota) then costs about one read per batch. The Kafka log delivers every event;
+   * handlers must still ignore the types they do not act on.
    */
   eventTypes?: ReadonlySet<string>;
   /** Handles one event. Throwing rolls back the batch; it is retried with backoff. */

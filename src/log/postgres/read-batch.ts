@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { arrayToEventRow, EVENT_COLUMN_COUNT, EVENT_COLUMNS, type EventRow } from './rows.ts';
+import { arrayToEventRow, ENVELOPE_COLUMNS, EVENT_COLUMN_COUNT, type EventRow } from './rows.ts';
 import type { PgCheckpoint } from './checkpoint.ts';
 
 /** A batch read past a checkpoint. */
@@ -20,12 +20,16 @@ export interface Batch {
  * invisible, and everything after them stays hidden, until it commits. Rows of earlier epochs
  * (before a transaction-id reset) are always complete. The technique is Emmett's
  * (`readMessagesBatch.ts`); the lost-event bug it prevents hit Marten and Eventuous.
+ * With `types`, rows of other types come without their `data` (null), the largest column to
+ * send and decode: a consumer that acts on a few types (`Consumer.eventTypes`) needs only
+ * their place in the log.
  */
 export async function readBatch(
   db: pg.ClientBase,
   after: PgCheckpoint,
   currentEpoch: number,
   limit: number,
+  types?: ReadonlySet<string>,
 ): Promise<Batch> {
   // One query answers both what may be read and whether anything waits behind the horizon:
   // in log order, a row is readable exactly while its transaction is older than the horizon,
@@ -34,13 +38,21 @@ export async function readBatch(
   // init plan) rather than one per row. Rows come as arrays (node-postgres builds them faster than keyed objects, which a
   // replay of millions of events notices, see `bench:rebuild`).
   const result = await db.query<unknown[]>({
-    text: `SELECT ${EVENT_COLUMNS},
+    text: `SELECT ${ENVELOPE_COLUMNS},
+        ${types ? 'CASE WHEN type = ANY($6::text[]) THEN data END' : 'data'} AS data,
         (epoch < $4 OR transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))) AS readable
       FROM events
       WHERE (epoch, transaction_id, position) > ($1::int, $2::xid8, $3::bigint)
       ORDER BY epoch, transaction_id, position
       LIMIT $5`,
-    values: [after.epoch, after.transactionId, after.position, currentEpoch, limit + 1],
+    values: [
+      after.epoch,
+      after.transactionId,
+      after.position,
+      currentEpoch,
+      limit + 1,
+      ...(types ? [[...types]] : []),
+    ],
     rowMode: 'array',
   });
   const rows: EventRow[] = [];

@@ -6,13 +6,16 @@ const isoText = (column: string) =>
   `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
 
 /**
- * Columns selected whenever events are read back. Times come as the envelope's ISO text
- * (the envelope was written with millisecond precision), so a replay does not parse each
- * into a `Date` only to format it again.
+ * The columns of {@link EVENT_COLUMNS} but `data`, which comes last. Times come as the
+ * envelope's ISO text (the envelope was written with millisecond precision), so a replay does
+ * not parse each into a `Date` only to format it again.
  */
-export const EVENT_COLUMNS = `position, epoch, transaction_id, event_id, stream_id, type, schema_version,
+export const ENVELOPE_COLUMNS = `position, epoch, transaction_id, event_id, stream_id, type, schema_version,
   tenant_id, ${isoText('occurred_at')}, ${isoText('recorded_at')}, causation_id, correlation_id,
-  traceparent, data`;
+  traceparent`;
+
+/** Columns selected whenever events are read back, in {@link EventRow}'s order. */
+export const EVENT_COLUMNS = `${ENVELOPE_COLUMNS}, data`;
 
 /** A row of the `events` table as node-postgres returns it. */
 export interface EventRow {

@@ -195,12 +195,14 @@ export class PgSubscription implements Subscription {
   ): Promise<{ handled: number; full: boolean; heldBack: boolean; halted?: unknown }> {
     this.checkpoint ??= await readCheckpoint(client, this.consumer.name);
     const checkpoint = this.checkpoint;
-    const batch = await readBatch(client, checkpoint, this.settings.epoch(), limit);
+    const types = this.consumer.eventTypes;
+    const batch = await readBatch(client, checkpoint, this.settings.epoch(), limit, types);
     if (batch.rows.length === 0) {
       return { handled: 0, full: false, heldBack: batch.heldBackByHorizon };
     }
-    const types = this.consumer.eventTypes;
-    if (types && !batch.rows.some((row) => types.has(row.type))) {
+    // Only the events of the types the consumer declares are decoded and handed over.
+    const wanted = types ? batch.rows.filter((row) => types.has(row.type)) : batch.rows;
+    if (wanted.length === 0) {
       // Nothing here for this consumer: no transaction; the checkpoint is stored lazily.
       const last = checkpointOf(batch.rows[batch.rows.length - 1]!);
       this.checkpoint = last;
@@ -218,7 +220,7 @@ export class PgSubscription implements Subscription {
     const setup = this.options.searchPath
       ? searchPathStatement(this.options.searchPath)
       : undefined;
-    const deliveries = batch.rows.map((row) => ({
+    const deliveries = wanted.map((row) => ({
       event: rowToEvent(row),
       replay:
         this.options.replay === true ||
@@ -234,15 +236,17 @@ export class PgSubscription implements Subscription {
           tx,
           this.consumerLog,
         );
-        // Halted: keep what was handled before the dead letter; stop in front of it.
-        const last = handled > 0 ? checkpointOf(batch.rows[handled - 1]!) : undefined;
+        // Halted: keep what was handled (and passed over) before the dead letter; stop in
+        // front of it.
+        const through = halted ? batch.rows.indexOf(wanted[handled]!) : batch.rows.length;
+        const last = through > 0 ? checkpointOf(batch.rows[through - 1]!) : undefined;
         // Stored in the round trip that commits (`commitWith`), with the events passed over
         // before this batch.
         if (last) {
           const passed = this.unstored?.events ?? 0;
-          store = storeCheckpointStatement(this.consumer.name, last, handled + passed);
+          store = storeCheckpointStatement(this.consumer.name, last, through + passed);
         }
-        return { handled, halted, last };
+        return { handled: through, halted, last };
       },
       { ...(setup ? { setup } : {}), commitWith: () => store },
     );
