@@ -94,7 +94,8 @@ async function consentInputs(
             r.*
        FROM (VALUES (1)) AS one
        LEFT JOIN LATERAL (SELECT ${COLUMNS} FROM consent_records
-                           WHERE phone = $2 AND tenant_id = $1 ORDER BY seq) AS r ON true`,
+                           WHERE phone = $2 AND tenant_id = $1) AS r ON true
+      ORDER BY r.seq`,
     [tenantId, phone],
   );
   const first = rows[0];

@@ -23,8 +23,8 @@ export const IMPLIED_CONSENT_PERIOD = {
  *
  * Every inquiry asks this on the webhook path, and Luxon's zone arithmetic was a large share
  * of a webhook's CPU, so Luxon's answer for the start of `occurredAt`'s minute is remembered
- * and the seconds past it are added: exact, because zone offsets change only on whole minutes
- * (every rule in the IANA database since standard time), so every instant of one minute has
+ * and the seconds past it are added: exact, because since 1973 zone offsets are whole minutes
+ * and change only on whole minutes (the IANA database), so every instant of one minute has
  * the same local date and the same offset, now and at the expiry.
  */
 export function consentExpiresAt(
@@ -33,8 +33,12 @@ export function consentExpiresAt(
   timezone: string,
 ): string | null {
   if (basis === 'express') return null;
-  if (!UTC_MILLIS.test(occurredAt)) return luxonExpiry(basis, occurredAt, timezone);
-  const at = Date.parse(occurredAt);
+  const at = UTC_MILLIS.test(occurredAt) ? Date.parse(occurredAt) : Number.NaN;
+  // Anything but a real modern instant in the envelope's own form (31 February, an hour 25,
+  // a year before offsets settled on whole minutes) is Luxon's to answer, as it always was.
+  if (!(at >= WHOLE_MINUTE_OFFSETS) || new Date(at).toISOString() !== occurredAt) {
+    return luxonExpiry(basis, occurredAt, timezone);
+  }
   const intoMinute = ((at % 60_000) + 60_000) % 60_000;
   const minute = new Date(at - intoMinute).toISOString();
   const expiry = minuteExpiry(`${basis}|${timezone}|${minute}`);
@@ -43,8 +47,14 @@ export function consentExpiresAt(
   return new Date(Date.parse(expiry) + intoMinute).toISOString();
 }
 
-/** A UTC instant as envelopes write it (`2026-11-28T14:03:12.345Z`), years 1000 to 9999. */
-const UTC_MILLIS = /^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** A UTC instant as envelopes write it (`2026-11-28T14:03:12.345Z`). */
+const UTC_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * From 1973 every zone's offset is a whole number of minutes (the last with seconds,
+ * Africa/Monrovia's −0:44:30, ended in 1972), and so is every change of offset.
+ */
+const WHOLE_MINUTE_OFFSETS = Date.UTC(1973, 0, 1);
 
 /** Luxon's answer (see {@link consentExpiresAt}). */
 function luxonExpiry(

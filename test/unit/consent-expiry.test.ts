@@ -68,6 +68,20 @@ describe('consentExpiresAt remembers minutes and answers exactly as Luxon does',
     }
   });
 
+  it('gives Luxon what is not a modern instant in the envelope form, and answers as it does', () => {
+    for (const [at, zone] of [
+      ['2026-02-30T12:00:00.000Z', 'America/Toronto'], // no such day
+      ['2026-13-01T00:00:00.000Z', 'America/Toronto'], // no such month
+      ['2026-05-01T25:00:00.000Z', 'America/Toronto'], // no such hour
+      ['1960-05-01T12:00:30.500Z', 'Africa/Monrovia'], // an offset of -0:44:30
+      ['1972-04-30T23:59:59.999Z', 'Africa/Monrovia'],
+    ] as const) {
+      expect(consentExpiresAt('implied-inquiry', at, zone)).toBe(
+        luxon('implied-inquiry', at, zone),
+      );
+    }
+  });
+
   it('gives Luxon the forms it does not remember, and null for express consent', () => {
     expect(
       consentExpiresAt('implied-inquiry', '2026-05-15T10:00:00-04:00', 'America/Toronto'),

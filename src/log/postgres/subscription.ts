@@ -42,13 +42,6 @@ export interface PgSubscriptionSettings {
 }
 
 const HORIZON_RETRY_MS = 10;
-/**
- * How long a checkpoint moved past batches a consumer does not act on
- * ({@link Consumer.eventTypes}) may stay unstored (ms). Unstored, a restart reads those
- * batches again and passes them over again; `whenCaughtUp` and consumer lag see it that much
- * later.
- */
-export const LAZY_CHECKPOINT_MS = 250;
 /** Largest batch while catching up (see {@link PgSubscriptionSettings.maxBatchSize}). */
 const LIVE_MAX_BATCH = 2_000;
 const REPLAY_MAX_BATCH = 10_000;
@@ -68,11 +61,6 @@ export class PgSubscription implements Subscription {
   private replayUntil: PgCheckpoint | undefined;
   /** Where this reader has got to; read from the database on each (re)connection. */
   private checkpoint: PgCheckpoint | undefined;
-  /**
-   * Where this reader has got to past batches the consumer does not act on, not yet stored:
-   * the checkpoint, how many events it passed over, and since when (`Date.now()`, ms).
-   */
-  private unstored: { checkpoint: PgCheckpoint; events: number; since: number } | undefined;
   private readonly consumerLog: Logger;
   /** Settles once a `from: 'start'` reset has happened (at once otherwise). */
   private readonly resetDone: Promise<void>;
@@ -104,7 +92,6 @@ export class PgSubscription implements Subscription {
         if (!(await this.becomeActiveReader(client))) break;
         if (this.consumer.asyncCommit) await client.query('SET synchronous_commit = off');
         this.checkpoint = undefined;
-        this.unstored = undefined;
         if (resetPending) {
           await resetCheckpoint(client, this.consumer.name);
           this.replayUntil = await headOfLog(client);
@@ -118,7 +105,6 @@ export class PgSubscription implements Subscription {
         );
         let limit = base;
         while (!this.stopped) {
-          await this.storeUnstored(client, false);
           const generation = this.settings.wakeups.current();
           const { full, heldBack, halted } = await this.handleBatch(client, limit);
           failures = 0;
@@ -135,14 +121,8 @@ export class PgSubscription implements Subscription {
             await sleep(HORIZON_RETRY_MS);
             continue;
           }
-          const poll = this.settings.pollIntervalMs;
-          await this.settings.wakeups.wait(
-            generation,
-            this.unstored ? Math.min(poll, LAZY_CHECKPOINT_MS) : poll,
-          );
+          await this.settings.wakeups.wait(generation, this.settings.pollIntervalMs);
         }
-        // Stopping: keep where it got to (a lost connection throws before this).
-        await this.storeUnstored(client, true);
       } catch (error) {
         if (this.stopped) break;
         failures++;
@@ -203,14 +183,10 @@ export class PgSubscription implements Subscription {
     // Only the events of the types the consumer declares are decoded and handed over.
     const wanted = types ? batch.rows.filter((row) => types.has(row.type)) : batch.rows;
     if (wanted.length === 0) {
-      // Nothing here for this consumer: no transaction; the checkpoint is stored lazily.
+      // Nothing here for this consumer: no transaction, the checkpoint alone (one statement).
       const last = checkpointOf(batch.rows[batch.rows.length - 1]!);
+      await client.query(storeCheckpointStatement(this.consumer.name, last, batch.rows.length));
       this.checkpoint = last;
-      this.unstored = {
-        checkpoint: last,
-        events: (this.unstored?.events ?? 0) + batch.rows.length,
-        since: this.unstored?.since ?? Date.now(),
-      };
       return {
         handled: batch.rows.length,
         full: batch.rows.length === limit,
@@ -240,20 +216,13 @@ export class PgSubscription implements Subscription {
         // front of it.
         const through = halted ? batch.rows.indexOf(wanted[handled]!) : batch.rows.length;
         const last = through > 0 ? checkpointOf(batch.rows[through - 1]!) : undefined;
-        // Stored in the round trip that commits (`commitWith`), with the events passed over
-        // before this batch.
-        if (last) {
-          const passed = this.unstored?.events ?? 0;
-          store = storeCheckpointStatement(this.consumer.name, last, through + passed);
-        }
+        // Stored in the round trip that commits (`commitWith`).
+        if (last) store = storeCheckpointStatement(this.consumer.name, last, through);
         return { handled: through, halted, last };
       },
       { ...(setup ? { setup } : {}), commitWith: () => store },
     );
-    if (outcome.last) {
-      this.checkpoint = outcome.last;
-      this.unstored = undefined;
-    }
+    if (outcome.last) this.checkpoint = outcome.last;
     if (outcome.halted) {
       return { handled: outcome.handled, full: false, heldBack: false, halted: outcome.halted };
     }
@@ -262,19 +231,6 @@ export class PgSubscription implements Subscription {
       full: batch.rows.length === limit,
       heldBack: batch.heldBackByHorizon,
     };
-  }
-
-  /**
-   * Stores the checkpoint moved past batches the consumer does not act on, when it has waited
-   * {@link LAZY_CHECKPOINT_MS} or `now`: one statement, outside any transaction.
-   */
-  private async storeUnstored(client: pg.Client, now: boolean): Promise<void> {
-    const unstored = this.unstored;
-    if (!unstored || (!now && Date.now() - unstored.since < LAZY_CHECKPOINT_MS)) return;
-    await client.query(
-      storeCheckpointStatement(this.consumer.name, unstored.checkpoint, unstored.events),
-    );
-    if (this.unstored === unstored) this.unstored = undefined;
   }
 
   async whenCaughtUp(timeoutMs = 30_000): Promise<void> {
