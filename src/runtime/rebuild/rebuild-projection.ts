@@ -9,6 +9,7 @@ import { REBUILD_SUFFIX } from '../consumer-binding.ts';
 import { shortName, type ConsumerSpec } from '../consumers.ts';
 import type { Progress } from './progress.ts';
 import {
+  analyzeTables,
   buildReaderIndexes,
   createRebuildTables,
   dropSchema,
@@ -44,6 +45,9 @@ export type RebuildOutcome =
   | { outcome: 'stopped'; deadLetterId: string; error: string };
 
 const SWITCH_ATTEMPTS = 10;
+/** Events handled before the rebuilt tables' first `ANALYZE`; each next one after this growth. */
+const ANALYZE_FIRST_AT = 20_000;
+const ANALYZE_GROWTH = 4;
 const TRANSIENT_SWITCH_FAILURES = new Set(['55P03', '40P01', '40001']);
 
 /**
@@ -100,6 +104,8 @@ export async function rebuildConsumer(
   };
 
   let subscription = subscribe();
+  // The new tables' statistics, gathered as they grow (see `analyzeTables`).
+  let analyzeAt = ANALYZE_FIRST_AT;
   for (;;) {
     await sleep(settings.progressIntervalMs ?? 500, undefined, { signal: settings.signal }).catch(
       () => {},
@@ -118,6 +124,16 @@ export async function rebuildConsumer(
       return { outcome: 'stopped', deadLetterId: stop.id, error: stop.error };
     }
     if (now.done >= now.total) break;
+    if (now.done >= analyzeAt) {
+      analyzeAt = now.done * ANALYZE_GROWTH;
+      // Only for speed: a failure is logged, and the rebuild goes on.
+      await analyzeTables(pool, schema, spec.tables).catch((error: unknown) =>
+        settings.logger.warn(
+          { err: error, consumer: liveName },
+          'ANALYZE of rebuilt tables failed',
+        ),
+      );
+    }
   }
   await subscription.whenCaughtUp(120_000);
   await subscription.stop();
