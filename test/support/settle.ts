@@ -46,8 +46,13 @@ export async function waitUntilSettled(
   try {
     const deadline = Date.now() + timeoutMs;
     let quietRounds = 0;
+    let waitingFor = '';
     while (quietRounds < 2) {
-      if (Date.now() > deadline) throw new Error('service did not settle in time');
+      if (Date.now() > deadline) {
+        throw new Error(
+          `service did not settle in ${timeoutMs} ms; still waiting for ${waitingFor}`,
+        );
+      }
       // One client runs one query at a time (pg 9 will refuse overlapping ones).
       const pgBehind = await client.query<{ n: number }>(POSTGRES_BEHIND, [consumers]);
       const kafkaBehind = await client.query<{ n: number }>(KAFKA_BEHIND, [consumers]);
@@ -64,14 +69,19 @@ export async function waitUntilSettled(
       const assessing = await client.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM qualification_requests WHERE status IN ('pending', 'assessing')",
       );
-      const idle =
-        pgBehind.rows[0]!.n +
-          kafkaBehind.rows[0]!.n +
-          busy.rows[0]!.n +
-          dueTimers.rows[0]!.n +
-          calls.rows[0]!.n +
-          assessing.rows[0]!.n ===
-        0;
+      const waiting = {
+        'consumers behind on PostgreSQL': pgBehind.rows[0]!.n,
+        'consumer partitions behind on Kafka': kafkaBehind.rows[0]!.n,
+        'texts pending or sending': busy.rows[0]!.n,
+        'timers due': dueTimers.rows[0]!.n,
+        'call-backs pending': calls.rows[0]!.n,
+        'assessments pending': assessing.rows[0]!.n,
+      };
+      waitingFor = Object.entries(waiting)
+        .filter(([, n]) => n > 0)
+        .map(([what, n]) => `${what}: ${n}`)
+        .join(', ');
+      const idle = waitingFor === '';
       quietRounds = idle ? quietRounds + 1 : 0;
       await sleep(100);
     }
