@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { consentAt, type ConsentVerdict } from './consent-at.ts';
 import type { ConsentBasis } from './expiry.ts';
-import { COLUMNS, toEntry, type Row } from './ledger/queries.ts';
+import { COLUMNS, toEntry, type LedgerEntry, type Row } from './ledger/queries.ts';
 
 /**
  * Where a number stands at an instant:
@@ -54,8 +54,8 @@ export const CONSENT_RULES: Readonly<Record<ConsentStatus, string>> = {
  * consent answer, which the sender asks at send time. It reads:
  * - the consent gate (opt-outs, current the moment they are recorded, ordered by when each
  *   change occurred);
- * - the lead-conversation processor's opinion (`lead_states.opted_out`: the same consent events folded
- *   in log order, which is what decided the texts it queued). The two agree but for changes
+ * - the lead-conversation processor's opinion (`lead_states.opted_out`: the same consent
+ *   events folded in log order, which is what decided the texts it queued). The two agree but for changes
  *   appended out of their order of occurrence, or a gate being rebuilt; either saying
  *   "opted out" is an opt-out, so a STOP always stops a queued text;
  * - the consent ledger (the history, for consent valid at `at`; `consentAt`).
@@ -77,15 +77,15 @@ export async function consentFor(
  * The inputs of a consent answer, in one statement (one round trip, one snapshot): whether
  * the consent gate (`consent_gate`) or the lead-conversation processor's state of the lead
  * (`lead_states.opted_out`: true after `ConsentRevoked` until an express grant, folded in log
- * order; false for a lead it has not met) holds an opt-out,
- * and the number's ledger for the tenant in `seq` order (`consent_records`, as
- * `consentHistory` reads it). The sender asks this for every text it may send.
+ * order; false for a lead it has not met) holds an opt-out, and the number's ledger for the
+ * tenant in `seq` order (`consent_records`, as `consentHistory` reads it). The sender asks
+ * this for every text it may send.
  */
 async function consentInputs(
   db: pg.Pool | pg.ClientBase,
   tenantId: string,
   phone: string,
-): Promise<{ optedOut: boolean; history: ReturnType<typeof toEntry>[] }> {
+): Promise<{ optedOut: boolean; history: LedgerEntry[] }> {
   const { rows } = await db.query<
     Partial<Row> & { gate_opted_out: boolean | null; lead_opted_out: boolean | null }
   >(

@@ -33,9 +33,10 @@ export function consentExpiresAt(
   timezone: string,
 ): string | null {
   if (basis === 'express') return null;
-  const at = UTC_MILLIS.test(occurredAt) ? Date.parse(occurredAt) : Number.NaN;
-  // Anything but a real modern instant in the envelope's own form (31 February, an hour 25,
-  // a year before offsets settled on whole minutes) is Luxon's to answer, as it always was.
+  const at = Date.parse(occurredAt);
+  // Anything but a real modern instant written as envelopes write it (`2026-11-28T14:03:12.345Z`;
+  // not 31 February, an hour 25, another form, or a year before offsets settled on whole
+  // minutes) is Luxon's to answer, as it always was.
   if (!(at >= WHOLE_MINUTE_OFFSETS) || new Date(at).toISOString() !== occurredAt) {
     return luxonExpiry(basis, occurredAt, timezone);
   }
@@ -46,9 +47,6 @@ export function consentExpiresAt(
   if (!expiry) return luxonExpiry(basis, occurredAt, timezone);
   return new Date(Date.parse(expiry) + intoMinute).toISOString();
 }
-
-/** A UTC instant as envelopes write it (`2026-11-28T14:03:12.345Z`). */
-const UTC_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
  * From 1973 every zone's offset is a whole number of minutes (the last with seconds,

@@ -7,7 +7,7 @@ import {
 import type { RecordedLeadlineEvent } from '../../src/events/catalogue.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { consentEvent as consentChange, CountingPool } from '../support/consent-events.ts';
+import { consentEvent, CountingPool } from '../support/consent-events.ts';
 
 const TENANT = 'tnt_consent_for';
 let phoneSeq = 0;
@@ -15,13 +15,13 @@ const nextPhone = () => `+1416555${String(3000 + ++phoneSeq)}`;
 let position = 0;
 
 /** A consent event of `phone`, as the log would deliver it. */
-const consentEvent = (
+const delivered = (
   kind: 'implied' | 'express' | 'revoke',
   phone: string,
   at: Date,
 ): RecordedLeadlineEvent =>
   ({
-    ...consentChange(kind, TENANT, phone, at),
+    ...consentEvent(kind, TENANT, phone, at),
     position: String(++position),
   }) as RecordedLeadlineEvent;
 
@@ -61,7 +61,7 @@ describe('consentFor, the answer the sender asks before every text', () => {
   it('reads the ledger in order: an inquiry implies consent, a later STOP revokes it', async () => {
     const phone = nextPhone();
     const start = new Date(Date.now() - 3_600_000);
-    await onLedger(consentEvent('implied', phone, start));
+    await onLedger(delivered('implied', phone, start));
     const implied = await consentFor(pool, TENANT, phone, new Date());
     expect(implied).toMatchObject({
       status: 'implied',
@@ -69,7 +69,7 @@ describe('consentFor, the answer the sender asks before every text', () => {
       basis: 'implied-inquiry',
     });
 
-    const stop = consentEvent('revoke', phone, new Date(start.getTime() + 60_000));
+    const stop = delivered('revoke', phone, new Date(start.getTime() + 60_000));
     await onLedger(stop);
     await applyConsentChange(pool, stop);
     const before = pool.statements;
@@ -83,7 +83,7 @@ describe('consentFor, the answer the sender asks before every text', () => {
 
   it("withholds on the lead-conversation processor's opt-out even when the gate has none", async () => {
     const phone = nextPhone();
-    await onLedger(consentEvent('express', phone, new Date(Date.now() - 60_000)));
+    await onLedger(delivered('express', phone, new Date(Date.now() - 60_000)));
     expect((await consentFor(pool, TENANT, phone, new Date())).status).toBe('express');
     await pool.query(
       `INSERT INTO lead_states (tenant_id, phone, state, opted_out) VALUES ($1, $2, '{}', true)`,
@@ -97,7 +97,7 @@ describe('consentFor, the answer the sender asks before every text', () => {
 
   it('withholds on the gate alone, and only for that tenant', async () => {
     const phone = nextPhone();
-    await applyConsentChange(pool, consentEvent('revoke', phone, new Date()));
+    await applyConsentChange(pool, delivered('revoke', phone, new Date()));
     expect((await consentFor(pool, TENANT, phone, new Date())).status).toBe('opted-out');
     expect((await consentFor(pool, 'tnt_someone_else', phone, new Date())).status).toBe('none');
   });

@@ -41,8 +41,9 @@ const DIGITS = /^\d{1,20}$/;
 /**
  * The statement that stores `consumer`'s checkpoint, to run inside the transaction that holds
  * its effects: plain SQL text with its values written in as literals, so that it shares the
- * round trip of `COMMIT` (`withTransaction`'s `commitWith`). The consumer's name is quoted by node-postgres's `escapeLiteral`; the
- * checkpoint's parts are checked to be whole numbers first.
+ * round trip of `COMMIT` (`withTransaction`'s `commitWith`). The consumer's name is quoted
+ * by node-postgres's `escapeLiteral`; the checkpoint's parts are checked to be whole numbers
+ * first.
  * @throws Error when the epoch, transaction id, position or count is not a whole number.
  */
 export function storeCheckpointStatement(

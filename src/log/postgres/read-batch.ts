@@ -35,8 +35,8 @@ export async function readBatch(
   // in log order, a row is readable exactly while its transaction is older than the horizon,
   // so the readable rows are a prefix and the first unreadable one says that more is held
   // back. The horizon is a sub-select so PostgreSQL takes one snapshot for the query (an
-  // init plan) rather than one per row. Rows come as arrays (node-postgres builds them faster than keyed objects, which a
-  // replay of millions of events notices, see `bench:rebuild`).
+  // init plan) rather than one per row. Rows come as arrays (node-postgres builds them faster
+  // than keyed objects, which a replay of millions of events notices, see `bench:rebuild`).
   const result = await db.query<unknown[]>({
     text: `SELECT ${ENVELOPE_COLUMNS},
         ${types ? 'CASE WHEN type = ANY($6::text[]) THEN data END' : 'data'} AS data,
