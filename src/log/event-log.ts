@@ -56,9 +56,10 @@ export interface Consumer {
    * The only event types this consumer acts on (absent: any). The PostgreSQL log hands over
    * only events of these types (others are neither decoded nor delivered; the checkpoint
    * passes them all the same), and a batch holding none of them needs no transaction: the
-   * log moves past it with one statement that stores the checkpoint. A consumer that a busy
-   * log rarely concerns (tenants, consent, quota) then costs two round trips per batch. The Kafka log delivers every event;
-   * handlers must still ignore the types they do not act on.
+   * log moves past it in the statement that read it, which also stores the checkpoint. A
+   * consumer that a busy log rarely concerns (tenants, consent, quota) then costs one round
+   * trip per wake-up. The Kafka log delivers every event; handlers must still ignore the types
+   * they do not act on.
    */
   eventTypes?: ReadonlySet<string>;
   /** Handles one event. Throwing rolls back the batch; it is retried with backoff. */

@@ -9,6 +9,8 @@ import { newEvent } from '../../src/events/new-event.ts';
 import { tenantStreamId } from '../../src/events/streams.ts';
 import type { Consumer } from '../../src/log/event-log.ts';
 import { createTestDatabase } from '../support/database.ts';
+import { readBatch } from '../../src/log/postgres/read-batch.ts';
+import { headOfLog } from '../../src/log/postgres/subscription.ts';
 import { contractEvent, describeLogContract, recordingConsumer } from '../support/log-contract.ts';
 
 async function openPostgresLog(url: string) {
@@ -253,6 +255,19 @@ describe('PostgreSQL log: a consumer that acts on a few event types', () => {
       )
     ).rows[0];
 
+  /** A `QuotaExceeded` of tenant `contract`: an event of the types these consumers act on. */
+  const quotaEvent = (day: string, idempotencyKey: string) =>
+    newEvent(
+      {
+        type: 'QuotaExceeded',
+        streamId: tenantStreamId('contract'),
+        tenantId: 'contract',
+        data: { day, audience: 'lead', limit: 10 },
+        idempotencyKey,
+      },
+      systemClock,
+    );
+
   it('is handed no batch without them, yet reaches the head and keeps it across a restart', async () => {
     const seen: string[][] = [];
     const consumer: Consumer = {
@@ -270,16 +285,7 @@ describe('PostgreSQL log: a consumer that acts on a few event types', () => {
     expect(head).toMatchObject({ events_handled: '40' });
 
     // A batch holding one hands over that one; the events passed over are counted with it.
-    const quota = newEvent(
-      {
-        type: 'QuotaExceeded',
-        streamId: tenantStreamId('contract'),
-        tenantId: 'contract',
-        data: { day: '2026-11-28', audience: 'lead', limit: 10 },
-        idempotencyKey: 'typed-quota',
-      },
-      systemClock,
-    );
+    const quota = quotaEvent('2026-11-28', 'typed-quota');
     await subject.log.append([contractEvent('typed-stream', 40), quota]);
     await reader.whenCaughtUp(10_000);
     expect(seen.flat()).toEqual(['QuotaExceeded']);
@@ -296,18 +302,57 @@ describe('PostgreSQL log: a consumer that acts on a few event types', () => {
     expect((await stored('typed'))?.events_handled).toBe('43');
   });
 
-  it('halted at one of its events, keeps the checkpoint just in front of it', async () => {
-    const quota = (day: string) =>
-      newEvent(
-        {
-          type: 'QuotaExceeded',
-          streamId: tenantStreamId('contract'),
-          tenantId: 'contract',
-          data: { day, audience: 'lead', limit: 10 },
-          idempotencyKey: `halting-quota-${day}`,
-        },
-        systemClock,
+  it('passes a batch of other types in the read itself, and never one that holds its types', async () => {
+    const client = new pg.Client(clientConfig(url));
+    await client.connect();
+    try {
+      const typed = { types: new Set(['QuotaExceeded']), passAs: 'typed-pass' };
+      const epoch = (await client.query<{ e: number }>('SELECT max(epoch) AS e FROM events'))
+        .rows[0]!.e;
+      const start = await headOfLog(client);
+      await subject.log.append([0, 1, 2].map((i) => contractEvent('pass-stream', i)));
+      // One statement read the three and stored the checkpoint past them.
+      const others = await readBatch(client, start, epoch, 100, typed);
+      expect(others.rows.map((r) => r.type)).toEqual(Array(3).fill('OutboundSmsStatusUpdated'));
+      expect(others.passed).toBe(true);
+      const last = others.rows[2]!;
+      expect(await stored('typed-pass')).toEqual({ position: last.position, events_handled: '3' });
+
+      // A batch cut at `limit` passes only what it hands back.
+      const afterOthers = {
+        epoch: last.epoch,
+        transactionId: last.transaction_id,
+        position: last.position,
+      };
+      await subject.log.append([3, 4, 5].map((i) => contractEvent('pass-stream', i)));
+      const cut = await readBatch(client, afterOthers, epoch, 2, typed);
+      expect(cut.rows).toHaveLength(2);
+      expect(await stored('typed-pass')).toEqual({
+        position: cut.rows[1]!.position,
+        events_handled: '5',
+      });
+
+      // One of its types in the batch: nothing stored, the consumer handles it in a transaction.
+      const quota = quotaEvent('2026-11-27', 'pass-quota');
+      await subject.log.append([quota]);
+      const mixed = await readBatch(
+        client,
+        { epoch, transactionId: cut.rows[1]!.transaction_id, position: cut.rows[1]!.position },
+        epoch,
+        100,
+        typed,
       );
+      expect(mixed.rows.map((r) => r.type)).toEqual(['OutboundSmsStatusUpdated', 'QuotaExceeded']);
+      expect(mixed.rows[1]!.data).toMatchObject({ day: '2026-11-27' });
+      expect(mixed.passed).toBe(false);
+      expect((await stored('typed-pass'))?.position).toBe(cut.rows[1]!.position);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('halted at one of its events, keeps the checkpoint just in front of it', async () => {
+    const quota = (day: string) => quotaEvent(day, `halting-quota-${day}`);
     const [first, poison] = [quota('2026-11-01'), quota('2026-11-02')];
     const seen: string[] = [];
     const consumer: Consumer = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoiseByText } from '../../src/shared/memo.ts';
-import { toE164 } from '../../src/shared/phone.ts';
+import { formatForPeople, toE164 } from '../../src/shared/phone.ts';
 
 describe('memoiseByText: a pure parse remembered for the texts asked most recently', () => {
   const counting = () => {
@@ -37,6 +37,16 @@ describe('memoiseByText: a pure parse remembered for the texts asked most recent
       expect(toE164(' +1 416 555 0123 ')).toBe('+14165550123');
       expect(toE164('4165550123', 'CA')).toBe('+14165550123');
       expect(() => toE164('12')).toThrow(/"12" is not a phone number/);
+    }
+  });
+
+  it('leaves formatForPeople answering per home country, however often asked', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(formatForPeople('+14165550123')).toBe('(416) 555-0123');
+      expect(formatForPeople('+442071838750')).toBe('+44 20 7183 8750');
+      // The same number, at home in the UK: national there, and not kept as the US answer.
+      expect(formatForPeople('+442071838750', 'GB')).toBe('020 7183 8750');
+      expect(formatForPeople('not a number')).toBe('not a number');
     }
   });
 });

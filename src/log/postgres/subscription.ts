@@ -176,16 +176,25 @@ export class PgSubscription implements Subscription {
     this.checkpoint ??= await readCheckpoint(client, this.consumer.name);
     const checkpoint = this.checkpoint;
     const types = this.consumer.eventTypes;
-    const batch = await readBatch(client, checkpoint, this.settings.epoch(), limit, types);
+    const batch = await readBatch(
+      client,
+      checkpoint,
+      this.settings.epoch(),
+      limit,
+      types && { types, passAs: this.consumer.name },
+    );
     if (batch.rows.length === 0) {
       return { handled: 0, full: false, heldBack: batch.heldBackByHorizon };
     }
     // Only the events of the types the consumer declares are decoded and handed over.
     const wanted = types ? batch.rows.filter((row) => types.has(row.type)) : batch.rows;
     if (wanted.length === 0) {
-      // Nothing here for this consumer: no transaction, the checkpoint alone (one statement).
+      // Nothing here for this consumer: no transaction. The read itself stored the checkpoint
+      // past the batch (`passAs`); were it ever not to have, one statement does.
       const last = checkpointOf(batch.rows[batch.rows.length - 1]!);
-      await client.query(storeCheckpointStatement(this.consumer.name, last, batch.rows.length));
+      if (!batch.passed) {
+        await client.query(storeCheckpointStatement(this.consumer.name, last, batch.rows.length));
+      }
       this.checkpoint = last;
       return {
         handled: batch.rows.length,
