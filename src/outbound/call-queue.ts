@@ -1,5 +1,6 @@
 import type { ConsumerContext } from '../log/event-log.ts';
 import type { IntentCause } from './outbox.ts';
+import { insertNotifying } from '../db/insert-notifying.ts';
 
 /** The channel `outbound_calls` NOTIFYs when a call-back is queued; the call placer listens. */
 export const CALLS_CHANNEL = 'leadline_calls';
@@ -34,7 +35,9 @@ export async function enqueueCalls(
     return 0;
   }
   const column = <T>(value: (row: (typeof rows)[number]) => T): T[] => rows.map(value);
-  const result = await ctx.db.query(
+  // Notified in the same statement (delivered at commit): one round trip.
+  return insertNotifying(
+    ctx.db,
     `INSERT INTO outbound_calls (callback_id, tenant_id, stream_id, lead_phone, staff_phone,
        from_number, cause_event_id, traceparent)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -50,8 +53,6 @@ export async function enqueueCalls(
       column((r) => r.cause.eventId),
       column((r) => r.cause.traceparent),
     ],
+    CALLS_CHANNEL,
   );
-  const inserted = result.rowCount ?? 0;
-  if (inserted > 0) await ctx.db.query(`SELECT pg_notify('${CALLS_CHANNEL}', '')`);
-  return inserted;
 }

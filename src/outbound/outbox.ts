@@ -3,6 +3,7 @@ import { DEFERRABLE_PURPOSES } from '../rules/quiet-hours.ts';
 import { deterministicId } from '../shared/ids.ts';
 import { activeTraceparent } from '../telemetry/trace-context.ts';
 import type { OutboundIntent } from './intent.ts';
+import { insertNotifying } from '../db/insert-notifying.ts';
 
 /** The channel the outbox NOTIFYs when rows become due; the sender listens on it. */
 export const OUTBOX_CHANNEL = 'leadline_outbox';
@@ -54,7 +55,9 @@ export async function enqueueCausedIntents(
   // The span that enqueues (a traced processor's), else each cause's own context.
   const active = activeTraceparent();
   const column = <T>(value: (row: (typeof rows)[number]) => T): T[] => rows.map(value);
-  const result = await ctx.db.query(
+  // Notified in the same statement (delivered at commit): one round trip.
+  return insertNotifying(
+    ctx.db,
     `INSERT INTO outbound_messages (outbox_id, dedupe_key, tenant_id, stream_id, lead_phone,
        audience, purpose, consent_exempt, to_number, from_number, body, cause_event_id,
        correlation_id, traceparent, respects_quiet_hours, not_after)
@@ -84,8 +87,6 @@ export async function enqueueCausedIntents(
           : new Date(Date.parse(r.cause.occurredAt) + r.intent.sendWithinMs).toISOString(),
       ),
     ],
+    OUTBOX_CHANNEL,
   );
-  const inserted = result.rowCount ?? 0;
-  if (inserted > 0) await ctx.db.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
-  return inserted;
 }

@@ -1,5 +1,6 @@
 import type { ConsumerContext } from '../log/event-log.ts';
 import type { QualificationInput, QuestionTopic } from './model.ts';
+import { insertNotifying } from '../db/insert-notifying.ts';
 
 /** The channel `qualification_requests` NOTIFYs on; the assessor listens. */
 export const QUALIFICATION_CHANNEL = 'leadline_qualification';
@@ -44,7 +45,9 @@ export async function enqueueQualifications(
     return 0;
   }
   const column = <T>(value: (row: (typeof caused)[number]) => T): T[] => caused.map(value);
-  const result = await ctx.db.query(
+  // Notified in the same statement (delivered at commit): one round trip.
+  return insertNotifying(
+    ctx.db,
     `INSERT INTO qualification_requests (request_id, tenant_id, stream_id, input,
        cause_event_id, traceparent)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::uuid[], $6::text[])
@@ -57,8 +60,6 @@ export async function enqueueQualifications(
       column((r) => r.cause.eventId),
       column((r) => r.cause.traceparent),
     ],
+    QUALIFICATION_CHANNEL,
   );
-  const inserted = result.rowCount ?? 0;
-  if (inserted > 0) await ctx.db.query(`SELECT pg_notify('${QUALIFICATION_CHANNEL}', '')`);
-  return inserted;
 }

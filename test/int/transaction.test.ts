@@ -1,7 +1,9 @@
 import pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig } from '../../src/db/client-config.ts';
 import { rollback, withTransaction } from '../../src/db/transaction.ts';
+import { insertNotifying } from '../../src/db/insert-notifying.ts';
 import { readCheckpoint, storeCheckpointStatement } from '../../src/log/postgres/checkpoint.ts';
 import { createTestDatabase } from '../support/database.ts';
 
@@ -114,5 +116,67 @@ describe('withTransaction: one BEGIN … COMMIT, rolled back on a throw', () => 
       client.release();
     }
     expect(await rows()).toEqual(['by-client', 'kept']);
+  });
+});
+
+describe('insertNotifying: an insert and its NOTIFY in one statement', () => {
+  let pool: pg.Pool;
+  let listener: pg.Client;
+  const heard: string[] = [];
+
+  beforeAll(async () => {
+    const url = await createTestDatabase();
+    pool = new pg.Pool({ ...clientConfig(url), max: 2 });
+    await pool.query('CREATE TABLE queued (id text PRIMARY KEY)');
+    listener = new pg.Client(clientConfig(url));
+    await listener.connect();
+    listener.on('notification', (message) => heard.push(message.channel));
+    await listener.query('LISTEN queued_channel');
+  });
+  afterAll(async () => {
+    await listener?.end();
+    await pool?.end();
+  });
+
+  /** Waits until the listener has heard `count` notifications, or 5 s. */
+  const hearing = async (count: number) => {
+    for (let i = 0; i < 100 && heard.length < count; i++) await sleep(50);
+  };
+  const insert = (client: pg.ClientBase, ids: string[]) =>
+    insertNotifying(
+      client,
+      'INSERT INTO queued (id) SELECT * FROM unnest($1::text[]) ON CONFLICT (id) DO NOTHING',
+      [ids],
+      'queued_channel',
+    );
+
+  it('counts the rows written and notifies once they commit, and not for a rollback', async () => {
+    const written = await withTransaction(pool, async (client) => {
+      const n = await insert(client, ['a', 'b']);
+      await sleep(200);
+      expect(heard).toEqual([]); // delivered at commit, not before
+      return n;
+    });
+    expect(written).toBe(2);
+    await hearing(1);
+    expect(heard).toEqual(['queued_channel']);
+
+    await expect(
+      withTransaction(pool, async (client) => {
+        await insert(client, ['c']);
+        throw new Error('changed its mind');
+      }),
+    ).rejects.toThrow('changed its mind');
+    await sleep(200);
+    expect(heard).toHaveLength(1);
+  });
+
+  it('writes nothing and notifies nobody when every row is already there', async () => {
+    const before = heard.length;
+    expect(await withTransaction(pool, (client) => insert(client, ['a', 'b']))).toBe(0);
+    expect(await withTransaction(pool, (client) => insert(client, ['b', 'd']))).toBe(1);
+    await hearing(before + 1);
+    await sleep(200);
+    expect(heard.length - before).toBe(1);
   });
 });

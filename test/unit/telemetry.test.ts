@@ -112,7 +112,12 @@ describe('spans continue the trace stored in the event (SDK with an in-memory ex
 
   it('a timer keeps the trace of the span that set it, for the TimerElapsed it fires', async () => {
     const queries: unknown[][] = [];
-    const db = { query: async (_sql: string, params: unknown[] = []) => queries.push(params) };
+    const db = {
+      query: async (_sql: string, params: unknown[] = []) => {
+        queries.push(params);
+        return { rows: [], rowCount: 0 };
+      },
+    };
     const consumer = tracedConsumer({
       name: 'processor:test',
       handle: (_event, c) =>

@@ -1,6 +1,7 @@
 import type { EventData } from '../../events/catalogue.ts';
 import type { ConsumerContext } from '../../log/event-log.ts';
 import { activeTraceparent } from '../../telemetry/trace-context.ts';
+import { insertNotifying } from '../../db/insert-notifying.ts';
 
 /** The channel the timers table NOTIFYs when a timer is set; the runner listens on it. */
 export const TIMERS_CHANNEL = 'leadline_timers';
@@ -50,7 +51,9 @@ export async function setOwnedTimers(
   }
   if (byId.size === 0) return;
   const rows = [...byId.values()];
-  await ctx.db.query(
+  // Notified in the same statement: the timer loop looks again (at commit).
+  await insertNotifying(
+    ctx.db,
     `INSERT INTO timers (timer_id, tenant_id, stream_id, kind, key, due_at, traceparent)
      SELECT t.*, $7::text FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
        $5::text[], $6::timestamptz[]) AS t
@@ -66,6 +69,6 @@ export async function setOwnedTimers(
       rows.map((t) => t.dueAt),
       traceparent,
     ],
+    TIMERS_CHANNEL,
   );
-  await ctx.db.query(`SELECT pg_notify('${TIMERS_CHANNEL}', '')`);
 }
