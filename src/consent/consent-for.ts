@@ -55,9 +55,9 @@ export const CONSENT_RULES: Readonly<Record<ConsentStatus, string>> = {
  * - the consent gate (opt-outs, current the moment they are recorded, ordered by when each
  *   change occurred);
  * - the lead-conversation processor's opinion (`lead_states.opted_out`: the same consent
- *   events folded in log order, which is what decided the texts it queued). The two agree but for changes
- *   appended out of their order of occurrence, or a gate being rebuilt; either saying
- *   "opted out" is an opt-out, so a STOP always stops a queued text;
+ *   events folded in log order, which is what decided the texts it queued). The two agree
+ *   but for changes appended out of their order of occurrence, or a gate being rebuilt;
+ *   either saying "opted out" is an opt-out, so a STOP always stops a queued text;
  * - the consent ledger (the history, for consent valid at `at`; `consentAt`).
  * An opt-out decides `opted-out`; otherwise the ledger's verdict decides `express`, `implied`
  * or `none`. All three are read in one statement (one round trip, one snapshot).

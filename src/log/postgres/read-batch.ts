@@ -63,13 +63,18 @@ export async function readBatch(
       WHERE (epoch, transaction_id, position) > ($1::int, $2::xid8, $3::bigint)
       ORDER BY epoch, transaction_id, position
       LIMIT $5`;
-  const values: unknown[] = [after.epoch, after.transactionId, after.position, currentEpoch];
-  values.push(limit + 1);
-  if (typed) values.push([...typed.types]);
-  if (typed?.passAs !== undefined) values.push(typed.passAs);
+  const passing = typed?.passAs !== undefined;
   const result = await db.query<unknown[]>({
-    text: typed?.passAs === undefined ? read : passingRead(read),
-    values,
+    text: passing ? passingRead(read) : read,
+    values: [
+      after.epoch,
+      after.transactionId,
+      after.position,
+      currentEpoch,
+      limit + 1,
+      ...(typed ? [[...typed.types]] : []),
+      ...(passing ? [typed.passAs] : []),
+    ],
     rowMode: 'array',
   });
   const rows: EventRow[] = [];
