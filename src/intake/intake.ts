@@ -85,7 +85,7 @@ export interface IntakeStatus {
 export class Intake {
   /**
    * The log for webhooks: appends go through the spool; reads, subscriptions, positions, lag,
-   * horizon and snapshots are the real log's.
+   * reached positions, horizon and snapshots are the real log's.
    */
   readonly log: EventLog;
   private stopped = false;
@@ -106,6 +106,7 @@ export class Intake {
       positions: inner.positions,
       about: inner.about,
       consumerLag: (consumers) => inner.consumerLag(consumers),
+      hasReached: (consumer, eventId) => inner.hasReached(consumer, eventId),
       horizon: () => inner.horizon(),
       storedEvents: () => inner.storedEvents(),
       snapshot: () => inner.snapshot(),

@@ -167,6 +167,16 @@ export interface EventLog {
    */
   consumerLag(consumers: readonly string[]): Promise<ConsumerLag[]>;
   /**
+   * Whether `consumer` has handled every event that stood before `eventId` in the log, so its
+   * read model already shows them (a sender asking the consent ledger about a text caused by
+   * `eventId`). PostgreSQL: its checkpoint is at or past `eventId` in log order (for an id the
+   * log does not hold: it has handled every committed event). Kafka, which orders events only
+   * within a partition: it has handled everything the brokers hold now, which may say false
+   * for longer than needed, never true too early. False for a consumer that never ran.
+   * @throws Error when the database (or the brokers) cannot be reached.
+   */
+  hasReached(consumer: string, eventId: string): Promise<boolean>;
+  /**
    * Whether a long transaction holds the log's readers back (see {@link HorizonStatus}); null
    * for a log whose readers never wait for older writers (Kafka).
    * @throws Error when the database cannot be reached.

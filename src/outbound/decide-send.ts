@@ -158,6 +158,35 @@ export function decideSend(intent: SendIntent, facts: SendFacts, now: Date): Sen
 }
 
 /**
+ * How long (ms) after it was queued a text found without valid consent may wait for the consent
+ * ledger to take in what came before it: 5 minutes. Beyond that a ledger still behind is an
+ * operator's matter (its lag shows in `leadline status`), and the text is decided on what the
+ * ledger holds.
+ */
+export const LEDGER_CATCH_UP_MS = 300_000;
+
+/** How soon (ms) a text waiting for the consent ledger is looked at again. */
+export const LEDGER_RECHECK_MS = 500;
+
+/**
+ * Whether a text the decision withholds for `no-valid-consent` may first wait for the consent
+ * ledger (pure): consent given just before the text was asked for (the owner records the job,
+ * then asks for a review a moment later) reaches the ledger through its projection, and a
+ * sender that looked too early would withhold the text for good. It may wait while it is
+ * younger than {@link LEDGER_CATCH_UP_MS}; the sender then waits only if the ledger has not
+ * reached the event that caused the text (`EventLog.hasReached`). Nothing is sent meanwhile:
+ * consent is still required at the moment of sending (CASL s.6(1)).
+ * @param queuedAt when the text was queued (UTC)
+ */
+export function mayAwaitLedger(decision: SendDecision, queuedAt: Date, now: Date): boolean {
+  return (
+    decision.kind === 'withhold' &&
+    decision.reason === 'no-valid-consent' &&
+    now.getTime() - queuedAt.getTime() < LEDGER_CATCH_UP_MS
+  );
+}
+
+/**
  * Whether the text gets a one-click unsubscribe link before it is sent, deferred or withheld
  * (pure): a non-transactional text to a lead that consent did not stop. The link is added once
  * and kept in the row, so every later attempt and every recorded event carries it.

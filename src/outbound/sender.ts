@@ -8,7 +8,12 @@ import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { UNSUBSCRIBED_RECIPIENT } from '../rules/message-status.ts';
 import { SEND_FIRST_PURPOSES } from '../rules/send-order.ts';
-import { applyConsentChange, consentFor, mintUnsubscribeLink } from '../consent/index.ts';
+import {
+  applyConsentChange,
+  consentFor,
+  consentLedgerProjection,
+  mintUnsubscribeLink,
+} from '../consent/index.ts';
 import { detectLanguage } from '../qualification/language.ts';
 import { unsubscribeCopy } from '../rules/message-copy.ts';
 import { tenantDirectory } from '../projections/tenants/tenant-directory.ts';
@@ -21,6 +26,8 @@ import {
   consentWithholds,
   decideSend,
   factsNeeded,
+  LEDGER_RECHECK_MS,
+  mayAwaitLedger,
   type QuietHoursFacts,
   type QuotaFacts,
   type SendFacts,
@@ -244,6 +251,9 @@ export class OutboundSender extends DueWorker {
       const now = this.options.clock.now();
       const facts = await this.gatherFacts(row, intent, transport ? 'live' : 'dry-run', now);
       const decision = decideSend(intent, facts, now);
+      if (mayAwaitLedger(decision, row.created_at, now) && (await this.ledgerBehind(row))) {
+        return await this.awaitLedger(row);
+      }
       if (carriesUnsubscribeLink(intent, decision)) await this.addUnsubscribeLink(row);
       if (decision.kind === 'defer') return await this.defer(row, decision);
       if (decision.kind === 'withhold') {
@@ -375,6 +385,29 @@ export class OutboundSender extends DueWorker {
     if (!tenant) return null;
     const timezones = await customerTimeZones(row.lead_phone, tenant.timezone);
     return { timezones, allowed: tenant.quietHoursAllowed };
+  }
+
+  /**
+   * Whether the consent ledger has yet to take in the events before the one that caused this
+   * text (`EventLog.hasReached`), so a consent given just before may not show on it yet.
+   */
+  private async ledgerBehind(row: ClaimedRow): Promise<boolean> {
+    return !(await this.options.log.hasReached(consentLedgerProjection.name, row.cause_event_id));
+  }
+
+  /**
+   * Puts a claimed row back for {@link LEDGER_RECHECK_MS}, as if not yet attempted, while the
+   * consent ledger catches up (see {@link mayAwaitLedger}). Nothing is recorded in the log: the
+   * decision is only postponed.
+   */
+  private async awaitLedger(row: ClaimedRow): Promise<void> {
+    await this.options.pool.query(
+      `UPDATE outbound_messages SET status = 'pending', attempts = attempts - 1, lease_until = NULL,
+         next_attempt_at = now() + make_interval(secs => $2::double precision / 1000), updated_at = now()
+       WHERE outbox_id = $1 AND lease_token = $3`,
+      [row.outbox_id, LEDGER_RECHECK_MS, row.lease_token],
+    );
+    this.result('deferred', { reason: 'consent-ledger-behind' });
   }
 
   /** Puts a claimed row back to wait until `deferral.until`, recording `OutboundSmsDeferred`. */

@@ -396,10 +396,9 @@ describe('rules of the trade, end to end', () => {
     });
 
     /**
-     * The owner records the job, which gives implied consent (CASL s.10(10)(a), 2 years), and
-     * the consent ledger takes it in before the review is asked for, as it would between an
-     * owner's two actions. (Asked for within milliseconds, the sender can check consent before
-     * the ledger projection has the grant, and withhold the request: seen once in CI.)
+     * The owner records the job, which gives implied consent (CASL s.10(10)(a), 2 years). A
+     * review asked for a moment later waits for the consent ledger to take it in (tested
+     * below).
      */
     async function jobDone(customer: string) {
       const grant = await runCli(
@@ -420,7 +419,6 @@ describe('rules of the trade, end to end', () => {
         e.env,
       );
       expect(grant.code, grant.stderr).toBe(0);
-      await settle();
     }
 
     const requestByApi = (body: unknown, headers: Record<string, string> = {}) =>
@@ -477,6 +475,54 @@ describe('rules of the trade, end to end', () => {
           .filter((m) => m.body.includes(`-${customer.slice(-4)}`))
           .map((m) => m.body),
       ).toEqual([expect.stringMatching(/^URGENT: .* is unhappy/)]);
+    });
+
+    it('a review asked for before the consent ledger has the job waits for it, then goes once', async () => {
+      const customer = nextCaller();
+      // Hold the ledger projection back: its first write to the chain heads waits on this lock
+      // (taken before it writes anything, so the log's other readers go on).
+      const hold = await e.db.connect();
+      let review: { status: string; postponed: boolean } | undefined;
+      try {
+        await hold.query('BEGIN');
+        await hold.query('LOCK TABLE consent_chain_heads IN EXCLUSIVE MODE');
+        const grant = await runCli(
+          ['consent', 'grant', '--tenant', NUMBER, '--phone', customer]
+            .concat(['--basis', 'implied-business-relationship', '--source', 'owner'])
+            .concat(['--evidence', `invoice=INV-${customer.slice(-4)}`]),
+          e.env,
+        );
+        expect(grant.code, grant.stderr).toBe(0);
+        const asked = await runCli(
+          ['reviews', 'request', '--tenant', NUMBER, '--phone', customer],
+          e.env,
+        );
+        expect(asked.code, asked.stderr).toBe(0);
+        // Until the sender has looked at the request: put back to wait, or withheld.
+        const deadline = Date.now() + 20_000;
+        while (!review || (review.status !== 'withheld' && !review.postponed)) {
+          if (Date.now() > deadline)
+            throw new Error(`review request not looked at: ${review?.status}`);
+          await sleep(100);
+          const { rows } = await e.db.query<{ status: string; postponed: boolean }>(
+            `SELECT status, next_attempt_at > created_at AS postponed FROM outbound_messages
+              WHERE lead_phone = $1 AND purpose = 'review-request'`,
+            [customer],
+          );
+          review = rows[0];
+        }
+        expect(review.status).toBe('pending');
+        expect(e.twilio.to(customer)).toEqual([]);
+      } finally {
+        await hold.query('COMMIT');
+        hold.release();
+      }
+      await settle();
+      expect(e.twilio.to(customer).map((m) => m.body)).toEqual([
+        expect.stringContaining('How did we do?'),
+      ]);
+      const stream = await e.readStream(leadStreamId(tenantIdOf(NUMBER), customer));
+      expect(stream.filter((ev) => ev.type === 'OutboundSmsWithheld')).toEqual([]);
     });
 
     it('a YES with no review request pending is not a review: no link', async () => {

@@ -121,6 +121,26 @@ export function describeLogContract(adapter: string, open: () => Promise<LogUnde
       expect(behind!.secondsBehind).toBeGreaterThanOrEqual(0);
     });
 
+    it('tells whether a consumer has reached an event: not before it ran or handled it, yes once it has', async () => {
+      const name = uniqueName('reached');
+      const stream = uniqueStream('reached');
+      const [first] = await subject.log.append([contractEvent(stream, 1)]);
+      expect(await subject.log.hasReached(name, first!.id)).toBe(false);
+
+      let subscription = subject.log.subscribe(recordingConsumer(name));
+      await subscription.whenCaughtUp(30_000);
+      await subscription.stop();
+      expect(await subject.log.hasReached(name, first!.id)).toBe(true);
+
+      const [second] = await subject.log.append([contractEvent(stream, 2)]);
+      expect(await subject.log.hasReached(name, second!.id)).toBe(false);
+      subscription = subject.log.subscribe(recordingConsumer(name));
+      await subscription.whenCaughtUp(30_000);
+      await subscription.stop();
+      expect(await subject.log.hasReached(name, second!.id)).toBe(true);
+      expect(await subject.log.hasReached(name, first!.id)).toBe(true);
+    });
+
     it('takes a consistent snapshot: every event stored when it was taken, once, each stream in order, none appended after', async () => {
       const stream = uniqueStream('snapshot');
       const before = [1, 2, 3, 4, 5].map((i) => contractEvent(stream, i));

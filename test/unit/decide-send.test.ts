@@ -5,6 +5,8 @@ import {
   consentWithholds,
   decideSend,
   factsNeeded,
+  LEDGER_CATCH_UP_MS,
+  mayAwaitLedger,
   type SendDecision,
   type SendFacts,
   type SendIntent,
@@ -311,6 +313,29 @@ describe('decideSend', () => {
     'unsubscribe link: %s',
     (_name, intent, decision, expected) => {
       expect(carriesUnsubscribeLink(intent, decision)).toBe(expected);
+    },
+  );
+  it.each([
+    ['withheld for no valid consent, just queued', withheld('no-valid-consent'), 0, true],
+    [
+      'withheld for no valid consent, queued a moment less than the bound ago',
+      withheld('no-valid-consent'),
+      LEDGER_CATCH_UP_MS - 1,
+      true,
+    ],
+    [
+      'withheld for no valid consent, queued the bound ago',
+      withheld('no-valid-consent'),
+      LEDGER_CATCH_UP_MS,
+      false,
+    ],
+    ['withheld for an opt-out', withheld('consent-revoked'), 0, false],
+    ['withheld in dry-run', withheld('dry-run'), 0, false],
+    ['sent', send, 0, false],
+  ] as Array<[string, SendDecision, number, boolean]>)(
+    'may wait for the consent ledger: %s',
+    (_name, decision, ageMs, expected) => {
+      expect(mayAwaitLedger(decision, new Date(DAY.getTime() - ageMs), DAY)).toBe(expected);
     },
   );
 });

@@ -277,6 +277,15 @@ export class KafkaEventLog implements EventLog {
     return kafkaConsumerLag(this.options.pool, this.admin, allTopics(this.topics), consumers);
   }
 
+  /**
+   * See {@link EventLog.hasReached}: with no order across partitions, `consumer` has reached
+   * `eventId` once it has handled everything the brokers hold.
+   */
+  async hasReached(consumer: string, _eventId: string): Promise<boolean> {
+    const [lag] = await this.consumerLag([consumer]);
+    return lag !== undefined && lag.eventsBehind === 0 && lag.checkpointAt !== null;
+  }
+
   /** See {@link EventLog.horizon}: Kafka readers never wait for older writers. */
   horizon(): Promise<HorizonStatus | null> {
     return Promise.resolve(null);

@@ -35,3 +35,31 @@ export async function postgresConsumerLag(
     rows.map((r) => ({ ...r, updatedAt: r.updated_at })),
   );
 }
+
+// Reached: the checkpoint is at or past the event in log order; for an id the log does not
+// hold, no committed event lies past the checkpoint. A consumer that never ran has reached
+// nothing.
+const HAS_REACHED = `
+  SELECT k.consumer_name IS NOT NULL AND CASE
+           WHEN e.event_id IS NOT NULL
+             THEN (k.epoch, k.transaction_id, k.position) >= (e.epoch, e.transaction_id, e.position)
+           ELSE NOT EXISTS (SELECT 1 FROM events x
+                             WHERE (x.epoch, x.transaction_id, x.position) > (k.epoch, k.transaction_id, k.position))
+         END AS reached
+    FROM (VALUES (1)) AS one
+    LEFT JOIN consumer_checkpoints k ON k.consumer_name = $1
+    LEFT JOIN events e ON e.event_id = $2`;
+
+/**
+ * Whether `consumer` has handled every event up to `eventId` in log order on the PostgreSQL
+ * log (see `EventLog.hasReached`): one statement over `consumer_checkpoints` and `events`.
+ * @throws Error when the database cannot be reached.
+ */
+export async function postgresHasReached(
+  db: pg.Pool,
+  consumer: string,
+  eventId: string,
+): Promise<boolean> {
+  const { rows } = await db.query<{ reached: boolean }>(HAS_REACHED, [consumer, eventId]);
+  return rows[0]?.reached === true;
+}

@@ -23,7 +23,7 @@ import type { ConsumerPositions } from '../consumer-positions.ts';
 import type { HorizonStatus } from '../log-horizon.ts';
 import type { LogDescription } from '../log-kinds.ts';
 import type { LogSnapshot } from '../log-snapshot.ts';
-import { postgresConsumerLag } from './consumer-lag.ts';
+import { postgresConsumerLag, postgresHasReached } from './consumer-lag.ts';
 import { horizonStatus } from './horizon.ts';
 import { postgresSnapshot } from './snapshot.ts';
 
@@ -99,6 +99,11 @@ export class PostgresEventLog implements EventLog {
   /** See {@link EventLog.consumerLag} and `consumer-lag.ts`. */
   consumerLag(consumers: readonly string[]): Promise<ConsumerLag[]> {
     return postgresConsumerLag(this.options.pool, consumers);
+  }
+
+  /** See {@link EventLog.hasReached} and `consumer-lag.ts`: the checkpoint against the event's place. */
+  hasReached(consumer: string, eventId: string): Promise<boolean> {
+    return postgresHasReached(this.options.pool, consumer, eventId);
   }
 
   /** See {@link EventLog.horizon} and `horizon.ts`. */
