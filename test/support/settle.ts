@@ -22,8 +22,11 @@ const POSTGRES_BEHIND = `
 
 /** How many (consumer, partition) pairs are behind what was appended to Kafka. */
 const KAFKA_BEHIND = `
-  WITH head AS (SELECT topic, partition, max("offset") AS last FROM kafka_appends
-                 WHERE state = 'appended' GROUP BY topic, partition)
+  WITH landed AS (SELECT topic, partition, "offset" AS last FROM kafka_appends WHERE state = 'appended'
+                  UNION ALL
+                  SELECT r.topic, r.partition, r.base + r.size - 1 FROM kafka_append_landings l,
+                         unnest(l.topics, l.partitions, l.base_offsets, l.sizes) AS r(topic, partition, base, size)),
+       head AS (SELECT topic, partition, max(last) AS last FROM landed GROUP BY topic, partition)
   SELECT count(*)::int AS n FROM unnest($1::text[]) c(name) CROSS JOIN head
     LEFT JOIN kafka_offsets o ON o.consumer_name = c.name AND o.topic = head.topic AND o.partition = head.partition
    WHERE o.next_offset IS NULL OR o.next_offset <= head.last`;
@@ -83,9 +86,44 @@ export async function waitUntilSettled(
         .join(', ');
       const idle = waitingFor === '';
       quietRounds = idle ? quietRounds + 1 : 0;
+      if (quietRounds < 2) await sleep(100);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Waits until the service has settled (so the timers its processors set exist), then until
+ * every timer due within the next `horizonMs` (a takeover window, a voicemail's wait for its
+ * transcript) has fired, then until it has settled again: what a fixed sleep "past the
+ * window" meant, without sleeping longer than the window. Timers due later (hours away) do
+ * not count.
+ * @throws Error when they have not fired within `timeoutMs`.
+ */
+export async function waitUntilTimersFired(
+  databaseUrl: string,
+  horizonMs = 10_000,
+  timeoutMs = 30_000,
+): Promise<void> {
+  await waitUntilSettled(databaseUrl);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM timers
+          WHERE fired_at IS NULL AND due_at < now() + make_interval(secs => $1::double precision / 1000)`,
+        [horizonMs],
+      );
+      if (rows[0]!.n === 0) break;
+      if (Date.now() > deadline)
+        throw new Error(`${rows[0]!.n} timers not fired in ${timeoutMs} ms`);
       await sleep(100);
     }
   } finally {
     await client.end();
   }
+  await waitUntilSettled(databaseUrl);
 }

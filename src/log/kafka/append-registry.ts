@@ -1,28 +1,44 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { locationsOf, toRuns, type KafkaLocation, type LandingRuns } from './landing-runs.ts';
 
-/** Where an appended event sits in Kafka. */
-export interface KafkaLocation {
-  topic: string;
-  partition: number;
-  offset: string;
+export type { KafkaLocation } from './landing-runs.ts';
+
+/** An event this process produced: where it landed, and the batch its claim row names. */
+export interface OwnLanding {
+  at: KafkaLocation;
+  batchId: string;
 }
 
 /** The outcome of claiming ids before producing them. */
 export interface Claims {
-  /** Ids this caller must produce (newly claimed, or taken over from a stalled claim). */
-  toProduce: Set<string>;
+  /**
+   * Ids this caller must produce (newly claimed, or taken over from a stalled claim), each
+   * with the batch its landing is to be recorded under (see {@link AppendRegistry.settle}).
+   */
+  toProduce: Map<string, string>;
   /** Ids already appended, with where they sit. */
   appended: Map<string, KafkaLocation>;
 }
 
+/** What the registry holds about one claimed id. */
+interface Found {
+  batchId: string | null;
+  /** Where it landed; null while no landing of its batch lists it. */
+  at: KafkaLocation | null;
+}
+
 /**
- * The idempotent-append registry of the Kafka log (`kafka_appends`). Kafka has no unique key,
- * so a duplicate append is detected here: the first caller claims an event id and produces
- * it; a concurrent caller waits for that claim to settle and reports the original position.
- * A claim that stays unsettled past `stallMs` (its producer died between claiming and
- * recording) is taken over and produced again: the log is then at-least-once, and consumers'
- * effects are keyed by event id or dedupe key, so the copy is harmless.
+ * The idempotent-append registry of the Kafka log. Kafka has no unique key, so a duplicate
+ * append is detected here: the first caller claims an event id (a row of `kafka_appends`,
+ * naming the caller's batch) and produces it; once the brokers acknowledge, one row of
+ * `kafka_append_landings` records where the whole batch landed (see `landing-runs.ts`). A
+ * concurrent caller waits for that landing and reports the original position. A claim with
+ * no landing past `stallMs` (its producer died between claiming and recording) is taken over
+ * and produced again, its landing recorded under the same batch: the log is then
+ * at-least-once, and consumers' effects are keyed by event id or dedupe key, so the copy is
+ * harmless.
  */
 export class AppendRegistry {
   constructor(
@@ -35,72 +51,80 @@ export class AppendRegistry {
      * for seconds, not a minute.
      */
     private readonly stallMs = 20_000,
+    /** Ids of claim batches (random UUIDs unless a test injects them). */
+    private readonly newBatchId: () => string = randomUUID,
   ) {}
 
   /**
-   * Claims `events`' ids; waits for claims held by concurrent appenders.
+   * Claims `events`' ids, in one statement when none is claimed already; waits for claims
+   * held by concurrent appenders.
    *
-   * `ownOutcome(id)` tells about a claim this process made itself whose produce has not been
-   * settled in the registry (its append gave up, or the registry was unreachable when it
+   * `ownOutcome(id)` tells about a claim this process made itself whose landing has not been
+   * recorded in the registry (its append gave up, or the registry was unreachable when it
    * settled or released): a promise of where the event landed, or null when its produce failed.
    * Such a claim is waited for in memory rather than for `stallMs`: landed → settled here and
    * reported as appended; failed → claimed afresh (its row was released) or taken over (its
-   * row is still `producing`), and produced by this caller; an id another append has settled
-   * meanwhile is waited for like any other.
+   * row is still there), and produced by this caller; an id another append has settled
+   * meanwhile is reported as appended.
+   * @throws whatever the database throws.
    */
   async claim(
     events: Array<{ id: string; streamId: string }>,
-    ownOutcome: (id: string) => Promise<KafkaLocation | null> | undefined = () => undefined,
+    ownOutcome: (id: string) => Promise<OwnLanding | null> | undefined = () => undefined,
   ): Promise<Claims> {
-    const { rows } = await this.pool.query<{ event_id: string }>(
-      `INSERT INTO kafka_appends (event_id, stream_id)
-       SELECT * FROM unnest($1::uuid[], $2::text[])
-       ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-      [events.map((e) => e.id), events.map((e) => e.streamId)],
-    );
-    const toProduce = new Set(rows.map((r) => r.event_id));
+    const batchId = this.newBatchId();
+    const toProduce = new Map<string, string>();
+    for (const id of await this.insertClaims(events, batchId)) toProduce.set(id, batchId);
     const appended = new Map<string, KafkaLocation>();
     let pending = events.map((e) => e.id).filter((id) => !toProduce.has(id));
-    const landed = new Map<string, KafkaLocation>();
+    const landed = new Map<string, OwnLanding>();
     const failed: string[] = [];
     for (const id of pending) {
       const own = ownOutcome(id);
       if (!own) continue;
-      const at = await own;
-      if (at) landed.set(id, at);
+      const outcome = await own;
+      if (outcome) landed.set(id, outcome);
       else failed.push(id);
     }
-    for (const id of await this.reclaim(failed, events)) toProduce.add(id);
+    if (failed.length > 0) {
+      const again = await this.insertClaims(
+        events.filter((e) => failed.includes(e.id)),
+        batchId,
+      );
+      for (const id of again) toProduce.set(id, batchId);
+      const found = await this.find(failed.filter((id) => !toProduce.has(id)));
+      for (const [id, { at, batchId: claimedIn }] of found) {
+        if (at) appended.set(id, at);
+        else toProduce.set(id, claimedIn ?? (await this.adopt(id, batchId)));
+      }
+    }
     if (landed.size > 0) {
-      await this.settle(landed);
-      for (const [id, at] of landed) appended.set(id, at);
+      await this.settle(
+        new Map([...landed].map(([id, l]) => [id, l.at])),
+        new Map([...landed].map(([id, l]) => [id, l.batchId])),
+      );
+      for (const [id, l] of landed) appended.set(id, l.at);
     }
     pending = pending.filter((id) => !toProduce.has(id) && !appended.has(id));
     const deadline = Date.now() + this.stallMs;
     while (pending.length > 0) {
-      const found = await this.pool.query<{
-        event_id: string;
-        state: string;
-        topic: string;
-        partition: number;
-        offset: string;
-      }>(
-        `SELECT event_id, state, topic, partition, "offset" FROM kafka_appends WHERE event_id = ANY($1::uuid[])`,
-        [pending],
-      );
-      for (const row of found.rows) {
-        if (row.state === 'appended') {
-          appended.set(row.event_id, {
-            topic: row.topic,
-            partition: row.partition,
-            offset: row.offset,
-          });
-        }
+      const found = await this.find(pending);
+      for (const [id, { at }] of found) if (at) appended.set(id, at);
+      // A claim released meanwhile (its produce failed): claimed afresh here.
+      const released = pending.filter((id) => !found.has(id));
+      if (released.length > 0) {
+        const again = await this.insertClaims(
+          events.filter((e) => released.includes(e.id)),
+          batchId,
+        );
+        for (const id of again) toProduce.set(id, batchId);
       }
-      pending = pending.filter((id) => !appended.has(id));
+      pending = pending.filter((id) => !appended.has(id) && !toProduce.has(id));
       if (pending.length === 0) break;
       if (Date.now() > deadline) {
-        for (const id of pending) toProduce.add(id);
+        for (const id of pending) {
+          toProduce.set(id, found.get(id)?.batchId ?? (await this.adopt(id, batchId)));
+        }
         break;
       }
       await sleep(10);
@@ -108,35 +132,91 @@ export class AppendRegistry {
     return { toProduce, appended };
   }
 
-  /**
-   * Claims again ids whose own produce failed: afresh where the failed append released its
-   * row; where the row is still `producing` (the release did not reach the registry), it is
-   * this process's own failed claim, taken over. Two appends of the same ids in one process
-   * that both saw the failure may both produce: a copy, harmless (at-least-once, see above).
-   * @returns the ids this caller now holds.
-   */
-  private async reclaim(
-    ids: string[],
+  /** Inserts claim rows in `batchId`. @returns the ids claimed now (not claimed before). */
+  private async insertClaims(
     events: Array<{ id: string; streamId: string }>,
-  ): Promise<string[]> {
-    if (ids.length === 0) return [];
-    const streams = ids.map((id) => events.find((e) => e.id === id)!.streamId);
-    await this.pool.query(
-      `INSERT INTO kafka_appends (event_id, stream_id)
-       SELECT * FROM unnest($1::uuid[], $2::text[])
-       ON CONFLICT (event_id) DO NOTHING`,
-      [ids, streams],
-    );
+    batchId: string,
+  ): Promise<Set<string>> {
+    if (events.length === 0) return new Set();
     const { rows } = await this.pool.query<{ event_id: string }>(
-      `SELECT event_id FROM kafka_appends WHERE event_id = ANY($1::uuid[]) AND state = 'producing'`,
+      `INSERT INTO kafka_appends (event_id, stream_id, batch_id)
+       SELECT e.id, e.stream, $3::uuid FROM unnest($1::uuid[], $2::text[]) AS e(id, stream)
+       ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+      [events.map((e) => e.id), events.map((e) => e.streamId), batchId],
+    );
+    const claimed = new Set(rows.map((r) => r.event_id));
+    // Report the caller's spelling of each id (PostgreSQL returns the canonical one).
+    return new Set(events.map((e) => e.id).filter((id) => claimed.has(id.toLowerCase())));
+  }
+
+  /**
+   * Gives a claim made before landings were recorded by batch (no `batch_id`) the batch of
+   * whoever takes it over, so its landing can be found. @returns the claim's batch.
+   */
+  private async adopt(id: string, batchId: string): Promise<string> {
+    const { rows } = await this.pool.query<{ batch_id: string }>(
+      `UPDATE kafka_appends SET batch_id = COALESCE(batch_id, $2::uuid) WHERE event_id = $1
+       RETURNING batch_id`,
+      [id, batchId],
+    );
+    return rows[0]?.batch_id ?? batchId;
+  }
+
+  /**
+   * What the registry holds about `ids`: each claimed id's batch and, once a landing of that
+   * batch lists it (or its row was settled before landings), where it landed. An id with no
+   * claim row is absent.
+   */
+  private async find(ids: string[]): Promise<Map<string, Found>> {
+    if (ids.length === 0) return new Map();
+    const { rows } = await this.pool.query<{
+      event_id: string;
+      batch_id: string | null;
+      state: string;
+      topic: string | null;
+      partition: number | null;
+      offset: string | null;
+      event_ids: string[] | null;
+      topics: string[] | null;
+      partitions: number[] | null;
+      base_offsets: string[] | null;
+      sizes: number[] | null;
+    }>(
+      `SELECT a.event_id, a.batch_id, a.state, a.topic, a.partition, a."offset",
+              l.event_ids, l.topics, l.partitions, l.base_offsets, l.sizes
+         FROM kafka_appends a
+         LEFT JOIN LATERAL (SELECT * FROM kafka_append_landings l
+                             WHERE l.batch_id = a.batch_id AND a.event_id = ANY (l.event_ids)
+                             LIMIT 1) l ON true
+        WHERE a.event_id = ANY ($1::uuid[])`,
       [ids],
     );
-    return rows.map((r) => r.event_id);
+    const byCanonical = new Map(ids.map((id) => [id.toLowerCase(), id]));
+    const found = new Map<string, Found>();
+    for (const row of rows) {
+      const id = byCanonical.get(row.event_id) ?? row.event_id;
+      let at: KafkaLocation | null = null;
+      if (row.state === 'appended' && row.topic !== null && row.partition !== null) {
+        at = { topic: row.topic, partition: row.partition, offset: row.offset! };
+      } else if (row.event_ids) {
+        const runs: LandingRuns = {
+          eventIds: row.event_ids,
+          topics: row.topics!,
+          partitions: row.partitions!,
+          baseOffsets: row.base_offsets!,
+          sizes: row.sizes!,
+        };
+        at = locationsOf(runs).get(row.event_id) ?? null;
+      }
+      found.set(id, { batchId: row.batch_id, at });
+    }
+    return found;
   }
 
   /** Settlements waiting for the next write, with whoever waits for each. */
   private pendingSettles: Array<{
     locations: Map<string, KafkaLocation>;
+    batchOf: ReadonlyMap<string, string>;
     done: () => void;
   }> = [];
   private settling: Promise<void> | undefined;
@@ -146,22 +226,26 @@ export class AppendRegistry {
   /**
    * Records where produced events landed, in the background: settlements of appends made
    * meanwhile go together in one statement, so an append does not wait for it (its caller's
-   * events are already durable in Kafka; until the row says `appended`, this process answers
-   * a repeat of those ids from memory, and another process waits for the settlement). A
-   * failed write is tried again (1 s apart) until it lands or {@link close} gives up.
+   * events are already durable in Kafka; until the landing is recorded, this process answers
+   * a repeat of those ids from memory, and another process waits for it). A failed write is
+   * tried again (1 s apart) until it lands or {@link close} gives up.
+   * @param batchOf each id's batch, as {@link Claims.toProduce} gave it
    * @returns a promise that resolves once these locations are recorded.
    */
-  settleSoon(locations: Map<string, KafkaLocation>): Promise<void> {
+  settleSoon(
+    locations: Map<string, KafkaLocation>,
+    batchOf: ReadonlyMap<string, string>,
+  ): Promise<void> {
     return new Promise((done) => {
-      this.pendingSettles.push({ locations, done });
+      this.pendingSettles.push({ locations, batchOf, done });
       this.settling ??= this.writeSettlements();
     });
   }
 
   /**
    * For closing: writes what waits to be settled once more, dropping it if that fails (the
-   * claims stay `producing` and are taken over after the stall bound, as for a process that
-   * died). From then on no failed write is retried.
+   * claims stay without a landing and are taken over after the stall bound, as for a process
+   * that died). From then on no failed write is retried.
    */
   async close(): Promise<void> {
     this.givingUp = true;
@@ -177,9 +261,15 @@ export class AppendRegistry {
       const batch = this.pendingSettles;
       this.pendingSettles = [];
       const all = new Map<string, KafkaLocation>();
-      for (const { locations } of batch) for (const [id, at] of locations) all.set(id, at);
+      const batchOf = new Map<string, string>();
+      for (const settlement of batch) {
+        for (const [id, at] of settlement.locations) {
+          all.set(id, at);
+          batchOf.set(id, settlement.batchOf.get(id)!);
+        }
+      }
       try {
-        await this.settle(all);
+        await this.settle(all, batchOf);
         for (const { done } of batch) done();
       } catch {
         if (this.givingUp) break;
@@ -190,24 +280,61 @@ export class AppendRegistry {
     this.settling = undefined;
   }
 
-  /** Records where produced events landed. */
-  async settle(locations: Map<string, KafkaLocation>): Promise<void> {
+  /**
+   * Records where produced events landed: one `kafka_append_landings` row per batch, all in
+   * one statement.
+   * @param batchOf each id's batch (every id of `locations` must have one)
+   * @throws whatever the database throws.
+   */
+  async settle(
+    locations: ReadonlyMap<string, KafkaLocation>,
+    batchOf: ReadonlyMap<string, string>,
+  ): Promise<void> {
     if (locations.size === 0) return;
-    const ids = [...locations.keys()];
-    const at = ids.map((id) => locations.get(id)!);
+    const perBatch = new Map<string, Map<string, KafkaLocation>>();
+    for (const [id, at] of locations) {
+      const batchId = batchOf.get(id);
+      if (!batchId) throw new Error(`no batch for event ${id}`);
+      const group = perBatch.get(batchId) ?? new Map<string, KafkaLocation>();
+      group.set(id, at);
+      perBatch.set(batchId, group);
+    }
+    const values: unknown[] = [];
+    const tuples: string[] = [];
+    for (const [batchId, group] of perBatch) {
+      const runs = toRuns(group);
+      const n = values.length;
+      tuples.push(
+        `($${n + 1}::uuid, $${n + 2}::uuid[], $${n + 3}::text[], $${n + 4}::int[], $${n + 5}::bigint[], $${n + 6}::int[])`,
+      );
+      values.push(
+        batchId,
+        runs.eventIds,
+        runs.topics,
+        runs.partitions,
+        runs.baseOffsets,
+        runs.sizes,
+      );
+    }
     await this.pool.query(
-      `UPDATE kafka_appends a SET state = 'appended', topic = l.topic, partition = l.partition, "offset" = l.off
-         FROM unnest($1::uuid[], $2::text[], $3::int[], $4::bigint[]) AS l(event_id, topic, partition, off)
-        WHERE a.event_id = l.event_id`,
-      [ids, at.map((l) => l.topic), at.map((l) => l.partition), at.map((l) => l.offset)],
+      `INSERT INTO kafka_append_landings (batch_id, event_ids, topics, partitions, base_offsets, sizes)
+       VALUES ${tuples.join(', ')}`,
+      values,
     );
   }
 
-  /** Releases claims whose produce failed, so a retry can claim them afresh. */
+  /**
+   * Releases claims whose produce failed, so a retry can claim them afresh: rows with no
+   * landing (a takeover by another process may have landed them meanwhile).
+   * @throws whatever the database throws.
+   */
   async release(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     await this.pool.query(
-      `DELETE FROM kafka_appends WHERE event_id = ANY($1::uuid[]) AND state = 'producing'`,
+      `DELETE FROM kafka_appends a
+        WHERE a.event_id = ANY ($1::uuid[]) AND a.state = 'producing'
+          AND NOT EXISTS (SELECT 1 FROM kafka_append_landings l
+                           WHERE l.batch_id = a.batch_id AND a.event_id = ANY (l.event_ids))`,
       [ids],
     );
   }

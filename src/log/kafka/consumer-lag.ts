@@ -2,16 +2,25 @@ import type { Admin } from 'kafkajs';
 import type pg from 'pg';
 import { toConsumerLags, type ConsumerLag, type MeasuredLag } from '../consumer-lag.ts';
 
-// Ages and counts from what Leadline appended (its registry of appends), per partition.
+// Counts and times from the consumers' rows, and the age of the oldest event each has not
+// handled from what Leadline appended: the runs of `kafka_append_landings` (when each landed),
+// and claim rows settled before landings were recorded (when each was claimed).
 const REGISTRY_LAG = `
+  WITH landed AS (
+    SELECT topic, partition, "offset" AS base, 1 AS size, claimed_at AS at
+      FROM kafka_appends WHERE state = 'appended'
+    UNION ALL
+    SELECT r.topic, r.partition, r.base, r.size, l.landed_at
+      FROM kafka_append_landings l,
+           unnest(l.topics, l.partitions, l.base_offsets, l.sizes) AS r(topic, partition, base, size))
   SELECT c.name AS consumer,
          COALESCE((SELECT sum(events_handled) FROM kafka_offsets o WHERE o.consumer_name = c.name), 0)::bigint AS handled,
          (SELECT max(updated_at) FROM kafka_offsets o WHERE o.consumer_name = c.name) AS updated_at,
-         count(a.event_id)::bigint AS behind, min(a.claimed_at) AS oldest
+         min(x.at) AS oldest
     FROM unnest($1::text[]) c(name)
-    LEFT JOIN kafka_appends a ON a.state = 'appended' AND a."offset" >= COALESCE(
+    LEFT JOIN landed x ON x.base + x.size > COALESCE(
       (SELECT o.next_offset FROM kafka_offsets o
-        WHERE o.consumer_name = c.name AND o.topic = a.topic AND o.partition = a.partition), 0)
+        WHERE o.consumer_name = c.name AND o.topic = x.topic AND o.partition = x.partition), 0)
    GROUP BY c.name`;
 
 /**
@@ -33,7 +42,7 @@ export async function brokerHeads(admin: Admin, topics: string[]): Promise<Map<s
  * Each consumer's lag on the Kafka log (see `EventLog.consumerLag`): events behind are
  * counted from its `kafka_offsets` rows up to the brokers' high-water marks of `topics`;
  * events handled, the checkpoint's time and the age of the oldest unhandled event come from
- * those rows and Leadline's registry of appends (`kafka_appends`).
+ * those rows and Leadline's registry of appends (`kafka_append_landings`, `kafka_appends`).
  * @throws Error when the database or the brokers cannot be reached.
  */
 export async function kafkaConsumerLag(
@@ -47,7 +56,6 @@ export async function kafkaConsumerLag(
     consumer: string;
     handled: string;
     updated_at: Date | null;
-    behind: string;
     oldest: Date | null;
   }>(REGISTRY_LAG, [names]);
   const heads = await brokerHeads(admin, topics);

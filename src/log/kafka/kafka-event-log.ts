@@ -15,7 +15,7 @@ import type {
   Subscription,
 } from '../event-log.ts';
 import { followKafka } from './kafka-follow.ts';
-import { AppendRegistry, type KafkaLocation } from './append-registry.ts';
+import { AppendRegistry, type KafkaLocation, type OwnLanding } from './append-registry.ts';
 import { decode, encode, kafkaPosition } from './codec.ts';
 import { createKafka } from './kafka-client.ts';
 import type { ConsumerLag } from '../consumer-lag.ts';
@@ -51,7 +51,7 @@ export interface KafkaEventLogOptions {
  * - `append`: idempotent producer, `acks=all`, resolves once the broker acknowledged; message
  *   key = `streamId`; the partition is chosen by the Java-compatible murmur2 partitioner and
  *   set explicitly, so each event's offset is known. Duplicate ids are caught by the
- *   `kafka_appends` registry.
+ *   registry of appends (`kafka_appends` claims, `kafka_append_landings`; `append-registry.ts`).
  * - `subscribe`: see {@link KafkaSubscription}; positions in PostgreSQL with the effects.
  * - `read(streamId)`: scans the stream's partition from the start (for audit and tests).
  */
@@ -59,10 +59,11 @@ export class KafkaEventLog implements EventLog {
   private readonly subscriptions = new SubscriptionSet();
   private readonly partitioner = Partitioners.DefaultPartitioner();
   /**
-   * Ids this process claimed whose outcome the registry does not hold yet: where they landed,
-   * or null when their produce failed (see {@link AppendRegistry.claim}).
+   * Ids this process claimed whose outcome the registry does not hold yet: where they landed
+   * (and under which batch), or null when their produce failed (see
+   * {@link AppendRegistry.claim}).
    */
-  private readonly unsettled = new Map<string, Promise<KafkaLocation | null>>();
+  private readonly unsettled = new Map<string, Promise<OwnLanding | null>>();
 
   private constructor(
     private readonly kafka: Kafka,
@@ -147,7 +148,14 @@ export class KafkaEventLog implements EventLog {
       let outcome!: (landed: Map<string, KafkaLocation> | null) => void;
       const landed = new Promise<Map<string, KafkaLocation> | null>((r) => (outcome = r));
       const mine = new Map(
-        toProduce.map((e) => [e.id, landed.then((m) => m?.get(e.id) ?? null)] as const),
+        toProduce.map((e) => {
+          const batchId = claims.toProduce.get(e.id)!;
+          const outcome = landed.then((m) => {
+            const at = m?.get(e.id);
+            return at ? { at, batchId } : null;
+          });
+          return [e.id, outcome] as const;
+        }),
       );
       for (const [id, promise] of mine) this.unsettled.set(id, promise);
       const ids = toProduce.map((e) => e.id);
@@ -208,7 +216,7 @@ export class KafkaEventLog implements EventLog {
       }
       outcome(produced);
       // Durable in Kafka now; the registry learns where in the background (`settleSoon`).
-      void this.registry.settleSoon(produced).then(forget);
+      void this.registry.settleSoon(produced, claims.toProduce).then(forget);
     }
     const reported = new Set<string>();
     return events.map((e) => {

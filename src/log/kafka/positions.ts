@@ -52,8 +52,10 @@ export function kafkaPositions(admin: Admin, groupPrefix: string): ConsumerPosit
       return rows.map((r) => `${r.topic}/${r.partition}@${r.next_offset}`).join(' ');
     },
     async total(db) {
+      // Every event landed (a copy produced by a takeover counts, as its consumers handle it).
       const { rows } = await db.query<{ n: string }>(
-        `SELECT count(*) AS n FROM kafka_appends WHERE state = 'appended'`,
+        `SELECT (SELECT count(*) FROM kafka_appends WHERE state = 'appended')
+              + COALESCE((SELECT sum(cardinality(event_ids)) FROM kafka_append_landings), 0) AS n`,
       );
       return Number(rows[0]!.n);
     },
