@@ -11,7 +11,7 @@ import {
 } from '../support/e2e-env.ts';
 import { actors } from '../support/actors.ts';
 import { FakeTwilio } from '../../harness/fake-twilio.ts';
-import { waitUntilSettled } from '../support/settle.ts';
+import { waitUntilSettled, waitUntilTimersFired } from '../support/settle.ts';
 
 const NUMBER = '+14165550300';
 const OWNER = '+14165550399';
@@ -45,6 +45,8 @@ describe.each(e2eBackends())(
     const nextLead = () => `+1647555${String(3000 + ++seq).padStart(4, '0')}`;
     const act = actors(() => e);
     const settle = () => waitUntilSettled(e.databaseUrl);
+    /** Past every window or wait under way: its timer has fired and the service settled. */
+    const pastTheWindow = () => waitUntilTimersFired(e.databaseUrl);
     /** Texts the lead got, by purpose as the body shows it. */
     const textsTo = (phone: string) => e.twilio.to(phone).map((m) => m.body);
 
@@ -233,8 +235,7 @@ describe.each(e2eBackends())(
         e.twilio.to(WINDOW_OWNER).filter((m) => m.body.includes(`-${lead.slice(-4)}`)),
       ).toHaveLength(1);
       await act.sms(WINDOW_OWNER, WINDOW_NUMBER, 'Hi, Sam here, calling you in 5');
-      await new Promise((r) => setTimeout(r, 4_000)); // past the window
-      await settle();
+      await pastTheWindow();
       expect(textsTo(lead)).toEqual([
         'Hi, Sam here, calling you in 5\n— Window Plumbing. Reply STOP to opt out.',
       ]);
@@ -249,8 +250,7 @@ describe.each(e2eBackends())(
     it('without a reply in the window, the missed-call text goes once the window ends', async () => {
       const lead = nextLead();
       await act.missedCall(lead, WINDOW_NUMBER);
-      await new Promise((r) => setTimeout(r, 4_000));
-      await settle();
+      await pastTheWindow();
       expect(textsTo(lead)).toEqual([expect.stringContaining('Sorry we missed your call')]);
     });
 
@@ -400,9 +400,7 @@ describe.each(e2eBackends())(
         'Hi, my water heater is leaking in the basement',
       );
       expect(transcribed.status).toBe(200);
-      await settle();
-      await new Promise((r) => setTimeout(r, 3_500)); // past the wait: nothing more comes
-      await settle();
+      await pastTheWindow(); // past the wait: nothing more comes
       expect(voicemailAlerts(lead).map((m) => m.body)).toEqual([
         expect.stringContaining('Voicemail: "Hi, my water heater is leaking in the basement"'),
       ]);

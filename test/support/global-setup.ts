@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import os from 'node:os';
+import pg from 'pg';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded-postgres.ts';
@@ -57,6 +58,7 @@ export async function setup(project: TestProject): Promise<void> {
     url = embedded.url.replace(/\/leadline$/, '/postgres');
     source = `embedded PostgreSQL in ${dir}`;
   }
+  if (embedded || stopContainer) await skipDiskFlushes(url);
   console.log(`[test setup] PostgreSQL: ${source}`);
   project.provide('pgAdminUrl', url);
   project.provide('pgSource', source);
@@ -73,6 +75,24 @@ export async function setup(project: TestProject): Promise<void> {
   }
   project.provide('kafkaBrokers', kafka.brokers);
   project.provide('kafkaSkipReason', kafka.skipReason);
+}
+
+/**
+ * Stops a throwaway test server from flushing to disk (`fsync`, `full_page_writes` off): no
+ * test crashes it (the fault tests take their own servers down), and tests wait on thousands
+ * of commits. Commit semantics are untouched (`synchronous_commit` stays as each connection
+ * sets it). Never applied to a `DATABASE_URL` server.
+ */
+async function skipDiskFlushes(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('ALTER SYSTEM SET fsync = off');
+    await client.query('ALTER SYSTEM SET full_page_writes = off');
+    await client.query('SELECT pg_reload_conf()');
+  } finally {
+    await client.end();
+  }
 }
 
 export async function teardown(): Promise<void> {
