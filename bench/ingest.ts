@@ -10,13 +10,14 @@
  * Prints requests/s, p50/p99 latency (ms) and non-2xx counts of each round, and Leadline's
  * share of the ceiling. Prints, does not assert.
  *
- * Then, at half of Leadline's best rate (autocannon's `overallRate`), the same load for one
+ * Then, at half of Leadline's best rate, spread evenly over each second (`harness/steady-load.ts`:
+ * autocannon's `overallRate` sends each second's quota as one burst), the same load for one
  * round while MISSED_CALLS (50) missed calls are placed one after another: the load's p50/p99,
  * and each call's time from the missed-call callback to the text's request at the Twilio
  * stand-in.
  *
  * Run: `npm run bench:ingest` (ROUNDS=2, SECONDS=10, CONNECTIONS=20, LEADS=1000 by default;
- * SHOW_CALLS=1 prints every missed call's time; TENANT_FLAGS adds `tenants add` flags, e.g.
+ * SHOW_CALLS=1 prints every missed call's time; STAGES=1 where each call's time went; TENANT_FLAGS adds `tenants add` flags, e.g.
  * `--qualifying-questions 0` to measure without the qualifying assistant; ROLE=api runs
  * `leadline serve --role api` alone, to measure the webhook path without the workers, and
  * skips the missed calls, which need a worker).
@@ -24,6 +25,7 @@
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import twilio from 'twilio';
 import { inboundSmsParams, TwilioWebhookClient } from '../src/cli/webhook-client.ts';
 import { probeMissedCalls, summarise } from '../harness/missed-call-probe.ts';
@@ -35,6 +37,7 @@ import {
 } from '../harness/bench-service.ts';
 import type { FakeTwilio } from '../harness/fake-twilio.ts';
 import { freePort, track } from '../harness/service-process.ts';
+import { steadyLoad, type LoadRequest } from '../harness/steady-load.ts';
 import { fileURLToPath } from 'node:url';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
@@ -59,37 +62,41 @@ interface Round {
 let sequence = 0;
 
 /**
- * One autocannon round of signed SMS webhooks against `baseUrl`, signed over `publicUrl`
- * (the URL Twilio would have called): each request a new `MessageSid`, from one of `LEADS`
- * customers in turn.
+ * The next signed SMS webhook, signed over `publicUrl` (the URL Twilio would have called):
+ * each a new `MessageSid`, from one of `LEADS` customers in turn.
  */
-async function round(baseUrl: string, publicUrl: string, overallRate?: number): Promise<Round> {
+function nextSms(publicUrl: string): LoadRequest {
   const url = `${publicUrl}/twilio/sms`;
+  const n = sequence++;
+  const params = inboundSmsParams({
+    messageSid: `SM${n.toString(16).padStart(32, '0')}`,
+    accountSid: ACCOUNT_SID,
+    from: `+1647${String(5_550_000 + (n % LEADS)).padStart(7, '0')}`,
+    to: NUMBER,
+    body: 'Is someone available this afternoon? The kitchen sink is clogged.',
+  });
+  return {
+    path: '/twilio/sms',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params),
+    },
+    body: new URLSearchParams(params).toString(),
+  };
+}
+
+/** One autocannon round, as fast as it goes, of signed SMS webhooks against `baseUrl`. */
+async function round(baseUrl: string, publicUrl: string): Promise<Round> {
   const result = await autocannon({
     url: `${baseUrl}/twilio/sms`,
     connections: CONNECTIONS,
     duration: SECONDS,
-    ...(overallRate ? { overallRate } : {}),
     requests: [
       {
         method: 'POST',
         setupRequest: (request) => {
-          const n = sequence++;
-          const params = inboundSmsParams({
-            messageSid: `SM${n.toString(16).padStart(32, '0')}`,
-            accountSid: ACCOUNT_SID,
-            from: `+1647${String(5_550_000 + (n % LEADS)).padStart(7, '0')}`,
-            to: NUMBER,
-            body: 'Is someone available this afternoon? The kitchen sink is clogged.',
-          });
-          return {
-            ...request,
-            headers: {
-              'content-type': 'application/x-www-form-urlencoded',
-              'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params),
-            },
-            body: new URLSearchParams(params).toString(),
-          };
+          const { headers, body } = nextSms(publicUrl);
+          return { ...request, headers, body };
         },
       },
     ],
@@ -150,6 +157,8 @@ try {
   const leadline: Round[] = [];
   const ceiling: Round[] = [];
   for (let i = 1; i <= ROUNDS; i++) {
+    // The ceiling too runs with the service quiet: its background work would take the CPU.
+    if (i > 1) await quiet(fake);
     const b = await round(`http://127.0.0.1:${barePort}`, `http://127.0.0.1:${barePort}`);
     ceiling.push(b);
     console.log(`  round ${i} bare Fastify + validateRequest: ${format(b)}`);
@@ -184,8 +193,17 @@ async function halfRateWithMissedCalls(peak: number): Promise<void> {
   await quiet(fake);
   const half = Math.max(1, Math.round(peak / 2));
   const client = new TwilioWebhookClient(service.baseUrl, env.PUBLIC_BASE_URL!, AUTH_TOKEN);
+  const probed: Array<{ caller: string; sentAt: number; textAt: number }> = [];
   const [load, calls] = await Promise.all([
-    round(service.baseUrl, env.PUBLIC_BASE_URL!, half),
+    // Spread evenly over each second: autocannon's overallRate sends each second's quota
+    // as one burst, which measured the calls against bursts at the peak rate.
+    steadyLoad({
+      baseUrl: service.baseUrl,
+      rate: half,
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+      request: () => nextSms(env.PUBLIC_BASE_URL!),
+    }),
     (async () => {
       await sleep(1_000); // the load running first
       return probeMissedCalls({
@@ -195,13 +213,52 @@ async function halfRateWithMissedCalls(peak: number): Promise<void> {
         to: NUMBER,
         calls: MISSED_CALLS,
         firstCaller: 1_000,
+        onCall: (call) => probed.push(call),
       });
     })(),
   ]);
   const m = summarise(calls);
   if (process.env.SHOW_CALLS) console.log(calls.join(' '));
+  if (process.env.STAGES) await printStages(probed);
   console.log(`half rate (${half} req/s asked): ${format(load)} (issue 14 asks p99 < 50 ms)`);
   console.log(
     `  missed call → request at Twilio during it, ${m.count} calls: p50 ${m.p50} ms  p90 ${m.p90} ms  p99 ${m.p99} ms  worst ${m.worst} ms (issue 14 asks p50 <= 30, p99 <= 150)`,
   );
+}
+
+/**
+ * Where each missed call's time went (STAGES=1), from what the log and the outbox recorded:
+ * the callback until `DialMissed` was recorded (the webhook), until the missed-call text was
+ * queued (the lead-conversation processor's transaction began), until its request reached
+ * the stand-in (the processor's commit, the sender's wake-up, claim, checks and request).
+ * One line per call, ms; times of one machine's clock.
+ */
+async function printStages(
+  probed: ReadonlyArray<{ caller: string; sentAt: number; textAt: number }>,
+): Promise<void> {
+  const db = new pg.Client({ connectionString: env.DATABASE_URL });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ lead_phone: string; missed_at: Date; queued_at: Date }>(
+      `SELECT o.lead_phone, e.recorded_at AS missed_at, o.created_at AS queued_at
+         FROM outbound_messages o JOIN events e ON e.event_id = o.cause_event_id
+        WHERE o.purpose = 'missed-call-text' AND o.lead_phone = ANY ($1::text[])`,
+      [probed.map((p) => p.caller)],
+    );
+    const byCaller = new Map(rows.map((r) => [r.lead_phone, r]));
+    console.log(
+      `  stages (ms; first call at ${probed[0]?.sentAt}): total = webhook + processor picks up + queued → Twilio`,
+    );
+    for (const p of probed) {
+      const r = byCaller.get(p.caller);
+      if (!r) continue;
+      const recorded = r.missed_at.getTime() - p.sentAt;
+      const queued = r.queued_at.getTime() - r.missed_at.getTime();
+      const sent = p.textAt - r.queued_at.getTime();
+      const at = ((p.sentAt - probed[0]!.sentAt) / 1000).toFixed(2);
+      console.log(`    at ${at} s: ${p.textAt - p.sentAt} = ${recorded} + ${queued} + ${sent}`);
+    }
+  } finally {
+    await db.end();
+  }
 }

@@ -46,6 +46,11 @@ export async function probeMissedCalls(options: {
   firstCaller: number;
   /** The callers' numbers before their 4-digit index (default `+1647555`). */
   callerPrefix?: string;
+  /**
+   * Told of each call once its text reached the stand-in: the caller, when the missed-call
+   * callback was sent and when the text's request arrived (ms since the epoch).
+   */
+  onCall?: (call: { caller: string; sentAt: number; textAt: number }) => void;
 }): Promise<number[]> {
   const { client, twilio } = options;
   const latencies: number[] = [];
@@ -69,7 +74,9 @@ export async function probeMissedCalls(options: {
       if (Date.now() > deadline) throw new Error(`no text reached Twilio for ${caller} in 60 s`);
       await sleep(1);
     }
-    latencies.push(twilio.to(caller)[0]!.dateCreated.getTime() - start);
+    const textAt = twilio.to(caller)[0]!.dateCreated.getTime();
+    latencies.push(textAt - start);
+    options.onCall?.({ caller, sentAt: start, textAt });
   }
   return latencies;
 }
