@@ -17,7 +17,8 @@
  * stand-in.
  *
  * Run: `npm run bench:ingest` (ROUNDS=2, SECONDS=10, CONNECTIONS=20, LEADS=1000 by default;
- * SHOW_CALLS=1 prints every missed call's time; STAGES=1 where each call's time went; TENANT_FLAGS adds `tenants add` flags, e.g.
+ * SHOW_CALLS=1 prints every missed call's time; STAGES=1 where each call's time went; HALF_RATE sets the steady phase's rate (req/s)
+ * instead of half the peak, to compare two builds at one load; TENANT_FLAGS adds `tenants add` flags, e.g.
  * `--qualifying-questions 0` to measure without the qualifying assistant; ROLE=api runs
  * `leadline serve --role api` alone, to measure the webhook path without the workers, and
  * skips the missed calls, which need a worker).
@@ -191,7 +192,7 @@ try {
  */
 async function halfRateWithMissedCalls(peak: number): Promise<void> {
   await quiet(fake);
-  const half = Math.max(1, Math.round(peak / 2));
+  const half = Number(process.env.HALF_RATE ?? 0) || Math.max(1, Math.round(peak / 2));
   const client = new TwilioWebhookClient(service.baseUrl, env.PUBLIC_BASE_URL!, AUTH_TOKEN);
   const probed: Array<{ caller: string; sentAt: number; textAt: number }> = [];
   const [load, calls] = await Promise.all([
