@@ -17,7 +17,7 @@ export interface SteadyLoadResult {
   p99: number;
   /** Answers other than 2xx. */
   non2xx: number;
-  /** Requests that failed (connection errors). */
+  /** Requests that failed (connection errors, or no answer within 30 s). */
   errors: number;
 }
 
@@ -63,6 +63,8 @@ export async function steadyLoad(options: {
           });
         },
       );
+      // A request unanswered for 30 s counts as an error rather than holding the run open.
+      req.setTimeout(30_000, () => req.destroy(new Error('no answer in 30 s')));
       req.on('error', () => {
         errors++;
         resolve();

@@ -174,15 +174,16 @@ export const LEDGER_RECHECK_MS = 500;
  * then asks for a review a moment later) reaches the ledger through its projection, and a
  * sender that looked too early would withhold the text for good. It may wait while it is
  * younger than {@link LEDGER_CATCH_UP_MS}; the sender then waits only if the ledger has not
- * reached the event that caused the text (`EventLog.hasReached`). Nothing is sent meanwhile:
- * consent is still required at the moment of sending (CASL s.6(1)).
- * @param queuedAt when the text was queued (UTC)
+ * reached the event that caused the text (`EventLog.hasReached`), and once it has, reads
+ * consent again before deciding. Nothing is sent meanwhile: consent is still required at the
+ * moment of sending (CASL s.6(1)).
+ * @param queuedForMs how long ago the text was queued (ms, by one clock: the database's)
  */
-export function mayAwaitLedger(decision: SendDecision, queuedAt: Date, now: Date): boolean {
+export function mayAwaitLedger(decision: SendDecision, queuedForMs: number): boolean {
   return (
     decision.kind === 'withhold' &&
     decision.reason === 'no-valid-consent' &&
-    now.getTime() - queuedAt.getTime() < LEDGER_CATCH_UP_MS
+    queuedForMs < LEDGER_CATCH_UP_MS
   );
 }
 

@@ -102,6 +102,8 @@ interface ClaimedRow {
   lease_token: string;
   /** Status before this claim: `sending` means the previous claimer vanished mid-send. */
   previous_status: 'pending' | 'sending';
+  /** How long (ms) ago the row was queued, by the database's clock (as `created_at`). */
+  queued_ms: number;
 }
 
 /** The decision's view of a claimed row. */
@@ -233,7 +235,8 @@ export class OutboundSender extends DueWorker {
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED) due
         WHERE o.outbox_id = due.outbox_id
-        RETURNING o.*, due.previous_status`,
+        RETURNING o.*, due.previous_status,
+                  (EXTRACT(EPOCH FROM now() - o.created_at) * 1000)::float8 AS queued_ms`,
       [this.options.leaseMs, limit, SEND_FIRST_PURPOSES],
     );
     return rows;
@@ -255,10 +258,15 @@ export class OutboundSender extends DueWorker {
       const transport = this.options.mode === 'live' ? this.options.transport : undefined;
       const intent = sendIntentOf(row);
       const now = this.options.clock.now();
-      const facts = await this.gatherFacts(row, intent, transport ? 'live' : 'dry-run', now);
-      const decision = decideSend(intent, facts, now);
-      if (mayAwaitLedger(decision, row.created_at, now) && (await this.ledgerBehind(row))) {
-        return await this.awaitLedger(row);
+      const mode = transport ? 'live' : 'dry-run';
+      let facts = await this.gatherFacts(row, intent, mode, now);
+      let decision = decideSend(intent, facts, now);
+      if (mayAwaitLedger(decision, row.queued_ms)) {
+        if (!(await this.ledgerReached(row, log))) return await this.awaitLedger(row);
+        // The ledger may have taken the consent in after it was read: read it again, now that
+        // whatever it reads was committed with the checkpoint just found.
+        facts = await this.gatherFacts(row, intent, mode, now);
+        decision = decideSend(intent, facts, now);
       }
       if (carriesUnsubscribeLink(intent, decision)) await this.addUnsubscribeLink(row);
       if (decision.kind === 'defer') return await this.defer(row, decision);
@@ -403,26 +411,34 @@ export class OutboundSender extends DueWorker {
   }
 
   /**
-   * Whether the consent ledger has yet to take in the events before the one that caused this
-   * text (`EventLog.hasReached`), so a consent given just before may not show on it yet.
+   * Whether the consent ledger has taken in every event before the one that caused this text
+   * (`EventLog.hasReached`), so a consent given just before shows on it. When that cannot be
+   * told (the database or the brokers away), it has not: the text waits rather than being
+   * withheld for good or costing an attempt, within {@link mayAwaitLedger}'s bound.
    */
-  private async ledgerBehind(row: ClaimedRow): Promise<boolean> {
-    return !(await this.options.log.hasReached(consentLedgerProjection.name, row.cause_event_id));
+  private async ledgerReached(row: ClaimedRow, log: Logger): Promise<boolean> {
+    try {
+      return await this.options.log.hasReached(consentLedgerProjection.name, row.cause_event_id);
+    } catch (error) {
+      log.warn({ err: error }, 'could not tell whether the consent ledger has caught up; waiting');
+      return false;
+    }
   }
 
   /**
    * Puts a claimed row back for {@link LEDGER_RECHECK_MS}, as if not yet attempted, while the
-   * consent ledger catches up (see {@link mayAwaitLedger}). Nothing is recorded in the log: the
-   * decision is only postponed.
+   * consent ledger catches up (see {@link mayAwaitLedger}). A row whose previous claimer
+   * vanished mid-send stays marked for reconciling. Nothing is recorded in the log or counted:
+   * the decision is only postponed.
    */
   private async awaitLedger(row: ClaimedRow): Promise<void> {
     await this.options.pool.query(
       `UPDATE outbound_messages SET status = 'pending', attempts = attempts - 1, lease_until = NULL,
+         needs_reconcile = needs_reconcile OR $4,
          next_attempt_at = now() + make_interval(secs => $2::double precision / 1000), updated_at = now()
        WHERE outbox_id = $1 AND lease_token = $3`,
-      [row.outbox_id, LEDGER_RECHECK_MS, row.lease_token],
+      [row.outbox_id, LEDGER_RECHECK_MS, row.lease_token, row.previous_status === 'sending'],
     );
-    this.result('deferred', { reason: 'consent-ledger-behind' });
   }
 
   /** Puts a claimed row back to wait until `deferral.until`, recording `OutboundSmsDeferred`. */

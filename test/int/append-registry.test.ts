@@ -92,7 +92,7 @@ describe('Kafka append registry', () => {
     expect(again.appended.get(kept!.id)).toEqual(at(0, 1));
   });
 
-  it("learns this process's own outcome from memory: landed → settled and reported, failed → produced again", async () => {
+  it("learns this process's own outcome from memory: landed → reported, failed → produced again", async () => {
     const [ok, failed] = events(2);
     const r = registry();
     const claims = await r.claim([ok!, failed!]);
@@ -106,8 +106,41 @@ describe('Kafka append registry', () => {
     );
     expect(again.appended.get(ok!.id)).toEqual(at(3, 9));
     expect(again.toProduce.get(failed!.id)).toBe(claims.toProduce.get(failed!.id));
+    // The landing is the original append's to record (its background write), not written twice.
+    const { rows } = await pool.query(
+      'SELECT count(*)::int AS n FROM kafka_append_landings WHERE batch_id = $1',
+      [claims.toProduce.get(ok!.id)],
+    );
+    expect(rows[0].n).toBe(0);
+    await r.settle(new Map([[ok!.id, at(3, 9)]]), claims.toProduce);
     const elsewhere = await registry().claim([ok!]);
     expect(elsewhere.appended.get(ok!.id)).toEqual(at(3, 9));
+  });
+
+  it('answers with the first landing when a takeover produced a copy, however many follow', async () => {
+    const [event] = events(1);
+    const r = registry();
+    const claims = await r.claim([event!]);
+    await r.settle(new Map([[event!.id, at(0, 5)]]), claims.toProduce);
+    await r.settle(new Map([[event!.id, at(0, 9)]]), claims.toProduce); // the copy, later
+    expect((await registry().claim([event!])).appended.get(event!.id)).toEqual(at(0, 5));
+  });
+
+  it('records a backlog of more landings than one statement can carry (65,535 parameters)', async () => {
+    const n = 11_000;
+    const locations = new Map<string, KafkaLocation>();
+    const batchOf = new Map<string, string>();
+    for (let i = 0; i < n; i++) {
+      const id = randomUUID();
+      locations.set(id, at(5, i));
+      batchOf.set(id, randomUUID());
+    }
+    await registry().settle(locations, batchOf);
+    const { rows } = await pool.query(
+      'SELECT count(*)::int AS n FROM kafka_append_landings WHERE batch_id = ANY ($1::uuid[])',
+      [[...batchOf.values()]],
+    );
+    expect(rows[0].n).toBe(n);
   });
 
   it('reads claims settled before landings existed, and adopts an old unsettled claim it takes over', async () => {

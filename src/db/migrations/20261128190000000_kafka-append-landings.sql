@@ -2,7 +2,7 @@
 -- Where the Kafka log's appends landed, one row per append instead of an update of every
 -- claim row (issue 14: the update cost more than the produce). A claim row of `kafka_appends`
 -- now carries the `batch_id` of the append that claimed it; once the append's events are
--- acknowledged, one row here records, for that batch, its events in produce order and the
+-- acknowledged, one row here records, for that batch, its events (by topic, partition, offset) and the
 -- runs of consecutive offsets they took (topic, partition, first offset, count). A claim row
 -- is appended when a landing of its batch lists its event id, or (rows settled before this
 -- migration) when its own `state` says `appended`.

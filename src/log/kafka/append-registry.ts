@@ -5,6 +5,9 @@ import { locationsOf, toRuns, type KafkaLocation, type LandingRuns } from './lan
 
 export type { KafkaLocation } from './landing-runs.ts';
 
+/** Landing rows written by one statement (6 parameters each). */
+const LANDINGS_PER_STATEMENT = 1_000;
+
 /** An event this process produced: where it landed, and the batch its claim row names. */
 export interface OwnLanding {
   at: KafkaLocation;
@@ -62,8 +65,8 @@ export class AppendRegistry {
    * `ownOutcome(id)` tells about a claim this process made itself whose landing has not been
    * recorded in the registry (its append gave up, or the registry was unreachable when it
    * settled or released): a promise of where the event landed, or null when its produce failed.
-   * Such a claim is waited for in memory rather than for `stallMs`: landed → settled here and
-   * reported as appended; failed → claimed afresh (its row was released) or taken over (its
+   * Such a claim is waited for in memory rather than for `stallMs`: landed → reported as
+   * appended (its own append's background write records the landing); failed → claimed afresh (its row was released) or taken over (its
    * row is still there), and produced by this caller; an id another append has settled
    * meanwhile is reported as appended.
    * @throws whatever the database throws.
@@ -98,13 +101,9 @@ export class AppendRegistry {
         else toProduce.set(id, claimedIn ?? (await this.adopt(id, batchId)));
       }
     }
-    if (landed.size > 0) {
-      await this.settle(
-        new Map([...landed].map(([id, l]) => [id, l.at])),
-        new Map([...landed].map(([id, l]) => [id, l.batchId])),
-      );
-      for (const [id, l] of landed) appended.set(id, l.at);
-    }
+    // Landed, as this process knows: the append that produced them records the landing (its
+    // background write retries until it lands), so it is not written twice here.
+    for (const [id, l] of landed) appended.set(id, l.at);
     pending = pending.filter((id) => !toProduce.has(id) && !appended.has(id));
     const deadline = Date.now() + this.stallMs;
     while (pending.length > 0) {
@@ -164,8 +163,11 @@ export class AppendRegistry {
 
   /**
    * What the registry holds about `ids`: each claimed id's batch and, once a landing of that
-   * batch lists it (or its row was settled before landings), where it landed. An id with no
-   * claim row is absent.
+   * batch lists it (or its row was settled before landings), where it landed: the first
+   * landing recorded, so a copy produced by a takeover never changes the answer. An id with
+   * no claim row is absent.
+   * @throws Error when a landing row is corrupt (see `locationsOf`); whatever the database
+   *   throws.
    */
   private async find(ids: string[]): Promise<Map<string, Found>> {
     if (ids.length === 0) return new Map();
@@ -187,7 +189,7 @@ export class AppendRegistry {
          FROM kafka_appends a
          LEFT JOIN LATERAL (SELECT * FROM kafka_append_landings l
                              WHERE l.batch_id = a.batch_id AND a.event_id = ANY (l.event_ids)
-                             LIMIT 1) l ON true
+                             ORDER BY l.landed_at LIMIT 1) l ON true
         WHERE a.event_id = ANY ($1::uuid[])`,
       [ids],
     );
@@ -281,8 +283,10 @@ export class AppendRegistry {
   }
 
   /**
-   * Records where produced events landed: one `kafka_append_landings` row per batch, all in
-   * one statement.
+   * Records where produced events landed: one `kafka_append_landings` row per batch, in one
+   * statement per {@link LANDINGS_PER_STATEMENT} batches (a backlog of settlements stays
+   * under PostgreSQL's 65,535 parameters a statement). Two processes landing the same claim
+   * (a takeover) each record theirs; readers take the first.
    * @param batchOf each id's batch (every id of `locations` must have one)
    * @throws whatever the database throws.
    */
@@ -299,28 +303,31 @@ export class AppendRegistry {
       group.set(id, at);
       perBatch.set(batchId, group);
     }
-    const values: unknown[] = [];
-    const tuples: string[] = [];
-    for (const [batchId, group] of perBatch) {
-      const runs = toRuns(group);
-      const n = values.length;
-      tuples.push(
-        `($${n + 1}::uuid, $${n + 2}::uuid[], $${n + 3}::text[], $${n + 4}::int[], $${n + 5}::bigint[], $${n + 6}::int[])`,
-      );
-      values.push(
-        batchId,
-        runs.eventIds,
-        runs.topics,
-        runs.partitions,
-        runs.baseOffsets,
-        runs.sizes,
+    const batches = [...perBatch];
+    for (let from = 0; from < batches.length; from += LANDINGS_PER_STATEMENT) {
+      const values: unknown[] = [];
+      const tuples: string[] = [];
+      for (const [batchId, group] of batches.slice(from, from + LANDINGS_PER_STATEMENT)) {
+        const runs = toRuns(group);
+        const n = values.length;
+        tuples.push(
+          `($${n + 1}::uuid, $${n + 2}::uuid[], $${n + 3}::text[], $${n + 4}::int[], $${n + 5}::bigint[], $${n + 6}::int[])`,
+        );
+        values.push(
+          batchId,
+          runs.eventIds,
+          runs.topics,
+          runs.partitions,
+          runs.baseOffsets,
+          runs.sizes,
+        );
+      }
+      await this.pool.query(
+        `INSERT INTO kafka_append_landings (batch_id, event_ids, topics, partitions, base_offsets, sizes)
+         VALUES ${tuples.join(', ')}`,
+        values,
       );
     }
-    await this.pool.query(
-      `INSERT INTO kafka_append_landings (batch_id, event_ids, topics, partitions, base_offsets, sizes)
-       VALUES ${tuples.join(', ')}`,
-      values,
-    );
   }
 
   /**

@@ -81,3 +81,27 @@ export async function kafkaConsumerLag(
   });
   return toConsumerLags(consumers, measured);
 }
+
+/**
+ * Whether `consumer` has handled everything the brokers hold in `topics` now (see
+ * `EventLog.hasReached` on Kafka): its `kafka_offsets` rows against the high-water marks,
+ * without the registry's ages. False for a consumer that never ran.
+ * @throws Error when the database or the brokers cannot be reached.
+ */
+export async function kafkaCaughtUp(
+  db: pg.Pool,
+  admin: Admin,
+  topics: string[],
+  consumer: string,
+): Promise<boolean> {
+  const heads = await brokerHeads(admin, topics);
+  const { rows } = await db.query<{ key: string; next_offset: string }>(
+    `SELECT topic || '/' || partition AS key, next_offset FROM kafka_offsets
+      WHERE consumer_name = $1`,
+    [consumer],
+  );
+  if (rows.length === 0) return false;
+  const next = new Map(rows.map((r) => [r.key, BigInt(r.next_offset)]));
+  for (const [key, high] of heads) if (high > (next.get(key) ?? 0n)) return false;
+  return true;
+}

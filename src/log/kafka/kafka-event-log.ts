@@ -23,7 +23,7 @@ import type { ConsumerPositions } from '../consumer-positions.ts';
 import type { HorizonStatus } from '../log-horizon.ts';
 import type { LogDescription } from '../log-kinds.ts';
 import type { LogSnapshot } from '../log-snapshot.ts';
-import { kafkaConsumerLag } from './consumer-lag.ts';
+import { kafkaCaughtUp, kafkaConsumerLag } from './consumer-lag.ts';
 import { kafkaPositions } from './positions.ts';
 import { kafkaSnapshot } from './snapshot.ts';
 import { kafkaStoredEvents } from './stored-events.ts';
@@ -289,9 +289,8 @@ export class KafkaEventLog implements EventLog {
    * See {@link EventLog.hasReached}: with no order across partitions, `consumer` has reached
    * `eventId` once it has handled everything the brokers hold.
    */
-  async hasReached(consumer: string, _eventId: string): Promise<boolean> {
-    const [lag] = await this.consumerLag([consumer]);
-    return lag !== undefined && lag.eventsBehind === 0 && lag.checkpointAt !== null;
+  hasReached(consumer: string, _eventId: string): Promise<boolean> {
+    return kafkaCaughtUp(this.options.pool, this.admin, allTopics(this.topics), consumer);
   }
 
   /** See {@link EventLog.horizon}: Kafka readers never wait for older writers. */

@@ -7,7 +7,7 @@ export interface KafkaLocation {
 }
 
 /**
- * One append's landing as `kafka_append_landings` stores it: its event ids in produce order,
+ * One append's landing as `kafka_append_landings` stores it: its event ids by topic, partition and offset,
  * and the runs of consecutive offsets they took, in the same order (run `i` holds the next
  * `sizes[i]` ids, at `baseOffsets[i]`, `baseOffsets[i] + 1`, … of `topics[i]` /
  * `partitions[i]`).
