@@ -4,8 +4,9 @@
  *    missed and answered calls, texts, STOP/START, texts sent and their status callbacks, …)
  *    over 5 tenants of 2,000 callers each;
  *  - reads them all without doing anything: a raw keyset scan of the `events` table (the
- *    ceiling: the disk's and driver's) and a no-op consumer through the log adapter (batches,
- *    gap-safe ordering, checkpoints, decoding);
+ *    ceiling: the disk's and driver's; `position` and `data`, then again every column the
+ *    adapter reads, the ceiling of its own share) and a no-op consumer through the log
+ *    adapter (batches, gap-safe ordering, checkpoints, decoding);
  *  - rebuilds projections (REBUILDS=…, comma-separated, default `dashboard,consent-ledger`)
  *    with `rebuildConsumer` (replay into new tables, then the switch), as
  *    `leadline projections rebuild` does;
@@ -24,6 +25,7 @@ import { clientConfig } from '../src/db/client-config.ts';
 import { migrate } from '../src/db/migrate.ts';
 import type { LeadlineEvent } from '../src/events/catalogue.ts';
 import { PostgresEventLog } from '../src/log/postgres/postgres-event-log.ts';
+import { EVENT_COLUMNS } from '../src/log/postgres/rows.ts';
 import { consumerSpec } from '../src/runtime/consumers.ts';
 import { rebuildConsumer } from '../src/runtime/rebuild/rebuild-projection.ts';
 import { systemClock } from '../src/shared/clock.ts';
@@ -93,6 +95,23 @@ try {
     after = rows[rows.length - 1]!.position;
   }
   report('raw sequential read (keyset, 10,000 rows a query)', seen, performance.now() - t);
+
+  // 1b. The same scan of every column the adapter reads (`EVENT_COLUMNS`, times as text, the
+  // rows as arrays, as the adapter has them): the ceiling of the adapter's own share.
+  t = performance.now();
+  seen = 0;
+  after = '0';
+  for (;;) {
+    const { rows } = await pool.query<unknown[]>({
+      text: `SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT 10000`,
+      values: [after],
+      rowMode: 'array',
+    });
+    if (rows.length === 0) break;
+    seen += rows.length;
+    after = rows[rows.length - 1]![0] as string;
+  }
+  report('raw sequential read of whole envelopes (every column)', seen, performance.now() - t);
 
   // 2. A consumer that does nothing, through the adapter.
   t = performance.now();
