@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
+import {
+  Partitioners,
+  type Admin,
+  type Kafka,
+  type PartitionMetadata,
+  type Producer,
+} from 'kafkajs';
 import pg from 'pg';
 import { watchConnections } from '../../db/database.ts';
 import { SubscriptionSet } from '../subscription-set.ts';
@@ -123,15 +129,22 @@ export class KafkaEventLog implements EventLog {
     );
   }
 
+  /** Per topic, the partition list the partitioner is given (made once: only its length counts). */
+  private readonly partitionLists = new Map<string, PartitionMetadata[]>();
+
   private partitionOf(topic: string, streamId: string): number {
-    const count = this.partitionCounts.get(topic) ?? 1;
-    const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({
-      partitionId,
-      leader: 0,
-      partitionErrorCode: 0,
-      replicas: [0],
-      isr: [0],
-    }));
+    let partitionMetadata = this.partitionLists.get(topic);
+    if (!partitionMetadata) {
+      const count = this.partitionCounts.get(topic) ?? 1;
+      partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({
+        partitionId,
+        leader: 0,
+        partitionErrorCode: 0,
+        replicas: [0],
+        isr: [0],
+      }));
+      this.partitionLists.set(topic, partitionMetadata);
+    }
     return this.partitioner({ topic, partitionMetadata, message: { key: streamId, value: null } });
   }
 
