@@ -398,3 +398,49 @@ describe('PostgreSQL log: a consumer that acts on a few event types', () => {
     }
   });
 });
+
+describe('PostgreSQL log: reading a backlog ahead of the handler', () => {
+  let fixture: Awaited<ReturnType<typeof openLogWithEffects>>;
+
+  beforeAll(async () => {
+    fixture = await openLogWithEffects(5);
+  });
+  afterAll(() => fixture.close());
+
+  it('hands a backlog over in order and once, halts exactly at a dead letter in a later batch, and drops what it read beyond', async () => {
+    const { subject, pool } = fixture;
+    // Batches of 100, 200, 400, …: the dead letter sits in the third, read while the second
+    // was handled, and a fourth was being read when it was found.
+    const events = Array.from({ length: 1_500 }, (_, i) => contractEvent('ahead-stream', i));
+    const poison = events[650]!;
+    await subject.log.append(events);
+    const recording = recordingConsumer('ahead');
+    const consumer: Consumer = {
+      name: 'ahead',
+      async handle(event, ctx) {
+        if (event.id === poison.id) {
+          throw Object.assign(new Error('waiting at a dead letter'), {
+            name: 'ConsumerHaltedError',
+            eventId: poison.id,
+            retryInMs: 100,
+          });
+        }
+        await recording.handle(event, ctx);
+      },
+    };
+    const reader = subject.log.subscribe(consumer);
+    const handled = async () =>
+      (
+        await pool.query<{ seq: number }>(
+          "SELECT seq FROM contract_effects WHERE consumer = 'ahead' ORDER BY id",
+        )
+      ).rows.map((r) => r.seq);
+    try {
+      for (let i = 0; i < 200 && (await handled()).length < 650; i++) await sleep(50);
+      await sleep(500); // several retries at the dead letter
+      expect(await handled()).toEqual(events.slice(0, 650).map((_, i) => i));
+    } finally {
+      await reader.stop();
+    }
+  });
+});

@@ -12,7 +12,7 @@ import {
   storeCheckpointStatement,
   type PgCheckpoint,
 } from './checkpoint.ts';
-import { readBatch } from './read-batch.ts';
+import { readBatch, type Batch } from './read-batch.ts';
 import { rowToEvent } from './rows.ts';
 import type { Wakeups } from '../../db/wakeups.ts';
 import { isHalt, retryDelayMs, searchPathStatement } from '../retry-delay.ts';
@@ -65,6 +65,13 @@ export class PgSubscription implements Subscription {
   /** Settles once a `from: 'start'` reset has happened (at once otherwise). */
   private readonly resetDone: Promise<void>;
   private markResetDone!: () => void;
+  /**
+   * The next batch, read on a second connection while the current one is handled (see
+   * {@link readAhead}): where it starts, how many rows it asked for, and the read.
+   */
+  private ahead: { after: PgCheckpoint; limit: number; read: Promise<Batch> } | undefined;
+  /** The second connection of {@link readAhead}, opened on first use, closed once caught up. */
+  private aheadClient: pg.Client | undefined;
 
   constructor(
     private readonly consumer: Consumer,
@@ -106,7 +113,11 @@ export class PgSubscription implements Subscription {
         let limit = base;
         while (!this.stopped) {
           const generation = this.settings.wakeups.current();
-          const { full, heldBack, halted } = await this.handleBatch(client, limit);
+          const { full, heldBack, halted } = await this.handleBatch(
+            client,
+            limit,
+            Math.min(max, limit * 2),
+          );
           failures = 0;
           limit = full ? Math.min(max, limit * 2) : base;
           if (halted) {
@@ -115,6 +126,8 @@ export class PgSubscription implements Subscription {
             continue;
           }
           if (full) continue;
+          // Caught up: the read-ahead connection is closed until the next backlog.
+          if (this.aheadClient) await this.dropReadAhead();
           if (heldBack) {
             // Committed events wait behind an older open transaction; their NOTIFY may
             // already have been spent, so look again shortly rather than wait for one.
@@ -135,6 +148,7 @@ export class PgSubscription implements Subscription {
         }
         await sleep(delay);
       } finally {
+        await this.dropReadAhead();
         await client.end().catch(() => {});
       }
     }
@@ -172,17 +186,20 @@ export class PgSubscription implements Subscription {
   private async handleBatch(
     client: pg.Client,
     limit: number,
+    nextLimit: number,
   ): Promise<{ handled: number; full: boolean; heldBack: boolean; halted?: unknown }> {
     this.checkpoint ??= await readCheckpoint(client, this.consumer.name);
     const checkpoint = this.checkpoint;
     const types = this.consumer.eventTypes;
-    const batch = await readBatch(
-      client,
-      checkpoint,
-      this.settings.epoch(),
-      limit,
-      types && { types, passAs: this.consumer.name },
-    );
+    const batch =
+      (await this.takeReadAhead(checkpoint, limit)) ??
+      (await readBatch(
+        client,
+        checkpoint,
+        this.settings.epoch(),
+        limit,
+        types && { types, passAs: this.consumer.name },
+      ));
     if (batch.rows.length === 0) {
       return { handled: 0, full: false, heldBack: batch.heldBackByHorizon };
     }
@@ -207,6 +224,11 @@ export class PgSubscription implements Subscription {
         this.options.replay === true ||
         (this.replayUntil ? compareCheckpoints(checkpointOf(row), this.replayUntil) <= 0 : false),
     }));
+    // A full batch of a consumer that takes every event: more is likely waiting, so the next
+    // batch is read while this one is handled.
+    if (!types && batch.rows.length === limit) {
+      this.readAhead(checkpointOf(batch.rows[batch.rows.length - 1]!), nextLimit);
+    }
     let store: string | undefined;
     const outcome = await withTransaction(
       client,
@@ -236,6 +258,58 @@ export class PgSubscription implements Subscription {
       full: batch.rows.length === limit,
       heldBack: batch.heldBackByHorizon,
     };
+  }
+
+  /**
+   * Starts reading the batch after `after` on a second connection, so the database reads it
+   * while this process handles the current batch (a replay or a catch-up then waits for one
+   * of the two, not both). Only for consumers without `eventTypes`: a typed read may store
+   * the checkpoint itself (`passAs`), which only the batch in hand may move. The read is
+   * gap-safe on its own; the current batch's open transaction only makes it stop sooner.
+   * A read that fails is dropped: the next batch is then read as usual.
+   */
+  private readAhead(after: PgCheckpoint, limit: number): void {
+    const read = (async () => {
+      if (!this.aheadClient) {
+        const reader = new pg.Client(clientConfig(this.settings.url));
+        reader.on('error', (error) => this.log.warn({ err: error }, 'read-ahead connection error'));
+        this.aheadClient = reader;
+        await reader.connect();
+      }
+      return readBatch(this.aheadClient, after, this.settings.epoch(), limit);
+    })();
+    read.catch(() => {}); // judged when taken (takeReadAhead)
+    this.ahead = { after, limit, read };
+  }
+
+  /**
+   * The batch read ahead, when it starts at `checkpoint` with `limit` rows asked for (the
+   * current batch committed through its end); otherwise, or when that read failed, nothing
+   * (the caller reads as usual).
+   */
+  private async takeReadAhead(checkpoint: PgCheckpoint, limit: number): Promise<Batch | undefined> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (!ahead) return undefined;
+    const usable = ahead.limit === limit && compareCheckpoints(ahead.after, checkpoint) === 0;
+    try {
+      const batch = await ahead.read;
+      return usable ? batch : undefined;
+    } catch (error) {
+      this.log.debug({ err: error, consumer: this.consumer.name }, 'read-ahead failed; reading');
+      await this.dropReadAhead();
+      return undefined;
+    }
+  }
+
+  /** Forgets a pending read-ahead and closes its connection. */
+  private async dropReadAhead(): Promise<void> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    await ahead?.read.catch(() => {});
+    const reader = this.aheadClient;
+    this.aheadClient = undefined;
+    await reader?.end().catch(() => {});
   }
 
   async whenCaughtUp(timeoutMs = 30_000): Promise<void> {
