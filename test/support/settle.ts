@@ -20,14 +20,16 @@ const POSTGRES_BEHIND = `
    WHERE k.consumer_name IS NULL
       OR (k.epoch, k.transaction_id, k.position) < (head.epoch, head.transaction_id, head.position)`;
 
-/** How many (consumer, partition) pairs are behind what was appended to Kafka. */
-const KAFKA_BEHIND = `
+/** The (consumer, partition) pairs behind what was appended to Kafka, with where each is. */
+const KAFKA_BEHIND_PAIRS = `
   WITH landed AS (SELECT topic, partition, "offset" AS last FROM kafka_appends WHERE state = 'appended'
                   UNION ALL
                   SELECT r.topic, r.partition, r.base + r.size - 1 FROM kafka_append_landings l,
                          unnest(l.topics, l.partitions, l.base_offsets, l.sizes) AS r(topic, partition, base, size)),
        head AS (SELECT topic, partition, max(last) AS last FROM landed GROUP BY topic, partition)
-  SELECT count(*)::int AS n FROM unnest($1::text[]) c(name) CROSS JOIN head
+  SELECT c.name || ' ' || head.topic || '/' || head.partition || ' at ' ||
+         COALESCE(o.next_offset::text, 'no offset') || ', last appended ' || head.last AS pair
+    FROM unnest($1::text[]) c(name) CROSS JOIN head
     LEFT JOIN kafka_offsets o ON o.consumer_name = c.name AND o.topic = head.topic AND o.partition = head.partition
    WHERE o.next_offset IS NULL OR o.next_offset <= head.last`;
 
@@ -58,7 +60,7 @@ export async function waitUntilSettled(
       }
       // One client runs one query at a time (pg 9 will refuse overlapping ones).
       const pgBehind = await client.query<{ n: number }>(POSTGRES_BEHIND, [consumers]);
-      const kafkaBehind = await client.query<{ n: number }>(KAFKA_BEHIND, [consumers]);
+      const kafkaBehind = await client.query<{ pair: string }>(KAFKA_BEHIND_PAIRS, [consumers]);
       const busy = await client.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM outbound_messages WHERE status IN ('pending', 'sending')
             AND NOT (deferred_until IS NOT NULL AND next_attempt_at > now())`,
@@ -74,7 +76,7 @@ export async function waitUntilSettled(
       );
       const waiting = {
         'consumers behind on PostgreSQL': pgBehind.rows[0]!.n,
-        'consumer partitions behind on Kafka': kafkaBehind.rows[0]!.n,
+        'consumer partitions behind on Kafka': kafkaBehind.rows.length,
         'texts pending or sending': busy.rows[0]!.n,
         'timers due': dueTimers.rows[0]!.n,
         'call-backs pending': calls.rows[0]!.n,
@@ -84,6 +86,10 @@ export async function waitUntilSettled(
         .filter(([, n]) => n > 0)
         .map(([what, n]) => `${what}: ${n}`)
         .join(', ');
+      // Which ones, so a timeout says where each consumer stands.
+      if (kafkaBehind.rows.length > 0) {
+        waitingFor += ` (${kafkaBehind.rows.map((r) => r.pair).join('; ')})`;
+      }
       const idle = waitingFor === '';
       quietRounds = idle ? quietRounds + 1 : 0;
       if (quietRounds < 2) await sleep(100);

@@ -61,9 +61,14 @@ export class KafkaSubscription implements Subscription {
     return marks;
   }
 
-  private async start(): Promise<void> {
+  /**
+   * Connects the group's consumer and runs it. `restarting`: after a crash kafkajs does not
+   * recover from by itself (see {@link restartAfterCrash}); a `from: 'start'` reset is not
+   * made again.
+   */
+  private async start(restarting = false): Promise<void> {
     const { kafka, pool, log } = this.settings;
-    if (this.options.from === 'start') {
+    if (this.options.from === 'start' && !restarting) {
       await pool.query('DELETE FROM kafka_offsets WHERE consumer_name = $1', [this.consumer.name]);
       for (const [k, mark] of await this.highWatermarks()) this.replayUntil.set(k, mark.high);
     }
@@ -79,6 +84,17 @@ export class KafkaSubscription implements Subscription {
     this.consumerClient = client;
     await client.connect();
     await client.subscribe({ topics: this.settings.topics, fromBeginning: true });
+    client.on(client.events.CRASH, ({ payload }) => {
+      // kafkajs restarts a consumer after a retriable failure itself (`restart`); after any
+      // other (retries exhausted while the broker was away, say) it would stay stopped, and
+      // its partitions unread until the process restarts.
+      if (payload.restart || this.stopped) return;
+      log.error(
+        { err: payload.error, consumer: this.consumer.name },
+        'kafka consumer stopped after a failure; starting it again',
+      );
+      void this.restartAfterCrash(client);
+    });
     client.on(client.events.GROUP_JOIN, ({ payload }) => {
       void this.seekToStoredOffsets(client, payload.memberAssignment).catch((error) =>
         log.warn(
@@ -255,6 +271,31 @@ export class KafkaSubscription implements Subscription {
             WHERE consumer_name = $1 AND topic = $2 AND partition = $3`,
         [this.consumer.name, batch.topic, batch.partition, next.toString(), handled],
       );
+    }
+  }
+
+  /**
+   * Starts the group's consumer again after a crash kafkajs leaves stopped: the crashed
+   * client disconnected, then a new one, 1 s later and doubling to 30 s while starting fails
+   * (the brokers still away), until it runs or the subscription stops. Positions come from
+   * `kafka_offsets`, so nothing is skipped or applied twice.
+   */
+  private async restartAfterCrash(crashed: KafkaConsumer): Promise<void> {
+    await crashed.disconnect().catch(() => {});
+    for (let attempt = 1; !this.stopped; attempt++) {
+      await sleep(Math.min(30_000, 1_000 * 2 ** (attempt - 1)));
+      if (this.stopped) return;
+      try {
+        await this.start(true);
+        if (this.stopped) await this.consumerClient?.disconnect().catch(() => {});
+        return;
+      } catch (error) {
+        this.settings.log.warn(
+          { err: error, consumer: this.consumer.name, attempt },
+          'kafka consumer could not start again yet',
+        );
+        await this.consumerClient?.disconnect().catch(() => {});
+      }
     }
   }
 
