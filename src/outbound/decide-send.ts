@@ -165,8 +165,16 @@ export function decideSend(intent: SendIntent, facts: SendFacts, now: Date): Sen
  */
 export const LEDGER_CATCH_UP_MS = 300_000;
 
-/** How soon (ms) a text waiting for the consent ledger is looked at again. */
-export const LEDGER_RECHECK_MS = 500;
+/**
+ * How soon (ms) a text waiting for the consent ledger is looked at again (pure): a quarter of
+ * how long it has waited, from 500 ms to 30 s. A ledger a moment behind (the usual case) is
+ * caught up with at once; one far behind, or a Kafka log that is rarely without lag, costs a
+ * few dozen looks over the 5 minutes, not 600.
+ * @param queuedForMs how long ago the text was queued (ms)
+ */
+export function ledgerRecheckMs(queuedForMs: number): number {
+  return Math.min(30_000, Math.max(500, Math.round(queuedForMs / 4)));
+}
 
 /**
  * Whether a text the decision withholds for `no-valid-consent` may first wait for the consent

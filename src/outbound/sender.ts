@@ -26,7 +26,7 @@ import {
   consentWithholds,
   decideSend,
   factsNeeded,
-  LEDGER_RECHECK_MS,
+  ledgerRecheckMs,
   mayAwaitLedger,
   type QuietHoursFacts,
   type QuotaFacts,
@@ -426,7 +426,7 @@ export class OutboundSender extends DueWorker {
   }
 
   /**
-   * Puts a claimed row back for {@link LEDGER_RECHECK_MS}, as if not yet attempted, while the
+   * Puts a claimed row back for {@link ledgerRecheckMs} of its age, as if not yet attempted, while the
    * consent ledger catches up (see {@link mayAwaitLedger}). A row whose previous claimer
    * vanished mid-send stays marked for reconciling. Nothing is recorded in the log or counted:
    * the decision is only postponed.
@@ -437,7 +437,12 @@ export class OutboundSender extends DueWorker {
          needs_reconcile = needs_reconcile OR $4,
          next_attempt_at = now() + make_interval(secs => $2::double precision / 1000), updated_at = now()
        WHERE outbox_id = $1 AND lease_token = $3`,
-      [row.outbox_id, LEDGER_RECHECK_MS, row.lease_token, row.previous_status === 'sending'],
+      [
+        row.outbox_id,
+        ledgerRecheckMs(row.queued_ms),
+        row.lease_token,
+        row.previous_status === 'sending',
+      ],
     );
   }
 

@@ -6,6 +6,7 @@ import {
   decideSend,
   factsNeeded,
   LEDGER_CATCH_UP_MS,
+  ledgerRecheckMs,
   mayAwaitLedger,
   type SendDecision,
   type SendFacts,
@@ -338,4 +339,13 @@ describe('decideSend', () => {
       expect(mayAwaitLedger(decision, ageMs)).toBe(expected);
     },
   );
+  it.each([
+    [0, 500],
+    [1_000, 500],
+    [10_000, 2_500],
+    [60_000, 15_000],
+    [LEDGER_CATCH_UP_MS - 1, 30_000],
+  ])('a text waiting for the ledger for %i ms is looked at again in %i ms', (waited, next) => {
+    expect(ledgerRecheckMs(waited)).toBe(next);
+  });
 });
