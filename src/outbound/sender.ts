@@ -426,10 +426,10 @@ export class OutboundSender extends DueWorker {
   }
 
   /**
-   * Puts a claimed row back for {@link ledgerRecheckMs} of its age, as if not yet attempted, while the
-   * consent ledger catches up (see {@link mayAwaitLedger}). A row whose previous claimer
-   * vanished mid-send stays marked for reconciling. Nothing is recorded in the log or counted:
-   * the decision is only postponed.
+   * Puts a claimed row back for {@link ledgerRecheckMs} of its age, as if not yet attempted,
+   * while the consent ledger catches up (see {@link mayAwaitLedger}). A row whose previous
+   * claimer vanished mid-send stays marked for reconciling. Nothing is recorded in the log or
+   * counted: the decision is only postponed.
    */
   private async awaitLedger(row: ClaimedRow): Promise<void> {
     await this.options.pool.query(

@@ -66,9 +66,9 @@ export class AppendRegistry {
    * recorded in the registry (its append gave up, or the registry was unreachable when it
    * settled or released): a promise of where the event landed, or null when its produce failed.
    * Such a claim is waited for in memory rather than for `stallMs`: landed → reported as
-   * appended (its own append's background write records the landing); failed → claimed afresh (its row was released) or taken over (its
-   * row is still there), and produced by this caller; an id another append has settled
-   * meanwhile is reported as appended.
+   * appended (its own append's background write records the landing); failed → claimed
+   * afresh (its row was released) or taken over (its row is still there), and produced by
+   * this caller; an id another append has settled meanwhile is reported as appended.
    * @throws whatever the database throws.
    */
   async claim(

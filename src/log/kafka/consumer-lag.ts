@@ -59,26 +59,14 @@ export async function kafkaConsumerLag(
     oldest: Date | null;
   }>(REGISTRY_LAG, [names]);
   const heads = await brokerHeads(admin, topics);
-  const { rows } = await db.query<{ consumer_name: string; key: string; next_offset: string }>(
-    `SELECT consumer_name, topic || '/' || partition AS key, next_offset FROM kafka_offsets
-      WHERE consumer_name = ANY($1)`,
-    [names],
-  );
-  const measured: MeasuredLag[] = lag.rows.map((r) => {
-    let behind = 0n;
-    for (const [key, high] of heads) {
-      const next = rows.find((o) => o.consumer_name === r.consumer && o.key === key);
-      const gap = high - BigInt(next?.next_offset ?? 0);
-      if (gap > 0n) behind += gap;
-    }
-    return {
-      consumer: r.consumer,
-      handled: r.handled,
-      updatedAt: r.updated_at,
-      behind: behind.toString(),
-      oldest: r.oldest,
-    };
-  });
+  const positions = await nextOffsets(db, names);
+  const measured: MeasuredLag[] = lag.rows.map((r) => ({
+    consumer: r.consumer,
+    handled: r.handled,
+    updatedAt: r.updated_at,
+    behind: eventsBehind(heads, positions.get(r.consumer)).toString(),
+    oldest: r.oldest,
+  }));
   return toConsumerLags(consumers, measured);
 }
 
@@ -95,13 +83,41 @@ export async function kafkaCaughtUp(
   consumer: string,
 ): Promise<boolean> {
   const heads = await brokerHeads(admin, topics);
-  const { rows } = await db.query<{ key: string; next_offset: string }>(
-    `SELECT topic || '/' || partition AS key, next_offset FROM kafka_offsets
-      WHERE consumer_name = $1`,
-    [consumer],
+  const next = (await nextOffsets(db, [consumer])).get(consumer);
+  return next !== undefined && eventsBehind(heads, next) === 0n;
+}
+
+/**
+ * Each named consumer's stored next offset by `topic/partition` (`kafka_offsets`); a consumer
+ * that never ran is absent.
+ */
+async function nextOffsets(
+  db: pg.Pool,
+  consumers: string[],
+): Promise<Map<string, Map<string, bigint>>> {
+  const { rows } = await db.query<{ consumer_name: string; key: string; next_offset: string }>(
+    `SELECT consumer_name, topic || '/' || partition AS key, next_offset FROM kafka_offsets
+      WHERE consumer_name = ANY($1)`,
+    [consumers],
   );
-  if (rows.length === 0) return false;
-  const next = new Map(rows.map((r) => [r.key, BigInt(r.next_offset)]));
-  for (const [key, high] of heads) if (high > (next.get(key) ?? 0n)) return false;
-  return true;
+  const byConsumer = new Map<string, Map<string, bigint>>();
+  for (const r of rows) {
+    const next = byConsumer.get(r.consumer_name) ?? new Map<string, bigint>();
+    next.set(r.key, BigInt(r.next_offset));
+    byConsumer.set(r.consumer_name, next);
+  }
+  return byConsumer;
+}
+
+/**
+ * Events between each partition's stored next offset (0 when none) and its high-water mark in
+ * `heads`, summed over the partitions.
+ */
+function eventsBehind(heads: Map<string, bigint>, next: Map<string, bigint> | undefined): bigint {
+  let behind = 0n;
+  for (const [key, high] of heads) {
+    const gap = high - (next?.get(key) ?? 0n);
+    if (gap > 0n) behind += gap;
+  }
+  return behind;
 }
