@@ -97,6 +97,9 @@ async function burstThroughFault(
       `refused, slowest webhook ${slowest} ms, spooled ${kept}, lost ${counts.lost}, ` +
       `duplicate texts ${counts.duplicateTexts}, duplicate owner alerts ${counts.duplicateAlerts}`,
   );
+  if (counts.refused + counts.lost + counts.duplicateTexts + counts.duplicateAlerts > 0) {
+    printDiagnosis(e, counts.rows);
+  }
   expect(counts.refused).toBe(0);
   expect(counts.answered).toBe(outcomes.length);
   expect(counts.lost).toBe(0);
@@ -104,6 +107,36 @@ async function burstThroughFault(
   expect(counts.duplicateAlerts).toBe(0);
   expect(kept).toBeGreaterThan(0);
   return counts;
+}
+
+/**
+ * What a failed burst needs to be explained (a CI run once lost all 24 callers with nothing
+ * else to go on): who got no text or no alert, what the fake Twilio accepted, and the
+ * service's warnings and errors (its log masks numbers and bodies).
+ */
+function printDiagnosis(
+  e: E2eEnv,
+  rows: ReadonlyArray<{ caller: string; answered: boolean; texts: number; alerts: number }>,
+): void {
+  const short = (list: string[]) => list.map((c) => c.slice(-4)).join(' ') || 'none';
+  const problems = e.service.output
+    .split('\n')
+    .filter((line) => /"level":(40|50|60)/.test(line) || !line.startsWith('{'))
+    .slice(-80);
+  console.log(
+    [
+      '[faults] diagnosis:',
+      `  unanswered: ${short(rows.filter((r) => !r.answered).map((r) => r.caller))}`,
+      `  no text: ${short(rows.filter((r) => r.texts === 0).map((r) => r.caller))}`,
+      `  no owner alert: ${short(rows.filter((r) => r.alerts === 0).map((r) => r.caller))}`,
+      `  fake Twilio accepted ${e.twilio.messages.length} messages; last 5: ` +
+        JSON.stringify(
+          e.twilio.messages.slice(-5).map((m) => [m.to.slice(-4), m.body.slice(0, 60)]),
+        ),
+      `  service warnings and errors (last ${problems.length}):`,
+      ...problems.map((line) => `    ${line.slice(0, 400)}`),
+    ].join('\n'),
+  );
 }
 
 /** The pid of the embedded postmaster a service runs under its data directory. */

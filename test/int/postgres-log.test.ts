@@ -10,6 +10,7 @@ import { tenantStreamId } from '../../src/events/streams.ts';
 import type { Consumer } from '../../src/log/event-log.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { readBatch } from '../../src/log/postgres/read-batch.ts';
+import { checkpointOfValues, typeOfValues, valuesToEvent } from '../../src/log/postgres/rows.ts';
 import type { PgCheckpoint } from '../../src/log/postgres/checkpoint.ts';
 import { headOfLog } from '../../src/log/postgres/subscription.ts';
 import { contractEvent, describeLogContract, recordingConsumer } from '../support/log-contract.ts';
@@ -325,36 +326,32 @@ describe('PostgreSQL log: a consumer that acts on a few event types', () => {
       await subject.log.append([0, 1, 2].map((i) => contractEvent('pass-stream', i)));
       // One statement read the three and stored the checkpoint past them.
       const others = await read(start, 100);
-      expect(others.rows.map((r) => r.type)).toEqual(Array(3).fill('OutboundSmsStatusUpdated'));
+      expect(others.rows.map(typeOfValues)).toEqual(Array(3).fill('OutboundSmsStatusUpdated'));
       expect(others.passed).toBe(true);
-      const last = others.rows[2]!;
-      expect(await stored('typed-pass')).toEqual({ position: last.position, events_handled: '3' });
+      const afterOthers = checkpointOfValues(others.rows[2]!);
+      expect(await stored('typed-pass')).toEqual({
+        position: afterOthers.position,
+        events_handled: '3',
+      });
 
       // A batch cut at `limit` passes only what it hands back.
-      const afterOthers = {
-        epoch: last.epoch,
-        transactionId: last.transaction_id,
-        position: last.position,
-      };
       await subject.log.append([3, 4, 5].map((i) => contractEvent('pass-stream', i)));
       const cut = await read(afterOthers, 2);
       expect(cut.rows).toHaveLength(2);
       expect(await stored('typed-pass')).toEqual({
-        position: cut.rows[1]!.position,
+        position: checkpointOfValues(cut.rows[1]!).position,
         events_handled: '5',
       });
 
       // One of its types in the batch: nothing stored, the consumer handles it in a transaction.
       const quota = quotaEvent('2026-11-27', 'pass-quota');
       await subject.log.append([quota]);
-      const mixed = await read(
-        { epoch, transactionId: cut.rows[1]!.transaction_id, position: cut.rows[1]!.position },
-        100,
-      );
-      expect(mixed.rows.map((r) => r.type)).toEqual(['OutboundSmsStatusUpdated', 'QuotaExceeded']);
-      expect(mixed.rows[1]!.data).toMatchObject({ day: '2026-11-27' });
+      const afterCut = checkpointOfValues(cut.rows[1]!);
+      const mixed = await read(afterCut, 100);
+      expect(mixed.rows.map(typeOfValues)).toEqual(['OutboundSmsStatusUpdated', 'QuotaExceeded']);
+      expect(valuesToEvent(mixed.rows[1]!).data).toMatchObject({ day: '2026-11-27' });
       expect(mixed.passed).toBe(false);
-      expect((await stored('typed-pass'))?.position).toBe(cut.rows[1]!.position);
+      expect((await stored('typed-pass'))?.position).toBe(afterCut.position);
     } finally {
       await client.end();
     }

@@ -4,7 +4,15 @@ import type { Wakeups } from '../../db/wakeups.ts';
 import type { FollowHandler, FollowOptions } from '../event-log.ts';
 import { START, type PgCheckpoint } from './checkpoint.ts';
 import { readBatch } from './read-batch.ts';
-import { EVENT_COLUMNS, rowToEvent, type EventRow } from './rows.ts';
+import {
+  checkpointOfValues,
+  EVENT_COLUMNS,
+  rowToEvent,
+  tenantOfValues,
+  typeOfValues,
+  valuesToEvent,
+  type EventRow,
+} from './rows.ts';
 
 /** What {@link followPostgres} needs from the log. */
 export interface PgFollowSettings {
@@ -22,10 +30,10 @@ export interface PgFollowSettings {
 /** How soon to look again when committed events wait behind an older open transaction. */
 const HORIZON_RETRY_MS = 50;
 
-/** True when `row` passes the filters of `options` (type and tenant, before decoding). */
-function matches(row: Pick<EventRow, 'type' | 'tenant_id'>, options: FollowOptions): boolean {
-  if (options.types && options.types.length > 0 && !options.types.includes(row.type)) return false;
-  if (options.tenantId !== undefined && row.tenant_id !== options.tenantId) return false;
+/** True when an event of `type` and `tenantId` passes the filters of `options` (before decoding). */
+function matches(type: string, tenantId: string | null, options: FollowOptions): boolean {
+  if (options.types && options.types.length > 0 && !options.types.includes(type)) return false;
+  if (options.tenantId !== undefined && tenantId !== options.tenantId) return false;
   return true;
 }
 
@@ -119,8 +127,10 @@ export async function followPostgres(
       const batch = await readBatch(client, cursor, settings.epoch(), limit);
       for (const row of batch.rows) {
         if (signal.aborted) return;
-        cursor = checkpointOf(row);
-        if (matches(row, options)) await onEvent(rowToEvent(row));
+        cursor = checkpointOfValues(row);
+        if (matches(typeOfValues(row), tenantOfValues(row), options)) {
+          await onEvent(valuesToEvent(row));
+        }
       }
       if (batch.rows.length === limit) continue;
       if (batch.heldBackByHorizon) {

@@ -1,10 +1,11 @@
 import type pg from 'pg';
-import { arrayToEventRow, ENVELOPE_COLUMNS, EVENT_COLUMN_COUNT, type EventRow } from './rows.ts';
+import { ENVELOPE_COLUMNS, EVENT_COLUMN_COUNT, type EventValues } from './rows.ts';
 import type { PgCheckpoint } from './checkpoint.ts';
 
 /** A batch read past a checkpoint. */
 export interface Batch {
-  rows: EventRow[];
+  /** The rows, in log order, as {@link EventValues} (see `typeOfValues`, `valuesToEvent`). */
+  rows: EventValues[];
   /**
    * True when committed events exist past the checkpoint that the horizon still hides,
    * because an older transaction is still open. The reader should look again shortly.
@@ -77,13 +78,15 @@ export async function readBatch(
     ],
     rowMode: 'array',
   });
-  const rows: EventRow[] = [];
-  const passed = result.rows[0]?.[EVENT_COLUMN_COUNT + 1] === true;
-  for (const values of result.rows) {
-    if (values[EVENT_COLUMN_COUNT] !== true) return { rows, heldBackByHorizon: true, passed };
-    if (rows.length === limit) break;
-    rows.push(arrayToEventRow(values));
+  // The readable rows are a prefix: cut the array there (and at `limit`) rather than copy it.
+  const rows = result.rows;
+  const passed = rows[0]?.[EVENT_COLUMN_COUNT + 1] === true;
+  const firstHidden = rows.findIndex((values) => values[EVENT_COLUMN_COUNT] !== true);
+  if (firstHidden >= 0 && firstHidden <= limit) {
+    rows.length = firstHidden;
+    return { rows, heldBackByHorizon: true, passed };
   }
+  if (rows.length > limit) rows.length = limit;
   return { rows, heldBackByHorizon: false, passed };
 }
 

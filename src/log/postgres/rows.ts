@@ -1,5 +1,6 @@
 import type { LeadlineEvent, RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import { upcast } from '../../events/upcasters.ts';
+import type { PgCheckpoint } from './checkpoint.ts';
 
 /** A `timestamptz` column as UTC ISO-8601 with milliseconds, the envelope's own form. */
 const isoText = (column: string) =>
@@ -40,24 +41,46 @@ export interface EventRow {
 /** How many columns {@link EVENT_COLUMNS} selects (the index of anything selected after them). */
 export const EVENT_COLUMN_COUNT = 14;
 
-/** A row of {@link EVENT_COLUMNS} read with `rowMode: 'array'`, as an {@link EventRow}. */
-export function arrayToEventRow(values: unknown[]): EventRow {
-  return {
-    position: values[0] as string,
-    epoch: values[1] as number,
-    transaction_id: values[2] as string,
-    event_id: values[3] as string,
-    stream_id: values[4] as string,
-    type: values[5] as string,
-    schema_version: values[6] as number,
-    tenant_id: values[7] as string | null,
-    occurred_at: values[8] as string,
-    recorded_at: values[9] as string,
-    causation_id: values[10] as string | null,
-    correlation_id: values[11] as string | null,
-    traceparent: values[12] as string | null,
+/**
+ * A row of {@link EVENT_COLUMNS} read with `rowMode: 'array'`, the values in {@link EventRow}'s
+ * order. Batch reads keep rows in this form and take from them only what they need (a type,
+ * a checkpoint, the event): a replay of millions of events makes no keyed copy of each row.
+ */
+export type EventValues = readonly unknown[];
+
+/** The event type of a row read as {@link EventValues}. */
+export const typeOfValues = (values: EventValues): string => values[5] as string;
+
+/** The tenant id of a row read as {@link EventValues} (null for events of no tenant). */
+export const tenantOfValues = (values: EventValues): string | null => values[7] as string | null;
+
+/** Where a row read as {@link EventValues} sits in the log, as a checkpoint. */
+export const checkpointOfValues = (values: EventValues): PgCheckpoint => ({
+  epoch: values[1] as number,
+  transactionId: values[2] as string,
+  position: values[0] as string,
+});
+
+/**
+ * A row read as {@link EventValues} as the event it was appended as, brought to the current
+ * schema version of its type, like {@link rowToEvent}.
+ * @throws UnknownSchemaVersionError for a version or type this code cannot read.
+ */
+export function valuesToEvent(values: EventValues): RecordedLeadlineEvent {
+  return upcast({
+    id: values[3],
+    type: values[5],
+    schemaVersion: values[6],
+    streamId: values[4],
+    tenantId: values[7],
+    occurredAt: values[8],
+    recordedAt: values[9],
+    causationId: values[10],
+    correlationId: values[11],
+    traceparent: values[12],
     data: values[13],
-  };
+    position: values[0],
+  } as RecordedLeadlineEvent);
 }
 
 /**

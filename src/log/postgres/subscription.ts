@@ -13,7 +13,7 @@ import {
   type PgCheckpoint,
 } from './checkpoint.ts';
 import { readBatch, type Batch } from './read-batch.ts';
-import { rowToEvent } from './rows.ts';
+import { checkpointOfValues, typeOfValues, valuesToEvent } from './rows.ts';
 import type { Wakeups } from '../../db/wakeups.ts';
 import { isHalt, retryDelayMs, searchPathStatement } from '../retry-delay.ts';
 import { readerLockKey } from './reader-lock.ts';
@@ -204,11 +204,11 @@ export class PgSubscription implements Subscription {
       return { handled: 0, full: false, heldBack: batch.heldBackByHorizon };
     }
     // Only the events of the types the consumer declares are decoded and handed over.
-    const wanted = types ? batch.rows.filter((row) => types.has(row.type)) : batch.rows;
+    const wanted = types ? batch.rows.filter((row) => types.has(typeOfValues(row))) : batch.rows;
     if (wanted.length === 0) {
       // Nothing here for this consumer: no transaction. The read itself stored the checkpoint
       // past the batch (`passAs`: the same rows, judged by the same types).
-      this.checkpoint = checkpointOf(batch.rows[batch.rows.length - 1]!);
+      this.checkpoint = checkpointOfValues(batch.rows[batch.rows.length - 1]!);
       return {
         handled: batch.rows.length,
         full: batch.rows.length === limit,
@@ -219,15 +219,17 @@ export class PgSubscription implements Subscription {
       ? searchPathStatement(this.options.searchPath)
       : undefined;
     const deliveries = wanted.map((row) => ({
-      event: rowToEvent(row),
+      event: valuesToEvent(row),
       replay:
         this.options.replay === true ||
-        (this.replayUntil ? compareCheckpoints(checkpointOf(row), this.replayUntil) <= 0 : false),
+        (this.replayUntil
+          ? compareCheckpoints(checkpointOfValues(row), this.replayUntil) <= 0
+          : false),
     }));
     // A full batch of a consumer that takes every event: more is likely waiting, so the next
     // batch is read while this one is handled.
     if (!types && batch.rows.length === limit) {
-      this.readAhead(checkpointOf(batch.rows[batch.rows.length - 1]!), nextLimit);
+      this.readAhead(checkpointOfValues(batch.rows[batch.rows.length - 1]!), nextLimit);
     }
     let store: string | undefined;
     const outcome = await withTransaction(
@@ -242,7 +244,7 @@ export class PgSubscription implements Subscription {
         // Halted: keep what was handled (and passed over) before the dead letter; stop in
         // front of it.
         const through = halted ? batch.rows.indexOf(wanted[handled]!) : batch.rows.length;
-        const last = through > 0 ? checkpointOf(batch.rows[through - 1]!) : undefined;
+        const last = through > 0 ? checkpointOfValues(batch.rows[through - 1]!) : undefined;
         // Stored in the round trip that commits (`commitWith`).
         if (last) store = storeCheckpointStatement(this.consumer.name, last, through);
         return { handled: through, halted, last };
@@ -337,15 +339,6 @@ export class PgSubscription implements Subscription {
     this.settings.wakeups.wakeAll();
     await this.done;
   }
-}
-
-/** Where a read row sits in the log, as a checkpoint. */
-function checkpointOf(row: {
-  epoch: number;
-  transaction_id: string;
-  position: string;
-}): PgCheckpoint {
-  return { epoch: row.epoch, transactionId: row.transaction_id, position: row.position };
 }
 
 /** The last committed event's checkpoint triple (START when the log is empty). */
