@@ -11,10 +11,29 @@ import {
   type NeededRows,
 } from './dashboard-fold.ts';
 
-const unzip = (pairs: ReadonlyArray<[string, string]>): [string[], string[]] => [
-  pairs.map((p) => p[0]),
-  pairs.map((p) => p[1]),
-];
+/**
+ * `pairs`, each once, as the JSON text {@link keysFrom} reads. Keys go to PostgreSQL as one
+ * JSON document rather than `text[]` arrays: V8 writes JSON natively, where node-postgres
+ * escapes every array element in JavaScript, and the planner, which cannot see how many keys
+ * a JSON document holds, keeps to index look-ups instead of hashing the whole table (a batch
+ * of 10,000 events names thousands of keys, nearly all of rows not written yet). Measured on
+ * 4,800 keys: 73 ms as arrays, 13 ms as JSON.
+ */
+function keysJson(pairs: ReadonlyArray<[string, string]>): string {
+  const seen = new Set<string>();
+  const distinct: Array<[string, string]> = [];
+  for (const pair of pairs) {
+    const key = rowKey(pair[0], pair[1]);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    distinct.push(pair);
+  }
+  return JSON.stringify(distinct);
+}
+
+/** The (tenant_id, `id`) rows of the JSON `[[tenant, id], …]` in parameter `param`. */
+const keysFrom = (param: string, id: string): string =>
+  `(SELECT k->>0 AS tenant_id, k->>1 AS ${id} FROM json_array_elements(${param}::json) AS k)`;
 const isoOrNull = (at: Date | null): string | null => (at ? at.toISOString() : null);
 
 /**
@@ -45,9 +64,9 @@ export async function loadDashboardRows(
           `SELECT c.tenant_id, c.call_sid, c.phone, c.received_at, c.mode, c.outcome,
                   c.dial_call_status, c.first_text_at
              FROM dashboard_calls c
-             JOIN unnest($1::text[], $2::text[]) AS k (tenant_id, call_sid)
+             JOIN ${keysFrom('$1', 'call_sid')} AS k
                ON c.tenant_id = k.tenant_id AND c.call_sid = k.call_sid`,
-          unzip(needed.calls),
+          [keysJson(needed.calls)],
         );
   const leads =
     needed.leads.length === 0
@@ -73,9 +92,9 @@ export async function loadDashboardRows(
                   l.messages_in, l.messages_out, l.opted_out, l.status, l.status_changed_at,
                   l.intent, l.emergencies, l.qualification, l.outside_area
              FROM dashboard_leads l
-             JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[])) AS k (tenant_id, phone)
+             JOIN ${keysFrom('$1', 'phone')} AS k
                ON l.tenant_id = k.tenant_id AND l.phone = k.phone`,
-          unzip(needed.leads),
+          [keysJson(needed.leads)],
         );
   const messages = await loadMessages(db, 'm.message_key', needed.messageKeys);
   // Status callbacks that name only a MessageSid: by the Sid's own index, after the keys.
@@ -161,9 +180,9 @@ async function loadMessages(
             m.counterpart, m.body, m.status, m.message_sid, m.error, m.at, m.event_position,
             m.urgency
        FROM dashboard_messages m
-       JOIN unnest($1::text[], $2::text[]) AS k (tenant_id, id)
+       JOIN ${keysFrom('$1', 'id')} AS k
          ON m.tenant_id = k.tenant_id AND ${column} = k.id`,
-    unzip(pairs),
+    [keysJson(pairs)],
   );
   return rows;
 }
