@@ -1,5 +1,10 @@
 import type pg from 'pg';
-import { ENVELOPE_COLUMNS, EVENT_COLUMN_COUNT, type EventValues } from './rows.ts';
+import {
+  ENVELOPE_COLUMNS,
+  EVENT_COLUMN_COUNT,
+  typedEnvelopeColumns,
+  type EventValues,
+} from './rows.ts';
 import type { PgCheckpoint } from './checkpoint.ts';
 
 /** A batch read past a checkpoint. */
@@ -38,9 +43,9 @@ export interface TypedRead {
  * invisible, and everything after them stays hidden, until it commits. Rows of earlier epochs
  * (before a transaction-id reset) are always complete. The technique is Emmett's
  * (`readMessagesBatch.ts`); the lost-event bug it prevents hit Marten and Eventuous.
- * With `typed`, rows of other types come without their `data` (null), the largest column to
- * send and decode: a consumer that acts on a few types (`Consumer.eventTypes`) needs only
- * their place in the log; with `typed.passAs` too, a batch holding none of its types is
+ * With `typed`, rows of other types come with only their place in the log and their type,
+ * every other column null (`data` the largest to send and decode, the times the dearest to
+ * format): a consumer that acts on a few types (`Consumer.eventTypes`) needs no more of them; with `typed.passAs` too, a batch holding none of its types is
  * passed in the same statement (see {@link TypedRead.passAs}): autocommit, so the checkpoint
  * moves only if the statement succeeds.
  */
@@ -57,13 +62,19 @@ export async function readBatch(
   // back. The horizon is a sub-select so PostgreSQL takes one snapshot for the query (an
   // init plan) rather than one per row. Rows come as arrays (node-postgres builds them faster
   // than keyed objects, which a replay of millions of events notices, see `bench:rebuild`).
-  const read = `SELECT ${ENVELOPE_COLUMNS},
-        ${typed ? 'CASE WHEN type = ANY($6::text[]) THEN data END' : 'data'} AS data,
-        (epoch < $4 OR transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))) AS readable
-      FROM events
+  const window = `FROM events
       WHERE (epoch, transaction_id, position) > ($1::int, $2::xid8, $3::bigint)
       ORDER BY epoch, transaction_id, position
       LIMIT $5`;
+  const readable =
+    '(epoch < $4 OR transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))) AS readable';
+  // Typed: whether a row is wanted is judged once, in the window, and only wanted rows have
+  // their columns formatted (see `typedEnvelopeColumns`).
+  const read = typed
+    ? `SELECT ${typedEnvelopeColumns('wanted')}, CASE WHEN wanted THEN data END AS data, readable
+        FROM (SELECT *, type = ANY($6::text[]) AS wanted, ${readable} ${window}) AS e
+       ORDER BY epoch, transaction_id, position`
+    : `SELECT ${ENVELOPE_COLUMNS}, data, ${readable} ${window}`;
   const passing = typed?.passAs !== undefined;
   const result = await db.query<unknown[]>({
     text: passing ? passingRead(read) : read,

