@@ -37,6 +37,13 @@ export interface ConsumerSpec {
    * builds them once when it has caught up instead of keeping them up to date row by row.
    */
   readerIndexes?: string[];
+  /**
+   * Consumers whose tables this one reads while it handles events (a processor looks tenants
+   * up in the tenants projection). A replay of every consumer from the start of the log
+   * (`leadline restore`) starts this one only once those have caught up; the others start
+   * at once.
+   */
+  readsStateOf?: string[];
 }
 
 /** Every consumer a worker runs: projections first, then processors. */
@@ -89,6 +96,7 @@ export const consumerSpecs: ConsumerSpec[] = [
     version: 1,
     tables: [...LEAD_CONVERSATION_TABLES],
     onPoison: 'park',
+    readsStateOf: [tenantsProjection.name],
   },
   {
     consumer: quotaGuardProcessor,
@@ -96,6 +104,7 @@ export const consumerSpecs: ConsumerSpec[] = [
     version: 1,
     tables: [],
     onPoison: 'park',
+    readsStateOf: [tenantsProjection.name],
   },
 ];
 

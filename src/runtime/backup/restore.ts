@@ -6,10 +6,9 @@ import type { Database } from '../../db/database.ts';
 import type { Consumer, EventLog, Subscription } from '../../log/event-log.ts';
 import type { LogKind } from '../../log/log-kinds.ts';
 import type { ReaderHold } from '../../log/reader-hold.ts';
-import { tenantsProjection } from '../../projections/tenants/tenants-projection.ts';
 import { LeadlineError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { allConsumers } from '../consumers.ts';
+import { consumerSpecs, type ConsumerSpec } from '../consumers.ts';
 import { openEventLog } from '../open-log.ts';
 import type { BackupHeader } from './backup-format.ts';
 import { readBackup, type BackupSummary } from './read-backup.ts';
@@ -102,10 +101,11 @@ export interface RestoreResult {
  *    unchanged (`EventLog.append` is idempotent on id, so resuming writes no copies), and
  *    records the one-click unsubscribe tokens of texts already sent (`/u/<token>` in
  *    `OutboundSmsSent` bodies), so links customers hold keep working;
- * 4. rebuilds every consumer of `allConsumers` from its checkpoint (the start, on a fresh
+ * 4. rebuilds every consumer of `consumerSpecs` from its checkpoint (the start, on a fresh
  *    database) to the head, in replay mode (`ctx.replay` is forced true: the outbox refuses
- *    to enqueue and no timer is set, so history sends nothing), the tenant directory first
- *    since the others look tenants up; then stops them, checkpoints at the head, so a later
+ *    to enqueue and no timer is set, so history sends nothing), all at once but for those
+ *    that read another's tables (the processors look tenants up: they start once the tenants
+ *    projection has caught up); then stops them, checkpoints at the head, so a later
  *    `leadline serve` starts from there and re-sends nothing.
  *
  * Not in the log, so not restored: the outbound queue (texts not yet sent when the backup was
@@ -171,13 +171,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     // Our own subscriptions take the consumers' locks from here on.
     await guard.releaseReaders();
     const rebuildStarted = Date.now();
-    const stages = [
-      allConsumers.filter((c) => c === tenantsProjection),
-      allConsumers.filter((c) => c !== tenantsProjection),
-    ].filter((stage) => stage.length > 0);
-    for (const stage of stages) {
-      await rebuild(log, db.pool, stage, total, progress);
-    }
+    await rebuild(log, db.pool, consumerSpecs, total, progress);
     const rebuildMs = Date.now() - rebuildStarted;
     await db.pool.query('UPDATE restore_runs SET finished_at = now() WHERE backup_id = $1', [
       header.backupId,
@@ -189,7 +183,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       duplicates,
       resumed,
       unsubscribeLinks,
-      consumers: stages.flat().map((c) => c.name),
+      consumers: consumerSpecs.map((spec) => spec.consumer.name),
       target: log.about.kind,
       verifyMs: verified.ms,
       appendMs,
@@ -220,36 +214,58 @@ function replaying(consumer: Consumer): Consumer {
   );
 }
 
-/** Runs `stage` in replay mode until each has handled the whole log, then stops them. */
+/**
+ * Runs every consumer of `specs` in replay mode until each has handled the whole log, then
+ * stops them. A consumer that reads others' tables (`ConsumerSpec.readsStateOf`: the
+ * processors look tenants up) starts once those have caught up; the rest start at once, so
+ * the slowest projection is not held back behind the tenants projection.
+ * @throws Error when nothing moved for {@link REBUILD_STALL_MS}, or consumers wait on each
+ *   other.
+ */
 async function rebuild(
   log: EventLog,
   pool: pg.Pool,
-  stage: Consumer[],
+  specs: readonly ConsumerSpec[],
   events: number,
   progress: (p: RestoreProgress) => void,
 ): Promise<void> {
-  const names = stage.map((c) => c.name);
+  const names = specs.map((spec) => spec.consumer.name);
+  const running = new Map<string, Subscription>();
+  const caughtUp = new Set<string>();
+  const ready = (spec: ConsumerSpec) =>
+    (spec.readsStateOf ?? []).every((name) => caughtUp.has(name) || !names.includes(name));
   // `replay: true` makes the adapter hand every event over as history; the wrapper makes sure
   // of it for the handler whatever the adapter does, since a slip would text every customer.
-  const subscriptions: Subscription[] = stage.map((c) =>
-    log.subscribe(replaying(c), { replay: true }),
-  );
+  const startReady = () => {
+    for (const spec of specs) {
+      if (running.has(spec.consumer.name) || !ready(spec)) continue;
+      running.set(spec.consumer.name, log.subscribe(replaying(spec.consumer), { replay: true }));
+    }
+  };
   try {
+    startReady();
     let lastHandled = -1;
     let lastMove = Date.now();
     for (;;) {
-      const caughtUp = await Promise.all(
-        subscriptions.map((s) =>
-          s.whenCaughtUp(1_000).then(
+      const started = [...running];
+      const done = await Promise.all(
+        started.map(([, subscription]) =>
+          subscription.whenCaughtUp(1_000).then(
             () => true,
             () => false,
           ),
         ),
       );
+      started.forEach(([name], i) => done[i] && caughtUp.add(name));
+      startReady();
       const handled = await handledSoFar(log, pool, names);
       const total = events * names.length;
       progress({ phase: 'rebuild', consumers: names, handled: Math.min(handled, total), total });
-      if (caughtUp.every(Boolean)) return;
+      if (caughtUp.size === names.length) return;
+      if (caughtUp.size === running.size) {
+        const waiting = names.filter((name) => !running.has(name));
+        throw new Error(`consumers wait on each other's state: ${waiting.join(', ')}`);
+      }
       if (handled !== lastHandled) {
         lastHandled = handled;
         lastMove = Date.now();
@@ -260,7 +276,7 @@ async function rebuild(
       }
     }
   } finally {
-    await Promise.all(subscriptions.map((s) => s.stop()));
+    await Promise.all([...running.values()].map((subscription) => subscription.stop()));
   }
 }
 
@@ -315,7 +331,7 @@ class TargetGuard {
    * @throws LeadlineError `RESTORE_TARGET_BUSY` when a worker is reading.
    */
   async holdReaders(log: EventLog): Promise<void> {
-    const hold = await log.positions.holdReaders(allConsumers.map((c) => c.name));
+    const hold = await log.positions.holdReaders(consumerSpecs.map((spec) => spec.consumer.name));
     if (!hold.held) throw busy(`${hold.busy}; stop every \`leadline serve\` before restoring`);
     this.readers = hold;
   }
