@@ -12,6 +12,7 @@ import { consumerSpecs, type ConsumerSpec } from '../consumers.ts';
 import { openEventLog } from '../open-log.ts';
 import type { BackupHeader } from './backup-format.ts';
 import { readBackup, type BackupSummary } from './read-backup.ts';
+import { buildDeferredIndexes, deferReaderIndexes } from './deferred-indexes.ts';
 import { recordUnsubscribeLinks } from '../../consent/index.ts';
 
 /** Events per append (one transaction on PostgreSQL, one produce request on Kafka). */
@@ -105,8 +106,9 @@ export interface RestoreResult {
  *    database) to the head, in replay mode (`ctx.replay` is forced true: the outbox refuses
  *    to enqueue and no timer is set, so history sends nothing), all at once but for those
  *    that read another's tables (the processors look tenants up: they start once the tenants
- *    projection has caught up); then stops them, checkpoints at the head, so a later
- *    `leadline serve` starts from there and re-sends nothing.
+ *    projection has caught up), with the indexes only readers use dropped meanwhile and built
+ *    once at the end (`deferred-indexes.ts`); then stops them, checkpoints at the head, so a
+ *    later `leadline serve` starts from there and re-sends nothing.
  *
  * Not in the log, so not restored: the outbound queue (texts not yet sent when the backup was
  * taken are not sent), durable timers, API keys, calls in progress.
@@ -171,7 +173,11 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     // Our own subscriptions take the consumers' locks from here on.
     await guard.releaseReaders();
     const rebuildStarted = Date.now();
+    // Indexes only readers use are built once at the end, not kept up to date row by row.
+    const readerIndexes = consumerSpecs.flatMap((spec) => spec.readerIndexes ?? []);
+    await deferReaderIndexes(db.pool, header.backupId, readerIndexes);
     await rebuild(log, db.pool, consumerSpecs, total, progress);
+    await buildDeferredIndexes(db.pool, header.backupId);
     const rebuildMs = Date.now() - rebuildStarted;
     await db.pool.query('UPDATE restore_runs SET finished_at = now() WHERE backup_id = $1', [
       header.backupId,
