@@ -8,7 +8,7 @@ import { countDeliveries, distinctCallers, missedCallBurst } from '../support/bu
 import { OPERATOR_KEY, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
 import { LocalBroker } from '../support/kafka-provision.ts';
 import { sampleValue } from '../support/prometheus-text.ts';
-import { createTestDatabase } from '../support/database.ts';
+import { createTestDatabase, dropTestDatabase } from '../support/database.ts';
 import { waitUntilSettled } from '../support/settle.ts';
 
 const NUMBER = '+14165550130';
@@ -268,6 +268,7 @@ describe('DATABASE_URL: the PostgreSQL server stopped and started again mid-burs
   const cluster = systemCluster();
   let e: E2eEnv;
   let skip = '';
+  let databaseUrl: string | undefined;
   const pgctl = (action: 'stop' | 'start') =>
     execFileSync(
       'pg_ctlcluster',
@@ -299,7 +300,7 @@ describe('DATABASE_URL: the PostgreSQL server stopped and started again mid-burs
     } catch {
       // already running
     }
-    const databaseUrl = await createTestDatabase(cluster.adminUrl);
+    databaseUrl = await createTestDatabase(cluster.adminUrl);
     e = await startE2eEnv({ LOG_BACKEND: 'postgres' }, ['serve'], { databaseUrl });
     await e.addTenant({ name: 'Managed Plumbing', number: NUMBER, owner: OWNER, extra: GENEROUS });
   });
@@ -312,6 +313,8 @@ describe('DATABASE_URL: the PostgreSQL server stopped and started again mid-burs
       }
     }
     await e?.close();
+    // The system server outlives the run: leave no database behind on it.
+    if (databaseUrl) await dropTestDatabase(databaseUrl);
   });
 
   it('webhooks are answered while it is down, /readyz says so, and it reconnects by itself', async (context) => {

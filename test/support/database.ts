@@ -7,10 +7,12 @@ import { silentLogger } from '../../src/shared/logger.ts';
 /**
  * Creates a fresh, migrated database on the test server and returns its URL. Every test
  * file (or test) gets its own, so tests never see each other's events. `admin`: a superuser
- * URL of another server (default: the run's test server).
+ * URL of another server (default: the run's test server). Named with the run's prefix: the
+ * run's teardown drops them from a `DATABASE_URL` server; on another `admin` server, drop it
+ * with {@link dropTestDatabase}.
  */
 export async function createTestDatabase(admin = inject('pgAdminUrl')): Promise<string> {
-  const name = `t_${randomBytes(6).toString('hex')}`;
+  const name = `${inject('pgDatabasePrefix')}${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
   try {
@@ -22,4 +24,22 @@ export async function createTestDatabase(admin = inject('pgAdminUrl')): Promise<
   url.pathname = `/${name}`;
   await migrate(url.toString(), silentLogger);
   return url.toString();
+}
+
+/**
+ * Drops a database {@link createTestDatabase} made (`url`, on a server where the superuser's
+ * `postgres` database exists), closing its connections first.
+ */
+export async function dropTestDatabase(url: string): Promise<void> {
+  const admin = new URL(url);
+  const name = admin.pathname.slice(1);
+  if (!/^t_[0-9a-f_]+$/.test(name)) throw new Error(`not a test database: ${name}`);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
 }

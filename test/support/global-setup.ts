@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import os from 'node:os';
@@ -15,6 +16,8 @@ declare module 'vitest' {
     pgAdminUrl: string;
     /** Where it came from, printed once so a reader of the CI log knows what ran. */
     pgSource: string;
+    /** This run's prefix of test database names (`createTestDatabase`), dropped at the end. */
+    pgDatabasePrefix: string;
     /** Bootstrap servers of the test Kafka broker; empty when there is none. */
     kafkaBrokers: string;
     /** Why there is no Kafka broker (the Kafka suites print it and skip). */
@@ -35,6 +38,9 @@ async function dockerAnswers(): Promise<boolean> {
   }
 }
 let dir: string | undefined;
+/** The server the run's databases were created on, when it outlives the run (`DATABASE_URL`). */
+let keptServer: string | undefined;
+const databasePrefix = `t_${randomBytes(4).toString('hex')}_`;
 
 /**
  * Provisions one PostgreSQL server for the whole run, in this order: `DATABASE_URL` (used as
@@ -62,6 +68,8 @@ export async function setup(project: TestProject): Promise<void> {
   console.log(`[test setup] PostgreSQL: ${source}`);
   project.provide('pgAdminUrl', url);
   project.provide('pgSource', source);
+  project.provide('pgDatabasePrefix', databasePrefix);
+  if (source === 'DATABASE_URL') keptServer = url;
 
   kafka = await provisionKafka();
   if (kafka.brokers) {
@@ -95,7 +103,30 @@ async function skipDiskFlushes(url: string): Promise<void> {
   }
 }
 
+/**
+ * Drops this run's test databases from a server that outlives the run (`DATABASE_URL`), so
+ * repeated runs do not pile databases up on it. Failures are printed, not thrown: the tests
+ * have passed or failed by then.
+ */
+async function dropRunDatabases(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ name: string }>(
+      'SELECT datname AS name FROM pg_database WHERE starts_with(datname, $1)',
+      [databasePrefix],
+    );
+    for (const { name } of rows)
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } catch (error) {
+    console.log(`[test teardown] could not drop the run's test databases: ${String(error)}`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 export async function teardown(): Promise<void> {
+  if (keptServer) await dropRunDatabases(keptServer);
   await kafka?.stop();
   await stopContainer?.();
   await embedded?.stop();
