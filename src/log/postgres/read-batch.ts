@@ -45,9 +45,10 @@ export interface TypedRead {
  * (`readMessagesBatch.ts`); the lost-event bug it prevents hit Marten and Eventuous.
  * With `typed`, rows of other types come with only their place in the log and their type,
  * every other column null (`data` the largest to send and decode, the times the dearest to
- * format): a consumer that acts on a few types (`Consumer.eventTypes`) needs no more of them; with `typed.passAs` too, a batch holding none of its types is
- * passed in the same statement (see {@link TypedRead.passAs}): autocommit, so the checkpoint
- * moves only if the statement succeeds.
+ * format): a consumer that acts on a few types (`Consumer.eventTypes`) needs no more of them.
+ * With `typed.passAs` too, a batch holding none of its types is passed in the same statement
+ * (see {@link TypedRead.passAs}): autocommit, so the checkpoint moves only if the statement
+ * succeeds.
  */
 export async function readBatch(
   db: pg.ClientBase,
