@@ -9,7 +9,7 @@ export const DASHBOARD_CHANNEL = 'leadline_dashboard';
 /**
  * Builds the dashboard read model (`dashboard_calls`, `dashboard_leads`,
  * `dashboard_messages`) from lead streams, a batch at a time: reads the rows the batch names
- * (`neededRows`, three queries), folds the events into them in memory (`foldDashboard`, the
+ * (`neededRows`, four queries), folds the events into them in memory (`foldDashboard`, the
  * rules), and writes each changed row once (one upsert per table). Every write is keyed by
  * the fact's own id (CallSid, MessageSid, outbox id), and counters move only when a row is
  * first inserted, so a replay into empty tables rebuilds the same model. A single event is a

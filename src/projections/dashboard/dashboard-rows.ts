@@ -168,7 +168,7 @@ interface MessageRecord {
   urgency: string | null;
 }
 
-/** Messages whose tenant and `column` (message key or Sid) are among `pairs`, locked. */
+/** Messages whose tenant and `column` (message key or Sid) are among `pairs` (not locked). */
 async function loadMessages(
   db: pg.ClientBase,
   column: 'm.message_key' | 'm.message_sid',
