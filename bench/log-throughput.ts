@@ -7,8 +7,11 @@
  *    (the same keys, JSON envelopes and routing headers, encoded before the clock starts), so
  *    the registry's share is the difference to the second;
  *  - end-to-end latency from `append` to a consumer's handler (median, p99).
+ * Each log and its ceiling are measured alternately, ROUNDS times (default 2): the first round
+ * pays the servers' warm-up, so compare the last round's rows.
  * Embedded PostgreSQL; Kafka from KAFKA_BROKERS or the local broker (deploy/kafka).
- * Run: `npm run bench:log` (a few minutes). Prints a table; asserts nothing.
+ * Run: `npm run bench:log` (a few minutes; SINGLES, BATCHES, LATENCY_SAMPLES, ROUNDS). Prints a
+ * table; asserts nothing.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -29,8 +32,10 @@ import { contractEvent } from '../harness/sample-events.ts';
 const SINGLES = Number(process.env.SINGLES ?? 1000);
 const BATCHES = Number(process.env.BATCHES ?? 100);
 const LATENCY_SAMPLES = Number(process.env.LATENCY_SAMPLES ?? 300);
+/** Rounds of each log beside its raw ceiling, alternately. */
+const ROUNDS = Number(process.env.ROUNDS ?? 2);
 /** Single appends made before each clock starts. */
-const WARM_UP = 200;
+const WARM_UP = 1_000;
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'leadline-bench-log-'));
 const server = await startEmbeddedPostgres(dir, 'bench', silentLogger);
@@ -105,9 +110,9 @@ async function measureAppends(log: EventLog, label: string): Promise<void> {
   ]);
 }
 
-async function rawPostgres(): Promise<void> {
+async function rawPostgres(label: string): Promise<void> {
   await pool.query(
-    'CREATE TABLE raw_events (id bigserial PRIMARY KEY, stream_id text, data jsonb)',
+    'CREATE TABLE IF NOT EXISTS raw_events (id bigserial PRIMARY KEY, stream_id text, data jsonb)',
   );
   const payload = JSON.stringify(contractEvent('lead:bench:raw', 0));
   const singles: number[] = [];
@@ -124,7 +129,7 @@ async function rawPostgres(): Promise<void> {
   for (let b = 0; b < BATCHES; b++)
     await pool.query(`INSERT INTO raw_events (stream_id, data) VALUES ${values}`, params);
   rows.push([
-    'PostgreSQL raw INSERT',
+    label,
     rate(SINGLES, singleMs),
     median(singles),
     rate(BATCHES * 100, performance.now() - t),
@@ -133,7 +138,7 @@ async function rawPostgres(): Promise<void> {
   ]);
 }
 
-async function rawKafka(): Promise<void> {
+async function rawKafka(round: number): Promise<void> {
   const kafka = new Kafka({
     clientId: 'bench-raw',
     brokers: brokers.split(','),
@@ -153,12 +158,12 @@ async function rawKafka(): Promise<void> {
     (tag: string) =>
     (i: number): Message =>
       encode(contractEvent(`lead:bench:${tag}-${i % 50}`, i, tag));
-  await produceRaw(producer, 'kafkajs raw produce', bare, bare);
+  await produceRaw(producer, `kafkajs raw produce, round ${round}`, bare, bare);
   await produceRaw(
     producer,
-    "kafkajs raw produce, Leadline's records",
-    records('rawrec1'),
-    records('rawrec100'),
+    `kafkajs raw produce, Leadline's records, round ${round}`,
+    records(`rawrec1r${round}`),
+    records(`rawrec100r${round}`),
   );
   await producer.disconnect();
   await admin.disconnect();
@@ -202,22 +207,29 @@ async function produceRaw(
 }
 
 try {
-  const pgLog = await PostgresEventLog.open({ url: server.url, pool, log: silentLogger });
-  await measureAppends(pgLog, 'Leadline PostgreSQL log');
-  await pgLog.close();
-  await rawPostgres();
-  const kafkaLog = await KafkaEventLog.open({
-    brokers: brokers.split(','),
-    prefix: 'bench',
-    partitions: 6,
-    pool,
-    log: silentLogger,
-  });
-  await measureAppends(kafkaLog, 'Leadline Kafka log');
-  await kafkaLog.close();
-  await rawKafka();
+  // Each log and its raw ceiling are measured alternately, ROUNDS times: the first round pays
+  // the broker's and the database's warm-up (the JVM's JIT above all), which only whoever
+  // goes first would otherwise be charged with.
+  for (let round = 1; round <= ROUNDS; round++) {
+    const pgLog = await PostgresEventLog.open({ url: server.url, pool, log: silentLogger });
+    await measureAppends(pgLog, `Leadline PostgreSQL log, round ${round}`);
+    await pgLog.close();
+    await rawPostgres(`PostgreSQL raw INSERT, round ${round}`);
+  }
+  for (let round = 1; round <= ROUNDS; round++) {
+    const kafkaLog = await KafkaEventLog.open({
+      brokers: brokers.split(','),
+      prefix: 'bench',
+      partitions: 6,
+      pool,
+      log: silentLogger,
+    });
+    await measureAppends(kafkaLog, `Leadline Kafka log, round ${round}`);
+    await kafkaLog.close();
+    await rawKafka(round);
+  }
   console.log(
-    `log benchmark: ${SINGLES} single appends, ${BATCHES} batches of 100, ${LATENCY_SAMPLES} latency samples; ${os.cpus().length} cores; Kafka at ${brokers}`,
+    `log benchmark: ${SINGLES} single appends, ${BATCHES} batches of 100, ${LATENCY_SAMPLES} latency samples, ${ROUNDS} rounds; ${os.cpus().length} cores; Kafka at ${brokers}`,
   );
   const header = [
     '',
