@@ -141,7 +141,8 @@ export function decide(
 
 function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Tenant): LeadDecision {
   const phone = leadPhoneOf(event);
-  const ref = leadRef(tenant.tenantId, phone);
+  // Only alerts and relay refusals carry it: hashed when one is written, not for every event.
+  const ref = () => leadRef(tenant.tenantId, phone);
   // The lead's language: the one this text is written in, else the last they wrote in, else
   // the tenant's.
   const lang: Language =
@@ -166,7 +167,7 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
     purpose: 'owner-alert',
     to: tenant.ownerPhone,
     from: tenant.twilioNumber,
-    body: `${body} ${copy.replyHint(ref)}`,
+    body: `${body} ${copy.replyHint(ref())}`,
     consentExempt: true,
   });
   const toStaff = (staffPhone: string, key: string, purpose: string, body: string) => ({
@@ -666,7 +667,7 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
             authorPhone,
             `${replyId}:relay-refused`,
             'relay-refused',
-            copy.relayRefused(phone, ref, state.optedOut ? 'opted-out' : 'unreachable'),
+            copy.relayRefused(phone, ref(), state.optedOut ? 'opted-out' : 'unreachable'),
           ),
         );
       }
@@ -714,7 +715,7 @@ function decideEvent(state: LeadState, event: RecordedLeadlineEvent, tenant: Ten
           'relay-refused',
           copy.relayRefused(
             phone,
-            ref,
+            ref(),
             reason === 'consent-revoked'
               ? 'opted-out'
               : reason === 'quota-exceeded'
