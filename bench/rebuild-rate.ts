@@ -15,7 +15,7 @@
  * Prints events/s for each beside the raw scan's. Run: `npm run bench:rebuild` (EVENTS=100000
  * for a quick look).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -45,6 +45,34 @@ const pool = new pg.Pool({ ...clientConfig(server.url), max: 10 });
 const log = await PostgresEventLog.open({ url: server.url, pool, log: silentLogger });
 const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);
 const results: Array<[string, number, number]> = [];
+
+/**
+ * CPU seconds (user + system, Linux `/proc`) used so far by this process's ended children
+ * (the `leadline` commands it ran) and by the embedded PostgreSQL (the postmaster and every
+ * backend, ended ones included): a restore's work, less noisy than its time on a shared host.
+ */
+async function cpuSeconds(dataDir: string): Promise<{ cli: number; postgres: number }> {
+  const ticks = 100; // USER_HZ on Linux
+  const fields = async (pid: string) =>
+    (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ').map(Number);
+  // Fields after the command: utime, stime, cutime, cstime are the 12th to 15th.
+  const self = await fields('self');
+  const postmaster = (await readFile(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8')).split(
+    '\n',
+  )[0]!;
+  const pg = await fields(postmaster);
+  const own = await readdir('/proc');
+  let backends = 0;
+  for (const pid of own.filter((name) => /^\d+$/.test(name))) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const after = stat.split(') ')[1]?.split(' ');
+    if (after?.[1] === postmaster) backends += Number(after[11]) + Number(after[12]);
+  }
+  return {
+    cli: (self[13]! + self[14]!) / ticks,
+    postgres: (pg[11]! + pg[12]! + pg[13]! + pg[14]! + backends) / ticks,
+  };
+}
 /** Records one measurement and prints it at once (a 1,000,000-event run takes a while). */
 function report(what: string, n: number, ms: number): void {
   results.push([what, n, ms]);
@@ -159,6 +187,7 @@ try {
     const target = new URL(server.url);
     target.pathname = '/restored';
     await migrate(target.toString(), silentLogger);
+    const cpuBefore = await cpuSeconds(dir);
     t = performance.now();
     const restore = await runCli(
       ['restore', backup.file],
@@ -171,6 +200,10 @@ try {
     );
     if (restore.code !== 0) throw new Error(`restore failed: ${restore.stderr}`);
     console.error(restore.stdout.trim());
+    const cpuAfter = await cpuSeconds(dir);
+    console.error(
+      `restore CPU: leadline ${(cpuAfter.cli - cpuBefore.cli).toFixed(1)} s, PostgreSQL ${(cpuAfter.postgres - cpuBefore.postgres).toFixed(1)} s (of ${((performance.now() - t) / 1000).toFixed(1)} s on ${os.cpus().length} cores)`,
+    );
     report(
       'leadline restore (append + replay of every consumer)',
       backup.events,

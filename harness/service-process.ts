@@ -43,7 +43,8 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Runs `leadline <args>` to completion. A command still running after `timeoutMs` is
+ * Runs `leadline <args>` to completion (with `LEADLINE_SERVICE_NODE_ARGS`, as the service). A
+ * command still running after `timeoutMs` is
  * SIGKILLed and reported as exit code -1 with the reason at the end of `stderr`.
  */
 export async function runCli(
@@ -52,7 +53,7 @@ export async function runCli(
   timeoutMs = CLI_TIMEOUT_MS,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = track(
-    spawn(process.execPath, [BIN, ...args], {
+    spawn(process.execPath, [...serviceNodeArgs(), BIN, ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
     }),

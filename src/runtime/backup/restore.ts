@@ -85,6 +85,7 @@ export interface RestoreResult {
   target: LogKind;
   verifyMs: number;
   appendMs: number;
+  /** From the start of the append (the first consumers start with it) to the last caught up. */
   rebuildMs: number;
   totalMs: number;
 }
@@ -104,11 +105,12 @@ export interface RestoreResult {
  *    `OutboundSmsSent` bodies), so links customers hold keep working;
  * 4. rebuilds every consumer of `consumerSpecs` from its checkpoint (the start, on a fresh
  *    database) to the head, in replay mode (`ctx.replay` is forced true: the outbox refuses
- *    to enqueue and no timer is set, so history sends nothing), all at once but for those
- *    that read another's tables (the processors look tenants up: they start once the tenants
- *    projection has caught up), with the indexes only readers use dropped meanwhile and built
- *    once at the end (`deferred-indexes.ts`); then stops them, checkpoints at the head, so a
- *    later `leadline serve` starts from there and re-sends nothing.
+ *    to enqueue and no timer is set, so history sends nothing): those that read no other's
+ *    tables from the start of the append, following the log as it grows; those that do (the
+ *    processors look tenants up) once the append is done and the tenants projection has
+ *    caught up. The indexes only readers use are dropped meanwhile and built once at the end
+ *    (`deferred-indexes.ts`). Then it stops them, checkpointed at the head, so a later
+ *    `leadline serve` starts from there and re-sends nothing.
  *
  * Not in the log, so not restored: the outbound queue (texts not yet sent when the backup was
  * taken are not sent), durable timers, API keys, calls in progress.
@@ -133,52 +135,61 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       pollIntervalMs: Math.min(config.pollIntervalMs, 250),
       batchSize: 1_000,
     });
-    await guard.holdReaders(log);
+    const replay = new Replay(log, db.pool, consumerSpecs);
+    await guard.holdReaders(log, replay.first, replay.after);
     const resumed = await guard.claimTarget(log, header, path.basename(file));
 
+    // Indexes only readers use are built once at the end, not kept up to date row by row.
+    const readerIndexes = consumerSpecs.flatMap((spec) => spec.readerIndexes ?? []);
+    await deferReaderIndexes(db.pool, header.backupId, readerIndexes);
     const appendStarted = Date.now();
     let appended = 0;
     let duplicates = 0;
     let unsubscribeLinks = 0;
-    // One append in flight while the next batch is read and checked (gunzip, JSON, schema):
-    // the file's order is kept, and the database and this process work at the same time.
-    let appending: Promise<void> = Promise.resolve();
-    const reading = readBackup(file, {
-      batchSize,
-      onHeader: (again) => {
-        if (again.backupId !== header.backupId)
-          throw new Error(`${file} changed during the restore`);
-      },
-      onBatch: async (events) => {
-        await appending;
-        appending = (async () => {
-          const results = await log!.append(events);
-          const dupes = results.filter((r) => r.duplicate).length;
-          duplicates += dupes;
-          appended += results.length - dupes;
-          unsubscribeLinks += await recordUnsubscribeLinks(db.pool, events);
-          progress({ phase: 'append', done: appended + duplicates, total });
-        })();
-        appending.catch(() => {}); // awaited (and thrown) before the next append or below
-      },
-    });
-    // A read that fails still lets the append in flight finish before the error goes up.
-    await reading.finally(() => appending.catch(() => {}));
-    await appending;
-    await db.pool.query('UPDATE restore_runs SET appended_at = now() WHERE backup_id = $1', [
-      header.backupId,
-    ]);
-    const appendMs = Date.now() - appendStarted;
-
-    // Our own subscriptions take the consumers' locks from here on.
-    await guard.releaseReaders();
-    const rebuildStarted = Date.now();
-    // Indexes only readers use are built once at the end, not kept up to date row by row.
-    const readerIndexes = consumerSpecs.flatMap((spec) => spec.readerIndexes ?? []);
-    await deferReaderIndexes(db.pool, header.backupId, readerIndexes);
-    await rebuild(log, db.pool, consumerSpecs, total, progress);
+    let appendMs = 0;
+    try {
+      // The consumers that read no other's tables follow the log while it is appended: the
+      // database and this process have work on both cores instead of one at a time.
+      await guard.releaseReaders(replay.first);
+      replay.startFirst();
+      // One append in flight while the next batch is read and checked (gunzip, JSON, schema):
+      // the file's order is kept, and the database and this process work at the same time.
+      let appending: Promise<void> = Promise.resolve();
+      const reading = readBackup(file, {
+        batchSize,
+        onHeader: (again) => {
+          if (again.backupId !== header.backupId)
+            throw new Error(`${file} changed during the restore`);
+        },
+        onBatch: async (events) => {
+          await appending;
+          appending = (async () => {
+            const results = await log!.append(events);
+            const dupes = results.filter((r) => r.duplicate).length;
+            duplicates += dupes;
+            appended += results.length - dupes;
+            unsubscribeLinks += await recordUnsubscribeLinks(db.pool, events);
+            progress({ phase: 'append', done: appended + duplicates, total });
+          })();
+          appending.catch(() => {}); // awaited (and thrown) before the next append or below
+        },
+      });
+      // A read that fails still lets the append in flight finish before the error goes up.
+      await reading.finally(() => appending.catch(() => {}));
+      await appending;
+      await db.pool.query('UPDATE restore_runs SET appended_at = now() WHERE backup_id = $1', [
+        header.backupId,
+      ]);
+      appendMs = Date.now() - appendStarted;
+      // The rest (the processors) read the tenants projection: they start once it holds the
+      // whole log, so none meets a lead before its tenant.
+      await guard.releaseReaders();
+      await replay.finish(total, progress);
+    } finally {
+      await replay.stop();
+    }
     await buildDeferredIndexes(db.pool, header.backupId);
-    const rebuildMs = Date.now() - rebuildStarted;
+    const rebuildMs = Date.now() - appendStarted;
     await db.pool.query('UPDATE restore_runs SET finished_at = now() WHERE backup_id = $1', [
       header.backupId,
     ]);
@@ -221,35 +232,50 @@ function replaying(consumer: Consumer): Consumer {
 }
 
 /**
- * Runs every consumer of `specs` in replay mode until each has handled the whole log, then
- * stops them. A consumer that reads others' tables (`ConsumerSpec.readsStateOf`: the
- * processors look tenants up) starts once those have caught up; the rest start at once, so
- * the slowest projection is not held back behind the tenants projection.
- * @throws Error when nothing moved for {@link REBUILD_STALL_MS}, or consumers wait on each
- *   other.
+ * Every consumer of `specs` replayed into its tables (`ctx.replay` forced true) until each has
+ * handled the whole log: those that read no other consumer's tables ({@link Replay.first})
+ * start before the append and follow the log as it grows; the rest
+ * ({@link Replay.after}: `ConsumerSpec.readsStateOf`, the processors look tenants up) once
+ * those they read have caught up with the complete log.
  */
-async function rebuild(
-  log: EventLog,
-  pool: pg.Pool,
-  specs: readonly ConsumerSpec[],
-  events: number,
-  progress: (p: RestoreProgress) => void,
-): Promise<void> {
-  const names = specs.map((spec) => spec.consumer.name);
-  const running = new Map<string, Subscription>();
-  const caughtUp = new Set<string>();
-  const ready = (spec: ConsumerSpec) =>
-    (spec.readsStateOf ?? []).every((name) => caughtUp.has(name) || !names.includes(name));
-  // `replay: true` makes the adapter hand every event over as history; the wrapper makes sure
-  // of it for the handler whatever the adapter does, since a slip would text every customer.
-  const startReady = () => {
-    for (const spec of specs) {
-      if (running.has(spec.consumer.name) || !ready(spec)) continue;
-      running.set(spec.consumer.name, log.subscribe(replaying(spec.consumer), { replay: true }));
+class Replay {
+  private readonly names: string[];
+  private readonly running = new Map<string, Subscription>();
+  private readonly caughtUp = new Set<string>();
+  /** Consumers that read no other's tables: started with the append. */
+  readonly first: string[];
+  /** Consumers that read others' tables: started once those hold the whole log. */
+  readonly after: string[];
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly pool: pg.Pool,
+    private readonly specs: readonly ConsumerSpec[],
+  ) {
+    this.names = specs.map((spec) => spec.consumer.name);
+    const reads = (spec: ConsumerSpec) =>
+      (spec.readsStateOf ?? []).some((name) => this.names.includes(name));
+    this.first = specs.filter((spec) => !reads(spec)).map((spec) => spec.consumer.name);
+    this.after = specs.filter(reads).map((spec) => spec.consumer.name);
+  }
+
+  /** Starts {@link first}: they follow the log while it is appended. */
+  startFirst(): void {
+    for (const spec of this.specs) {
+      if (this.first.includes(spec.consumer.name)) this.start(spec);
     }
-  };
-  try {
-    startReady();
+  }
+
+  /**
+   * Once the log is complete: waits for every started consumer to catch up, starting each of
+   * {@link after} as soon as those it reads have, until all have handled the whole log.
+   * @param events the log's length, for progress
+   * @throws Error when nothing moved for {@link REBUILD_STALL_MS}, or consumers wait on each
+   *   other.
+   */
+  async finish(events: number, progress: (p: RestoreProgress) => void): Promise<void> {
+    const { names, running, caughtUp } = this;
+    this.startReady();
     let lastHandled = -1;
     let lastMove = Date.now();
     for (;;) {
@@ -263,8 +289,8 @@ async function rebuild(
         ),
       );
       started.forEach(([name], i) => done[i] && caughtUp.add(name));
-      startReady();
-      const handled = await handledSoFar(log, pool, names);
+      this.startReady();
+      const handled = await handledSoFar(this.log, this.pool, names);
       const total = events * names.length;
       progress({ phase: 'rebuild', consumers: names, handled: Math.min(handled, total), total });
       if (caughtUp.size === names.length) return;
@@ -281,8 +307,34 @@ async function rebuild(
         );
       }
     }
-  } finally {
-    await Promise.all([...running.values()].map((subscription) => subscription.stop()));
+  }
+
+  /** Stops every consumer started. */
+  async stop(): Promise<void> {
+    const running = [...this.running.values()];
+    this.running.clear();
+    await Promise.all(running.map((subscription) => subscription.stop()));
+  }
+
+  /** Starts each consumer not running yet whose every consumer it reads has caught up. */
+  private startReady(): void {
+    for (const spec of this.specs) {
+      const ready = (spec.readsStateOf ?? []).every(
+        (name) => this.caughtUp.has(name) || !this.names.includes(name),
+      );
+      if (ready) this.start(spec);
+    }
+  }
+
+  private start(spec: ConsumerSpec): void {
+    if (this.running.has(spec.consumer.name)) return;
+    // `replay: true` makes the adapter hand every event over as history; the wrapper makes
+    // sure of it for the handler whatever the adapter does, since a slip would text every
+    // customer.
+    this.running.set(
+      spec.consumer.name,
+      this.log.subscribe(replaying(spec.consumer), { replay: true }),
+    );
   }
 }
 
@@ -300,7 +352,8 @@ async function handledSoFar(log: EventLog, pool: pg.Pool, names: string[]): Prom
  * restored events outside replay mode) until {@link TargetGuard.releaseReaders}.
  */
 class TargetGuard {
-  private readers: ReaderHold | undefined;
+  /** Holds on readers, each with the consumers it covers. */
+  private readers: Array<{ names: readonly string[]; hold: ReaderHold & { held: true } }> = [];
 
   private constructor(private readonly client: pg.Client) {}
 
@@ -333,13 +386,16 @@ class TargetGuard {
   }
 
   /**
-   * Keeps every consumer's readers of `log` away (see `ConsumerPositions.holdReaders`).
+   * Keeps every consumer's readers of `log` away (see `ConsumerPositions.holdReaders`), in
+   * groups that can be let go one at a time ({@link releaseReaders}).
    * @throws LeadlineError `RESTORE_TARGET_BUSY` when a worker is reading.
    */
-  async holdReaders(log: EventLog): Promise<void> {
-    const hold = await log.positions.holdReaders(consumerSpecs.map((spec) => spec.consumer.name));
-    if (!hold.held) throw busy(`${hold.busy}; stop every \`leadline serve\` before restoring`);
-    this.readers = hold;
+  async holdReaders(log: EventLog, ...groups: ReadonlyArray<readonly string[]>): Promise<void> {
+    for (const names of groups.filter((group) => group.length > 0)) {
+      const hold = await log.positions.holdReaders(names);
+      if (!hold.held) throw busy(`${hold.busy}; stop every \`leadline serve\` before restoring`);
+      this.readers.push({ names, hold });
+    }
   }
 
   /**
@@ -379,11 +435,16 @@ class TargetGuard {
     );
   }
 
-  /** Lets our own subscriptions take the consumers' readers. */
-  async releaseReaders(): Promise<void> {
-    const readers = this.readers;
-    this.readers = undefined;
-    if (readers?.held) await readers.release();
+  /**
+   * Lets our own subscriptions take the readers of `names` (every held consumer by default):
+   * the group holding them, held as one, is let go whole.
+   */
+  async releaseReaders(names?: readonly string[]): Promise<void> {
+    const going = this.readers.filter(
+      (group) => !names || group.names.some((name) => names.includes(name)),
+    );
+    this.readers = this.readers.filter((group) => !going.includes(group));
+    for (const { hold } of going) await hold.release();
   }
 
   /** Releases every lock (by closing the session) and the readers' hold. */
