@@ -12,6 +12,11 @@ export interface LogTuning {
   pollIntervalMs?: number;
   /** Events per consumer batch of a log that reads in batches. Default: the adapter's. */
   batchSize?: number;
+  /**
+   * How long (ms) a replaying consumer that has caught up lets events gather before reading
+   * again (a log that polls; see `PgSubscriptionSettings.replayGatherMs`). Default none.
+   */
+  replayGatherMs?: number;
 }
 
 /**
@@ -45,5 +50,6 @@ export async function openEventLog(
     log: logger,
     pollIntervalMs: tuning.pollIntervalMs ?? config.pollIntervalMs,
     ...(tuning.batchSize !== undefined ? { batchSize: tuning.batchSize } : {}),
+    ...(tuning.replayGatherMs !== undefined ? { replayGatherMs: tuning.replayGatherMs } : {}),
   });
 }

@@ -38,6 +38,8 @@ export interface PostgresEventLogOptions {
   pollIntervalMs?: number;
   batchSize?: number;
   standbyRetryMs?: number;
+  /** See {@link PgSubscriptionSettings.replayGatherMs}. Default none. */
+  replayGatherMs?: number;
 }
 
 /**
@@ -130,6 +132,7 @@ export class PostgresEventLog implements EventLog {
       pollIntervalMs: this.options.pollIntervalMs ?? 1_000,
       batchSize: this.options.batchSize,
       standbyRetryMs: this.options.standbyRetryMs,
+      replayGatherMs: this.options.replayGatherMs,
     });
     return this.subscriptions.track(subscription);
   }

@@ -39,9 +39,19 @@ export interface PgSubscriptionSettings {
   maxBatchSize?: number;
   /** How often a standby retries to become the active reader (ms). */
   standbyRetryMs?: number;
+  /**
+   * In replay mode, how long (ms) a reader that has caught up lets events gather before it
+   * reads again, instead of waiting for the next append's wake-up; its next batch may then be
+   * as large as {@link maxBatchSize}. For a replay that follows a log still being appended
+   * (a restore): each changed row is written once per large batch rather than once per
+   * append. Default none (wake-ups, as live).
+   */
+  replayGatherMs?: number;
 }
 
 const HORIZON_RETRY_MS = 10;
+/** The step (ms) of a replay's wait for events to gather (see `replayGatherMs`). */
+const GATHER_STEP_MS = 50;
 /** Largest batch while catching up (see {@link PgSubscriptionSettings.maxBatchSize}). */
 const LIVE_MAX_BATCH = 2_000;
 const REPLAY_MAX_BATCH = 10_000;
@@ -132,6 +142,15 @@ export class PgSubscription implements Subscription {
             // Committed events wait behind an older open transaction; their NOTIFY may
             // already have been spent, so look again shortly rather than wait for one.
             await sleep(HORIZON_RETRY_MS);
+            continue;
+          }
+          const gatherMs = this.options.replay ? this.settings.replayGatherMs : undefined;
+          if (gatherMs !== undefined) {
+            // In steps, so that `stop` is not kept waiting for the whole of it.
+            for (let waited = 0; waited < gatherMs && !this.stopped; waited += GATHER_STEP_MS) {
+              await sleep(Math.min(GATHER_STEP_MS, gatherMs - waited));
+            }
+            limit = max;
             continue;
           }
           await this.settings.wakeups.wait(generation, this.settings.pollIntervalMs);

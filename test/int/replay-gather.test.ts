@@ -1,0 +1,94 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientConfig } from '../../src/db/client-config.ts';
+import type { Subscription } from '../../src/log/event-log.ts';
+import { PostgresEventLog } from '../../src/log/postgres/postgres-event-log.ts';
+import { silentLogger } from '../../src/shared/logger.ts';
+import { contractEvent } from '../../harness/sample-events.ts';
+import { createTestDatabase } from '../support/database.ts';
+
+/**
+ * A replay that follows a log still being appended (a restore's consumers) with
+ * `replayGatherMs` reads what gathered meanwhile in one large batch, rather than one batch
+ * per append; without it, each append's wake-up brings its own batch.
+ */
+describe('PostgreSQL log: a replay following appends gathers them into large batches', () => {
+  let url: string;
+  let pool: pg.Pool;
+  const APPENDS = 5;
+  const PER_APPEND = 100;
+
+  beforeAll(async () => {
+    url = await createTestDatabase();
+    pool = new pg.Pool({ ...clientConfig(url), max: 4 });
+  });
+  afterAll(async () => {
+    await pool?.end();
+  });
+
+  /** Batch sizes a replaying consumer was handed while `APPENDS` appends came one after another. */
+  async function batchesWhileAppending(tag: string, replayGatherMs?: number): Promise<number[]> {
+    const log = await PostgresEventLog.open({
+      url,
+      pool,
+      log: silentLogger,
+      pollIntervalMs: 1_000,
+      ...(replayGatherMs !== undefined && { replayGatherMs }),
+    });
+    const batches: number[] = [];
+    const replayFlags = new Set<boolean>();
+    let subscription: Subscription | undefined;
+    try {
+      subscription = log.subscribe(
+        {
+          name: `test:gather-${tag}`,
+          handle: async (_event, ctx) => {
+            batches.push(1);
+            replayFlags.add(ctx.replay);
+          },
+          handleBatch: async (events, ctx) => {
+            batches.push(events.length);
+            replayFlags.add(ctx.replay);
+          },
+        },
+        { replay: true },
+      );
+      await subscription.whenCaughtUp(10_000);
+      const already = batches.reduce((a, b) => a + b, 0);
+      batches.length = 0;
+      for (let a = 0; a < APPENDS; a++) {
+        await log.append(
+          Array.from({ length: PER_APPEND }, (_, i) =>
+            contractEvent(`lead:gather:${tag}-${i % 10}`, a * PER_APPEND + i, tag),
+          ),
+        );
+        await new Promise((r) => setTimeout(r, 30)); // appends apart, as a restore's are
+      }
+      const deadline = Date.now() + 10_000;
+      while (batches.reduce((a, b) => a + b, 0) < APPENDS * PER_APPEND && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(already + batches.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(
+        APPENDS * PER_APPEND,
+      );
+      expect([...replayFlags]).toEqual([true]);
+      return batches;
+    } finally {
+      await subscription?.stop();
+      await log.close();
+    }
+  }
+
+  it('with replayGatherMs, the appends made while it waited come as one batch', async () => {
+    const batches = await batchesWhileAppending('on', 1_000);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(APPENDS * PER_APPEND);
+    // The appends (5 × 30 ms apart) take well under the 1 s it waits: all in its first batch.
+    expect(batches[0]).toBe(APPENDS * PER_APPEND);
+  });
+
+  it('without it, the first append wakes it at once and is read on its own', async () => {
+    const batches = await batchesWhileAppending('off');
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(APPENDS * PER_APPEND);
+    expect(batches.length).toBeGreaterThan(1);
+  });
+});
