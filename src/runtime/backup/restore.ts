@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Config } from '../../config/config.ts';
 import { clientConfig } from '../../db/client-config.ts';
@@ -23,6 +24,9 @@ export const RESTORE_BATCH = 1_000;
  * caught up: at the append's pace (20,000-30,000 events/s here), a full batch of 10,000.
  */
 const RESTORE_GATHER_MS = 500;
+
+/** How often (ms) a restore looks whether a waiting consumer may start (see `Replay`). */
+const GATE_POLL_MS = 250;
 
 /** A rebuild that handles nothing for this long (ms) is given up: 5 minutes. */
 const REBUILD_STALL_MS = 5 * 60 * 1_000;
@@ -51,6 +55,8 @@ export interface RestoreOptions {
 /** A backup file read through and found complete and valid. */
 export interface VerifiedBackup {
   summary: BackupSummary;
+  /** Per event type, the backup's last event of that type (see `Replay`). */
+  lastOfType: ReadonlyMap<string, BackupEventRef>;
   /** How long the check took (ms). */
   ms: number;
 }
@@ -65,11 +71,19 @@ export async function verifyBackup(
   onProgress: (progress: RestoreProgress) => void = () => {},
 ): Promise<VerifiedBackup> {
   const started = Date.now();
+  const lastOfType = new Map<string, BackupEventRef>();
   const summary = await readBackup(file, {
     batchSize: 10_000,
-    onBatch: async (_events, lastLine) => onProgress({ phase: 'verify', events: lastLine - 1 }),
+    onBatch: async (events, lastLine) => {
+      // Line 1 is the header, so the event on line n is the (n - 1)th.
+      const first = lastLine - events.length;
+      events.forEach((event, i) =>
+        lastOfType.set(event.type, { ordinal: first + i, id: event.id }),
+      );
+      onProgress({ phase: 'verify', events: lastLine - 1 });
+    },
   });
-  return { summary, ms: Date.now() - started };
+  return { summary, lastOfType, ms: Date.now() - started };
 }
 
 /** What a restore did. Durations in ms. */
@@ -111,10 +125,11 @@ export interface RestoreResult {
  *    `OutboundSmsSent` bodies), so links customers hold keep working;
  * 4. rebuilds every consumer of `consumerSpecs` from its checkpoint (the start, on a fresh
  *    database) to the head, in replay mode (`ctx.replay` is forced true: the outbox refuses
- *    to enqueue and no timer is set, so history sends nothing): those that read no other's
- *    tables from the start of the append, following the log as it grows; those that do (the
- *    processors look tenants up) once the append is done and the tenants projection has
- *    caught up. The indexes only readers use are dropped meanwhile and built once at the end
+ *    to enqueue and no timer is set, so history sends nothing), following the log as it is
+ *    appended: those that read no other's tables from the start of the append; those that do
+ *    (the processors look tenants up) once the tenants projection has handled the backup's
+ *    last tenant event (found by the check), so they see the tenants as they will be at the
+ *    end. The indexes only readers use are dropped meanwhile and built once at the end
  *    (`deferred-indexes.ts`). Then it stops them, checkpointed at the head, so a later
  *    `leadline serve` starts from there and re-sends nothing.
  *
@@ -143,8 +158,11 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       // The consumers that follow the append read what gathered meanwhile, in large batches.
       replayGatherMs: RESTORE_GATHER_MS,
     });
-    const replay = new Replay(log, db.pool, consumerSpecs);
-    await guard.holdReaders(log, replay.first, replay.after);
+    const replay = new Replay(log, db.pool, consumerSpecs, verified.lastOfType, (name) =>
+      guard.releaseReaders([name]),
+    );
+    // Held apart: the first group lets go as the append starts, each of the rest as it starts.
+    await guard.holdReaders(log, replay.first, ...replay.after.map((name) => [name]));
     const resumed = await guard.claimTarget(log, header, path.basename(file));
 
     // Indexes only readers use are built once at the end, not kept up to date row by row.
@@ -158,8 +176,10 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     try {
       // The consumers that read no other's tables follow the log while it is appended: the
       // database and this process have work on both cores instead of one at a time.
-      await guard.releaseReaders(replay.first);
-      replay.startFirst();
+      await replay.startFirst();
+      // The processors as soon as the tenants projection holds every tenant the backup has.
+      const gated = replay.startGated(() => appended + duplicates);
+      gated.catch(() => {}); // awaited below
       // One append in flight while the next batch is read and checked (gunzip, JSON, schema):
       // the file's order is kept, and the database and this process work at the same time.
       let appending: Promise<void> = Promise.resolve();
@@ -189,10 +209,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         header.backupId,
       ]);
       appendMs = Date.now() - appendStarted;
-      // The rest (the processors) read the tenants projection: they start once it holds the
-      // whole log, so none meets a lead before its tenant.
-      await guard.releaseReaders();
       await replay.finish(total, progress);
+      await gated;
     } finally {
       await replay.stop();
     }
@@ -239,12 +257,21 @@ function replaying(consumer: Consumer): Consumer {
   );
 }
 
+/** An event of the backup: its place among the event lines (1-based) and its id. */
+export interface BackupEventRef {
+  ordinal: number;
+  id: string;
+}
+
 /**
  * Every consumer of `specs` replayed into its tables (`ctx.replay` forced true) until each has
- * handled the whole log: those that read no other consumer's tables ({@link Replay.first})
- * start before the append and follow the log as it grows; the rest
- * ({@link Replay.after}: `ConsumerSpec.readsStateOf`, the processors look tenants up) once
- * those they read have caught up with the complete log.
+ * handled the whole log. Those that read no other consumer's tables ({@link Replay.first})
+ * start before the append and follow the log as it grows. The rest ({@link Replay.after}:
+ * `ConsumerSpec.readsStateOf`, the processors look tenants up) start once every consumer
+ * they read has handled the last event of the backup it acts on (its `eventTypes`; the last
+ * event of all for a consumer of every type): from then on those tables hold what they will
+ * hold at the end, as when they ran after the whole replay. With few tenants, that is early
+ * in the append.
  */
 class Replay {
   private readonly names: string[];
@@ -252,38 +279,65 @@ class Replay {
   private readonly caughtUp = new Set<string>();
   /** Consumers that read no other's tables: started with the append. */
   readonly first: string[];
-  /** Consumers that read others' tables: started once those hold the whole log. */
+  /** Consumers that read others' tables: started once those hold their final state. */
   readonly after: string[];
+  private stopping = false;
 
+  /**
+   * @param lastOfType per event type, the last event of that type in the backup (from
+   *   {@link verifyBackup})
+   * @param beforeStart called with a consumer's name before it starts (the restore lets go of
+   *   its readers there)
+   */
   constructor(
     private readonly log: EventLog,
     private readonly pool: pg.Pool,
     private readonly specs: readonly ConsumerSpec[],
+    private readonly lastOfType: ReadonlyMap<string, BackupEventRef>,
+    private readonly beforeStart: (name: string) => Promise<void>,
   ) {
     this.names = specs.map((spec) => spec.consumer.name);
-    const reads = (spec: ConsumerSpec) =>
-      (spec.readsStateOf ?? []).some((name) => this.names.includes(name));
-    this.first = specs.filter((spec) => !reads(spec)).map((spec) => spec.consumer.name);
-    this.after = specs.filter(reads).map((spec) => spec.consumer.name);
+    this.first = specs.filter((spec) => this.readsOf(spec).length === 0).map(nameOf);
+    this.after = specs.filter((spec) => this.readsOf(spec).length > 0).map(nameOf);
   }
 
   /** Starts {@link first}: they follow the log while it is appended. */
-  startFirst(): void {
+  async startFirst(): Promise<void> {
     for (const spec of this.specs) {
-      if (this.first.includes(spec.consumer.name)) this.start(spec);
+      if (this.first.includes(nameOf(spec))) await this.start(spec);
+    }
+  }
+
+  /**
+   * While the append runs: starts each of {@link after} once the events it depends on are
+   * appended (`appended()`, events so far, has passed them) and every consumer it reads has
+   * handled them (`EventLog.hasReached`), looking every {@link GATE_POLL_MS}. Returns when all
+   * are started or {@link finish} or {@link stop} began. A failed look is tried again.
+   */
+  async startGated(appended: () => number): Promise<void> {
+    const waiting = this.specs.filter((spec) => this.after.includes(nameOf(spec)));
+    while (!this.stopping && waiting.some((spec) => !this.running.has(nameOf(spec)))) {
+      for (const spec of waiting) {
+        if (this.stopping || this.running.has(nameOf(spec))) continue;
+        const ready = await this.gateOpen(spec, appended()).catch(() => false);
+        if (ready && !this.stopping) await this.start(spec);
+      }
+      await sleep(GATE_POLL_MS);
     }
   }
 
   /**
    * Once the log is complete: waits for every started consumer to catch up, starting each of
-   * {@link after} as soon as those it reads have, until all have handled the whole log.
+   * {@link after} not started yet as soon as those it reads have, until all have handled the
+   * whole log.
    * @param events the log's length, for progress
    * @throws Error when nothing moved for {@link REBUILD_STALL_MS}, or consumers wait on each
    *   other.
    */
   async finish(events: number, progress: (p: RestoreProgress) => void): Promise<void> {
+    this.stopping = true; // no gate is looked at from here on
     const { names, running, caughtUp } = this;
-    this.startReady();
+    await this.startReady();
     let lastHandled = -1;
     let lastMove = Date.now();
     for (;;) {
@@ -297,7 +351,7 @@ class Replay {
         ),
       );
       started.forEach(([name], i) => done[i] && caughtUp.add(name));
-      this.startReady();
+      await this.startReady();
       const handled = await handledSoFar(this.log, this.pool, names);
       const total = events * names.length;
       progress({ phase: 'rebuild', consumers: names, handled: Math.min(handled, total), total });
@@ -317,34 +371,66 @@ class Replay {
     }
   }
 
-  /** Stops every consumer started. */
+  /** Stops every consumer started, and the gates' watch. */
   async stop(): Promise<void> {
+    this.stopping = true;
     const running = [...this.running.values()];
     this.running.clear();
     await Promise.all(running.map((subscription) => subscription.stop()));
   }
 
+  /** The consumers of this replay that `spec` reads while handling. */
+  private readsOf(spec: ConsumerSpec): ConsumerSpec[] {
+    return this.specs.filter((other) => (spec.readsStateOf ?? []).includes(nameOf(other)));
+  }
+
+  /**
+   * Whether every consumer `spec` reads has handled the last event of the backup it acts on,
+   * with `appended` events of the backup in the log so far.
+   */
+  private async gateOpen(spec: ConsumerSpec, appended: number): Promise<boolean> {
+    for (const read of this.readsOf(spec)) {
+      const last = this.lastActedOn(read);
+      if (!last) continue; // nothing in the backup for it: its tables stay as they are
+      // Not appended yet: `hasReached` would answer about the events before it.
+      if (appended < last.ordinal) return false;
+      if (!(await this.log.hasReached(nameOf(read), last.id))) return false;
+    }
+    return true;
+  }
+
+  /** The last event of the backup `spec`'s consumer acts on (its types, else any). */
+  private lastActedOn(spec: ConsumerSpec): BackupEventRef | undefined {
+    const types = spec.consumer.eventTypes;
+    let last: BackupEventRef | undefined;
+    for (const [type, ref] of this.lastOfType) {
+      if (types && !types.has(type)) continue;
+      if (!last || ref.ordinal > last.ordinal) last = ref;
+    }
+    return last;
+  }
+
   /** Starts each consumer not running yet whose every consumer it reads has caught up. */
-  private startReady(): void {
+  private async startReady(): Promise<void> {
     for (const spec of this.specs) {
-      const ready = (spec.readsStateOf ?? []).every(
-        (name) => this.caughtUp.has(name) || !this.names.includes(name),
-      );
-      if (ready) this.start(spec);
+      const ready = this.readsOf(spec).every((read) => this.caughtUp.has(nameOf(read)));
+      if (ready) await this.start(spec);
     }
   }
 
-  private start(spec: ConsumerSpec): void {
-    if (this.running.has(spec.consumer.name)) return;
+  private async start(spec: ConsumerSpec): Promise<void> {
+    const name = nameOf(spec);
+    if (this.running.has(name)) return;
+    await this.beforeStart(name);
+    if (this.running.has(name)) return;
     // `replay: true` makes the adapter hand every event over as history; the wrapper makes
     // sure of it for the handler whatever the adapter does, since a slip would text every
     // customer.
-    this.running.set(
-      spec.consumer.name,
-      this.log.subscribe(replaying(spec.consumer), { replay: true }),
-    );
+    this.running.set(name, this.log.subscribe(replaying(spec.consumer), { replay: true }));
   }
 }
+
+const nameOf = (spec: ConsumerSpec): string => spec.consumer.name;
 
 /** Events handled so far by `names`, summed (their positions' counters). */
 async function handledSoFar(log: EventLog, pool: pg.Pool, names: string[]): Promise<number> {
