@@ -13,8 +13,8 @@ import { consumerSpecs, type ConsumerSpec } from '../consumers.ts';
 import { openEventLog } from '../open-log.ts';
 import type { BackupHeader } from './backup-format.ts';
 import { readBackup, type BackupSummary } from './read-backup.ts';
+import { appendInWorker } from './append-backup.ts';
 import { buildDeferredIndexes, deferReaderIndexes } from './deferred-indexes.ts';
-import { recordUnsubscribeLinks } from '../../consent/index.ts';
 
 /** Events per append (one transaction on PostgreSQL, one produce request on Kafka). */
 export const RESTORE_BATCH = 1_000;
@@ -119,10 +119,11 @@ export interface RestoreResult {
  *    and no worker is reading the log (`ConsumerPositions.holdReaders`, held until its own
  *    rebuild starts where the log can hold readers off), or the log holds an interrupted
  *    restore of this same backup (then it resumes);
- * 3. appends the events in file order in batches, ids, times, trace context and data
- *    unchanged (`EventLog.append` is idempotent on id, so resuming writes no copies), and
- *    records the one-click unsubscribe tokens of texts already sent (`/u/<token>` in
- *    `OutboundSmsSent` bodies), so links customers hold keep working;
+ * 3. appends the events in file order in batches, in a worker thread of its own
+ *    (`appendInWorker`), ids, times, trace context and data unchanged (`EventLog.append` is
+ *    idempotent on id, so resuming writes no copies), and records the one-click unsubscribe
+ *    tokens of texts already sent (`/u/<token>` in `OutboundSmsSent` bodies), so links
+ *    customers hold keep working;
  * 4. rebuilds every consumer of `consumerSpecs` from its checkpoint (the start, on a fresh
  *    database) to the head, in replay mode (`ctx.replay` is forced true: the outbox refuses
  *    to enqueue and no timer is set, so history sends nothing), following the log as it is
@@ -173,38 +174,31 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     let duplicates = 0;
     let unsubscribeLinks = 0;
     let appendMs = 0;
+    let appendedSoFar = 0;
     try {
       // The consumers that read no other's tables follow the log while it is appended: the
       // database and this process have work on both cores instead of one at a time.
       await replay.startFirst();
       // The processors as soon as the tenants projection holds every tenant the backup has.
-      const gated = replay.startGated(() => appended + duplicates);
+      const gated = replay.startGated(() => appendedSoFar);
       gated.catch(() => {}); // awaited below
-      // One append in flight while the next batch is read and checked (gunzip, JSON, schema):
-      // the file's order is kept, and the database and this process work at the same time.
-      let appending: Promise<void> = Promise.resolve();
-      const reading = readBackup(file, {
-        batchSize,
-        onHeader: (again) => {
-          if (again.backupId !== header.backupId)
-            throw new Error(`${file} changed during the restore`);
+      // In a worker thread of its own: reading and checking the file and encoding the events
+      // leave this thread to the consumers.
+      const outcome = await appendInWorker(
+        {
+          config,
+          databaseUrl: db.url,
+          logLevel: logger.level,
+          file,
+          backupId: header.backupId,
+          batchSize,
         },
-        onBatch: async (events) => {
-          await appending;
-          appending = (async () => {
-            const results = await log!.append(events);
-            const dupes = results.filter((r) => r.duplicate).length;
-            duplicates += dupes;
-            appended += results.length - dupes;
-            unsubscribeLinks += await recordUnsubscribeLinks(db.pool, events);
-            progress({ phase: 'append', done: appended + duplicates, total });
-          })();
-          appending.catch(() => {}); // awaited (and thrown) before the next append or below
+        (done) => {
+          appendedSoFar = done;
+          progress({ phase: 'append', done, total });
         },
-      });
-      // A read that fails still lets the append in flight finish before the error goes up.
-      await reading.finally(() => appending.catch(() => {}));
-      await appending;
+      );
+      ({ appended, duplicates, unsubscribeLinks } = outcome);
       await db.pool.query('UPDATE restore_runs SET appended_at = now() WHERE backup_id = $1', [
         header.backupId,
       ]);
