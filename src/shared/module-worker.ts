@@ -11,8 +11,10 @@ import { Worker } from 'node:worker_threads';
  */
 export function startModuleWorker(moduleUrl: URL, workerData: unknown): Worker {
   const href = JSON.stringify(moduleUrl.href);
+  // Resolved here: code a worker evaluates resolves bare names from the working directory,
+  // which need not be Leadline's (`leadline restore` run from the backups' folder).
   const source = moduleUrl.pathname.endsWith('.ts')
-    ? `import('tsx/esm/api').then(({ register }) => { register(); return import(${href}); })`
+    ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then(({ register }) => { register(); return import(${href}); })`
     : `import(${href})`;
   return new Worker(source, { eval: true, workerData });
 }

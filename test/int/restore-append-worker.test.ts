@@ -77,6 +77,21 @@ describe('restore: the append in a worker thread', () => {
     expect(await count()).toBe(EVENTS);
   });
 
+  it('runs from any working directory (`leadline restore` in the backups folder)', async () => {
+    const elsewhere = await createTestDatabase();
+    const cwd = process.cwd();
+    process.chdir(work);
+    try {
+      expect(await append(elsewhere).outcome).toEqual({
+        appended: EVENTS,
+        duplicates: 0,
+        unsubscribeLinks: 0,
+      });
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('fails with the reason when the file is not the backup that was checked, writing nothing', async () => {
     const before = await count();
     await expect(append(target, '00000000-0000-4000-8000-000000000000').outcome).rejects.toThrow(
