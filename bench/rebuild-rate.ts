@@ -60,7 +60,7 @@ async function cpuSeconds(dataDir: string): Promise<{ cli: number; postgres: num
   const postmaster = (await readFile(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8')).split(
     '\n',
   )[0]!;
-  const pg = await fields(postmaster);
+  const server = await fields(postmaster);
   const own = await readdir('/proc');
   let backends = 0;
   for (const pid of own.filter((name) => /^\d+$/.test(name))) {
@@ -70,7 +70,7 @@ async function cpuSeconds(dataDir: string): Promise<{ cli: number; postgres: num
   }
   return {
     cli: (self[13]! + self[14]!) / ticks,
-    postgres: (pg[11]! + pg[12]! + pg[13]! + pg[14]! + backends) / ticks,
+    postgres: (server[11]! + server[12]! + server[13]! + server[14]! + backends) / ticks,
   };
 }
 /** Records one measurement and prints it at once (a 1,000,000-event run takes a while). */

@@ -44,8 +44,8 @@ export async function freePort(): Promise<number> {
 
 /**
  * Runs `leadline <args>` to completion (with `LEADLINE_SERVICE_NODE_ARGS`, as the service). A
- * command still running after `timeoutMs` is
- * SIGKILLed and reported as exit code -1 with the reason at the end of `stderr`.
+ * command still running after `timeoutMs` is SIGKILLed and reported as exit code -1 with the
+ * reason at the end of `stderr`.
  */
 export async function runCli(
   args: string[],

@@ -275,7 +275,8 @@ class Replay {
   readonly first: string[];
   /** Consumers that read others' tables: started once those hold their final state. */
   readonly after: string[];
-  private stopping = false;
+  /** Set once the gates are no longer watched ({@link finish} or {@link stop} began). */
+  private gatesClosed = false;
 
   /**
    * @param lastOfType per event type, the last event of that type in the backup (from
@@ -310,11 +311,11 @@ class Replay {
    */
   async startGated(appended: () => number): Promise<void> {
     const waiting = this.specs.filter((spec) => this.after.includes(nameOf(spec)));
-    while (!this.stopping && waiting.some((spec) => !this.running.has(nameOf(spec)))) {
+    while (!this.gatesClosed && waiting.some((spec) => !this.running.has(nameOf(spec)))) {
       for (const spec of waiting) {
-        if (this.stopping || this.running.has(nameOf(spec))) continue;
+        if (this.gatesClosed || this.running.has(nameOf(spec))) continue;
         const ready = await this.gateOpen(spec, appended()).catch(() => false);
-        if (ready && !this.stopping) await this.start(spec);
+        if (ready && !this.gatesClosed) await this.start(spec);
       }
       await sleep(GATE_POLL_MS);
     }
@@ -329,7 +330,7 @@ class Replay {
    *   other.
    */
   async finish(events: number, progress: (p: RestoreProgress) => void): Promise<void> {
-    this.stopping = true; // no gate is looked at from here on
+    this.gatesClosed = true;
     const { names, running, caughtUp } = this;
     await this.startReady();
     let lastHandled = -1;
@@ -367,7 +368,7 @@ class Replay {
 
   /** Stops every consumer started, and the gates' watch. */
   async stop(): Promise<void> {
-    this.stopping = true;
+    this.gatesClosed = true;
     const running = [...this.running.values()];
     this.running.clear();
     await Promise.all(running.map((subscription) => subscription.stop()));
