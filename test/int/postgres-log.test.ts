@@ -440,4 +440,52 @@ describe('PostgreSQL log: reading a backlog ahead of the handler', () => {
       await reader.stop();
     }
   });
+
+  it('still wakes for an append committed while the batch before it was handled', async () => {
+    // A log of its own: the backlog must be exactly the one below.
+    const own = await openLogWithEffects(5);
+    const { subject, pool } = own;
+    // 150 events: the first batch (100) is full, so the next is read ahead (the 50 left)
+    // while the first is handled. The handler of the first event waits until one more event
+    // has been appended and its NOTIFY has arrived: the batch read ahead does not hold it.
+    const backlog = Array.from({ length: 150 }, (_, i) => contractEvent('stale-ahead', i));
+    await subject.log.append(backlog);
+    let reached!: () => void;
+    const atFirst = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const recording = recordingConsumer('stale-ahead');
+    const consumer: Consumer = {
+      name: 'stale-ahead',
+      async handle(event, ctx) {
+        if (event.id === backlog[0]!.id) {
+          reached();
+          await released;
+        }
+        await recording.handle(event, ctx);
+      },
+    };
+    const reader = subject.log.subscribe(consumer);
+    const handled = async () =>
+      Number(
+        (
+          await pool.query<{ n: string }>(
+            "SELECT count(*) AS n FROM contract_effects WHERE consumer = 'stale-ahead'",
+          )
+        ).rows[0]!.n,
+      );
+    try {
+      await atFirst;
+      await sleep(300); // the read ahead has been answered
+      await subject.log.append([contractEvent('stale-ahead', 150)]);
+      await sleep(300); // its NOTIFY has arrived
+      release();
+      // The fixture's fallback poll is 30 s: within 5 s, only the wake-up can have done it.
+      for (let i = 0; i < 100 && (await handled()) < 151; i++) await sleep(50);
+      expect(await handled()).toBe(151);
+    } finally {
+      await reader.stop();
+      await own.close();
+    }
+  });
 });

@@ -79,7 +79,8 @@ export class PgSubscription implements Subscription {
    * The next batch, read on a second connection while the current one is handled (see
    * {@link readAhead}): where it starts, how many rows it asked for, and the read.
    */
-  private ahead: { after: PgCheckpoint; limit: number; read: Promise<Batch> } | undefined;
+  private ahead:
+    { after: PgCheckpoint; limit: number; read: Promise<Batch>; generation: number } | undefined;
   /** The second connection of {@link readAhead}, opened on first use, closed once caught up. */
   private aheadClient: pg.Client | undefined;
 
@@ -123,7 +124,7 @@ export class PgSubscription implements Subscription {
         let limit = base;
         while (!this.stopped) {
           const generation = this.settings.wakeups.current();
-          const { full, heldBack, halted } = await this.handleBatch(
+          const { full, heldBack, halted, readAt } = await this.handleBatch(
             client,
             limit,
             Math.min(max, limit * 2),
@@ -153,7 +154,9 @@ export class PgSubscription implements Subscription {
             limit = max;
             continue;
           }
-          await this.settings.wakeups.wait(generation, this.settings.pollIntervalMs);
+          // A batch read ahead was read before this turn began: an append that woke us since
+          // must still end the wait (its wake-up is counted from when that read was sent).
+          await this.settings.wakeups.wait(readAt ?? generation, this.settings.pollIntervalMs);
         }
       } catch (error) {
         if (this.stopped) break;
@@ -206,12 +209,21 @@ export class PgSubscription implements Subscription {
     client: pg.Client,
     limit: number,
     nextLimit: number,
-  ): Promise<{ handled: number; full: boolean; heldBack: boolean; halted?: unknown }> {
+  ): Promise<{
+    handled: number;
+    full: boolean;
+    heldBack: boolean;
+    halted?: unknown;
+    /** The wake-up generation when the batch's read was sent, if it was read ahead. */
+    readAt?: number;
+  }> {
     this.checkpoint ??= await readCheckpoint(client, this.consumer.name);
     const checkpoint = this.checkpoint;
     const types = this.consumer.eventTypes;
+    const ahead = await this.takeReadAhead(checkpoint, limit);
+    const readAt = ahead?.generation;
     const batch =
-      (await this.takeReadAhead(checkpoint, limit)) ??
+      ahead?.batch ??
       (await readBatch(
         client,
         checkpoint,
@@ -220,7 +232,7 @@ export class PgSubscription implements Subscription {
         types && { types, passAs: this.consumer.name },
       ));
     if (batch.rows.length === 0) {
-      return { handled: 0, full: false, heldBack: batch.heldBackByHorizon };
+      return { handled: 0, full: false, heldBack: batch.heldBackByHorizon, readAt };
     }
     // Only the events of the types the consumer declares are decoded and handed over.
     const wanted = types ? batch.rows.filter((row) => types.has(typeOfValues(row))) : batch.rows;
@@ -232,6 +244,7 @@ export class PgSubscription implements Subscription {
         handled: batch.rows.length,
         full: batch.rows.length === limit,
         heldBack: batch.heldBackByHorizon,
+        readAt,
       };
     }
     const setup = this.options.searchPath
@@ -278,6 +291,7 @@ export class PgSubscription implements Subscription {
       handled: batch.rows.length,
       full: batch.rows.length === limit,
       heldBack: batch.heldBackByHorizon,
+      readAt,
     };
   }
 
@@ -287,9 +301,11 @@ export class PgSubscription implements Subscription {
    * of the two, not both). Only for consumers without `eventTypes`: a typed read may store
    * the checkpoint itself (`passAs`), which only the batch in hand may move. The read is
    * gap-safe on its own; the current batch's open transaction only makes it stop sooner.
-   * A read that fails is dropped: the next batch is then read as usual.
+   * A read that fails is dropped: the next batch is then read as usual. The wake-up
+   * generation is taken before the read is sent, as the run loop does for its own reads.
    */
   private readAhead(after: PgCheckpoint, limit: number): void {
+    const generation = this.settings.wakeups.current();
     const read = (async () => {
       if (!this.aheadClient) {
         const reader = new pg.Client(clientConfig(this.settings.url));
@@ -300,22 +316,25 @@ export class PgSubscription implements Subscription {
       return readBatch(this.aheadClient, after, this.settings.epoch(), limit);
     })();
     read.catch(() => {}); // judged when taken (takeReadAhead)
-    this.ahead = { after, limit, read };
+    this.ahead = { after, limit, read, generation };
   }
 
   /**
-   * The batch read ahead, when it starts at `checkpoint` with `limit` rows asked for (the
-   * current batch committed through its end); otherwise, or when that read failed, nothing
-   * (the caller reads as usual).
+   * The batch read ahead and the wake-up generation its read was sent at, when it starts at
+   * `checkpoint` with `limit` rows asked for (the current batch committed through its end);
+   * otherwise, or when that read failed, nothing (the caller reads as usual).
    */
-  private async takeReadAhead(checkpoint: PgCheckpoint, limit: number): Promise<Batch | undefined> {
+  private async takeReadAhead(
+    checkpoint: PgCheckpoint,
+    limit: number,
+  ): Promise<{ batch: Batch; generation: number } | undefined> {
     const ahead = this.ahead;
     this.ahead = undefined;
     if (!ahead) return undefined;
     const usable = ahead.limit === limit && compareCheckpoints(ahead.after, checkpoint) === 0;
     try {
       const batch = await ahead.read;
-      return usable ? batch : undefined;
+      return usable ? { batch, generation: ahead.generation } : undefined;
     } catch (error) {
       this.log.debug({ err: error, consumer: this.consumer.name }, 'read-ahead failed; reading');
       await this.dropReadAhead();
