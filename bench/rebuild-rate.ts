@@ -51,7 +51,9 @@ const results: Array<[string, number, number]> = [];
  * (the `leadline` commands it ran) and by the embedded PostgreSQL (the postmaster and every
  * backend, ended ones included): a restore's work, less noisy than its time on a shared host.
  */
-async function cpuSeconds(dataDir: string): Promise<{ cli: number; postgres: number }> {
+async function cpuSeconds(
+  dataDir: string,
+): Promise<{ self: number; cli: number; postgres: number }> {
   const ticks = 100; // USER_HZ on Linux
   const fields = async (pid: string) =>
     (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ').map(Number);
@@ -69,9 +71,24 @@ async function cpuSeconds(dataDir: string): Promise<{ cli: number; postgres: num
     if (after?.[1] === postmaster) backends += Number(after[11]) + Number(after[12]);
   }
   return {
+    self: (self[11]! + self[12]!) / ticks,
     cli: (self[13]! + self[14]!) / ticks,
     postgres: (server[11]! + server[12]! + server[13]! + server[14]! + backends) / ticks,
   };
+}
+/**
+ * Runs `work` and prints the CPU seconds it cost in this process and in PostgreSQL: which of
+ * the two bounds an in-process read or rebuild.
+ */
+async function withCpu<T>(what: string, work: () => Promise<T>): Promise<T> {
+  const before = await cpuSeconds(dir);
+  const t = performance.now();
+  const result = await work();
+  const after = await cpuSeconds(dir);
+  console.error(
+    `${what} CPU: this process ${(after.self - before.self).toFixed(1)} s, PostgreSQL ${(after.postgres - before.postgres).toFixed(1)} s (of ${((performance.now() - t) / 1000).toFixed(1)} s on ${os.cpus().length} cores)`,
+  );
+  return result;
 }
 /** Records one measurement and prints it at once (a 1,000,000-event run takes a while). */
 function report(what: string, n: number, ms: number): void {
@@ -152,7 +169,7 @@ try {
     },
     { replay: true },
   );
-  await reader.whenCaughtUp(3_600_000);
+  await withCpu('no-op read', () => reader.whenCaughtUp(3_600_000));
   await reader.stop();
   report('sequential read through the log (no-op batch consumer)', handled, performance.now() - t);
 
@@ -160,16 +177,18 @@ try {
   const rebuilds = (process.env.REBUILDS ?? 'dashboard,consent-ledger').split(',').filter(Boolean);
   for (const name of rebuilds) {
     t = performance.now();
-    const outcome = await rebuildConsumer(consumerSpec(name), {
-      log,
-      pool,
-      logger: silentLogger,
-      maxAttempts: 5,
-      switchWhenCaughtUp: true,
-      signal: new AbortController().signal,
-      onProgress: () => {},
-      progressIntervalMs: 1_000,
-    });
+    const outcome = await withCpu(`rebuild ${name}`, () =>
+      rebuildConsumer(consumerSpec(name), {
+        log,
+        pool,
+        logger: silentLogger,
+        maxAttempts: 5,
+        switchWhenCaughtUp: true,
+        signal: new AbortController().signal,
+        onProgress: () => {},
+        progressIntervalMs: 1_000,
+      }),
+    );
     if (outcome.outcome !== 'switched') throw new Error(`${name}: ${JSON.stringify(outcome)}`);
     report(
       `rebuild ${name} (replay into new tables + switch)`,
