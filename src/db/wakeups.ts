@@ -4,14 +4,45 @@ import { clientConfig } from './client-config.ts';
 import type { Logger } from '../shared/logger.ts';
 
 /**
+ * What a waiter that only some notifications concern passes to {@link Wakeups.wait}.
+ */
+export interface WakeFilter {
+  /** True when a notification with this payload concerns the waiter. */
+  concerns(payload: string): boolean;
+  /**
+   * After a notification that does not concern the waiter, it is woken this long (ms) later
+   * all the same (unless something wakes it sooner): it still learns, within this bound, that
+   * the channel moved on (a log reader then passes over what it does not act on).
+   */
+  otherwiseAfterMs: number;
+}
+
+/** A waiter: how to wake it, and what concerns it (everything without a filter). */
+interface Waiter {
+  wake: () => void;
+  filter?: WakeFilter;
+  /** The timer of {@link WakeFilter.otherwiseAfterMs}, once set. */
+  later?: NodeJS.Timeout;
+}
+
+/** How many of the latest notifications are kept to judge what a waiter missed. */
+const RECENT = 64;
+
+/**
  * One `LISTEN` connection on `channel` shared by every waiter in the process. Readers take the
  * `generation` before reading and `wait(generation, ms)` after: a notification that
  * arrived in between is never lost. Polling (the timeout) is the fallback when the
- * connection is down or a notification is missed.
+ * connection is down or a notification is missed. A waiter may pass a {@link WakeFilter} to be
+ * woken at once only by notifications that concern it.
  */
 export class Wakeups {
   private generation = 0;
-  private waiters = new Set<() => void>();
+  private waiters = new Set<Waiter>();
+  /**
+   * The latest notifications (at most {@link RECENT}), oldest first, by the generation they
+   * started; `undefined` for a wake-up of everyone ({@link wakeAll}).
+   */
+  private readonly recent: Array<{ generation: number; payload: string | undefined }> = [];
   private readonly listeners = new Set<(payload: string) => void>();
   private readonly connectedListeners = new Set<() => void>();
   private client: pg.Client | undefined;
@@ -30,7 +61,7 @@ export class Wakeups {
       try {
         await client.connect();
         client.on('notification', (message) => {
-          this.wakeAll();
+          this.notify(message.payload ?? '');
           for (const listener of this.listeners) listener(message.payload ?? '');
         });
         client.on('error', (error) => {
@@ -75,21 +106,58 @@ export class Wakeups {
 
   /** Wakes every waiter (also used by in-process appenders and on stop). */
   wakeAll(): void {
-    this.generation++;
-    for (const resolve of this.waiters) resolve();
-    this.waiters.clear();
+    this.notify(undefined);
   }
 
-  /** Resolves at the next notification after `generation`, or after `timeoutMs`. */
-  async wait(generation: number, timeoutMs: number): Promise<void> {
-    if (this.generation !== generation || this.closed) return;
+  /** Counts a notification (`undefined`: one for everyone) and wakes whom it concerns. */
+  private notify(payload: string | undefined): void {
+    this.generation++;
+    this.recent.push({ generation: this.generation, payload });
+    if (this.recent.length > RECENT) this.recent.shift();
+    for (const waiter of this.waiters) {
+      if (payload === undefined || !waiter.filter || waiter.filter.concerns(payload)) {
+        waiter.wake();
+        this.waiters.delete(waiter);
+      } else {
+        waiter.later ??= setTimeout(waiter.wake, waiter.filter.otherwiseAfterMs);
+      }
+    }
+  }
+
+  /**
+   * What came after `generation` means to a waiter with `filter`: `now` when a notification
+   * that concerns it came (or more came than are remembered), `later` when only others came,
+   * `nothing` when none came.
+   */
+  private missed(generation: number, filter: WakeFilter | undefined): 'now' | 'later' | 'nothing' {
+    if (this.generation === generation) return 'nothing';
+    if (!filter) return 'now';
+    const since = this.recent.filter((n) => n.generation > generation);
+    if (since.length < this.generation - generation) return 'now';
+    return since.some((n) => n.payload === undefined || filter.concerns(n.payload))
+      ? 'now'
+      : 'later';
+  }
+
+  /**
+   * Resolves at the next notification after `generation`, or after `timeoutMs`. With
+   * `filter`, only a notification that concerns the waiter (or a wake-up of everyone) resolves
+   * it at once; after any other, it resolves `filter.otherwiseAfterMs` later at the latest.
+   */
+  async wait(generation: number, timeoutMs: number, filter?: WakeFilter): Promise<void> {
+    if (this.closed) return;
+    const missed = this.missed(generation, filter);
+    if (missed === 'now') return;
     let resolveWait!: () => void;
     const woken = new Promise<void>((resolve) => (resolveWait = resolve));
-    this.waiters.add(resolveWait);
+    const waiter: Waiter = { wake: resolveWait, ...(filter && { filter }) };
+    if (missed === 'later') waiter.later = setTimeout(resolveWait, filter!.otherwiseAfterMs);
+    this.waiters.add(waiter);
     const timer = setTimeout(resolveWait, timeoutMs);
     await woken;
     clearTimeout(timer);
-    this.waiters.delete(resolveWait);
+    clearTimeout(waiter.later);
+    this.waiters.delete(waiter);
   }
 
   /** Stops listening and releases every waiter. */

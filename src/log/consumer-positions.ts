@@ -9,8 +9,14 @@ import type { ReaderHold } from './reader-hold.ts';
 export interface ConsumerPositions {
   /** Locks `name`'s stored position rows until the transaction ends (its reader waits). */
   lock(db: pg.ClientBase, name: string): Promise<void>;
-  /** True when `a` and `b` have handled exactly the same events. */
-  same(db: pg.ClientBase, a: string, b: string): Promise<boolean>;
+  /**
+   * True when `a` and `b` have handled exactly the same events. With `types` (consumers that
+   * act on events of those types only, `Consumer.eventTypes`), on PostgreSQL also when no
+   * event of those types lies between their positions: what they built is then the same
+   * (such a consumer passes over other events lazily, see `PgSubscriptionSettings`). Kafka
+   * compares positions exactly.
+   */
+  same(db: pg.ClientBase, a: string, b: string, types?: ReadonlySet<string>): Promise<boolean>;
   /** Makes `to`'s position `from`'s (keeping `to`'s count of events handled). */
   copy(db: pg.ClientBase, from: string, to: string): Promise<void>;
   /** Forgets `name`'s position: it would next read from the start. */

@@ -15,7 +15,7 @@ import type { PgCheckpoint } from '../../src/log/postgres/checkpoint.ts';
 import { headOfLog } from '../../src/log/postgres/subscription.ts';
 import { contractEvent, describeLogContract, recordingConsumer } from '../support/log-contract.ts';
 
-async function openPostgresLog(url: string) {
+async function openPostgresLog(url: string, passIntervalMs?: number) {
   const pool = new pg.Pool({ ...clientConfig(url), max: 20 });
   // A 30 s fallback poll: anything faster than that was woken by NOTIFY.
   const log = await PostgresEventLog.open({
@@ -24,6 +24,7 @@ async function openPostgresLog(url: string) {
     log: silentLogger,
     standbyRetryMs: 100,
     pollIntervalMs: 30_000,
+    ...(passIntervalMs !== undefined && { passIntervalMs }),
   });
   return {
     log,
@@ -486,6 +487,116 @@ describe('PostgreSQL log: reading a backlog ahead of the handler', () => {
     } finally {
       await reader.stop();
       await own.close();
+    }
+  });
+});
+
+describe('PostgreSQL log: waking a consumer that acts on a few event types', () => {
+  it('wakes it at once for its types, and for others only to pass them a while later', async () => {
+    const url = await createTestDatabase();
+    // Other types are passed over 2 s later (the poll is 30 s): far from either, on any host.
+    const subject = await openPostgresLog(url, 2_000);
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    const handled: string[] = [];
+    const reader = subject.log.subscribe({
+      name: 'typed-wake',
+      eventTypes: new Set(['QuotaExceeded']),
+      handle: async (event) => void handled.push(event.type),
+    });
+    const stored = async () =>
+      (
+        await pool.query<{ events_handled: string }>(
+          "SELECT events_handled FROM consumer_checkpoints WHERE consumer_name = 'typed-wake'",
+        )
+      ).rows[0]?.events_handled ?? '0';
+    const waitFor = async (done: () => Promise<boolean>, ms: number) => {
+      const started = Date.now();
+      while (!(await done()) && Date.now() - started < ms) await sleep(20);
+      return Date.now() - started;
+    };
+    try {
+      await reader.whenCaughtUp(10_000);
+      const before = await stored();
+      // Appends of other types: no read (and no checkpoint written) for each of them ...
+      for (let i = 0; i < 5; i++) {
+        await subject.log.append([contractEvent('typed-wake-stream', i)]);
+        await sleep(50);
+      }
+      expect(await stored()).toBe(before);
+      // ... but they are passed over within the 2 s, without waiting for the 30 s poll.
+      const passed = await waitFor(
+        async () => (await stored()) === String(Number(before) + 5),
+        10_000,
+      );
+      expect(await stored()).toBe(String(Number(before) + 5));
+      expect(passed).toBeLessThan(5_000);
+      // An append of its type wakes it at once.
+      const quota = newEvent(
+        {
+          type: 'QuotaExceeded',
+          streamId: tenantStreamId('contract'),
+          tenantId: 'contract',
+          data: { day: '2026-11-29', audience: 'lead', limit: 10 },
+          idempotencyKey: 'typed-wake-quota',
+        },
+        systemClock,
+      );
+      await subject.log.append([quota]);
+      const tookMs = await waitFor(async () => handled.length === 1, 10_000);
+      expect(handled).toEqual(['QuotaExceeded']);
+      expect(tookMs).toBeLessThan(1_500);
+    } finally {
+      await reader.stop();
+      await subject.close();
+      await pool.end();
+    }
+  });
+
+  it("judges two such consumers' positions the same when none of their types lies between", async () => {
+    const url = await createTestDatabase();
+    const subject = await openPostgresLog(url);
+    const client = new pg.Client(clientConfig(url));
+    await client.connect();
+    const at = async (name: string) => {
+      const head = await headOfLog(client);
+      await client.query(
+        `INSERT INTO consumer_checkpoints (consumer_name, epoch, transaction_id, position, events_handled)
+         VALUES ($1, $2, $3, $4, 0)`,
+        [name, head.epoch, head.transactionId, head.position],
+      );
+    };
+    try {
+      await subject.log.append([0, 1, 2].map((i) => contractEvent('same-stream', i)));
+      await at('pos-a');
+      await subject.log.append([3, 4].map((i) => contractEvent('same-stream', i)));
+      await at('pos-b');
+      await subject.log.append([
+        newEvent(
+          {
+            type: 'QuotaExceeded',
+            streamId: tenantStreamId('contract'),
+            tenantId: 'contract',
+            data: { day: '2026-11-29', audience: 'lead', limit: 10 },
+            idempotencyKey: 'same-quota',
+          },
+          systemClock,
+        ),
+      ]);
+      await at('pos-c');
+      const types = new Set(['QuotaExceeded']);
+      const same = (a: string, b: string, t?: ReadonlySet<string>) =>
+        subject.log.positions.same(client, a, b, t);
+      expect(await same('pos-a', 'pos-a')).toBe(true);
+      expect(await same('pos-a', 'pos-b')).toBe(false);
+      expect(await same('pos-a', 'pos-b', types)).toBe(true);
+      expect(await same('pos-b', 'pos-a', types)).toBe(true);
+      expect(await same('pos-b', 'pos-c', types)).toBe(false);
+      expect(await same('pos-c', 'pos-a', types)).toBe(false);
+      expect(await same('pos-a', 'pos-b', new Set(['OutboundSmsStatusUpdated']))).toBe(false);
+      expect(await same('pos-a', 'never-ran', types)).toBe(false);
+    } finally {
+      await client.end();
+      await subject.close();
     }
   });
 });

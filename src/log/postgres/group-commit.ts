@@ -3,6 +3,7 @@ import type { LeadlineEvent } from '../../events/catalogue.ts';
 import { isUnavailable } from '../../shared/faults.ts';
 import type { AppendResult } from '../event-log.ts';
 import { eventsToColumns } from './rows.ts';
+import { APPEND_NOTICE_PAYLOAD } from './append-notice.ts';
 
 /** Where one appended event landed: its position, and whether it was already in the log. */
 type Landed = Pick<AppendResult, 'position' | 'duplicate'>;
@@ -97,7 +98,8 @@ export class GroupCommit {
   }
 
   /**
-   * One statement: inserts the events not yet in the log, NOTIFYs when any was, and reports
+   * One statement: inserts the events not yet in the log, NOTIFYs when any was (naming their
+   * types, `append-notice.ts`), and reports
    * each event's position (a second query finds the positions of those already there).
    */
   private async write(events: LeadlineEvent[]): Promise<Map<string, Landed>> {
@@ -108,9 +110,10 @@ export class GroupCommit {
          SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::int[], $6::text[],
            $7::timestamptz[], $8::timestamptz[], $9::uuid[], $10::text[], $11::text[], $12::jsonb[])
          ON CONFLICT (event_id) DO NOTHING
-         RETURNING event_id, position
+         RETURNING event_id, position, type
        ), notified AS (
-         SELECT pg_notify($13, '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_inserted
+         SELECT pg_notify($13, ${APPEND_NOTICE_PAYLOAD})
+           FROM (SELECT 1 FROM inserted LIMIT 1) AS any_inserted
        )
        SELECT event_id, position FROM inserted LEFT JOIN notified ON true`,
       [this.epoch(), ...eventsToColumns(events), this.channel],

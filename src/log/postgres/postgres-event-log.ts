@@ -40,6 +40,8 @@ export interface PostgresEventLogOptions {
   standbyRetryMs?: number;
   /** See {@link PgSubscriptionSettings.replayGatherMs}. Default none. */
   replayGatherMs?: number;
+  /** See {@link PgSubscriptionSettings.passIntervalMs}. Default 200. */
+  passIntervalMs?: number;
 }
 
 /**
@@ -133,6 +135,7 @@ export class PostgresEventLog implements EventLog {
       batchSize: this.options.batchSize,
       standbyRetryMs: this.options.standbyRetryMs,
       replayGatherMs: this.options.replayGatherMs,
+      passIntervalMs: this.options.passIntervalMs,
     });
     return this.subscriptions.track(subscription);
   }

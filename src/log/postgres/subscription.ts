@@ -14,7 +14,8 @@ import {
 } from './checkpoint.ts';
 import { readBatch, type Batch } from './read-batch.ts';
 import { checkpointOfValues, typeOfValues, valuesToEvent } from './rows.ts';
-import type { Wakeups } from '../../db/wakeups.ts';
+import type { WakeFilter, Wakeups } from '../../db/wakeups.ts';
+import { noticeConcerns } from './append-notice.ts';
 import { isHalt, retryDelayMs, searchPathStatement } from '../retry-delay.ts';
 import { readerLockKey } from './reader-lock.ts';
 
@@ -40,6 +41,14 @@ export interface PgSubscriptionSettings {
   /** How often a standby retries to become the active reader (ms). */
   standbyRetryMs?: number;
   /**
+   * A consumer that declares `eventTypes` is woken at once only by appends of those types;
+   * after appends of other types only, it reads this long (ms) later at the latest, to pass
+   * over them (default 200, never more than `pollIntervalMs`). Its checkpoint, and so its
+   * consumer lag, then trails the head by at most about this long while it has nothing to
+   * do, where reading on every append cost a statement (and a commit) per append each.
+   */
+  passIntervalMs?: number;
+  /**
    * In replay mode, how long (ms) a reader that has caught up lets events gather before it
    * reads again, instead of waiting for the next append's wake-up; its next batch may then be
    * as large as {@link maxBatchSize}. For a replay that follows a log still being appended
@@ -50,6 +59,8 @@ export interface PgSubscriptionSettings {
 }
 
 const HORIZON_RETRY_MS = 10;
+/** See {@link PgSubscriptionSettings.passIntervalMs}. */
+const PASS_INTERVAL_MS = 200;
 /** The step (ms) of a replay's wait for events to gather (see `replayGatherMs`). */
 const GATHER_STEP_MS = 50;
 /** Largest batch while catching up (see {@link PgSubscriptionSettings.maxBatchSize}). */
@@ -92,12 +103,23 @@ export class PgSubscription implements Subscription {
     this.consumerLog = settings.log.child({ consumer: consumer.name });
     this.resetDone = new Promise((resolve) => (this.markResetDone = resolve));
     if (options.from !== 'start') this.markResetDone();
+    const types = consumer.eventTypes;
+    this.wakeFilter = types && {
+      concerns: noticeConcerns(types),
+      otherwiseAfterMs: Math.min(
+        settings.passIntervalMs ?? PASS_INTERVAL_MS,
+        settings.pollIntervalMs,
+      ),
+    };
     this.done = this.run();
   }
 
   private get log(): Logger {
     return this.settings.log;
   }
+
+  /** Which appends wake this reader at once (see {@link PgSubscriptionSettings.passIntervalMs}). */
+  private readonly wakeFilter: WakeFilter | undefined;
 
   private async run(): Promise<void> {
     let resetPending = this.options.from === 'start';
@@ -156,7 +178,11 @@ export class PgSubscription implements Subscription {
           }
           // A batch read ahead was read before this turn began: an append that woke us since
           // must still end the wait (its wake-up is counted from when that read was sent).
-          await this.settings.wakeups.wait(readAt ?? generation, this.settings.pollIntervalMs);
+          await this.settings.wakeups.wait(
+            readAt ?? generation,
+            this.settings.pollIntervalMs,
+            this.wakeFilter,
+          );
         }
       } catch (error) {
         if (this.stopped) break;

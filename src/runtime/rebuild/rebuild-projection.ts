@@ -243,7 +243,7 @@ async function trySwitch(
     const outcome = await withTransaction<SwitchOutcome>(client, async (tx) => {
       await lockServingTables(tx, spec.tables, settings.lockTimeoutMs ?? 5_000);
       await log.positions.lock(tx, liveName);
-      const same = await log.positions.same(tx, rebuildName, liveName);
+      const same = await log.positions.same(tx, rebuildName, liveName, spec.consumer.eventTypes);
       // A processor's live position must match exactly: events the rebuild replayed (in
       // replay mode: nothing sent) that the live processor has not handled would never be
       // acted on.
