@@ -516,20 +516,24 @@ describe('PostgreSQL log: waking a consumer that acts on a few event types', () 
     };
     try {
       await reader.whenCaughtUp(10_000);
-      const before = await stored();
-      // Appends of other types: no read (and no checkpoint written) for each of them ...
-      for (let i = 0; i < 5; i++) {
-        await subject.log.append([contractEvent('typed-wake-stream', i)]);
-        await sleep(50);
+      // Appends of other types: no read (and no checkpoint written) for each of them, but
+      // passed over within the 2 s, without waiting for the 30 s poll. The test server is
+      // shared: while another database's open transaction holds the horizon back, a reader
+      // rightly looks again every few ms and passes them at once; such a round is tried again.
+      let quietRounds = 0;
+      for (let round = 0; round < 5 && quietRounds === 0; round++) {
+        const before = Number(await stored());
+        for (let i = 0; i < 5; i++) {
+          await subject.log.append([contractEvent('typed-wake-stream', round * 5 + i)]);
+          await sleep(50);
+        }
+        const movedAtOnce = Number(await stored()) !== before;
+        const passed = await waitFor(async () => Number(await stored()) === before + 5, 10_000);
+        expect(Number(await stored())).toBe(before + 5);
+        expect(passed).toBeLessThan(5_000);
+        if (!movedAtOnce) quietRounds++;
       }
-      expect(await stored()).toBe(before);
-      // ... but they are passed over within the 2 s, without waiting for the 30 s poll.
-      const passed = await waitFor(
-        async () => (await stored()) === String(Number(before) + 5),
-        10_000,
-      );
-      expect(await stored()).toBe(String(Number(before) + 5));
-      expect(passed).toBeLessThan(5_000);
+      expect(quietRounds).toBe(1);
       // An append of its type wakes it at once.
       const quota = newEvent(
         {
