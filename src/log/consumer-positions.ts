@@ -12,7 +12,8 @@ export interface ConsumerPositions {
   /**
    * True when `a` and `b` have handled exactly the same events. With `types` (consumers that
    * act on events of those types only, `Consumer.eventTypes`), on PostgreSQL also when no
-   * event of those types lies between their positions: what they built is then the same
+   * event of those types lies between their positions, and they are at most 10,000 events
+   * apart (a bounded look, for a caller holding locks): what they built is then the same
    * (such a consumer passes over other events lazily, see `PgSubscriptionSettings`). Kafka
    * compares positions exactly.
    */

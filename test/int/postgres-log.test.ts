@@ -598,6 +598,16 @@ describe('PostgreSQL log: waking a consumer that acts on a few event types', () 
       expect(await same('pos-c', 'pos-a', types)).toBe(false);
       expect(await same('pos-a', 'pos-b', new Set(['OutboundSmsStatusUpdated']))).toBe(false);
       expect(await same('pos-a', 'never-ran', types)).toBe(false);
+      // Farther apart than the look may go (10,000 events): not judged the same.
+      await subject.log.append(
+        Array.from({ length: 10_001 }, (_, i) => contractEvent('same-far-stream', i)),
+      );
+      await at('pos-d');
+      expect(await same('pos-c', 'pos-d', types)).toBe(false);
+      expect(await same('pos-d', 'pos-c', types)).toBe(false);
+      await subject.log.append([contractEvent('same-far-stream', 10_001)]);
+      await at('pos-e');
+      expect(await same('pos-d', 'pos-e', types)).toBe(true);
     } finally {
       await client.end();
       await subject.close();

@@ -6,13 +6,13 @@
  */
 
 /** PostgreSQL's limit for a `NOTIFY` payload is 8,000 bytes; past this, none is given. */
-const MAX_PAYLOAD_CHARS = 7_000;
+const MAX_PAYLOAD_BYTES = 7_000;
 
 /**
  * The SQL expression of an append's payload, over `inserted` (a relation of the inserted rows
  * with their `type`).
  */
-export const APPEND_NOTICE_PAYLOAD = `(SELECT CASE WHEN length(t) > ${MAX_PAYLOAD_CHARS} THEN '' ELSE t END
+export const APPEND_NOTICE_PAYLOAD = `(SELECT CASE WHEN octet_length(t) > ${MAX_PAYLOAD_BYTES} THEN '' ELSE t END
     FROM (SELECT string_agg(DISTINCT type, ',') AS t FROM inserted) AS types)`;
 
 /**

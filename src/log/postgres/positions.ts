@@ -8,6 +8,13 @@ import { readerLockKey } from './reader-lock.ts';
  * are holders of a consumer's advisory lock. `url` is the log's database, for the dedicated
  * connection of {@link ConsumerPositions.holdReaders}.
  */
+/**
+ * How many events apart two positions of a consumer that acts on a few types may be and still
+ * be judged the same by {@link ConsumerPositions.same} (such a consumer trails the head by
+ * about 200 ms of appends while it has nothing to do).
+ */
+const SAME_SCAN_LIMIT = 10_000;
+
 export const postgresPositions = (url: string, log: Logger): ConsumerPositions => ({
   async lock(db, name) {
     await db.query('SELECT 1 FROM consumer_checkpoints WHERE consumer_name = $1 FOR UPDATE', [
@@ -15,18 +22,24 @@ export const postgresPositions = (url: string, log: Logger): ConsumerPositions =
     ]);
   },
   async same(db, a, b, types) {
-    // Between the two, either way round: two index range scans of `events`, each as short as
-    // the distance between the positions.
+    // The events between the two, either way round (one of the two ranges is empty), at most
+    // SAME_SCAN_LIMIT + 1 of them in log order: an index range scan, bounded however far
+    // apart the positions are (the caller may hold the serving tables' locks meanwhile).
+    // Farther apart than that counts as not the same.
     const between = (from: string, to: string) =>
-      `EXISTS (SELECT 1 FROM events e
-                WHERE (e.epoch, e.transaction_id, e.position) > (${from}.epoch, ${from}.transaction_id, ${from}.position)
-                  AND (e.epoch, e.transaction_id, e.position) <= (${to}.epoch, ${to}.transaction_id, ${to}.position)
-                  AND e.type = ANY($3::text[]))`;
+      `SELECT e.type FROM events e
+        WHERE (e.epoch, e.transaction_id, e.position) > (${from}.epoch, ${from}.transaction_id, ${from}.position)
+          AND (e.epoch, e.transaction_id, e.position) <= (${to}.epoch, ${to}.transaction_id, ${to}.position)
+        ORDER BY e.epoch, e.transaction_id, e.position
+        LIMIT ${SAME_SCAN_LIMIT + 1}`;
     const { rows } = await db.query<{ same: boolean }>(
       `SELECT CASE
                 WHEN (x.epoch, x.transaction_id, x.position) IS NOT DISTINCT FROM (y.epoch, y.transaction_id, y.position) THEN true
                 WHEN $3::text[] IS NULL OR x.epoch IS NULL OR y.epoch IS NULL THEN false
-                ELSE NOT ${between('x', 'y')} AND NOT ${between('y', 'x')}
+                ELSE (SELECT count(*) <= ${SAME_SCAN_LIMIT} AND NOT coalesce(bool_or(g.type = ANY($3::text[])), false)
+                        FROM (${between('x', 'y')}) g)
+                 AND (SELECT count(*) <= ${SAME_SCAN_LIMIT} AND NOT coalesce(bool_or(g.type = ANY($3::text[])), false)
+                        FROM (${between('y', 'x')}) g)
               END AS same
          FROM (SELECT 1) one
          LEFT JOIN consumer_checkpoints x ON x.consumer_name = $1

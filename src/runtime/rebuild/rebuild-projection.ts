@@ -57,9 +57,13 @@ const TRANSIENT_SWITCH_FAILURES = new Set(['55P03', '40P01', '40001']);
  * (design §5): the consumer runs under `<name>#rebuild` in replay mode (nothing is sent, no
  * timer is set) into copies of its tables in `rebuild_<name>`, while the serving version
  * keeps serving and its live consumer keeps applying new events. Once caught up, one
- * transaction locks the serving tables, checks the rebuild has handled exactly what the
- * live consumer has (or takes over its position when no worker reads it), swaps the tables
- * and records the new version; then the old tables are dropped.
+ * transaction locks the serving tables, checks the rebuild has handled what the live
+ * consumer has (the same position; for a consumer that acts on a few event types, no event
+ * of those types between the two; or takes over its position when no worker reads a
+ * projection), swaps the tables and records the new version; then the old tables are dropped.
+ * The check uses the new version's `eventTypes`: a live worker still running older code
+ * with other types would apply events of those to the new tables after the switch anyway,
+ * as it does with any event it reads after it.
  *
  * Resumable: the rebuild's tables and checkpoint are kept when it is interrupted, and the
  * next run for the same code version goes on from there.
@@ -243,17 +247,23 @@ async function trySwitch(
     const outcome = await withTransaction<SwitchOutcome>(client, async (tx) => {
       await lockServingTables(tx, spec.tables, settings.lockTimeoutMs ?? 5_000);
       await log.positions.lock(tx, liveName);
-      const same = await log.positions.same(tx, rebuildName, liveName, spec.consumer.eventTypes);
-      // A processor's live position must match exactly: events the rebuild replayed (in
-      // replay mode: nothing sent) that the live processor has not handled would never be
-      // acted on.
-      if (!same && spec.kind === 'processor') throw rollback('processor behind');
-      if (!same) {
-        if ((await log.positions.activeReaders(tx, liveName)) === 0) {
-          // No worker reads this projection now (and on PostgreSQL none can start before we commit).
-          await log.positions.copy(tx, rebuildName, liveName);
-        } else {
-          throw rollback('live consumer moved on');
+      const same = await log.positions.same(tx, rebuildName, liveName);
+      const idle =
+        !same &&
+        spec.kind === 'projection' &&
+        (await log.positions.activeReaders(tx, liveName)) === 0;
+      if (idle) {
+        // No worker reads this projection now (and on PostgreSQL none can start before we commit).
+        await log.positions.copy(tx, rebuildName, liveName);
+      } else if (!same) {
+        // A consumer that acts on a few types passes over others lazily (its position trails
+        // the head while it has nothing to do): the same when none of its types lies between.
+        const types = spec.consumer.eventTypes;
+        const alike = types && (await log.positions.same(tx, rebuildName, liveName, types));
+        // A processor's live position must match: events the rebuild replayed (in replay
+        // mode: nothing sent) that the live processor has not handled would never be acted on.
+        if (!alike) {
+          throw rollback(spec.kind === 'processor' ? 'processor behind' : 'live consumer moved on');
         }
       }
       await swapTables(tx, schema, retired, spec.tables);
