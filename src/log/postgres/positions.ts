@@ -4,17 +4,17 @@ import { holdPostgresReaders } from './reader-hold.ts';
 import { readerLockKey } from './reader-lock.ts';
 
 /**
- * {@link ConsumerPositions} of the PostgreSQL log: rows of `consumer_checkpoints`; readers
- * are holders of a consumer's advisory lock. `url` is the log's database, for the dedicated
- * connection of {@link ConsumerPositions.holdReaders}.
- */
-/**
  * How many events apart two positions of a consumer that acts on a few types may be and still
  * be judged the same by {@link ConsumerPositions.same} (such a consumer trails the head by
  * about 200 ms of appends while it has nothing to do).
  */
 const SAME_SCAN_LIMIT = 10_000;
 
+/**
+ * {@link ConsumerPositions} of the PostgreSQL log: rows of `consumer_checkpoints`; readers
+ * are holders of a consumer's advisory lock. `url` is the log's database, for the dedicated
+ * connection of {@link ConsumerPositions.holdReaders}.
+ */
 export const postgresPositions = (url: string, log: Logger): ConsumerPositions => ({
   async lock(db, name) {
     await db.query('SELECT 1 FROM consumer_checkpoints WHERE consumer_name = $1 FOR UPDATE', [
@@ -26,20 +26,18 @@ export const postgresPositions = (url: string, log: Logger): ConsumerPositions =
     // SAME_SCAN_LIMIT + 1 of them in log order: an index range scan, bounded however far
     // apart the positions are (the caller may hold the serving tables' locks meanwhile).
     // Farther apart than that counts as not the same.
-    const between = (from: string, to: string) =>
-      `SELECT e.type FROM events e
-        WHERE (e.epoch, e.transaction_id, e.position) > (${from}.epoch, ${from}.transaction_id, ${from}.position)
-          AND (e.epoch, e.transaction_id, e.position) <= (${to}.epoch, ${to}.transaction_id, ${to}.position)
-        ORDER BY e.epoch, e.transaction_id, e.position
-        LIMIT ${SAME_SCAN_LIMIT + 1}`;
+    const noneBetween = (from: string, to: string) =>
+      `(SELECT count(*) <= ${SAME_SCAN_LIMIT} AND NOT coalesce(bool_or(g.type = ANY($3::text[])), false)
+          FROM (SELECT e.type FROM events e
+                 WHERE (e.epoch, e.transaction_id, e.position) > (${from}.epoch, ${from}.transaction_id, ${from}.position)
+                   AND (e.epoch, e.transaction_id, e.position) <= (${to}.epoch, ${to}.transaction_id, ${to}.position)
+                 ORDER BY e.epoch, e.transaction_id, e.position
+                 LIMIT ${SAME_SCAN_LIMIT + 1}) g)`;
     const { rows } = await db.query<{ same: boolean }>(
       `SELECT CASE
                 WHEN (x.epoch, x.transaction_id, x.position) IS NOT DISTINCT FROM (y.epoch, y.transaction_id, y.position) THEN true
                 WHEN $3::text[] IS NULL OR x.epoch IS NULL OR y.epoch IS NULL THEN false
-                ELSE (SELECT count(*) <= ${SAME_SCAN_LIMIT} AND NOT coalesce(bool_or(g.type = ANY($3::text[])), false)
-                        FROM (${between('x', 'y')}) g)
-                 AND (SELECT count(*) <= ${SAME_SCAN_LIMIT} AND NOT coalesce(bool_or(g.type = ANY($3::text[])), false)
-                        FROM (${between('y', 'x')}) g)
+                ELSE ${noneBetween('x', 'y')} AND ${noneBetween('y', 'x')}
               END AS same
          FROM (SELECT 1) one
          LEFT JOIN consumer_checkpoints x ON x.consumer_name = $1

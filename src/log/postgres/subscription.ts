@@ -94,6 +94,8 @@ export class PgSubscription implements Subscription {
     { after: PgCheckpoint; limit: number; read: Promise<Batch>; generation: number } | undefined;
   /** The second connection of {@link readAhead}, opened on first use, closed once caught up. */
   private aheadClient: pg.Client | undefined;
+  /** Which appends wake this reader at once (see {@link PgSubscriptionSettings.passIntervalMs}). */
+  private readonly wakeFilter: WakeFilter | undefined;
 
   constructor(
     private readonly consumer: Consumer,
@@ -117,9 +119,6 @@ export class PgSubscription implements Subscription {
   private get log(): Logger {
     return this.settings.log;
   }
-
-  /** Which appends wake this reader at once (see {@link PgSubscriptionSettings.passIntervalMs}). */
-  private readonly wakeFilter: WakeFilter | undefined;
 
   private async run(): Promise<void> {
     let resetPending = this.options.from === 'start';
