@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -90,9 +90,10 @@ export async function startE2eEnv(
   let databaseUrl = options.embedded ? '' : (options.databaseUrl ?? (await createTestDatabase()));
   const twilio = await new FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start();
   const port = await freePort();
+  const ownDataDir = await mkdtemp(path.join(os.tmpdir(), 'leadline-e2e-'));
   const env = {
     DATABASE_URL: databaseUrl,
-    LEADLINE_DATA_DIR: await mkdtemp(path.join(os.tmpdir(), 'leadline-e2e-')),
+    LEADLINE_DATA_DIR: ownDataDir,
     PORT: String(port),
     HOST: '127.0.0.1',
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
@@ -157,6 +158,9 @@ export async function startE2eEnv(
       await service.kill('SIGTERM');
       await twilio.stop();
       await db.end();
+      // The service is gone, and with it any embedded PostgreSQL it ran under this directory
+      // (65 MB each): a developer's /tmp would otherwise fill up run after run.
+      await rm(ownDataDir, { recursive: true, force: true });
     },
   };
 }
