@@ -10,7 +10,7 @@ export const DASHBOARD_CHANNEL = 'leadline_dashboard';
  * Builds the dashboard read model (`dashboard_calls`, `dashboard_leads`,
  * `dashboard_messages`) from lead streams, a batch at a time: reads the rows the batch names
  * (`neededRows`, four queries), folds the events into them in memory (`foldDashboard`, the
- * rules), and writes each changed row once (one upsert per table). Every write is keyed by
+ * rules), and writes each changed row once (one statement: an upsert per table). Every write is keyed by
  * the fact's own id (CallSid, MessageSid, outbox id), and counters move only when a row is
  * first inserted, so a replay into empty tables rebuilds the same model. A single event is a
  * batch of one: live and replay take the same path.
@@ -30,14 +30,16 @@ async function projectBatch(
   if (needed.leads.length === 0) return;
   const rows = await loadDashboardRows(db, needed);
   foldDashboard(rows, events);
-  await saveDashboardRows(db, rows);
-  // Delivered on commit: the dashboard's live stream (`/api/v1/stream`) tells the page.
-  // Not while replaying: a rebuild writes tables nobody reads yet.
-  if (!replay) {
-    const tenants = [...new Set(needed.leads.map(([tenantId]) => tenantId))];
-    await db.query('SELECT pg_notify($1, tenant_id) FROM unnest($2::text[]) AS tenant_id', [
-      DASHBOARD_CHANNEL,
-      tenants,
-    ]);
-  }
+  // The page's live stream (`/api/v1/stream`) is told on commit, in the same statement as the
+  // writes. Not while replaying: a rebuild writes tables nobody reads yet.
+  await saveDashboardRows(
+    db,
+    rows,
+    replay
+      ? undefined
+      : {
+          channel: DASHBOARD_CHANNEL,
+          tenants: [...new Set(needed.leads.map(([tenantId]) => tenantId))],
+        },
+  );
 }

@@ -190,96 +190,105 @@ async function loadMessages(
 const changedRows = <T>(map: Map<string, T>, keys: Set<string>): T[] =>
   [...keys].map((k) => map.get(k)!);
 
+/** Who to tell, on commit, that the dashboard changed: `pg_notify(channel, tenantId)` each. */
+export interface DashboardNotice {
+  channel: string;
+  /** Tenant ids, each once. */
+  tenants: readonly string[];
+}
+
 /**
- * Writes every row the fold changed: one multi-row upsert per table from `unnest` arrays,
- * each changed row written once whatever the number of events that touched it.
+ * Writes every row the fold changed, each once whatever the number of events that touched
+ * it, and sends `notice` (delivered on commit), in **one statement**: a multi-row upsert per
+ * table from `unnest` arrays, each a data-modifying CTE, and the NOTIFYs as its main query.
+ * A live batch is a handful of events, so round trips, not rows, are its cost: one statement
+ * instead of up to four. A table with nothing changed gets empty arrays (no row, no plan
+ * worth measuring). Nothing is sent when no row changed and nobody is to be told.
  */
-export async function saveDashboardRows(db: pg.ClientBase, rows: DashboardRows): Promise<void> {
+export async function saveDashboardRows(
+  db: pg.ClientBase,
+  rows: DashboardRows,
+  notice?: DashboardNotice,
+): Promise<void> {
   const calls = changedRows<CallRow>(rows.calls, rows.changed.calls);
   const leads = changedRows<LeadRow>(rows.leads, rows.changed.leads);
   const messages = changedRows<MessageRow>(rows.messages, rows.changed.messages);
-  // One after another: a transaction's client runs one query at a time anyway.
-  if (calls.length > 0) {
-    await db.query(
-      `INSERT INTO dashboard_calls (tenant_id, call_sid, phone, received_at, mode, outcome,
+  const tenants = notice?.tenants ?? [];
+  if (calls.length + leads.length + messages.length + tenants.length === 0) return;
+  await db.query(
+    `WITH calls AS (
+       INSERT INTO dashboard_calls (tenant_id, call_sid, phone, received_at, mode, outcome,
          dial_call_status, first_text_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],
          $6::text[], $7::text[], $8::timestamptz[])
        ON CONFLICT (tenant_id, call_sid) DO UPDATE SET outcome = EXCLUDED.outcome,
-         dial_call_status = EXCLUDED.dial_call_status, first_text_at = EXCLUDED.first_text_at`,
-      [
-        calls.map((c) => c.tenantId),
-        calls.map((c) => c.callSid),
-        calls.map((c) => c.phone),
-        calls.map((c) => c.receivedAt),
-        calls.map((c) => c.mode),
-        calls.map((c) => c.outcome),
-        calls.map((c) => c.dialCallStatus),
-        calls.map((c) => c.firstTextAt),
-      ],
-    );
-  }
-  if (leads.length > 0) {
-    await db.query(
-      `INSERT INTO dashboard_leads (tenant_id, phone, first_seen_at, last_contact_at, calls,
+         dial_call_status = EXCLUDED.dial_call_status, first_text_at = EXCLUDED.first_text_at
+     ), leads AS (
+       INSERT INTO dashboard_leads (tenant_id, phone, first_seen_at, last_contact_at, calls,
          missed_calls, messages_in, messages_out, opted_out, status, status_changed_at, intent,
          emergencies, qualification, outside_area)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[],
-         $5::int[], $6::int[], $7::int[], $8::int[], $9::boolean[], $10::text[],
-         $11::timestamptz[], $12::text[], $13::int[], $14::jsonb[], $15::boolean[])
+       SELECT * FROM unnest($9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[],
+         $13::int[], $14::int[], $15::int[], $16::int[], $17::boolean[], $18::text[],
+         $19::timestamptz[], $20::text[], $21::int[], $22::jsonb[], $23::boolean[])
        ON CONFLICT (tenant_id, phone) DO UPDATE SET last_contact_at = EXCLUDED.last_contact_at,
          calls = EXCLUDED.calls, missed_calls = EXCLUDED.missed_calls,
          messages_in = EXCLUDED.messages_in, messages_out = EXCLUDED.messages_out,
          opted_out = EXCLUDED.opted_out, status = EXCLUDED.status,
          status_changed_at = EXCLUDED.status_changed_at, intent = EXCLUDED.intent,
          emergencies = EXCLUDED.emergencies, qualification = EXCLUDED.qualification,
-         outside_area = EXCLUDED.outside_area`,
-      [
-        leads.map((l) => l.tenantId),
-        leads.map((l) => l.phone),
-        leads.map((l) => l.firstSeenAt),
-        leads.map((l) => l.lastContactAt),
-        leads.map((l) => l.calls),
-        leads.map((l) => l.missedCalls),
-        leads.map((l) => l.messagesIn),
-        leads.map((l) => l.messagesOut),
-        leads.map((l) => l.optedOut),
-        leads.map((l) => l.status),
-        leads.map((l) => l.statusChangedAt),
-        leads.map((l) => l.intent),
-        leads.map((l) => l.emergencies),
-        leads.map((l) => (l.qualification ? JSON.stringify(l.qualification) : null)),
-        leads.map((l) => l.outsideArea),
-      ],
-    );
-  }
-  if (messages.length > 0) {
-    await db.query(
-      `INSERT INTO dashboard_messages (tenant_id, message_key, direction, audience, purpose,
+         outside_area = EXCLUDED.outside_area
+     ), messages AS (
+       INSERT INTO dashboard_messages (tenant_id, message_key, direction, audience, purpose,
          phone, counterpart, body, status, message_sid, error, at, event_position, urgency)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-         $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-         $12::timestamptz[], $13::text[], $14::text[])
+       SELECT * FROM unnest($24::text[], $25::text[], $26::text[], $27::text[], $28::text[],
+         $29::text[], $30::text[], $31::text[], $32::text[], $33::text[], $34::text[],
+         $35::timestamptz[], $36::text[], $37::text[])
        ON CONFLICT (tenant_id, message_key) DO UPDATE SET audience = EXCLUDED.audience,
          purpose = EXCLUDED.purpose, counterpart = EXCLUDED.counterpart, body = EXCLUDED.body,
          status = EXCLUDED.status, message_sid = EXCLUDED.message_sid, error = EXCLUDED.error,
-         at = EXCLUDED.at, event_position = EXCLUDED.event_position`,
-      [
-        messages.map((m) => m.tenantId),
-        messages.map((m) => m.messageKey),
-        messages.map((m) => m.direction),
-        messages.map((m) => m.audience),
-        messages.map((m) => m.purpose),
-        messages.map((m) => m.phone),
-        messages.map((m) => m.counterpart),
-        messages.map((m) => m.body),
-        messages.map((m) => m.status),
-        messages.map((m) => m.messageSid),
-        messages.map((m) => m.error),
-        messages.map((m) => m.at),
-        messages.map((m) => m.eventPosition),
-        messages.map((m) => m.urgency),
-      ],
-    );
-  }
+         at = EXCLUDED.at, event_position = EXCLUDED.event_position
+     )
+     SELECT pg_notify($38, tenant_id) FROM unnest($39::text[]) AS tenant_id`,
+    [
+      calls.map((c) => c.tenantId),
+      calls.map((c) => c.callSid),
+      calls.map((c) => c.phone),
+      calls.map((c) => c.receivedAt),
+      calls.map((c) => c.mode),
+      calls.map((c) => c.outcome),
+      calls.map((c) => c.dialCallStatus),
+      calls.map((c) => c.firstTextAt),
+      leads.map((l) => l.tenantId),
+      leads.map((l) => l.phone),
+      leads.map((l) => l.firstSeenAt),
+      leads.map((l) => l.lastContactAt),
+      leads.map((l) => l.calls),
+      leads.map((l) => l.missedCalls),
+      leads.map((l) => l.messagesIn),
+      leads.map((l) => l.messagesOut),
+      leads.map((l) => l.optedOut),
+      leads.map((l) => l.status),
+      leads.map((l) => l.statusChangedAt),
+      leads.map((l) => l.intent),
+      leads.map((l) => l.emergencies),
+      leads.map((l) => (l.qualification ? JSON.stringify(l.qualification) : null)),
+      leads.map((l) => l.outsideArea),
+      messages.map((m) => m.tenantId),
+      messages.map((m) => m.messageKey),
+      messages.map((m) => m.direction),
+      messages.map((m) => m.audience),
+      messages.map((m) => m.purpose),
+      messages.map((m) => m.phone),
+      messages.map((m) => m.counterpart),
+      messages.map((m) => m.body),
+      messages.map((m) => m.status),
+      messages.map((m) => m.messageSid),
+      messages.map((m) => m.error),
+      messages.map((m) => m.at),
+      messages.map((m) => m.eventPosition),
+      messages.map((m) => m.urgency),
+      notice?.channel ?? '',
+      tenants,
+    ],
+  );
 }
