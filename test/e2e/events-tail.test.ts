@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/log/kafka/kafka-client.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
@@ -12,10 +10,9 @@ import {
   voiceCallParams,
 } from '../../src/cli/webhook-client.ts';
 import { ACCOUNT_SID, e2eBackends, newSid, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
-import { runCli, track } from '../../harness/service-process.ts';
+import { leadlineCommand, runCli, track } from '../../harness/service-process.ts';
 import { SERVICE_CONSUMERS, waitUntilSettled } from '../support/settle.ts';
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/leadline.js');
 const A = '+14165550120';
 const A_OWNER = '+14165550129';
 const B = '+14165550130';
@@ -31,7 +28,7 @@ class Tail {
 
   constructor(args: string[], env: Record<string, string>) {
     this.child = track(
-      spawn(process.execPath, [BIN, 'events', 'tail', ...args], {
+      spawn(process.execPath, [...leadlineCommand(), 'events', 'tail', ...args], {
         env: { ...process.env, LOG_LEVEL: 'warn', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       }),

@@ -9,7 +9,7 @@ import { leadStreamId } from '../../src/events/streams.ts';
 import { systemClock } from '../../src/shared/clock.ts';
 import { actors } from '../support/actors.ts';
 import { e2eBackends, OPERATOR_KEY, startE2eEnv, type E2eEnv } from '../support/e2e-env.ts';
-import { runCli, track } from '../../harness/service-process.ts';
+import { leadlineCommand, runCli, track } from '../../harness/service-process.ts';
 import { waitUntilSettled } from '../support/settle.ts';
 
 /** A JSON response body, read ad hoc by the assertions. */
@@ -185,7 +185,7 @@ describe('operators: a rebuild beside the serving version, paused and resumed', 
 
     // Start a rebuild and press Ctrl-C once it reports progress.
     const child = track(
-      spawn(process.execPath, ['bin/leadline.js', 'projections', 'rebuild', 'dashboard'], {
+      spawn(process.execPath, [...leadlineCommand(), 'projections', 'rebuild', 'dashboard'], {
         cwd: ROOT,
         env: { ...process.env, ...e.env },
       }),
