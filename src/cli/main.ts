@@ -30,7 +30,8 @@ const COMMANDS: Record<string, () => Promise<Command[]>> = {
  */
 async function commandsFor(argv: readonly string[]): Promise<Command[]> {
   const named = argv[2];
-  const load = named === undefined ? undefined : COMMANDS[named];
+  // Own names only: `constructor` or `__proto__` are no commands (commander says so).
+  const load = named !== undefined && Object.hasOwn(COMMANDS, named) ? COMMANDS[named] : undefined;
   if (load) return load();
   return (await Promise.all(Object.values(COMMANDS).map((l) => l()))).flat();
 }

@@ -154,13 +154,16 @@ export async function startE2eEnv(
       return result.stdout.trim();
     },
     async close() {
-      await log?.close();
-      await service.kill('SIGTERM');
-      await twilio.stop();
-      await db.end();
-      // The service is gone, and with it any embedded PostgreSQL it ran under this directory
-      // (65 MB each): a developer's /tmp would otherwise fill up run after run.
-      await rm(ownDataDir, { recursive: true, force: true });
+      try {
+        await log?.close();
+        await service.kill('SIGTERM');
+        await twilio.stop();
+        await db.end();
+      } finally {
+        // The service is gone, and with it any embedded PostgreSQL it ran under this
+        // directory (65 MB each): a developer's /tmp would otherwise fill up run after run.
+        await rm(ownDataDir, { recursive: true, force: true });
+      }
     },
   };
 }
