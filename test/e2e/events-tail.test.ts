@@ -174,7 +174,10 @@ describe.each(e2eBackends())('leadline events tail on the $backend log', ({ back
       await admin.connect();
       try {
         const { groups } = await admin.listGroups();
-        expect(groups.map((g) => g.groupId).filter((id) => id.includes('.tail.'))).toEqual([]);
+        expect(
+          groups.map((g) => g.groupId).filter((id) => id.includes('.tail.')),
+          `the tail's stderr:\n${tail.stderr}`,
+        ).toEqual([]);
       } finally {
         await admin.disconnect();
       }

@@ -102,7 +102,7 @@ export async function followKafka(
   const groupId = `${settings.groupPrefix}.tail.${randomUUID()}`;
   const consumer = kafka.consumer({
     groupId,
-    sessionTimeout: 6_000,
+    sessionTimeout: TAIL_SESSION_TIMEOUT_MS,
     heartbeatInterval: 1_000,
     rebalanceTimeout: 10_000,
     maxWaitTimeInMs: 250,
@@ -192,19 +192,28 @@ export async function followKafka(
 }
 
 /**
+ * The tail's session timeout (ms): how long the broker keeps a member that vanished without
+ * leaving (Kafka's `session.timeout.ms`; the broker's minimum is 6 s by default).
+ */
+const TAIL_SESSION_TIMEOUT_MS = 6_000;
+
+/**
  * Deletes the tail's throwaway group. Right after the member leaves, a loaded broker may still
- * hold the group as not empty (`NON_EMPTY_GROUP`), so the delete is tried up to 10 times,
- * 300 ms apart; a group still left then is logged, not thrown (it holds no offsets). A group
- * that does not exist (the tail never joined) is done.
+ * hold the group as not empty (`NON_EMPTY_GROUP`); and when the member's leave request was
+ * lost (its disconnect failed), the broker drops it only once its session times out
+ * ({@link TAIL_SESSION_TIMEOUT_MS}). So the delete is tried every 300 ms until that timeout
+ * and 2 s more have passed; a group still left then is logged, not thrown (it holds no
+ * offsets). A group that does not exist (the tail never joined) is done.
  */
 async function deleteThrowawayGroup(admin: Admin, groupId: string, log: Logger): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
+  const giveUpAt = Date.now() + TAIL_SESSION_TIMEOUT_MS + 2_000;
+  for (;;) {
     try {
       await admin.deleteGroups([groupId]);
       return;
     } catch (error) {
       if (groupGone(error)) return;
-      if (attempt >= 10) {
+      if (Date.now() >= giveUpAt) {
         log.warn({ err: error, groupId }, 'could not delete the tail consumer group');
         return;
       }
