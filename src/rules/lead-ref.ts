@@ -4,9 +4,10 @@ import { createHash } from 'node:crypto';
  * A lead's short reference, as owner alerts carry it (`#4821`) and staff texts name a lead
  * with it (pure): 1000 + the first 32 bits (big-endian) of sha256(`<tenantId>:<phone>`),
  * mod 9000, so four digits, stable for the lead forever and the same on every machine. The
- * dashboard's `dashboard_leads.ref` column computes the same in SQL (migration
- * `20261128100000000_staff-relay.sql`). Two leads of a tenant may share one; a staff text
- * naming a shared reference is answered with help, never guessed.
+ * dashboard projection writes it into `dashboard_leads.ref` when it makes a lead's row; rows
+ * made before migration `20261129090000000_dashboard-leads-ref-written.sql` hold the same
+ * value computed in SQL (`test/int/lead-ref.test.ts`). Two leads of a tenant may share one;
+ * a staff text naming a shared reference is answered with help, never guessed.
  */
 export function leadRef(tenantId: string, phone: string): string {
   const digest = createHash('sha256').update(`${tenantId}:${phone}`).digest();

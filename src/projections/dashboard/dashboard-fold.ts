@@ -1,5 +1,6 @@
 import type { RecordedLeadlineEvent } from '../../events/catalogue.ts';
 import { parseLeadStreamId } from '../../events/streams.ts';
+import { leadRef } from '../../rules/lead-ref.ts';
 import { nextMessageStatus } from '../../rules/message-status.ts';
 import { CONVERSATION_QUIET_MS, type QualificationFields } from '../../qualification/model.ts';
 
@@ -22,6 +23,11 @@ export interface CallRow {
 export interface LeadRow {
   tenantId: string;
   phone: string;
+  /**
+   * The lead's short reference (`rules/lead-ref.ts`), which owner alerts carry and staff
+   * texts name it by: computed once, when the row is made.
+   */
+  ref: number;
   firstSeenAt: string;
   lastContactAt: string;
   calls: number;
@@ -115,6 +121,13 @@ export function holdMessage(rows: DashboardRows, row: MessageRow): void {
   if (row.messageSid) {
     rows.messageKeysBySid.set(rowKey(row.tenantId, row.messageSid), row.messageKey);
   }
+}
+
+/** Adds the rows of `from` (rows read from the tables) to `into`. */
+export function addRows(into: DashboardRows, from: DashboardRows): void {
+  for (const [key, row] of from.calls) into.calls.set(key, row);
+  for (const [key, row] of from.leads) into.leads.set(key, row);
+  for (const row of from.messages.values()) holdMessage(into, row);
 }
 
 const callSidOf = (event: RecordedLeadlineEvent): string | undefined => {
@@ -211,6 +224,7 @@ function touchLead(
     row = {
       tenantId,
       phone,
+      ref: Number(leadRef(tenantId, phone)),
       firstSeenAt: iso(at),
       lastContactAt: iso(at),
       calls: 0,

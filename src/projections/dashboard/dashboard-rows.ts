@@ -10,6 +10,7 @@ import {
   type MessageRow,
   type NeededRows,
 } from './dashboard-fold.ts';
+import { leadRef } from '../../rules/lead-ref.ts';
 
 /**
  * `pairs`, each once, as the JSON text {@link keysFrom} reads. Keys go to PostgreSQL as one
@@ -74,6 +75,7 @@ export async function loadDashboardRows(
       : await db.query<{
           tenant_id: string;
           phone: string;
+          ref: number | null;
           first_seen_at: Date;
           last_contact_at: Date;
           calls: number;
@@ -88,9 +90,9 @@ export async function loadDashboardRows(
           qualification: LeadQualificationView | null;
           outside_area: boolean;
         }>(
-          `SELECT l.tenant_id, l.phone, l.first_seen_at, l.last_contact_at, l.calls, l.missed_calls,
-                  l.messages_in, l.messages_out, l.opted_out, l.status, l.status_changed_at,
-                  l.intent, l.emergencies, l.qualification, l.outside_area
+          `SELECT l.tenant_id, l.phone, l.ref, l.first_seen_at, l.last_contact_at, l.calls,
+                  l.missed_calls, l.messages_in, l.messages_out, l.opted_out, l.status,
+                  l.status_changed_at, l.intent, l.emergencies, l.qualification, l.outside_area
              FROM dashboard_leads l
              JOIN ${keysFrom('$1', 'phone')} AS k
                ON l.tenant_id = k.tenant_id AND l.phone = k.phone`,
@@ -115,6 +117,9 @@ export async function loadDashboardRows(
     rows.leads.set(rowKey(r.tenant_id, r.phone), {
       tenantId: r.tenant_id,
       phone: r.phone,
+      // Null in a row an older version wrote after the column stopped being generated: the
+      // save writes it.
+      ref: r.ref ?? Number(leadRef(r.tenant_id, r.phone)),
       firstSeenAt: r.first_seen_at.toISOString(),
       lastContactAt: r.last_contact_at.toISOString(),
       calls: r.calls,
@@ -187,6 +192,19 @@ async function loadMessages(
   return rows;
 }
 
+/**
+ * True when the dashboard's tables (as the transaction's search path finds them) hold no row:
+ * a replay into them can then know every row from what it writes.
+ */
+export async function dashboardIsEmpty(db: pg.ClientBase): Promise<boolean> {
+  const { rows } = await db.query<{ empty: boolean }>(
+    `SELECT NOT EXISTS (SELECT 1 FROM dashboard_calls)
+        AND NOT EXISTS (SELECT 1 FROM dashboard_leads)
+        AND NOT EXISTS (SELECT 1 FROM dashboard_messages) AS empty`,
+  );
+  return rows[0]!.empty;
+}
+
 const changedRows = <T>(map: Map<string, T>, keys: Set<string>): T[] =>
   [...keys].map((k) => map.get(k)!);
 
@@ -226,11 +244,12 @@ export async function saveDashboardRows(
      ), leads AS (
        INSERT INTO dashboard_leads (tenant_id, phone, first_seen_at, last_contact_at, calls,
          missed_calls, messages_in, messages_out, opted_out, status, status_changed_at, intent,
-         emergencies, qualification, outside_area)
+         emergencies, qualification, outside_area, ref)
        SELECT * FROM unnest($9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[],
          $13::int[], $14::int[], $15::int[], $16::int[], $17::boolean[], $18::text[],
-         $19::timestamptz[], $20::text[], $21::int[], $22::jsonb[], $23::boolean[])
-       ON CONFLICT (tenant_id, phone) DO UPDATE SET last_contact_at = EXCLUDED.last_contact_at,
+         $19::timestamptz[], $20::text[], $21::int[], $22::jsonb[], $23::boolean[], $40::int[])
+       ON CONFLICT (tenant_id, phone) DO UPDATE SET ref = EXCLUDED.ref,
+         last_contact_at = EXCLUDED.last_contact_at,
          calls = EXCLUDED.calls, missed_calls = EXCLUDED.missed_calls,
          messages_in = EXCLUDED.messages_in, messages_out = EXCLUDED.messages_out,
          opted_out = EXCLUDED.opted_out, status = EXCLUDED.status,
@@ -289,6 +308,7 @@ export async function saveDashboardRows(
       messages.map((m) => m.urgency),
       notice?.channel ?? '',
       tenants,
+      leads.map((l) => l.ref),
     ],
   );
 }
