@@ -40,6 +40,9 @@ import type { FakeTwilio } from '../harness/fake-twilio.ts';
 import { freePort, track } from '../harness/service-process.ts';
 import { steadyLoad, type LoadRequest } from '../harness/steady-load.ts';
 import { fileURLToPath } from 'node:url';
+import { benchCompiledService } from '../harness/compiled-build.ts';
+
+await benchCompiledService();
 
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const SECONDS = Number(process.env.SECONDS ?? 10);

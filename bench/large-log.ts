@@ -31,6 +31,9 @@ import {
 } from '../harness/bench-service.ts';
 import { mixedLog } from '../harness/mixed-log.ts';
 import { probeMissedCalls, summarise, type LatencySummary } from '../harness/missed-call-probe.ts';
+import { benchCompiledService } from '../harness/compiled-build.ts';
+
+await benchCompiledService();
 
 const EVENTS = Number(process.env.EVENTS ?? 10_000_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 300);

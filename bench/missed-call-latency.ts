@@ -12,6 +12,9 @@ import {
   startBenchService,
 } from '../harness/bench-service.ts';
 import { probeMissedCalls, summarise } from '../harness/missed-call-probe.ts';
+import { benchCompiledService } from '../harness/compiled-build.ts';
+
+await benchCompiledService();
 
 const CALLS = Number(process.env.CALLS ?? 100);
 const { env, service, twilio, close } = await startBenchService();

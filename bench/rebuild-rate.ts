@@ -33,6 +33,9 @@ import { silentLogger } from '../src/shared/logger.ts';
 import { writeBackup } from '../src/runtime/backup/write-backup.ts';
 import { mixedLog, type MixedLogTenant } from '../harness/mixed-log.ts';
 import { runCli } from '../harness/service-process.ts';
+import { benchCompiledService } from '../harness/compiled-build.ts';
+
+await benchCompiledService();
 
 const EVENTS = Number(process.env.EVENTS ?? 1_000_000);
 const TENANTS = 5;

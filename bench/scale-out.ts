@@ -36,6 +36,9 @@ import { silentLogger } from '../src/shared/logger.ts';
 import { startBenchKafka } from '../harness/bench-kafka.ts';
 import { mixedLog, type MixedLogTenant } from '../harness/mixed-log.ts';
 import { freePort, ServiceProcess } from '../harness/service-process.ts';
+import { benchCompiledService } from '../harness/compiled-build.ts';
+
+await benchCompiledService();
 
 const EVENTS = Number(process.env.EVENTS ?? 200_000);
 const PARTITIONS = 6;

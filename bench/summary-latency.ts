@@ -11,6 +11,9 @@ import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { silentLogger } from '../src/shared/logger.ts';
 import { freePort, runCli, ServiceProcess } from '../harness/service-process.ts';
+import { benchCompiledService } from '../harness/compiled-build.ts';
+
+await benchCompiledService();
 
 const LEADS = Number(process.env.LEADS ?? 100_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 300);

@@ -75,10 +75,10 @@ export async function runCli(
  * The `node` arguments that run `leadline`: the compiled build in `LEADLINE_DIST` (a
  * `tsc -p tsconfig.build.json` output directory with the migrations beside it, as the
  * container image runs it: `--import <dist>/telemetry/register.js <dist>/cli/main.js`) when
- * that is set, else the sources through `bin/leadline.js` and tsx's loader. The test run sets
- * it (`test/support/global-setup.ts`): loading every module through the loader cost a service
- * about 2 s of CPU more to start (4.1 s against 2.1 s) and a CLI run about 1 s more, and the
- * suite starts hundreds of them.
+ * that is set, else the sources through `bin/leadline.js` and tsx's loader. The test run and
+ * the benches set it (`harness/compiled-build.ts`): loading every module through the loader
+ * cost a service about 2 s of CPU more to start (4.1 s against 2.1 s) and a CLI run about 1 s
+ * more, and the suite starts hundreds of them.
  */
 export function leadlineCommand(): string[] {
   const dist = process.env.LEADLINE_DIST;
