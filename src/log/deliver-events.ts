@@ -28,7 +28,6 @@ export interface DeliveryOutcome {
  * `handle` one by one. A halt (the poison policy stopping at a dead letter: an error named
  * `ConsumerHaltedError` with the `eventId` it stopped in front of) ends the delivery with the
  * count handled before that event, so the adapter stores its checkpoint there and commits.
- * `memo` is the subscription's {@link ConsumerContext.memo}, handed to every call.
  * @throws whatever the consumer throws, halts excepted (the adapter rolls back and retries).
  */
 export async function deliverEvents(
@@ -36,7 +35,6 @@ export async function deliverEvents(
   deliveries: readonly Delivery[],
   db: pg.ClientBase,
   consumerLog: Logger,
-  memo?: Map<unknown, unknown>,
 ): Promise<DeliveryOutcome> {
   let start = 0;
   while (start < deliveries.length) {
@@ -47,10 +45,10 @@ export async function deliverEvents(
     let done = 0;
     try {
       if (consumer.handleBatch) {
-        await consumer.handleBatch(run, { db, replay, log: consumerLog, ...(memo && { memo }) });
+        await consumer.handleBatch(run, { db, replay, log: consumerLog });
       } else {
         for (const event of run) {
-          await consumer.handle(event, eventContext(db, replay, consumerLog, event.id, memo));
+          await consumer.handle(event, eventContext(db, replay, consumerLog, event.id));
           done++;
         }
       }
@@ -87,13 +85,11 @@ function eventContext(
   replay: boolean,
   consumerLog: Logger,
   eventId: string,
-  memo: Map<unknown, unknown> | undefined,
 ): ConsumerContext {
   let log: Logger | undefined;
   return {
     db,
     replay,
-    ...(memo && { memo }),
     get log() {
       return (log ??= consumerLog.child({ eventId }));
     },

@@ -35,19 +35,6 @@ export interface ConsumerContext {
    */
   replay: boolean;
   log: Logger;
-  /**
-   * What the consumer may keep in memory from one batch to the next, under a key of its own,
-   * while a subscription replays (`SubscribeOptions.replay`: a rebuild into its own tables, a
-   * restore into empty ones). There the consumer is the only writer of its tables and nothing
-   * swaps them under it, so rows it wrote can be remembered instead of read back. The
-   * adapter empties it whenever a batch does not commit (its transaction failed or was rolled
-   * back, the connection was lost), so what is kept stays true of the committed tables; a
-   * consumer whose own handling throws inside a batch that still commits (the poison policy's
-   * savepoint) must drop its entry itself. Absent live, outside an adapter's batch, and on the
-   * Kafka log (a rebalance may hand a partition to another process and back). Only ever a
-   * cache: a consumer must do the same without it.
-   */
-  memo?: Map<unknown, unknown>;
 }
 
 /**

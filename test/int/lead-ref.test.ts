@@ -2,6 +2,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig } from '../../src/db/client-config.ts';
 import { leadRef } from '../../src/rules/lead-ref.ts';
+import {
+  loadDashboardRows,
+  saveDashboardRows,
+} from '../../src/projections/dashboard/dashboard-rows.ts';
 import { createTestDatabase, dropTestDatabase } from '../support/database.ts';
 
 /**
@@ -34,6 +38,35 @@ describe("a lead's reference, as SQL computed it and as the projection now write
       [pairs.map(([t]) => t), pairs.map(([, p]) => p)],
     );
     expect(rows.map((r) => String(r.ref))).toEqual(pairs.map(([t, p]) => leadRef(t!, p!)));
+  });
+
+  it("is given to a lead an older worker made without one, at the lead's next batch", async () => {
+    const tenant = 't-upgrade';
+    const phone = '+16475550123';
+    // As a worker of the version before the migration inserts a lead: no `ref` named.
+    await pool.query(
+      `INSERT INTO dashboard_leads (tenant_id, phone, first_seen_at, last_contact_at)
+       VALUES ($1, $2, now(), now())`,
+      [tenant, phone],
+    );
+    const client = await pool.connect();
+    try {
+      const rows = await loadDashboardRows(client, {
+        calls: [],
+        leads: [[tenant, phone]],
+        messageKeys: [],
+        messageSids: [],
+      });
+      // The batch changes nothing of the lead itself (a status callback, say).
+      await saveDashboardRows(client, rows);
+    } finally {
+      client.release();
+    }
+    const { rows: stored } = await pool.query<{ ref: number | null }>(
+      'SELECT ref FROM dashboard_leads WHERE tenant_id = $1 AND phone = $2',
+      [tenant, phone],
+    );
+    expect(stored).toEqual([{ ref: Number(leadRef(tenant, phone)) }]);
   });
 
   it('is a plain column the projection writes (no longer generated)', async () => {

@@ -96,11 +96,6 @@ export class PgSubscription implements Subscription {
   private aheadClient: pg.Client | undefined;
   /** Which appends wake this reader at once (see {@link PgSubscriptionSettings.passIntervalMs}). */
   private readonly wakeFilter: WakeFilter | undefined;
-  /**
-   * The consumer's `ConsumerContext.memo` while replaying (`options.replay`); emptied
-   * whenever a batch does not commit.
-   */
-  private readonly memo: Map<unknown, unknown> | undefined;
 
   constructor(
     private readonly consumer: Consumer,
@@ -118,7 +113,6 @@ export class PgSubscription implements Subscription {
         settings.pollIntervalMs,
       ),
     };
-    this.memo = options.replay ? new Map() : undefined;
     this.done = this.run();
   }
 
@@ -190,8 +184,6 @@ export class PgSubscription implements Subscription {
           );
         }
       } catch (error) {
-        // The batch in hand did not commit: what the consumer kept of it is not true.
-        this.memo?.clear();
         if (this.stopped) break;
         failures++;
         const delay = retryDelayMs(error, failures);
@@ -305,7 +297,6 @@ export class PgSubscription implements Subscription {
           deliveries,
           tx,
           this.consumerLog,
-          this.memo,
         );
         // Halted: keep what was handled (and passed over) before the dead letter; stop in
         // front of it.

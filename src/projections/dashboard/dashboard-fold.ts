@@ -25,7 +25,8 @@ export interface LeadRow {
   phone: string;
   /**
    * The lead's short reference (`rules/lead-ref.ts`), which owner alerts carry and staff
-   * texts name it by: computed once, when the row is made.
+   * texts name it by: computed when the row is made, and written with it every time (the
+   * same value; a row an older version left without one gets it so).
    */
   ref: number;
   firstSeenAt: string;
@@ -121,13 +122,6 @@ export function holdMessage(rows: DashboardRows, row: MessageRow): void {
   if (row.messageSid) {
     rows.messageKeysBySid.set(rowKey(row.tenantId, row.messageSid), row.messageKey);
   }
-}
-
-/** Adds the rows of `from` (rows read from the tables) to `into`. */
-export function addRows(into: DashboardRows, from: DashboardRows): void {
-  for (const [key, row] of from.calls) into.calls.set(key, row);
-  for (const [key, row] of from.leads) into.leads.set(key, row);
-  for (const row of from.messages.values()) holdMessage(into, row);
 }
 
 const callSidOf = (event: RecordedLeadlineEvent): string | undefined => {

@@ -114,11 +114,13 @@ export async function loadDashboardRows(
     });
   }
   for (const r of leads?.rows ?? []) {
-    rows.leads.set(rowKey(r.tenant_id, r.phone), {
+    const key = rowKey(r.tenant_id, r.phone);
+    // Null in a row a worker of the previous version made during an upgrade (migration
+    // `20261129090000000`): marked changed, so this batch's write gives it its reference.
+    if (r.ref === null) rows.changed.leads.add(key);
+    rows.leads.set(key, {
       tenantId: r.tenant_id,
       phone: r.phone,
-      // Null in a row an older version wrote after the column stopped being generated: the
-      // save writes it.
       ref: r.ref ?? Number(leadRef(r.tenant_id, r.phone)),
       firstSeenAt: r.first_seen_at.toISOString(),
       lastContactAt: r.last_contact_at.toISOString(),
@@ -190,19 +192,6 @@ async function loadMessages(
     [keysJson(pairs)],
   );
   return rows;
-}
-
-/**
- * True when the dashboard's tables (as the transaction's search path finds them) hold no row:
- * a replay into them can then know every row from what it writes.
- */
-export async function dashboardIsEmpty(db: pg.ClientBase): Promise<boolean> {
-  const { rows } = await db.query<{ empty: boolean }>(
-    `SELECT NOT EXISTS (SELECT 1 FROM dashboard_calls)
-        AND NOT EXISTS (SELECT 1 FROM dashboard_leads)
-        AND NOT EXISTS (SELECT 1 FROM dashboard_messages) AS empty`,
-  );
-  return rows[0]!.empty;
 }
 
 const changedRows = <T>(map: Map<string, T>, keys: Set<string>): T[] =>
