@@ -83,18 +83,27 @@ async function compile(dist: string, print: (line: string) => void): Promise<voi
 }
 
 /**
- * For a bench that starts `leadline` processes: {@link buildCompiledService} and a line on
- * stderr saying so, so what it measures is what production runs. `LEADLINE_BENCH_FROM_SOURCES=1`
- * runs the sources through tsx instead (nothing to compile after an edit).
+ * {@link buildCompiledService}, unless the environment variable `fromSources` is `1` (the
+ * sources then run through tsx: nothing to compile after an edit), and one line through
+ * `print` saying which ran and how long compiling took.
  */
-export async function benchCompiledService(): Promise<void> {
-  if (process.env.LEADLINE_BENCH_FROM_SOURCES === '1') {
+export async function useCompiledBuild(
+  fromSources: string,
+  print: (line: string) => void,
+): Promise<void> {
+  if (process.env[fromSources] === '1') {
     delete process.env.LEADLINE_DIST;
-    console.error('leadline: from the sources (tsx), as LEADLINE_BENCH_FROM_SOURCES=1');
+    print(`from the sources (tsx), as ${fromSources}=1`);
     return;
   }
-  const ms = await buildCompiledService((line) => console.error(`leadline: ${line}`));
-  console.error(
-    `leadline: the compiled build (${path.relative(ROOT, COMPILED_DIST)}), compiled in ${(ms / 1000).toFixed(1)} s`,
-  );
+  const ms = await buildCompiledService(print);
+  print(`compiled into ${path.relative(ROOT, COMPILED_DIST)} in ${(ms / 1000).toFixed(1)} s`);
 }
+
+/**
+ * For a bench that starts `leadline` processes, so what it measures is what production runs:
+ * {@link useCompiledBuild}, reported on stderr. `LEADLINE_BENCH_FROM_SOURCES=1` runs the
+ * sources through tsx instead.
+ */
+export const benchCompiledService = (): Promise<void> =>
+  useCompiledBuild('LEADLINE_BENCH_FROM_SOURCES', (line) => console.error(`leadline: ${line}`));

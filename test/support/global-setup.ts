@@ -9,7 +9,7 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded-postgres.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import { provisionKafka, type ProvisionedKafka } from './kafka-provision.ts';
-import { buildCompiledService, COMPILED_DIST } from '../../harness/compiled-build.ts';
+import { useCompiledBuild } from '../../harness/compiled-build.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -97,17 +97,10 @@ export async function setup(project: TestProject): Promise<void> {
  * instead. Vitest starts the test workers, which inherit this process's environment
  * (`LEADLINE_DIST`), after the global setup has finished.
  */
-async function buildForTests(): Promise<void> {
-  if (process.env.LEADLINE_TEST_FROM_SOURCES === '1') {
-    delete process.env.LEADLINE_DIST;
-    console.log('[test setup] leadline: from the sources (tsx), as LEADLINE_TEST_FROM_SOURCES=1');
-    return;
-  }
-  const ms = await buildCompiledService((line) => console.log(`[test setup] leadline: ${line}`));
-  console.log(
-    `[test setup] leadline: compiled into ${path.relative(process.cwd(), COMPILED_DIST)} in ${(ms / 1000).toFixed(1)} s`,
+const buildForTests = (): Promise<void> =>
+  useCompiledBuild('LEADLINE_TEST_FROM_SOURCES', (line) =>
+    console.log(`[test setup] leadline: ${line}`),
   );
-}
 
 /**
  * Stops a throwaway test server from flushing to disk (`fsync`, `full_page_writes` off): no
