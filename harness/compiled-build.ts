@@ -7,8 +7,14 @@ import { promisify } from 'node:util';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCES = path.join(ROOT, 'src');
-/** Where the compiled build goes (ignored by git, ESLint and Prettier). */
+/** Where the tests' compiled build goes (ignored by git, ESLint and Prettier). */
 export const COMPILED_DIST = path.join(ROOT, 'test-artifacts/dist');
+/**
+ * Where the benches' compiled build goes: apart from the tests', so that a test run compiling
+ * an edit meanwhile does not change the code a running bench restarts its service with (a
+ * bench such as `bench:large` stops and starts `leadline` between its two measurements).
+ */
+export const BENCH_DIST = path.join(ROOT, 'test-artifacts/bench-dist');
 
 /**
  * Compiles the service as the container image does (`tsc -p tsconfig.build.json`, the
@@ -83,27 +89,32 @@ async function compile(dist: string, print: (line: string) => void): Promise<voi
 }
 
 /**
- * {@link buildCompiledService}, unless the environment variable `fromSources` is `1` (the
- * sources then run through tsx: nothing to compile after an edit), and one line through
- * `print` saying which ran and how long compiling took.
+ * {@link buildCompiledService} into `dist`, unless the environment variable `fromSources` is
+ * `1` (the sources then run through tsx: nothing to compile after an edit), and one line
+ * through `print` saying which ran and how long compiling took.
  */
 export async function useCompiledBuild(
   fromSources: string,
   print: (line: string) => void,
+  dist: string = COMPILED_DIST,
 ): Promise<void> {
   if (process.env[fromSources] === '1') {
     delete process.env.LEADLINE_DIST;
     print(`from the sources (tsx), as ${fromSources}=1`);
     return;
   }
-  const ms = await buildCompiledService(print);
-  print(`compiled into ${path.relative(ROOT, COMPILED_DIST)} in ${(ms / 1000).toFixed(1)} s`);
+  const ms = await buildCompiledService(print, dist);
+  print(`compiled into ${path.relative(ROOT, dist)} in ${(ms / 1000).toFixed(1)} s`);
 }
 
 /**
  * For a bench that starts `leadline` processes, so what it measures is what production runs:
- * {@link useCompiledBuild}, reported on stderr. `LEADLINE_BENCH_FROM_SOURCES=1` runs the
- * sources through tsx instead.
+ * {@link useCompiledBuild} into {@link BENCH_DIST}, reported on stderr.
+ * `LEADLINE_BENCH_FROM_SOURCES=1` runs the sources through tsx instead.
  */
 export const benchCompiledService = (): Promise<void> =>
-  useCompiledBuild('LEADLINE_BENCH_FROM_SOURCES', (line) => console.error(`leadline: ${line}`));
+  useCompiledBuild(
+    'LEADLINE_BENCH_FROM_SOURCES',
+    (line) => console.error(`leadline: ${line}`),
+    BENCH_DIST,
+  );
