@@ -1,6 +1,6 @@
 import type { ConsumerContext } from '../log/event-log.ts';
 import type { IntentCause } from './outbox.ts';
-import { insertNotifying } from '../db/insert-notifying.ts';
+import type { Write } from '../db/combined-writes.ts';
 
 /** The channel `outbound_calls` NOTIFYs when a call-back is queued; the call placer listens. */
 export const CALLS_CHANNEL = 'leadline_calls';
@@ -19,31 +19,30 @@ export interface CallIntent {
 }
 
 /**
- * Inserts call-backs into `outbound_calls` inside the consumer's transaction (so they commit
- * with its checkpoint), idempotent on `callbackId`. In replay mode nothing is queued: a
- * rebuild must never ring anyone (design §4).
- * @returns how many rows were inserted.
+ * The write that inserts call-backs into `outbound_calls`, for a processor to run inside its
+ * transaction (so they commit with its checkpoint) combined with its other writes
+ * (`runWrites`): idempotent on `callbackId`; the call placer is notified (`CALLS_CHANNEL`) at
+ * commit when a row is inserted. Undefined when there is nothing to queue, and in replay mode
+ * (the refusal logged at debug): a rebuild must never ring anyone (design §4).
  */
-export async function enqueueCalls(
+export function callsWrite(
   ctx: ConsumerContext,
   caused: ReadonlyArray<{ cause: IntentCause; calls: readonly CallIntent[] }>,
-): Promise<number> {
+): Write | undefined {
   const rows = caused.flatMap(({ cause, calls }) => calls.map((call) => ({ cause, call })));
-  if (rows.length === 0) return 0;
+  if (rows.length === 0) return undefined;
   if (ctx.replay) {
     ctx.log.debug({ refused: rows.length }, 'replay mode: call-backs not queued');
-    return 0;
+    return undefined;
   }
   const column = <T>(value: (row: (typeof rows)[number]) => T): T[] => rows.map(value);
-  // Notified in the same statement (delivered at commit): one round trip.
-  return insertNotifying(
-    ctx.db,
-    `INSERT INTO outbound_calls (callback_id, tenant_id, stream_id, lead_phone, staff_phone,
+  return {
+    insert: `INSERT INTO outbound_calls (callback_id, tenant_id, stream_id, lead_phone, staff_phone,
        from_number, cause_event_id, traceparent)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
        $7::uuid[], $8::text[])
      ON CONFLICT (callback_id) DO NOTHING`,
-    [
+    values: [
       column((r) => r.call.callbackId),
       column((r) => r.cause.tenantId),
       column((r) => r.cause.streamId),
@@ -53,6 +52,6 @@ export async function enqueueCalls(
       column((r) => r.cause.eventId),
       column((r) => r.cause.traceparent),
     ],
-    CALLS_CHANNEL,
-  );
+    channel: CALLS_CHANNEL,
+  };
 }

@@ -3,7 +3,7 @@ import { DEFERRABLE_PURPOSES } from '../rules/quiet-hours.ts';
 import { deterministicId } from '../shared/ids.ts';
 import { activeTraceparent } from '../telemetry/trace-context.ts';
 import type { OutboundIntent } from './intent.ts';
-import { insertNotifying } from '../db/insert-notifying.ts';
+import { runWrites, type Write } from '../db/combined-writes.ts';
 
 /** The channel the outbox NOTIFYs when rows become due; the sender listens on it. */
 export const OUTBOX_CHANNEL = 'leadline_outbox';
@@ -46,26 +46,38 @@ export async function enqueueCausedIntents(
   ctx: ConsumerContext,
   caused: ReadonlyArray<{ cause: IntentCause; intents: readonly OutboundIntent[] }>,
 ): Promise<number> {
+  const [inserted] = await runWrites(ctx.db, [intentsWrite(ctx, caused)]);
+  return inserted!;
+}
+
+/**
+ * The write {@link enqueueCausedIntents} runs, for a caller that combines it with others in one
+ * statement (`runWrites`): the sender is notified (`OUTBOX_CHANNEL`) at commit when a row is
+ * inserted. Undefined when there is nothing to queue, and in replay mode (the refusal logged at
+ * debug).
+ */
+export function intentsWrite(
+  ctx: ConsumerContext,
+  caused: ReadonlyArray<{ cause: IntentCause; intents: readonly OutboundIntent[] }>,
+): Write | undefined {
   const rows = caused.flatMap(({ cause, intents }) => intents.map((intent) => ({ cause, intent })));
-  if (rows.length === 0) return 0;
+  if (rows.length === 0) return undefined;
   if (ctx.replay) {
     ctx.log.debug({ refused: rows.length }, 'replay mode: outbox refused to enqueue');
-    return 0;
+    return undefined;
   }
   // The span that enqueues (a traced processor's), else each cause's own context.
   const active = activeTraceparent();
   const column = <T>(value: (row: (typeof rows)[number]) => T): T[] => rows.map(value);
-  // Notified in the same statement (delivered at commit): one round trip.
-  return insertNotifying(
-    ctx.db,
-    `INSERT INTO outbound_messages (outbox_id, dedupe_key, tenant_id, stream_id, lead_phone,
+  return {
+    insert: `INSERT INTO outbound_messages (outbox_id, dedupe_key, tenant_id, stream_id, lead_phone,
        audience, purpose, consent_exempt, to_number, from_number, body, cause_event_id,
        correlation_id, traceparent, respects_quiet_hours, not_after)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
        $7::text[], $8::boolean[], $9::text[], $10::text[], $11::text[], $12::uuid[], $13::text[],
        $14::text[], $15::boolean[], $16::timestamptz[])
      ON CONFLICT (dedupe_key) DO NOTHING`,
-    [
+    values: [
       column((r) => deterministicId('outbox', r.intent.dedupeKey)),
       column((r) => r.intent.dedupeKey),
       column((r) => r.cause.tenantId),
@@ -87,6 +99,6 @@ export async function enqueueCausedIntents(
           : new Date(Date.parse(r.cause.occurredAt) + r.intent.sendWithinMs).toISOString(),
       ),
     ],
-    OUTBOX_CHANNEL,
-  );
+    channel: OUTBOX_CHANNEL,
+  };
 }

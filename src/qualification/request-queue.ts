@@ -1,6 +1,6 @@
 import type { ConsumerContext } from '../log/event-log.ts';
 import type { QualificationInput, QuestionTopic } from './model.ts';
-import { insertNotifying } from '../db/insert-notifying.ts';
+import { runWrites, type Write } from '../db/combined-writes.ts';
 
 /** The channel `qualification_requests` NOTIFYs on; the assessor listens. */
 export const QUALIFICATION_CHANNEL = 'leadline_qualification';
@@ -39,20 +39,32 @@ export async function enqueueQualifications(
   ctx: ConsumerContext,
   caused: ReadonlyArray<{ cause: QualificationCause; request: QualificationRequest }>,
 ): Promise<number> {
-  if (caused.length === 0) return 0;
+  const [inserted] = await runWrites(ctx.db, [qualificationsWrite(ctx, caused)]);
+  return inserted!;
+}
+
+/**
+ * The write {@link enqueueQualifications} runs, for a caller that combines it with others in
+ * one statement (`runWrites`): the assessor is notified (`QUALIFICATION_CHANNEL`) at commit
+ * when a row is inserted. Undefined when there is nothing to queue, and in replay mode (the
+ * refusal logged at debug).
+ */
+export function qualificationsWrite(
+  ctx: ConsumerContext,
+  caused: ReadonlyArray<{ cause: QualificationCause; request: QualificationRequest }>,
+): Write | undefined {
+  if (caused.length === 0) return undefined;
   if (ctx.replay) {
     ctx.log.debug({ refused: caused.length }, 'replay mode: qualification not requested');
-    return 0;
+    return undefined;
   }
   const column = <T>(value: (row: (typeof caused)[number]) => T): T[] => caused.map(value);
-  // Notified in the same statement (delivered at commit): one round trip.
-  return insertNotifying(
-    ctx.db,
-    `INSERT INTO qualification_requests (request_id, tenant_id, stream_id, input,
+  return {
+    insert: `INSERT INTO qualification_requests (request_id, tenant_id, stream_id, input,
        cause_event_id, traceparent)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::uuid[], $6::text[])
      ON CONFLICT (request_id) DO NOTHING`,
-    [
+    values: [
       column((r) => r.request.requestId),
       column((r) => r.cause.tenantId),
       column((r) => r.cause.streamId),
@@ -60,6 +72,6 @@ export async function enqueueQualifications(
       column((r) => r.cause.eventId),
       column((r) => r.cause.traceparent),
     ],
-    QUALIFICATION_CHANNEL,
-  );
+    channel: QUALIFICATION_CHANNEL,
+  };
 }

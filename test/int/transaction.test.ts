@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig } from '../../src/db/client-config.ts';
 import { rollback, withTransaction } from '../../src/db/transaction.ts';
-import { insertNotifying } from '../../src/db/insert-notifying.ts';
+import { runWrites } from '../../src/db/combined-writes.ts';
 import { readCheckpoint, storeCheckpointStatement } from '../../src/log/postgres/checkpoint.ts';
 import { createTestDatabase } from '../support/database.ts';
 
@@ -119,7 +119,7 @@ describe('withTransaction: one BEGIN … COMMIT, rolled back on a throw', () => 
   });
 });
 
-describe('insertNotifying: an insert and its NOTIFY in one statement', () => {
+describe('runWrites: inserts and their NOTIFYs in one statement', () => {
   let pool: pg.Pool;
   let listener: pg.Client;
   const heard: string[] = [];
@@ -128,10 +128,13 @@ describe('insertNotifying: an insert and its NOTIFY in one statement', () => {
     const url = await createTestDatabase();
     pool = new pg.Pool({ ...clientConfig(url), max: 2 });
     await pool.query('CREATE TABLE queued (id text PRIMARY KEY)');
+    await pool.query('CREATE TABLE states (id text PRIMARY KEY, n int NOT NULL)');
+    await pool.query('CREATE TABLE other (id text PRIMARY KEY, at timestamptz NOT NULL)');
     listener = new pg.Client(clientConfig(url));
     await listener.connect();
     listener.on('notification', (message) => heard.push(message.channel));
     await listener.query('LISTEN queued_channel');
+    await listener.query('LISTEN other_channel');
   });
   afterAll(async () => {
     await listener?.end();
@@ -142,13 +145,13 @@ describe('insertNotifying: an insert and its NOTIFY in one statement', () => {
   const hearing = async (count: number) => {
     for (let i = 0; i < 100 && heard.length < count; i++) await sleep(50);
   };
-  const insert = (client: pg.ClientBase, ids: string[]) =>
-    insertNotifying(
-      client,
-      'INSERT INTO queued (id) SELECT * FROM unnest($1::text[]) ON CONFLICT (id) DO NOTHING',
-      [ids],
-      'queued_channel',
-    );
+  const queued = (ids: string[]) => ({
+    insert: 'INSERT INTO queued (id) SELECT * FROM unnest($1::text[]) ON CONFLICT (id) DO NOTHING',
+    values: [ids],
+    channel: 'queued_channel',
+  });
+  const insert = async (client: pg.ClientBase, ids: string[]) =>
+    (await runWrites(client, [queued(ids)]))[0];
 
   it('counts the rows written and notifies once they commit, and not for a rollback', async () => {
     const written = await withTransaction(pool, async (client) => {
@@ -178,5 +181,72 @@ describe('insertNotifying: an insert and its NOTIFY in one statement', () => {
     await hearing(before + 1);
     await sleep(200);
     expect(heard.length - before).toBe(1);
+  });
+
+  it('runs several writes of different tables at once, each with its own parameters', async () => {
+    const before = heard.length;
+    const at = '2026-11-29T12:00:00.000Z';
+    const counts = await withTransaction(pool, (client) =>
+      runWrites(client, [
+        {
+          insert: `INSERT INTO states (id, n) SELECT * FROM unnest($1::text[], $2::int[])
+                   ON CONFLICT (id) DO UPDATE SET n = EXCLUDED.n`,
+          values: [
+            ['s1', 's2'],
+            [1, 2],
+          ],
+        },
+        undefined,
+        queued(['a', 'e', 'f']),
+        {
+          insert: 'INSERT INTO other (id, at) SELECT $1::text, $2::timestamptz',
+          values: ['o1', at],
+          channel: 'other_channel',
+        },
+      ]),
+    );
+    expect(counts).toEqual([2, 0, 2, 1]);
+    expect((await pool.query('SELECT id, n FROM states ORDER BY id')).rows).toEqual([
+      { id: 's1', n: 1 },
+      { id: 's2', n: 2 },
+    ]);
+    expect((await pool.query('SELECT id FROM queued ORDER BY id')).rows.map((r) => r.id)).toEqual([
+      'a',
+      'b',
+      'd',
+      'e',
+      'f',
+    ]);
+    const other = await pool.query<{ at: Date }>("SELECT at FROM other WHERE id = 'o1'");
+    expect(other.rows[0]!.at.toISOString()).toBe(at);
+    await hearing(before + 2);
+    await sleep(200);
+    expect(heard.slice(before).sort()).toEqual(['other_channel', 'queued_channel']);
+  });
+
+  it('notifies only for the writes that wrote, and sends nothing when every write is absent', async () => {
+    const before = heard.length;
+    const counts = await withTransaction(pool, (client) =>
+      runWrites(client, [
+        queued(['a']), // already there
+        {
+          insert: 'INSERT INTO other (id, at) SELECT $1::text, now()',
+          values: ['o2'],
+          channel: 'other_channel',
+        },
+      ]),
+    );
+    expect(counts).toEqual([0, 1]);
+    await hearing(before + 1);
+    await sleep(200);
+    expect(heard.slice(before)).toEqual(['other_channel']);
+    expect(await runWrites(pool, [undefined, undefined])).toEqual([0, 0]);
+  });
+
+  it('refuses two writes of one table: they would not see each other', async () => {
+    await expect(runWrites(pool, [queued(['x']), queued(['y'])])).rejects.toThrow(
+      'two writes of queued',
+    );
+    expect((await pool.query("SELECT id FROM queued WHERE id IN ('x', 'y')")).rowCount).toBe(0);
   });
 });

@@ -7,10 +7,11 @@ import {
 } from '../../events/streams.ts';
 import { decideOffLead } from './decide-off-lead.ts';
 import type { Consumer, ConsumerContext } from '../../log/event-log.ts';
-import { enqueueCausedIntents } from '../../outbound/outbox.ts';
-import { enqueueCalls } from '../../outbound/call-queue.ts';
-import { enqueueQualifications } from '../../qualification/request-queue.ts';
-import { setOwnedTimers } from '../timers/timers.ts';
+import { intentsWrite } from '../../outbound/outbox.ts';
+import { callsWrite } from '../../outbound/call-queue.ts';
+import { qualificationsWrite } from '../../qualification/request-queue.ts';
+import { timersWrite } from '../timers/timers.ts';
+import { runWrites, type Write } from '../../db/combined-writes.ts';
 import { tenantDirectory } from '../../projections/tenants/tenant-directory.ts';
 import { decide, type LeadDecision } from './decide.ts';
 import { evolve, initialLeadState, remember, type LeadState } from './state.ts';
@@ -70,13 +71,13 @@ interface Lead {
 /**
  * Handles `events` (consecutive, in log order) as handling each in turn would, with a fixed
  * number of queries whatever their number: one read of their tenants, one of their leads'
- * states, one write of those states; then the texts, call-backs and timers the events
- * decided, in one statement each (`enqueueCausedIntents`, `enqueueCalls`, `setOwnedTimers`;
- * the texts include those of withheld callers' and staff streams, `decideOffLead`), each
- * text with its own cause
- * (event id, correlation id, traceparent, `occurredAt`), as one call per event in log order
- * would leave them. In replay mode the outbox refuses and no timer is set, as for one event,
- * so a replay costs three queries a batch. What those calls log (the outbox's refusal in
+ * states, and one statement (`runWrites`) that writes those states with the texts,
+ * call-backs, qualification requests and timers the events decided (`intentsWrite`,
+ * `callsWrite`, `qualificationsWrite`, `timersWrite`; the texts include those of withheld
+ * callers' and staff streams, `decideOffLead`), each text with its own cause (event id,
+ * correlation id, traceparent, `occurredAt`), as one call per event in log order would leave
+ * them. In replay mode the outbox refuses and no timer is set, as for one event, so a replay
+ * costs three queries a batch. What those calls log (the outbox's refusal in
  * replay, at debug) goes to `ctx.log`: for a batch, the consumer's logger rather than one
  * bound to the event.
  *
@@ -138,8 +139,6 @@ async function handleLeadEvents(
       decided.push({ event, lead, decision });
     }
   }
-  if (leads.size > 0) await saveStates(ctx.db, [...leads.values()]);
-
   const causeOf = (event: RecordedLeadlineEvent, tenantId: string, phone: string) => ({
     tenantId,
     streamId: event.streamId,
@@ -149,48 +148,52 @@ async function handleLeadEvents(
     traceparent: event.traceparent,
     occurredAt: event.occurredAt,
   });
-  await enqueueCausedIntents(ctx, [
-    ...decided.map(({ event, lead, decision }) => ({
-      cause: causeOf(event, lead.tenantId, lead.phone),
-      intents: decision.intents,
-    })),
-    ...offLead.map(({ event, tenantId, phone }) => ({
-      cause: causeOf(event, tenantId, phone),
-      intents: decideOffLead(event, tenants.get(tenantId)!),
-    })),
-  ]);
-  await enqueueCalls(
-    ctx,
-    decided.map(({ event, lead, decision }) => ({
-      cause: causeOf(event, lead.tenantId, lead.phone),
-      calls: decision.calls ?? [],
-    })),
-  );
-  await enqueueQualifications(
-    ctx,
-    decided.flatMap(({ event, lead, decision }) =>
-      decision.qualify
-        ? [
-            {
-              cause: {
-                tenantId: lead.tenantId,
-                streamId: event.streamId,
-                eventId: event.id,
-                traceparent: event.traceparent,
-              },
-              request: decision.qualify,
-            },
-          ]
-        : [],
+  // One statement: the states, and what the events decided (absent in replay mode).
+  await runWrites(ctx.db, [
+    leads.size > 0 ? statesWrite([...leads.values()]) : undefined,
+    intentsWrite(ctx, [
+      ...decided.map(({ event, lead, decision }) => ({
+        cause: causeOf(event, lead.tenantId, lead.phone),
+        intents: decision.intents,
+      })),
+      ...offLead.map(({ event, tenantId, phone }) => ({
+        cause: causeOf(event, tenantId, phone),
+        intents: decideOffLead(event, tenants.get(tenantId)!),
+      })),
+    ]),
+    callsWrite(
+      ctx,
+      decided.map(({ event, lead, decision }) => ({
+        cause: causeOf(event, lead.tenantId, lead.phone),
+        calls: decision.calls ?? [],
+      })),
     ),
-  );
-  await setOwnedTimers(
-    ctx,
-    decided.map(({ event, lead, decision }) => ({
-      owner: { tenantId: lead.tenantId, streamId: event.streamId },
-      timers: decision.timers,
-    })),
-  );
+    qualificationsWrite(
+      ctx,
+      decided.flatMap(({ event, lead, decision }) =>
+        decision.qualify
+          ? [
+              {
+                cause: {
+                  tenantId: lead.tenantId,
+                  streamId: event.streamId,
+                  eventId: event.id,
+                  traceparent: event.traceparent,
+                },
+                request: decision.qualify,
+              },
+            ]
+          : [],
+      ),
+    ),
+    timersWrite(
+      ctx,
+      decided.map(({ event, lead, decision }) => ({
+        owner: { tenantId: lead.tenantId, streamId: event.streamId },
+        timers: decision.timers,
+      })),
+    ),
+  ]);
 }
 
 /**
@@ -213,23 +216,23 @@ async function loadStates(db: pg.ClientBase, leads: Map<string, Lead>): Promise<
 }
 
 /**
- * Writes each lead's state (one multi-row upsert; each lead once), `updated_at` the
+ * The write of each lead's state (one multi-row upsert; each lead once), `updated_at` the
  * transaction's time as for one event. Every lead an event was handled for is written, changed
  * or not, as one event at a time writes its lead's row.
  */
-async function saveStates(db: pg.ClientBase, leads: readonly Lead[]): Promise<void> {
-  await db.query(
-    `INSERT INTO lead_states (tenant_id, phone, state, opted_out)
+function statesWrite(leads: readonly Lead[]): Write {
+  return {
+    insert: `INSERT INTO lead_states (tenant_id, phone, state, opted_out)
      SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::boolean[])
      ON CONFLICT (tenant_id, phone) DO UPDATE SET state = EXCLUDED.state,
        opted_out = EXCLUDED.opted_out, updated_at = now()`,
-    [
+    values: [
       leads.map((l) => l.tenantId),
       leads.map((l) => l.phone),
       leads.map((l) => JSON.stringify(l.state)),
       leads.map((l) => l.state.optedOut),
     ],
-  );
+  };
 }
 
 /**

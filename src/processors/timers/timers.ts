@@ -1,7 +1,7 @@
 import type { EventData } from '../../events/catalogue.ts';
 import type { ConsumerContext } from '../../log/event-log.ts';
 import { activeTraceparent } from '../../telemetry/trace-context.ts';
-import { insertNotifying } from '../../db/insert-notifying.ts';
+import { runWrites, type Write } from '../../db/combined-writes.ts';
 
 /** The channel the timers table NOTIFYs when a timer is set; the runner listens on it. */
 export const TIMERS_CHANNEL = 'leadline_timers';
@@ -43,24 +43,37 @@ export async function setOwnedTimers(
     timers: readonly TimerRequest[];
   }>,
 ): Promise<void> {
-  if (ctx.replay) return;
+  await runWrites(ctx.db, [timersWrite(ctx, owned)]);
+}
+
+/**
+ * The write {@link setOwnedTimers} runs, for a caller that combines it with others in one
+ * statement (`runWrites`): the timer loop is notified (`TIMERS_CHANNEL`) at commit when a
+ * timer is set or moved. Undefined when no timer is asked for, and in replay mode.
+ */
+export function timersWrite(
+  ctx: ConsumerContext,
+  owned: ReadonlyArray<{
+    owner: { tenantId: string; streamId: string };
+    timers: readonly TimerRequest[];
+  }>,
+): Write | undefined {
+  if (ctx.replay) return undefined;
   const traceparent = activeTraceparent() ?? null;
   const byId = new Map<string, TimerRequest & { tenantId: string; streamId: string }>();
   for (const { owner, timers } of owned) {
     for (const t of timers) byId.set(t.timerId, { ...t, ...owner });
   }
-  if (byId.size === 0) return;
+  if (byId.size === 0) return undefined;
   const rows = [...byId.values()];
-  // Notified in the same statement: the timer loop looks again (at commit).
-  await insertNotifying(
-    ctx.db,
-    `INSERT INTO timers (timer_id, tenant_id, stream_id, kind, key, due_at, traceparent)
+  return {
+    insert: `INSERT INTO timers (timer_id, tenant_id, stream_id, kind, key, due_at, traceparent)
      SELECT t.*, $7::text FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
        $5::text[], $6::timestamptz[]) AS t
      ON CONFLICT (timer_id) DO UPDATE SET due_at = EXCLUDED.due_at,
        traceparent = COALESCE(EXCLUDED.traceparent, timers.traceparent)
      WHERE timers.fired_at IS NULL`,
-    [
+    values: [
       rows.map((t) => t.timerId),
       rows.map((t) => t.tenantId),
       rows.map((t) => t.streamId),
@@ -69,6 +82,6 @@ export async function setOwnedTimers(
       rows.map((t) => t.dueAt),
       traceparent,
     ],
-    TIMERS_CHANNEL,
-  );
+    channel: TIMERS_CHANNEL,
+  };
 }
