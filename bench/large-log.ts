@@ -48,8 +48,9 @@ const DAY_MS = 86_400_000;
  * history precedes the day it is read on: today's summary and the first page of leads then hold
  * the same traffic (the bench's own) with either log, and what differs between the two
  * measurements is the size of the log and of the read models. (Dated from 2026-06-01 as it
- * was until 2026-11-29, 10,000,000 events ran 18 months past the bench's day: today's summary
- * counted about 18,000 seeded events, and the first page of leads held future-dated ones.)
+ * was until 2026-11-29, 10,000,000 events ran about a year past the bench's day: today's
+ * summary counted about 18,000 seeded events, and the first page of leads held future-dated
+ * ones.)
  */
 function historyStart(events: number, now: Date): Date {
   return new Date(now.getTime() - Math.ceil(events / 3) * 17_000 - 2 * DAY_MS);
