@@ -22,24 +22,11 @@ export interface IntentCause {
 
 /**
  * Inserts intents into `outbound_messages` inside the consumer's transaction (so they commit
- * with its checkpoint), marking solicitations to customers as subject to quiet hours
- * (`rules/quiet-hours.ts`). Idempotent on `dedupeKey`. In replay mode nothing is enqueued: a
- * rebuild or replay must never send (design §4).
- *
- * @returns how many rows were inserted (0 for duplicates and in replay mode).
- */
-export async function enqueueIntents(
-  ctx: ConsumerContext,
-  cause: IntentCause,
-  intents: OutboundIntent[],
-): Promise<number> {
-  return enqueueCausedIntents(ctx, [{ cause, intents }]);
-}
-
-/**
- * {@link enqueueIntents} for many causes at once (a batch of events, each with its intents),
- * in one statement: rows in the order given, the first of a dedupe key kept, as one call per
- * cause in that order would.
+ * with its checkpoint), each with its cause, in one statement: rows in the order given, the
+ * first of a dedupe key kept, as one call per cause in that order would. Solicitations to
+ * customers are marked subject to quiet hours (`rules/quiet-hours.ts`). Idempotent on
+ * `dedupeKey`. In replay mode nothing is enqueued: a rebuild or replay must never send
+ * (design §4).
  * @returns how many rows were inserted (0 for duplicates and in replay mode).
  */
 export async function enqueueCausedIntents(

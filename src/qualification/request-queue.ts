@@ -1,6 +1,6 @@
 import type { ConsumerContext } from '../log/event-log.ts';
 import type { QualificationInput, QuestionTopic } from './model.ts';
-import { runWrites, type Write } from '../db/combined-writes.ts';
+import type { Write } from '../db/combined-writes.ts';
 
 /** The channel `qualification_requests` NOTIFYs on; the assessor listens. */
 export const QUALIFICATION_CHANNEL = 'leadline_qualification';
@@ -30,24 +30,11 @@ export interface QualificationCause {
 }
 
 /**
- * Inserts qualification requests inside the consumer's transaction (so they commit with its
- * checkpoint), idempotent on `requestId`. In replay mode nothing is queued: a rebuild never
- * asks an engine (issue 16: replay never calls the model).
- * @returns how many rows were inserted.
- */
-export async function enqueueQualifications(
-  ctx: ConsumerContext,
-  caused: ReadonlyArray<{ cause: QualificationCause; request: QualificationRequest }>,
-): Promise<number> {
-  const [inserted] = await runWrites(ctx.db, [qualificationsWrite(ctx, caused)]);
-  return inserted!;
-}
-
-/**
- * The write {@link enqueueQualifications} runs, for a caller that combines it with others in
- * one statement (`runWrites`): the assessor is notified (`QUALIFICATION_CHANNEL`) at commit
- * when a row is inserted. Undefined when there is nothing to queue, and in replay mode (the
- * refusal logged at debug).
+ * The write that inserts qualification requests inside a processor's transaction (so they
+ * commit with its checkpoint), combined with its other writes (`runWrites`): idempotent on
+ * `requestId`; the assessor is notified (`QUALIFICATION_CHANNEL`) at commit when a row is
+ * inserted. Undefined when there is nothing to queue, and in replay mode (the refusal logged
+ * at debug): a rebuild never asks an engine (issue 16: replay never calls the model).
  */
 export function qualificationsWrite(
   ctx: ConsumerContext,

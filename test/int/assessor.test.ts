@@ -9,9 +9,10 @@ import { Assessor } from '../../src/qualification/assessor.ts';
 import { deterministicEngine } from '../../src/qualification/deterministic-engine.ts';
 import { NOTHING_KNOWN } from '../../src/qualification/model.ts';
 import {
-  enqueueQualifications,
+  qualificationsWrite,
   type QualificationRequest,
 } from '../../src/qualification/request-queue.ts';
+import { runWrites } from '../../src/db/combined-writes.ts';
 import { systemClock } from '../../src/shared/clock.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import { createTestDatabase } from '../support/database.ts';
@@ -51,18 +52,21 @@ describe('the assessor: a lead text read once, recorded once, whatever fails', (
   const enqueue = async (requests: QualificationRequest[], replay = false) => {
     const db = await pool.connect();
     try {
-      return await enqueueQualifications(
-        { db, replay, log: silentLogger },
-        requests.map((r) => ({
-          cause: {
-            tenantId: 't1',
-            streamId: 'lead:t1:+16475550123',
-            eventId: randomUUID(),
-            traceparent: null,
-          },
-          request: r,
-        })),
-      );
+      const [inserted] = await runWrites(db, [
+        qualificationsWrite(
+          { db, replay, log: silentLogger },
+          requests.map((r) => ({
+            cause: {
+              tenantId: 't1',
+              streamId: 'lead:t1:+16475550123',
+              eventId: randomUUID(),
+              traceparent: null,
+            },
+            request: r,
+          })),
+        ),
+      ]);
+      return inserted;
     } finally {
       db.release();
     }

@@ -224,29 +224,57 @@ describe('runWrites: inserts and their NOTIFYs in one statement', () => {
     expect(heard.slice(before).sort()).toEqual(['other_channel', 'queued_channel']);
   });
 
-  it('notifies only for the writes that wrote, and sends nothing when every write is absent', async () => {
+  it('notifies only for the writes that wrote: a conflict that updates nothing counts no row', async () => {
+    await pool.query("INSERT INTO other (id, at) VALUES ('frozen', '2026-01-01T00:00:00Z')");
     const before = heard.length;
+    // Parameters past $9 in both writes: the second's $1…$12 become $14…$25.
+    const twelve = (id: string) => ({
+      insert: `INSERT INTO other (id, at)
+               SELECT $1::text, $2::timestamptz WHERE $3 = 3 AND $4 = 4 AND $5 = 5 AND $6 = 6
+                 AND $7 = 7 AND $8 = 8 AND $9 = 9 AND $10 = 10 AND $11 = 11 AND $12 = 12
+               ON CONFLICT (id) DO UPDATE SET at = EXCLUDED.at WHERE other.id <> 'frozen'`,
+      values: [id, '2026-11-29T00:00:00Z', 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+      channel: 'other_channel',
+    });
     const counts = await withTransaction(pool, (client) =>
       runWrites(client, [
-        queued(['a']), // already there
         {
-          insert: 'INSERT INTO other (id, at) SELECT $1::text, now()',
-          values: ['o2'],
-          channel: 'other_channel',
+          insert: `INSERT INTO queued (id) SELECT $1::text WHERE $2 = 2 AND $3 = 3 AND $4 = 4
+                   AND $5 = 5 AND $6 = 6 AND $7 = 7 AND $8 = 8 AND $9 = 9 AND $10 = 10
+                   ON CONFLICT (id) DO NOTHING`,
+          values: ['a', 2, 3, 4, 5, 6, 7, 8, 9, 10], // 'a' is there already
+          channel: 'queued_channel',
         },
+        twelve('frozen'), // the conflict's WHERE leaves the row as it was
       ]),
     );
-    expect(counts).toEqual([0, 1]);
+    expect(counts).toEqual([0, 0]);
+    await sleep(300);
+    expect(heard.length).toBe(before);
+    const at = async (id: string) =>
+      (await pool.query<{ at: Date }>('SELECT at FROM other WHERE id = $1', [id])).rows[0]?.at;
+    expect((await at('frozen'))!.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+
+    expect(await withTransaction(pool, (client) => runWrites(client, [twelve('thawed')]))).toEqual([
+      1,
+    ]);
     await hearing(before + 1);
-    await sleep(200);
     expect(heard.slice(before)).toEqual(['other_channel']);
-    expect(await runWrites(pool, [undefined, undefined])).toEqual([0, 0]);
+    expect((await at('thawed'))!.toISOString()).toBe('2026-11-29T00:00:00.000Z');
   });
 
-  it('refuses two writes of one table: they would not see each other', async () => {
-    await expect(runWrites(pool, [queued(['x']), queued(['y'])])).rejects.toThrow(
+  it('sends no query when every write is absent, nor when two writes name one table', async () => {
+    const sent: string[] = [];
+    const db = {
+      query: async (text: string) => {
+        sent.push(text);
+        return { rows: [] };
+      },
+    } as unknown as pg.ClientBase;
+    expect(await runWrites(db, [undefined, undefined])).toEqual([0, 0]);
+    await expect(runWrites(db, [queued(['x']), queued(['y'])])).rejects.toThrow(
       'two writes of queued',
     );
-    expect((await pool.query("SELECT id FROM queued WHERE id IN ('x', 'y')")).rowCount).toBe(0);
+    expect(sent).toEqual([]);
   });
 });

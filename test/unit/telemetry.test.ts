@@ -13,7 +13,8 @@ import {
   inSpan,
 } from '../../src/telemetry/trace-context.ts';
 import { tracedConsumer } from '../../src/telemetry/traced-consumer.ts';
-import { setTimers } from '../../src/processors/timers/timers.ts';
+import { timersWrite } from '../../src/processors/timers/timers.ts';
+import { runWrites } from '../../src/db/combined-writes.ts';
 import { tracingRequested } from '../../src/telemetry/tracing-requested.ts';
 import { maskQuery, maskUrlAttributes } from '../../src/telemetry/tracing.ts';
 import { sampleValue } from '../support/prometheus-text.ts';
@@ -120,10 +121,23 @@ describe('spans continue the trace stored in the event (SDK with an in-memory ex
     };
     const consumer = tracedConsumer({
       name: 'processor:test',
-      handle: (_event, c) =>
-        setTimers(c, { tenantId: 't1', streamId: 's1' }, [
-          { timerId: 'x', kind: 'owner-alert-batch', key: 'k', dueAt: '2026-01-01T00:00:00Z' },
-        ]),
+      handle: async (_event, c) => {
+        await runWrites(c.db, [
+          timersWrite(c, [
+            {
+              owner: { tenantId: 't1', streamId: 's1' },
+              timers: [
+                {
+                  timerId: 'x',
+                  kind: 'owner-alert-batch',
+                  key: 'k',
+                  dueAt: '2026-01-01T00:00:00Z',
+                },
+              ],
+            },
+          ]),
+        ]);
+      },
     });
     await consumer.handle(event, { ...ctx(false), db: db as never });
     const [span] = exporter.getFinishedSpans();

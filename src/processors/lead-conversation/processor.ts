@@ -76,8 +76,8 @@ interface Lead {
  * `callsWrite`, `qualificationsWrite`, `timersWrite`; the texts include those of withheld
  * callers' and staff streams, `decideOffLead`), each text with its own cause (event id,
  * correlation id, traceparent, `occurredAt`), as one call per event in log order would leave
- * them. In replay mode the outbox refuses and no timer is set, as for one event, so a replay
- * costs three queries a batch. What those calls log (the outbox's refusal in
+ * them: three queries a batch. In replay mode the outbox refuses and no timer is set, as for
+ * one event, and that statement writes only the states. What those calls log (the outbox's refusal in
  * replay, at debug) goes to `ctx.log`: for a batch, the consumer's logger rather than one
  * bound to the event.
  *

@@ -1,7 +1,7 @@
 import type { EventData } from '../../events/catalogue.ts';
 import type { ConsumerContext } from '../../log/event-log.ts';
 import { activeTraceparent } from '../../telemetry/trace-context.ts';
-import { runWrites, type Write } from '../../db/combined-writes.ts';
+import type { Write } from '../../db/combined-writes.ts';
 
 /** The channel the timers table NOTIFYs when a timer is set; the runner listens on it. */
 export const TIMERS_CHANNEL = 'leadline_timers';
@@ -17,39 +17,15 @@ export interface TimerRequest {
 }
 
 /**
- * Sets or moves timers inside the consumer's transaction (so they commit with its
- * checkpoint). A timer that already fired is not set again: its `TimerElapsed` is in the
- * log. Replay mode sets nothing: the `TimerElapsed` events of the past are already in the
- * log, and a replay must not cause new ones (design §4). A timer keeps the trace context of
- * the span that set (or last moved) it; its `TimerElapsed` continues that trace.
- */
-export async function setTimers(
-  ctx: ConsumerContext,
-  owner: { tenantId: string; streamId: string },
-  timers: TimerRequest[],
-): Promise<void> {
-  await setOwnedTimers(ctx, [{ owner, timers }]);
-}
-
-/**
- * {@link setTimers} for many owners at once (a batch of events), in one statement: a timer set
- * more than once in the batch is written once, as the last setting left it (its due time; the
- * last trace context given), as one call per owner in order would.
- */
-export async function setOwnedTimers(
-  ctx: ConsumerContext,
-  owned: ReadonlyArray<{
-    owner: { tenantId: string; streamId: string };
-    timers: readonly TimerRequest[];
-  }>,
-): Promise<void> {
-  await runWrites(ctx.db, [timersWrite(ctx, owned)]);
-}
-
-/**
- * The write {@link setOwnedTimers} runs, for a caller that combines it with others in one
- * statement (`runWrites`): the timer loop is notified (`TIMERS_CHANNEL`) at commit when a
- * timer is set or moved. Undefined when no timer is asked for, and in replay mode.
+ * The write that sets or moves timers inside a processor's transaction (so they commit with
+ * its checkpoint), combined with its other writes (`runWrites`); the timer loop is notified
+ * (`TIMERS_CHANNEL`) at commit when a timer is set or moved. A timer that already fired is
+ * not set again: its `TimerElapsed` is in the log. A timer set more than once in the batch is
+ * written once, as the last setting left it (its due time; the last trace context given), as
+ * one setting per owner in order would. A timer keeps the trace context of the span that set
+ * (or last moved) it; its `TimerElapsed` continues that trace. Undefined when no timer is
+ * asked for, and in replay mode: the `TimerElapsed` events of the past are already in the
+ * log, and a replay must not cause new ones (design §4).
  */
 export function timersWrite(
   ctx: ConsumerContext,
