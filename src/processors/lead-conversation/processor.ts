@@ -77,9 +77,9 @@ interface Lead {
  * callers' and staff streams, `decideOffLead`), each text with its own cause (event id,
  * correlation id, traceparent, `occurredAt`), as one call per event in log order would leave
  * them: three queries a batch. In replay mode the outbox refuses and no timer is set, as for
- * one event, and that statement writes only the states. What those calls log (the outbox's refusal in
- * replay, at debug) goes to `ctx.log`: for a batch, the consumer's logger rather than one
- * bound to the event.
+ * one event, and that statement writes only the states. What those calls log (the outbox's
+ * refusal in replay, at debug) goes to `ctx.log`: for a batch, the consumer's logger rather
+ * than one bound to the event.
  *
  * Between two events of one lead the state is taken as `lead_states` would give it back
  * ({@link asStored}): the fold decides on exactly what one event at a time would have read.
