@@ -12,7 +12,8 @@ import { callsWrite } from '../../outbound/call-queue.ts';
 import { qualificationsWrite } from '../../qualification/request-queue.ts';
 import { timersWrite } from '../timers/timers.ts';
 import { runWrites, type Write } from '../../db/combined-writes.ts';
-import { tenantDirectory } from '../../projections/tenants/tenant-directory.ts';
+import { tenantDocsSql, tenantFromDoc } from '../../projections/tenants/tenant-directory.ts';
+import type { Tenant } from '../../tenants/tenant.ts';
 import { decide, type LeadDecision } from './decide.ts';
 import { evolve, initialLeadState, remember, type LeadState } from './state.ts';
 
@@ -70,13 +71,13 @@ interface Lead {
 
 /**
  * Handles `events` (consecutive, in log order) as handling each in turn would, with a fixed
- * number of queries whatever their number: one read of their tenants, one of their leads'
- * states, and one statement (`runWrites`) that writes those states with the texts,
+ * number of queries whatever their number: one read of their tenants and their leads'
+ * states together, and one statement (`runWrites`) that writes those states with the texts,
  * call-backs, qualification requests and timers the events decided (`intentsWrite`,
  * `callsWrite`, `qualificationsWrite`, `timersWrite`; the texts include those of withheld
  * callers' and staff streams, `decideOffLead`), each text with its own cause (event id,
  * correlation id, traceparent, `occurredAt`), as one call per event in log order would leave
- * them: three queries a batch. In replay mode the outbox refuses and no timer is set, as for
+ * them: two queries a batch. In replay mode the outbox refuses and no timer is set, as for
  * one event, and that statement writes only the states. What those calls log (the outbox's
  * refusal in replay, at debug) goes to `ctx.log`: for a batch, the consumer's logger rather
  * than one bound to the event.
@@ -113,7 +114,7 @@ async function handleLeadEvents(
   }
   if (mine.length === 0 && offLead.length === 0) return;
 
-  const tenants = await tenantDirectory.getMany(ctx.db, [
+  const tenants = await loadTenantsAndStates(ctx.db, leads, [
     ...new Set([...mine.map(({ lead }) => lead.tenantId), ...offLead.map((o) => o.tenantId)]),
   ]);
   for (const { event, tenantId } of [...mine.map((m) => ({ ...m, ...m.lead })), ...offLead]) {
@@ -123,7 +124,6 @@ async function handleLeadEvents(
       );
     }
   }
-  if (leads.size > 0) await loadStates(ctx.db, leads);
 
   const decided: Array<{ event: RecordedLeadlineEvent; lead: Lead; decision: LeadDecision }> = [];
   for (const { event, lead } of mine) {
@@ -197,22 +197,41 @@ async function handleLeadEvents(
 }
 
 /**
- * Reads the stored state of every lead in `leads` (one query, keyed by tenant and phone) into
- * it; a lead without a row keeps the initial state.
+ * Reads, in one statement (one round trip), the tenants with ids `tenantIds` from the tenants
+ * projection and the stored state of every lead in `leads` into it (keyed by tenant and
+ * phone; a lead without a row keeps the initial state). Under load each round trip waits
+ * behind busy cores, and a missed call's text waits for this processor's batch.
+ * @returns the tenants found, by id (an id without a tenant is absent).
  */
-async function loadStates(db: pg.ClientBase, leads: Map<string, Lead>): Promise<void> {
-  const tenantIds: string[] = [];
+async function loadTenantsAndStates(
+  db: pg.ClientBase,
+  leads: Map<string, Lead>,
+  tenantIds: readonly string[],
+): Promise<Map<string, Tenant>> {
+  const leadTenants: string[] = [];
   const phones: string[] = [];
   for (const lead of leads.values()) {
-    tenantIds.push(lead.tenantId);
+    leadTenants.push(lead.tenantId);
     phones.push(lead.phone);
   }
-  const { rows } = await db.query<{ tenant_id: string; phone: string; state: LeadState }>(
-    `SELECT tenant_id, phone, state FROM lead_states
-      WHERE (tenant_id, phone) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-    [tenantIds, phones],
+  // A tenant's row has no phone; a lead state's `doc` is the state itself.
+  const { rows } = await db.query<{ tenant_id: string | null; phone: string | null; doc: unknown }>(
+    `SELECT NULL::text AS tenant_id, NULL::text AS phone, doc FROM (${tenantDocsSql('$1')}) AS t
+     UNION ALL
+     SELECT tenant_id, phone, state FROM lead_states
+      WHERE (tenant_id, phone) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+    [tenantIds, leadTenants, phones],
   );
-  for (const row of rows) leads.get(`${row.tenant_id}:${row.phone}`)!.state = row.state;
+  const tenants = new Map<string, Tenant>();
+  for (const row of rows) {
+    if (row.phone === null) {
+      const tenant = tenantFromDoc(row.doc);
+      tenants.set(tenant.tenantId, tenant);
+    } else {
+      leads.get(`${row.tenant_id}:${row.phone}`)!.state = row.doc as LeadState;
+    }
+  }
+  return tenants;
 }
 
 /**

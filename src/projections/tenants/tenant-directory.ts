@@ -41,6 +41,17 @@ const toTenant = (r: TenantRow): Tenant =>
 const COLUMNS =
   'tenant_id, name, twilio_number, owner_phone, timezone, business_hours, emergency_phone, voicemail_threshold_seconds, daily_quota, owner_alert_cap, settings';
 
+/**
+ * A `SELECT` of one `jsonb` column `doc`, a row per tenant whose id is in the `text[]`
+ * parameter `param` (e.g. `$1`), for a caller that reads tenants in the same statement as
+ * its own rows (one round trip instead of two); {@link tenantFromDoc} reads each `doc`.
+ */
+export const tenantDocsSql = (param: string): string =>
+  `SELECT to_jsonb(t) AS doc FROM (SELECT ${COLUMNS} FROM tenants WHERE tenant_id = ANY(${param}::text[])) AS t`;
+
+/** The tenant of a `doc` selected by {@link tenantDocsSql}. */
+export const tenantFromDoc = (doc: unknown): Tenant => toTenant(doc as TenantRow);
+
 /** Queries over the tenants projection. `db` may be a pool or a consumer's transaction. */
 export const tenantDirectory = {
   /** The tenant that owns Twilio number `number` (E.164), if any. */
