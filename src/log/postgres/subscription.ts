@@ -50,8 +50,10 @@ export interface PgSubscriptionSettings {
   passIntervalMs?: number;
   /**
    * In replay mode, how long (ms) a reader that has caught up lets events gather before it
-   * reads again, instead of waiting for the next append's wake-up; its next batch may then be
-   * as large as {@link maxBatchSize}. For a replay that follows a log still being appended
+   * reads again, instead of waiting for the next append's wake-up; it reads up to
+   * {@link maxBatchSize} events each time (also after an older open transaction held some
+   * back: they come all at once when it ends, not in batches growing again from
+   * {@link batchSize}). For a replay that follows a log still being appended
    * (a restore): each changed row is written once per large batch rather than once per
    * append. Default none (wake-ups, as live).
    */
@@ -142,7 +144,10 @@ export class PgSubscription implements Subscription {
           base,
           this.settings.maxBatchSize ?? (this.options.replay ? REPLAY_MAX_BATCH : LIVE_MAX_BATCH),
         );
-        let limit = base;
+        const gatherMs = this.options.replay ? this.settings.replayGatherMs : undefined;
+        // A gathering reader always reads its largest batch: what gathered, or what an older
+        // open transaction held back and then let through all at once.
+        let limit = gatherMs === undefined ? base : max;
         while (!this.stopped) {
           const generation = this.settings.wakeups.current();
           const { full, heldBack, halted, readAt } = await this.handleBatch(
@@ -151,7 +156,7 @@ export class PgSubscription implements Subscription {
             Math.min(max, limit * 2),
           );
           failures = 0;
-          limit = full ? Math.min(max, limit * 2) : base;
+          if (gatherMs === undefined) limit = full ? Math.min(max, limit * 2) : base;
           if (halted) {
             // Stopped at a dead letter (what came before it is committed): look again soon.
             await sleep(retryDelayMs(halted, 1));
@@ -166,13 +171,11 @@ export class PgSubscription implements Subscription {
             await sleep(HORIZON_RETRY_MS);
             continue;
           }
-          const gatherMs = this.options.replay ? this.settings.replayGatherMs : undefined;
           if (gatherMs !== undefined) {
             // In steps, so that `stop` is not kept waiting for the whole of it.
             for (let waited = 0; waited < gatherMs && !this.stopped; waited += GATHER_STEP_MS) {
               await sleep(Math.min(GATHER_STEP_MS, gatherMs - waited));
             }
-            limit = max;
             continue;
           }
           // A batch read ahead was read before this turn began: an append that woke us since
