@@ -1,5 +1,6 @@
 import type { ConsumerContext } from '../log/event-log.ts';
 import { DEFERRABLE_PURPOSES } from '../rules/quiet-hours.ts';
+import { SEND_FIRST_PURPOSES } from '../rules/send-order.ts';
 import { deterministicId } from '../shared/ids.ts';
 import { activeTraceparent } from '../telemetry/trace-context.ts';
 import type { OutboundIntent } from './intent.ts';
@@ -59,10 +60,10 @@ export function intentsWrite(
   return {
     insert: `INSERT INTO outbound_messages (outbox_id, dedupe_key, tenant_id, stream_id, lead_phone,
        audience, purpose, consent_exempt, to_number, from_number, body, cause_event_id,
-       correlation_id, traceparent, respects_quiet_hours, not_after)
+       correlation_id, traceparent, respects_quiet_hours, not_after, send_first)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
        $7::text[], $8::boolean[], $9::text[], $10::text[], $11::text[], $12::uuid[], $13::text[],
-       $14::text[], $15::boolean[], $16::timestamptz[])
+       $14::text[], $15::boolean[], $16::timestamptz[], $17::boolean[])
      ON CONFLICT (dedupe_key) DO NOTHING`,
     values: [
       column((r) => deterministicId('outbox', r.intent.dedupeKey)),
@@ -85,6 +86,7 @@ export function intentsWrite(
           ? null
           : new Date(Date.parse(r.cause.occurredAt) + r.intent.sendWithinMs).toISOString(),
       ),
+      column((r) => SEND_FIRST_PURPOSES.includes(r.intent.purpose)),
     ],
     channel: OUTBOX_CHANNEL,
   };

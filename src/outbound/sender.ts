@@ -7,7 +7,6 @@ import type { EventLog } from '../log/event-log.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { UNSUBSCRIBED_RECIPIENT } from '../rules/message-status.ts';
-import { SEND_FIRST_PURPOSES } from '../rules/send-order.ts';
 import {
   applyConsentChange,
   consentFor,
@@ -220,7 +219,10 @@ export class OutboundSender extends DueWorker {
 
   /**
    * Claims up to a batch of due rows (and rows whose claimer's lease ran out): those of
-   * `SEND_FIRST_PURPOSES` first (`rules/send-order.ts`), then the longest waiting.
+   * `SEND_FIRST_PURPOSES` first (`rules/send-order.ts`; `send_first`, set when queued), then
+   * the longest waiting. Read in the order of `outbound_messages_claim`, so the scan stops at
+   * the first rows it can lock, and marks the entries of rows already sent as dead as it
+   * passes them (a bitmap scan and sort read every entry, dead ones included, each time).
    */
   private async claim(limit: number): Promise<ClaimedRow[]> {
     const { rows } = await this.options.pool.query<ClaimedRow>(
@@ -231,13 +233,13 @@ export class OutboundSender extends DueWorker {
          FROM (SELECT outbox_id, status AS previous_status FROM outbound_messages
                 WHERE (status = 'pending' AND next_attempt_at <= now())
                    OR (status = 'sending' AND lease_until < now())
-                ORDER BY purpose = ANY($3::text[]) DESC, next_attempt_at
+                ORDER BY send_first DESC, next_attempt_at
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED) due
         WHERE o.outbox_id = due.outbox_id
         RETURNING o.*, due.previous_status,
                   (EXTRACT(EPOCH FROM now() - o.created_at) * 1000)::float8 AS queued_ms`,
-      [this.options.leaseMs, limit, SEND_FIRST_PURPOSES],
+      [this.options.leaseMs, limit],
     );
     return rows;
   }

@@ -7,6 +7,10 @@
  * who is deciding whether to ring the next plumber. A person's own reply (a staff text relayed
  * to a lead) and what the staff member is told about it go first too: someone is waiting on
  * each end.
+ *
+ * Read when a text is queued (`outbound_messages.send_first`, which the sender's claim orders
+ * by): a change to this list orders the texts queued from then on; those already waiting keep
+ * their place (migration `20261129160000000` set it for the texts waiting then).
  */
 export const SEND_FIRST_PURPOSES: readonly string[] = [
   'missed-call-text',

@@ -1,8 +1,5 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerTenant } from '../../src/commands/register-tenant.ts';
-import { clientConfig } from '../../src/db/client-config.ts';
-import { PostgresEventLog } from '../../src/log/postgres/postgres-event-log.ts';
 import { leadConversationProcessor } from '../../src/processors/lead-conversation/processor.ts';
 import {
   tenantDirectory,
@@ -12,7 +9,7 @@ import {
 import { fixedClock } from '../../src/shared/clock.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import { contractEvent } from '../../harness/sample-events.ts';
-import { createTestDatabase, dropTestDatabase } from '../support/database.ts';
+import { useTestLogDatabase } from '../support/database.ts';
 
 /**
  * The lead-conversation processor reads its batch's tenants and lead states in one statement,
@@ -21,21 +18,10 @@ import { createTestDatabase, dropTestDatabase } from '../support/database.ts';
  * the tenants projection does not hold yet must still stop the batch.
  */
 describe('the lead-conversation processor’s one read of tenants and lead states', () => {
-  let url: string;
-  let pool: pg.Pool;
-  let log: PostgresEventLog;
-  beforeAll(async () => {
-    url = await createTestDatabase();
-    pool = new pg.Pool(clientConfig(url));
-    log = await PostgresEventLog.open({ url, pool, log: silentLogger });
-  });
-  afterAll(async () => {
-    await log.close();
-    await pool.end();
-    await dropTestDatabase(url);
-  });
+  const db = useTestLogDatabase();
 
   it('gives each tenant exactly as the tenant directory does, every setting included', async () => {
+    const { pool, log } = db;
     const { tenant } = await registerTenant(
       {
         name: 'Ünïcode Plumbing & "Drains"',
@@ -80,6 +66,7 @@ describe('the lead-conversation processor’s one read of tenants and lead state
   });
 
   it('stops a batch whose lead belongs to a tenant not in the tenants projection yet, naming the event', async () => {
+    const { pool, log } = db;
     const stream = 'lead:tenant-not-projected:+14165550123';
     await log.append([contractEvent(stream, 1)]);
     const [event] = await log.read(stream);

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { clientConfig } from '../../src/db/client-config.ts';
+import { PostgresEventLog } from '../../src/log/postgres/postgres-event-log.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 
@@ -42,4 +44,31 @@ export async function dropTestDatabase(url: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** A test database with a pool and the PostgreSQL log on it (see {@link useTestLogDatabase}). */
+export interface TestLogDatabase {
+  url: string;
+  pool: pg.Pool;
+  log: PostgresEventLog;
+}
+
+/**
+ * For the `describe` it is called in: a fresh database ({@link createTestDatabase}) with a
+ * pool and the PostgreSQL log open on it, made in `beforeAll`, closed and dropped in
+ * `afterAll`. Its fields are set once `beforeAll` has run: read them inside tests.
+ */
+export function useTestLogDatabase(): TestLogDatabase {
+  const db = {} as TestLogDatabase;
+  beforeAll(async () => {
+    db.url = await createTestDatabase();
+    db.pool = new pg.Pool(clientConfig(db.url));
+    db.log = await PostgresEventLog.open({ url: db.url, pool: db.pool, log: silentLogger });
+  });
+  afterAll(async () => {
+    await db.log?.close();
+    await db.pool?.end();
+    if (db.url) await dropTestDatabase(db.url);
+  });
+  return db;
 }
