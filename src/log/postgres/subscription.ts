@@ -53,7 +53,8 @@ export interface PgSubscriptionSettings {
    * reads again, instead of waiting for the next append's wake-up; it reads up to
    * {@link maxBatchSize} events each time (also after an older open transaction held some
    * back: they come all at once when it ends, not in batches growing again from
-   * {@link batchSize}). For a replay that follows a log still being appended
+   * {@link batchSize}); after a failed batch or a halt at a dead letter it reads `batchSize`
+   * once first, so a failure a large batch caused does not repeat at every retry. For a replay that follows a log still being appended
    * (a restore): each changed row is written once per large batch rather than once per
    * append. Default none (wake-ups, as live).
    */
@@ -145,9 +146,10 @@ export class PgSubscription implements Subscription {
           this.settings.maxBatchSize ?? (this.options.replay ? REPLAY_MAX_BATCH : LIVE_MAX_BATCH),
         );
         const gatherMs = this.options.replay ? this.settings.replayGatherMs : undefined;
-        // A gathering reader always reads its largest batch: what gathered, or what an older
-        // open transaction held back and then let through all at once.
-        let limit = gatherMs === undefined ? base : max;
+        // A gathering reader reads its largest batch: what gathered, or what an older open
+        // transaction held back and then let through all at once. After a failed batch or a
+        // halt at a dead letter it reads `base` first, as any reader does.
+        let limit = gatherMs === undefined || failures > 0 ? base : max;
         while (!this.stopped) {
           const generation = this.settings.wakeups.current();
           const { full, heldBack, halted, readAt } = await this.handleBatch(
@@ -157,6 +159,7 @@ export class PgSubscription implements Subscription {
           );
           failures = 0;
           if (gatherMs === undefined) limit = full ? Math.min(max, limit * 2) : base;
+          else limit = halted ? base : max;
           if (halted) {
             // Stopped at a dead letter (what came before it is committed): look again soon.
             await sleep(retryDelayMs(halted, 1));
