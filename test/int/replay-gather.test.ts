@@ -46,9 +46,17 @@ describe('PostgreSQL log: a replay following appends gathers them into large bat
    */
   async function batchesWhileAppending(
     tag: string,
-    replayGatherMs?: number,
-    afterFirstAppend?: () => Promise<void>,
-    failFirstBatchOver?: number,
+    {
+      replayGatherMs,
+      afterFirstAppend,
+      failFirstBatchOver,
+    }: {
+      replayGatherMs?: number;
+      /** Runs once the first append is in. */
+      afterFirstAppend?: () => Promise<void>;
+      /** The first batch after catching up larger than this fails (once). */
+      failFirstBatchOver?: number;
+    } = {},
   ): Promise<{ batches: number[]; appendsMs: number }> {
     const log = await PostgresEventLog.open({
       url,
@@ -121,7 +129,7 @@ describe('PostgreSQL log: a replay following appends gathers them into large bat
 
   it('with replayGatherMs, the appends made while it waited come as one batch', async () => {
     // The appends (5, 30 ms apart) take well under the 1 s it waits: all in its first batch.
-    const { batches, appendsMs } = await batchesWhileAppending('on', 1_000);
+    const { batches, appendsMs } = await batchesWhileAppending('on', { replayGatherMs: 1_000 });
     expect(batches, `the appends took ${Math.round(appendsMs)} ms`).toEqual([APPENDS * PER_APPEND]);
   });
 
@@ -133,12 +141,15 @@ describe('PostgreSQL log: a replay following appends gathers them into large bat
     await blocker.connect();
     let ended: Promise<void> | undefined;
     try {
-      const { batches } = await batchesWhileAppending('held', 1_000, async () => {
-        await blocker.query('BEGIN');
-        await blocker.query('SELECT pg_current_xact_id()');
-        ended = new Promise((r) => setTimeout(r, 1_500)).then(async () => {
-          await blocker.query('COMMIT');
-        });
+      const { batches } = await batchesWhileAppending('held', {
+        replayGatherMs: 1_000,
+        afterFirstAppend: async () => {
+          await blocker.query('BEGIN');
+          await blocker.query('SELECT pg_current_xact_id()');
+          ended = new Promise((r) => setTimeout(r, 1_500)).then(async () => {
+            await blocker.query('COMMIT');
+          });
+        },
       });
       expect(batches).toEqual([PER_APPEND, (APPENDS - 1) * PER_APPEND]);
     } finally {
@@ -149,7 +160,10 @@ describe('PostgreSQL log: a replay following appends gathers them into large bat
 
   it('with replayGatherMs, reads a small batch first after a failed one, then large ones again', async () => {
     // A failure a batch's size caused must not repeat at every retry.
-    const { batches } = await batchesWhileAppending('fail', 1_000, undefined, PER_APPEND);
+    const { batches } = await batchesWhileAppending('fail', {
+      replayGatherMs: 1_000,
+      failFirstBatchOver: PER_APPEND,
+    });
     expect(batches).toEqual([PER_APPEND, (APPENDS - 1) * PER_APPEND]);
   });
 

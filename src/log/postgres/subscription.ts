@@ -54,9 +54,9 @@ export interface PgSubscriptionSettings {
    * {@link maxBatchSize} events each time (also after an older open transaction held some
    * back: they come all at once when it ends, not in batches growing again from
    * {@link batchSize}); after a failed batch or a halt at a dead letter it reads `batchSize`
-   * once first, so a failure a large batch caused does not repeat at every retry. For a replay that follows a log still being appended
-   * (a restore): each changed row is written once per large batch rather than once per
-   * append. Default none (wake-ups, as live).
+   * once first, so a failure a large batch caused does not repeat at every retry. For a
+   * replay that follows a log still being appended (a restore): each changed row is written
+   * once per large batch rather than once per append. Default none (wake-ups, as live).
    */
   replayGatherMs?: number;
 }
